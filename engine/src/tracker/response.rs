@@ -22,11 +22,9 @@ pub fn parse_announce_response(body: &[u8]) -> Result<AnnounceResponse, TrackerE
         ));
     }
     if let Some(reason) = root.get(b"failure reason") {
-        let reason = reason
-            .as_bytes()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
-        return Err(TrackerError::Failure(reason.into_owned()));
+        return Err(TrackerError::Failure(
+            reason.as_bytes().map(tracker_text).unwrap_or_default(),
+        ));
     }
     let interval = root
         .get(b"interval")
@@ -65,8 +63,16 @@ pub fn parse_announce_response(body: &[u8]) -> Result<AnnounceResponse, TrackerE
         warning: root
             .get(b"warning message")
             .and_then(Value::as_bytes)
-            .map(|w| String::from_utf8_lossy(w).into_owned()),
+            .map(tracker_text),
     })
+}
+
+/// Longest tracker message kept (failure reasons and warnings end up in the UI).
+const MAX_TEXT: usize = 512;
+
+/// A tracker-supplied message as text, cut to [`MAX_TEXT`] bytes.
+pub(super) fn tracker_text(b: &[u8]) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(MAX_TEXT)]).into_owned()
 }
 
 /// Clamps a tracker-supplied interval in seconds to our sane range.
@@ -179,6 +185,9 @@ mod tests {
     fn failure_reason_wins() {
         let e = parse(b"d14:failure reason12:unregisterede").unwrap_err();
         assert!(matches!(e, TrackerError::Failure(m) if m == "unregistered"));
+        let long = format!("d14:failure reason2000:{}e", "x".repeat(2000));
+        let e = parse(long.as_bytes()).unwrap_err();
+        assert!(matches!(e, TrackerError::Failure(m) if m.len() == MAX_TEXT));
     }
 
     #[test]

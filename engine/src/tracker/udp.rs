@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 
-use super::response::{clamp_interval, parse_compact_v4, parse_compact_v6};
+use super::response::{clamp_interval, parse_compact_v4, parse_compact_v6, tracker_text};
 use super::{AnnounceRequest, AnnounceResponse, Inner, TrackerError};
 
 const PROTOCOL_ID: u64 = 0x41727101980;
@@ -189,9 +189,7 @@ async fn exchange<'b>(
     };
     let resp = &buf[..n];
     match u32::from_be_bytes(read4(&resp[..4])) {
-        ACTION_ERROR => Err(TrackerError::Failure(
-            String::from_utf8_lossy(&resp[8..]).into_owned(),
-        )),
+        ACTION_ERROR => Err(TrackerError::Failure(tracker_text(&resp[8..]))),
         a if a != action => Err(TrackerError::Malformed(format!(
             "action {a}, expected {action}"
         ))),
