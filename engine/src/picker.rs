@@ -466,7 +466,7 @@ impl Picker {
     /// (partial index, block index) of a well-formed request for a piece in progress.
     fn locate(&self, req: BlockRequest) -> Option<(usize, usize)> {
         let i = *self.partial_idx.get(req.piece as usize)?;
-        if i == NONE || req.offset % BLOCK_SIZE != 0 {
+        if i == NONE || req.offset & (BLOCK_SIZE - 1) != 0 {
             return None;
         }
         let b = (req.offset / BLOCK_SIZE) as usize;
