@@ -21,7 +21,7 @@ use crate::torrent::{lock, Torrent};
 use crate::InfoHash;
 
 /// Largest piece we accept: each piece in flight needs a buffer this big.
-const MAX_PIECE_LENGTH: u64 = 128 << 20;
+const MAX_PIECE_LENGTH: u32 = 128 << 20;
 
 /// Errors the public API returns.
 #[derive(Debug, thiserror::Error)]
@@ -189,7 +189,7 @@ fn validate(meta: &Metainfo) -> Result<(), EngineError> {
     if meta.total_length == 0 {
         return bad("torrent has no data");
     }
-    if meta.total_length.div_ceil(meta.piece_length) != meta.piece_hashes.len() as u64 {
+    if meta.total_length.div_ceil(u64::from(meta.piece_length)) != meta.piece_hashes.len() as u64 {
         return bad("piece count does not match the total length");
     }
     Ok(())

@@ -1,7 +1,6 @@
 //! A torrent's lifecycle: check existing data, then run (tick, dial, announce) or sit
 //! paused, until stopped.
 
-use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,8 +47,7 @@ impl Torrent {
         let storage = self.storage.clone();
         let hashes = self.meta.piece_hashes.clone();
         let threads = self.env.config.hash_threads();
-        let progress = Arc::new(AtomicU32::new(0));
-        let job = tokio::task::spawn_blocking(move || recheck(&storage, &hashes, threads, &progress));
+        let job = tokio::task::spawn_blocking(move || recheck(&storage, &hashes, threads, &|_| {}));
         let have = match job.await {
             Ok(Ok(have)) => have,
             Ok(Err(e)) => {

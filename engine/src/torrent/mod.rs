@@ -133,11 +133,11 @@ impl Torrent {
 
     /// Length of piece `i` in bytes.
     pub fn piece_size(&self, piece: u32) -> usize {
-        self.meta.piece_len(piece) as usize
+        self.storage.layout().piece_len(piece) as usize
     }
 
     pub fn num_pieces(&self) -> u32 {
-        self.meta.num_pieces()
+        self.storage.layout().num_pieces()
     }
 
     /// Changes state and tells subscribers, if it actually changed.
