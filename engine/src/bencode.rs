@@ -244,11 +244,11 @@ impl<'a> Parser<'a> {
             Some((b'-', m)) => (true, m),
             _ => (false, digits),
         };
-        let canonical = !mag.is_empty()
-            && mag.iter().all(u8::is_ascii_digit)
-            && !(mag.len() > 1 && mag[0] == b'0')
-            && !(neg && mag == b"0");
-        if !canonical {
+        // Canonical: digits only, no leading zero (except "0" itself), no "-0".
+        let leading_zero = mag.len() > 1 && mag[0] == b'0';
+        let negative_zero = neg && mag == b"0";
+        let all_digits = !mag.is_empty() && mag.iter().all(u8::is_ascii_digit);
+        if !all_digits || leading_zero || negative_zero {
             return Err(BencodeError::InvalidInt(start));
         }
         let mut n: i64 = 0;
