@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::metainfo::valid_component;
+use crate::metainfo::{put_bytes, put_int, put_str, torrent_file, valid_component};
 use crate::storage::{sha1_piece, Storage, StorageError};
 
 /// What to put in the torrent besides the content.
@@ -147,67 +147,6 @@ pub fn create_torrent(
     ))
 }
 
-/// Assembles a torrent file around raw `info` bytes (keys in bencode order).
-pub(crate) fn torrent_file(
-    trackers: &[Vec<String>],
-    comment: Option<&str>,
-    created_by: Option<&str>,
-    creation_date: Option<i64>,
-    info: &[u8],
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(info.len() + 512);
-    out.push(b'd');
-    let tiers: Vec<&Vec<String>> = trackers.iter().filter(|t| !t.is_empty()).collect();
-    if let Some(first) = tiers.first().and_then(|t| t.first()) {
-        put_str(&mut out, "announce");
-        put_str(&mut out, first);
-        if tiers.len() > 1 || tiers[0].len() > 1 {
-            put_str(&mut out, "announce-list");
-            out.push(b'l');
-            for tier in &tiers {
-                out.push(b'l');
-                for url in tier.iter() {
-                    put_str(&mut out, url);
-                }
-                out.push(b'e');
-            }
-            out.push(b'e');
-        }
-    }
-    if let Some(c) = comment {
-        put_str(&mut out, "comment");
-        put_str(&mut out, c);
-    }
-    if let Some(c) = created_by {
-        put_str(&mut out, "created by");
-        put_str(&mut out, c);
-    }
-    if let Some(d) = creation_date {
-        put_str(&mut out, "creation date");
-        put_int(&mut out, d);
-    }
-    put_str(&mut out, "info");
-    out.extend_from_slice(info);
-    out.push(b'e');
-    out
-}
-
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    out.extend_from_slice(b.len().to_string().as_bytes());
-    out.push(b':');
-    out.extend_from_slice(b);
-}
-
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_bytes(out, s.as_bytes());
-}
-
-fn put_int(out: &mut Vec<u8>, i: i64) {
-    out.push(b'i');
-    out.extend_from_slice(i.to_string().as_bytes());
-    out.push(b'e');
-}
-
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CreateError + '_ {
     move |source| CreateError::Io {
         path: path.to_path_buf(),
@@ -315,4 +254,138 @@ fn hash_all(
         });
     }
     Ok(hashes)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::sync::atomic::AtomicU64;
+
+    use super::*;
+    use crate::metainfo::Metainfo;
+
+    fn content(n: usize, seed: u32) -> Vec<u8> {
+        (0..n as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13 ^ seed) as u8)
+            .collect()
+    }
+
+    fn expected_hashes(data: &[u8], pl: usize) -> Vec<[u8; 20]> {
+        data.chunks(pl).map(sha1_piece).collect()
+    }
+
+    #[test]
+    fn single_file_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = content(100_000, 1);
+        let path = dir.path().join("movie.mkv");
+        fs::write(&path, &data).unwrap();
+        let opts = CreateOptions {
+            trackers: vec![vec!["http://t/a".into()], vec!["udp://u:1".into()]],
+            piece_length: Some(16 << 10),
+            comment: Some("c".into()),
+            ..Default::default()
+        };
+        let seen = AtomicU64::new(0);
+        let bytes = create_torrent(&path, &opts, &|n| {
+            seen.fetch_max(n, Ordering::Relaxed);
+        })
+        .unwrap();
+        assert_eq!(seen.load(Ordering::Relaxed), 100_000);
+        let m = Metainfo::from_bytes(&bytes).unwrap();
+        assert_eq!(m.name, "movie.mkv");
+        assert!(!m.is_multi_file());
+        assert_eq!(m.total_length, 100_000);
+        assert_eq!(m.piece_hashes, expected_hashes(&data, 16 << 10));
+        assert_eq!(m.trackers, opts.trackers);
+        assert_eq!(m.comment.as_deref(), Some("c"));
+        assert!(m.created_by.as_deref().unwrap().starts_with("TorrentEdge "));
+        assert!(m.creation_date.is_some());
+    }
+
+    #[test]
+    fn directory_round_trip_with_empty_and_hidden_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("album");
+        fs::create_dir_all(root.join("sub/deeper")).unwrap();
+        let a = content(20_000, 2);
+        let b = content(33_333, 3);
+        let h = content(5, 4);
+        fs::write(root.join("sub/deeper/b.flac"), &b).unwrap();
+        fs::write(root.join("a.flac"), &a).unwrap();
+        fs::write(root.join("empty.txt"), b"").unwrap();
+        fs::write(root.join(".hidden"), &h).unwrap();
+        std::os::unix::fs::symlink(root.join("a.flac"), root.join("link")).unwrap();
+
+        let opts = CreateOptions {
+            private: true,
+            piece_length: Some(16 << 10),
+            ..Default::default()
+        };
+        let m = Metainfo::from_bytes(&create_torrent(&root, &opts, &|_| {}).unwrap()).unwrap();
+        let files: Vec<_> = m
+            .files
+            .iter()
+            .map(|f| (f.path.to_str().unwrap(), f.length))
+            .collect();
+        assert_eq!(
+            files,
+            vec![
+                ("album/.hidden", 5),
+                ("album/a.flac", 20_000),
+                ("album/empty.txt", 0),
+                ("album/sub/deeper/b.flac", 33_333),
+            ]
+        );
+        assert!(m.private && m.is_multi_file() && m.trackers.is_empty());
+        let all: Vec<u8> = [h, a, b].concat();
+        assert_eq!(m.piece_hashes, expected_hashes(&all, 16 << 10));
+    }
+
+    #[test]
+    fn options_and_errors() {
+        assert_eq!(auto_piece_length(1), 16 << 10);
+        assert_eq!(auto_piece_length(4 << 30), 4 << 20);
+        assert_eq!(auto_piece_length(1 << 50), 16 << 20);
+        let n = (700u64 << 20).div_ceil(u64::from(auto_piece_length(700 << 20)));
+        assert!((1000..=2000).contains(&n), "{n} pieces");
+
+        let dir = tempfile::tempdir().unwrap();
+        let empty_dir = dir.path().join("nothing");
+        fs::create_dir(&empty_dir).unwrap();
+        fs::write(empty_dir.join("zero"), b"").unwrap();
+        let none = |_| {};
+        assert!(matches!(
+            create_torrent(&empty_dir, &CreateOptions::default(), &none),
+            Err(CreateError::Empty)
+        ));
+        let f = dir.path().join("f");
+        fs::write(&f, b"data").unwrap();
+        for pl in [0, 1000, 8192, 128 << 20] {
+            let opts = CreateOptions {
+                piece_length: Some(pl),
+                ..Default::default()
+            };
+            assert!(matches!(
+                create_torrent(&f, &opts, &none),
+                Err(CreateError::BadPieceLength(_))
+            ));
+        }
+        let opts = CreateOptions {
+            name: Some("../x".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            create_torrent(&f, &opts, &none),
+            Err(CreateError::BadName(_))
+        ));
+        assert!(matches!(
+            create_torrent(
+                &dir.path().join("missing"),
+                &CreateOptions::default(),
+                &none
+            ),
+            Err(CreateError::Io { .. })
+        ));
+    }
 }

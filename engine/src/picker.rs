@@ -13,13 +13,7 @@
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-// TEMP until h-proto lands: identical to `crate::wire::BlockRequest`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct BlockRequest {
-    pub piece: u32,
-    pub offset: u32,
-    pub len: u32,
-}
+pub use crate::wire::BlockRequest;
 use crate::{Bitfield, PeerKey};
 
 /// Request size used by every client in practice.
@@ -428,9 +422,17 @@ impl Picker {
         self.wanted_missing == 0
     }
 
-    /// Every missing block is requested: duplicates are now allowed.
+    /// Every missing block that a connected peer can provide is requested: duplicates are
+    /// now allowed. Pieces nobody has (availability 0) do not hold end-game off, so callers
+    /// must keep availability up to date.
     pub fn in_endgame(&self) -> bool {
-        self.wanted_missing > 0 && self.pool_len == 0 && self.free_blocks == 0
+        self.wanted_missing > 0
+            && self.pool_len == self.buckets[0].len()
+            && (self.free_blocks == 0
+                || self
+                    .partials
+                    .iter()
+                    .all(|p| p.free == 0 || self.availability[p.piece as usize] == 0))
     }
 
     /// Pieces started and not yet verified or failed (including ones awaiting their hash).
@@ -466,7 +468,7 @@ impl Picker {
     /// (partial index, block index) of a well-formed request for a piece in progress.
     fn locate(&self, req: BlockRequest) -> Option<(usize, usize)> {
         let i = *self.partial_idx.get(req.piece as usize)?;
-        if i == NONE || req.offset % BLOCK_SIZE != 0 {
+        if i == NONE || req.offset & (BLOCK_SIZE - 1) != 0 {
             return None;
         }
         let b = (req.offset / BLOCK_SIZE) as usize;
@@ -861,6 +863,18 @@ mod tests {
     }
 
     #[test]
+    fn endgame_ignores_pieces_nobody_has() {
+        let mut p = Picker::new(K, 3 * u64::from(K));
+        let some = bf(3, &[0, 1]);
+        p.add_peer_bitfield(&some);
+        assert_eq!(pick(&mut p, 1, &some, 10).len(), 2);
+        assert!(p.in_endgame(), "piece 2 has no source");
+        assert_eq!(pick(&mut p, 2, &some, 10).len(), 2);
+        p.add_peer_have(2);
+        assert!(!p.in_endgame());
+    }
+
+    #[test]
     fn peer_gone_frees_blocks() {
         let mut p = Picker::new(2 * K, 4 * u64::from(K));
         let all = Bitfield::full(2);
@@ -1012,13 +1026,14 @@ mod tests {
         assert_eq!((p.availability(1), p.availability(3)), (0, 0));
         p.remove_peer_bitfield(&peer);
         assert_eq!(p.availability(1), 0, "never underflows");
+        p.add_peer_bitfield(&Bitfield::full(n));
         // a block that arrives after its request was cancelled is still taken
         let r = pick(&mut p, 1, &bf(n, &[5]), 1)[0];
         let other = pick(&mut p, 2, &bf(n, &[6]), 1)[0];
         p.cancel_request(PeerKey(2), other);
         assert_eq!(p.pieces_in_progress(), 1, "idle piece released");
         let dup = pick(&mut p, 3, &bf(n, &[5]), 1);
-        assert!(dup.is_empty(), "not end-game: no duplicates");
+        assert!(dup.is_empty(), "other pieces can be had: no duplicates");
         p.cancel_request(PeerKey(1), r);
         let again = pick(&mut p, 3, &bf(n, &[5]), 1)[0];
         assert_eq!(again, r);
@@ -1038,7 +1053,6 @@ mod tests {
         let all = Bitfield::full(n);
         p.add_peer_bitfield(&all);
         p.set_have(&bf(n, &[0, 1, 2, 3]));
-        let sparse = bf(n, &[n - 1]);
         let t = std::time::Instant::now();
         let mut out = Vec::new();
         for i in 0..2000u64 {
@@ -1049,7 +1063,12 @@ mod tests {
                 p.piece_verified(r.piece);
             }
         }
-        assert_eq!(pick(&mut p, 7, &sparse, 1)[0].piece, n as u32 - 1);
+        // a peer with a single missing piece still finds it (bucket probes, then the scan)
+        let target = (0..n).rev().find(|&i| !p.have().get(i)).unwrap();
+        assert_eq!(
+            pick(&mut p, 7, &bf(n, &[target]), 1)[0].piece,
+            target as u32
+        );
         assert!(
             t.elapsed() < std::time::Duration::from_secs(5),
             "{:?}",
