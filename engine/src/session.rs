@@ -14,7 +14,8 @@ pub use crate::torrent::TorrentHandle;
 use crate::config::SessionConfig;
 use crate::events::{Event, EVENT_CAPACITY};
 use crate::listener::{self, Routes};
-use crate::metainfo::Metainfo;
+use crate::metainfo::{Metainfo, MetainfoError};
+use crate::tracker::TrackerError;
 use crate::storage::{Storage, StorageError};
 use crate::torrent::env::Env;
 use crate::torrent::{lock, Torrent};
@@ -36,8 +37,16 @@ pub enum EngineError {
     AlreadyAdded(InfoHash),
     #[error("torrent {0} not found")]
     NotFound(InfoHash),
+    #[error("tracker client: {0}")]
+    Tracker(#[from] TrackerError),
     #[error("the session is shut down")]
     ShutDown,
+}
+
+impl From<MetainfoError> for EngineError {
+    fn from(e: MetainfoError) -> Self {
+        EngineError::Metainfo(e.to_string())
+    }
 }
 
 /// How to add a torrent.
@@ -70,7 +79,7 @@ impl Session {
         let listener = TcpListener::bind(config.listen_addr).await?;
         let local = listener.local_addr()?;
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
-        let env = Arc::new(Env::new(config, local, events));
+        let env = Arc::new(Env::new(config, local, events)?);
         let routes = Routes::default();
         let task = tokio::spawn(listener::run(listener, routes.clone(), env.conns.clone()));
         tracing::info!(%local, "session started");

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use engine::config::SessionConfig;
 use engine::events::Event;
-use engine::metainfo::{FileInfo, Metainfo};
+use engine::create::{create_torrent, CreateOptions};
+use engine::metainfo::Metainfo;
 use engine::session::{AddTorrentOptions, Session, TorrentHandle};
 use engine::status::TorrentState;
-use engine::storage::sha1_piece;
 use engine::InfoHash;
 use tokio::sync::broadcast;
 
@@ -31,34 +31,16 @@ fn file_bytes(seed: usize, len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Writes the files under `dir/multi/` and returns a matching metainfo.
+/// Writes the files under `dir/multi/` and returns a torrent made from them.
 fn make_torrent(dir: &Path) -> Metainfo {
-    let mut all = Vec::new();
-    let mut files = Vec::new();
     for (i, (name, len)) in FILES.iter().enumerate() {
-        let data = file_bytes(i, *len);
-        let path = PathBuf::from(NAME).join(name);
-        std::fs::create_dir_all(dir.join(&path).parent().unwrap()).unwrap();
-        std::fs::write(dir.join(&path), &data).unwrap();
-        files.push(FileInfo { path, length: *len as u64, offset: all.len() as u64 });
-        all.extend_from_slice(&data);
+        let path = dir.join(NAME).join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, file_bytes(i, *len)).unwrap();
     }
-    let piece_hashes: Vec<[u8; 20]> = all.chunks(PIECE as usize).map(sha1_piece).collect();
-    let info_hash = InfoHash(sha1_piece(&all[..4096]));
-    Metainfo {
-        info_hash,
-        info_bytes: Vec::new(),
-        name: NAME.into(),
-        piece_length: PIECE,
-        piece_hashes,
-        files,
-        total_length: all.len() as u64,
-        trackers: Vec::new(),
-        private: false,
-        comment: None,
-        created_by: None,
-        creation_date: None,
-    }
+    let opts = CreateOptions { piece_length: Some(PIECE), ..Default::default() };
+    let bytes = create_torrent(&dir.join(NAME), &opts, &|_| {}).expect("torrent created");
+    Metainfo::from_bytes(&bytes).expect("torrent parses")
 }
 
 async fn start_session() -> Session {

@@ -23,8 +23,6 @@ use pipeline::Pipeline;
 
 /// Time allowed for connecting and exchanging handshakes.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Reserved-bytes bit for the extension protocol (BEP 10).
-const EXTENSION_BIT: (usize, u8) = (5, 0x10);
 
 /// Something for the writer to do.
 #[derive(Debug)]
@@ -43,11 +41,9 @@ pub(crate) enum WriterCmd {
     Batch(Vec<Out>),
 }
 
-/// Our handshake for a torrent, with the extension bit set.
+/// Our handshake for a torrent (`Handshake::new` sets the BEP 10 extension bit).
 pub(crate) fn our_handshake(t: &Torrent) -> Handshake {
-    let mut hs = Handshake::new(t.info_hash, t.env.config.peer_id);
-    hs.reserved[EXTENSION_BIT.0] |= EXTENSION_BIT.1;
-    hs
+    Handshake::new(t.info_hash, t.env.config.peer_id)
 }
 
 /// Runs an established connection (handshakes exchanged) until either side ends it.

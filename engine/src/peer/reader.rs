@@ -26,7 +26,7 @@ pub(super) async fn run(
 ) -> String {
     // A bitfield for a huge torrent may exceed the default frame limit.
     let max_len = DEFAULT_MAX_MESSAGE_LEN.max(t.num_pieces() as usize / 8 + 16);
-    let mut codec = Codec::new(max_len);
+    let codec = Codec::new(max_len);
     let mut buf = BytesMut::with_capacity(READ_BUF);
     let mut msgs = Vec::with_capacity(64);
     let mut out = BatchOut::default();

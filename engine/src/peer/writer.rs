@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use super::{Out, WriterCmd};
 use crate::torrent::shared::PeerIo;
 use crate::torrent::Torrent;
-use crate::wire::{encode_piece_header, BlockRequest, Codec, Message};
+use crate::wire::{BlockRequest, Codec, Message};
 
 /// Send a keep-alive after this much idle time (peers drop us after ~2 min of silence).
 const KEEPALIVE: Duration = Duration::from_secs(90);
@@ -124,7 +124,7 @@ impl Writer {
         let job = tokio::task::spawn_blocking(move || {
             let mut payload = 0u64;
             for r in &batch {
-                encode_piece_header(r.piece, r.offset, r.len, &mut out);
+                Codec::encode_piece_header(r.piece, r.offset, r.len, &mut out);
                 let start = out.len();
                 out.resize(start + r.len as usize, 0);
                 if let Err(e) = storage.read_block(r.piece, r.offset, &mut out[start..]) {

@@ -39,7 +39,6 @@ pub(crate) async fn run(t: Arc<Torrent>, mut ctl: watch::Receiver<Control>) {
             r = tiers.announce(&t.env.tracker, &req) => r,
             _ = ctl.changed() => break,
         };
-        *lock(&t.trackers) = tiers.status();
         let wait = match result {
             Ok((url, resp)) => {
                 failures = 0;
@@ -58,6 +57,7 @@ pub(crate) async fn run(t: Arc<Torrent>, mut ctl: watch::Receiver<Control>) {
                 };
                 t.env.emit(Event::TrackerAnnounced { info_hash: t.info_hash, url, result: Ok(summary) });
                 t.learn_peers(&resp.peers);
+                tiers.set_next_announce(interval.as_secs());
                 interval
             }
             Err(e) => {
@@ -65,9 +65,12 @@ pub(crate) async fn run(t: Arc<Torrent>, mut ctl: watch::Receiver<Control>) {
                 let url = tiers.status().first().map(|s| s.url.clone()).unwrap_or_default();
                 tracing::debug!(torrent = %t.info_hash, %url, "announce failed: {e}");
                 t.env.emit(Event::TrackerAnnounced { info_hash: t.info_hash, url, result: Err(e.to_string()) });
-                (MIN_INTERVAL * 2u32.pow(failures.min(6))).min(MAX_RETRY)
+                let retry = (MIN_INTERVAL * 2u32.pow(failures.min(6))).min(MAX_RETRY);
+                tiers.set_next_announce(retry.as_secs());
+                retry
             }
         };
+        *lock(&t.trackers) = tiers.status();
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = t.completed_wake.notified(), if !completed_sent => completed_due = true,
@@ -92,7 +95,7 @@ impl Torrent {
             downloaded: stats.downloaded,
             left: self.meta.total_length.saturating_sub(stats.bytes_done),
             event,
-            num_want: NUM_WANT,
+            num_want: Some(NUM_WANT),
             key,
         }
     }

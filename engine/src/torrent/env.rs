@@ -9,7 +9,7 @@ use tokio::sync::{broadcast, Semaphore};
 
 use crate::config::SessionConfig;
 use crate::events::Event;
-use crate::tracker::TrackerClient;
+use crate::tracker::{TrackerClient, TrackerError};
 use crate::PeerKey;
 
 pub(crate) struct Env {
@@ -26,17 +26,21 @@ pub(crate) struct Env {
 }
 
 impl Env {
-    pub fn new(config: SessionConfig, listen_addr: SocketAddr, events: broadcast::Sender<Event>) -> Self {
-        Env {
+    pub fn new(
+        config: SessionConfig,
+        listen_addr: SocketAddr,
+        events: broadcast::Sender<Event>,
+    ) -> Result<Self, TrackerError> {
+        Ok(Env {
             conns: ConnLimiter::new(config.max_peers_total),
             buffers: Budget::new(config.max_buffered_bytes),
-            tracker: TrackerClient::new(config.tracker_config()),
+            tracker: TrackerClient::new(config.tracker_config())?,
             hashers: Arc::new(Semaphore::new(config.hash_threads())),
             next_peer_key: AtomicU64::new(1),
             config,
             listen_addr,
             events,
-        }
+        })
     }
 
     /// Publishes an event; nobody listening is fine.
