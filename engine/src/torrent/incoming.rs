@@ -51,14 +51,13 @@ impl Torrent {
                 continue;
             }
             match m {
-                Message::Choke => {
-                    if !p.peer_choking {
-                        p.peer_choking = true;
-                        for r in p.pipe.drain() {
-                            picker.cancel_request(key, r);
-                        }
+                Message::Choke if !p.peer_choking => {
+                    p.peer_choking = true;
+                    for r in p.pipe.drain() {
+                        picker.cancel_request(key, r);
                     }
                 }
+                Message::Choke => {}
                 Message::Unchoke => p.peer_choking = false,
                 Message::Interested => {
                     wants_unchoke = !p.peer_interested && p.am_choking;
@@ -119,9 +118,8 @@ impl Torrent {
                         BlockOutcome::Unrequested => stats.wasted += len,
                     }
                 }
-                Message::KeepAlive | Message::Port(_) | Message::Extended { .. } => {}
-                #[allow(unreachable_patterns)]
-                _ => {}
+                // BEP 10/9/11 arrive in a later change; DHT ports and unknown ids are ignored.
+                Message::KeepAlive | Message::Port(_) | Message::Extended { .. } | Message::Unknown { .. } => {}
             }
         }
         if !seeding {
