@@ -9,6 +9,345 @@ pub struct ServerStatus {
     pub uptime_secs: u64,
 }
 
+/// Body of every API error: a machine-readable code and a human-readable reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub error: String,
+    pub message: String,
+}
+
+/// What a user may do: an admin sees and controls every torrent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    User,
+}
+
+/// A user as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// `POST /api/auth/register` and `POST /api/auth/login`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+/// A successful login (also sets the `te_session` and `te_csrf` cookies).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResponse {
+    pub token: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Echo in `X-CSRF-Token` on unsafe requests authenticated by cookie.
+    pub csrf_token: String,
+    pub user: User,
+}
+
+/// `PUT /api/users/me`: change the password (existing tokens stop working).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateMe {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Download priority. Stored and shown; the engine does not act on it yet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    High,
+    #[default]
+    Normal,
+    Low,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Priority> {
+        match s {
+            "high" => Some(Priority::High),
+            "normal" => Some(Priority::Normal),
+            "low" => Some(Priority::Low),
+            _ => None,
+        }
+    }
+}
+
+/// `PUT /api/torrents/{infoHash}/priority`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorityRequest {
+    pub priority: Priority,
+}
+
+/// Where a torrent is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TorrentState {
+    /// A magnet whose metadata has not arrived yet.
+    FetchingMetadata,
+    Checking,
+    Downloading,
+    Seeding,
+    Paused,
+    Error,
+}
+
+impl TorrentState {
+    pub const ALL: [TorrentState; 6] = [
+        TorrentState::FetchingMetadata,
+        TorrentState::Checking,
+        TorrentState::Downloading,
+        TorrentState::Seeding,
+        TorrentState::Paused,
+        TorrentState::Error,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TorrentState::FetchingMetadata => "fetchingMetadata",
+            TorrentState::Checking => "checking",
+            TorrentState::Downloading => "downloading",
+            TorrentState::Seeding => "seeding",
+            TorrentState::Paused => "paused",
+            TorrentState::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TorrentState> {
+        TorrentState::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// `POST /api/torrents` with a JSON body: add a magnet link.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddMagnet {
+    #[serde(rename = "magnetURI", alias = "magnetUri", alias = "magnet")]
+    pub magnet_uri: String,
+    #[serde(flatten)]
+    pub options: AddOptions,
+}
+
+/// Options of `POST /api/torrents` (JSON fields, or multipart fields of the same names).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddOptions {
+    /// Folder inside the user's download root; default: the root itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_path: Option<String>,
+    #[serde(default)]
+    pub paused: bool,
+    #[serde(default)]
+    pub priority: Priority,
+    /// Extra peers to dial (`IP:PORT`), besides those trackers return.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<String>,
+}
+
+/// `POST /api/torrents/create` with a JSON body: share a file or folder that is already on the
+/// server, inside the user's download folder.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTorrent {
+    pub path: String,
+    /// Announce URLs, one tier each.
+    #[serde(default)]
+    pub trackers: Vec<String>,
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Power of two, 16 KiB to 64 MiB; default: chosen from the size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub piece_length: Option<u32>,
+    #[serde(default)]
+    pub paused: bool,
+    #[serde(default)]
+    pub priority: Priority,
+}
+
+/// A torrent in lists.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TorrentSummary {
+    pub info_hash: String,
+    pub name: String,
+    pub state: TorrentState,
+    pub error: Option<String>,
+    /// 0.0 ..= 1.0
+    pub progress: f64,
+    pub total_bytes: u64,
+    pub bytes_done: u64,
+    pub download_rate: u64,
+    pub upload_rate: u64,
+    /// Payload bytes over the torrent's whole life (across restarts).
+    pub downloaded: u64,
+    pub uploaded: u64,
+    pub ratio: f64,
+    pub peers: usize,
+    pub seeds: usize,
+    pub eta_secs: Option<u64>,
+    pub priority: Priority,
+    pub save_path: String,
+    pub owner_id: i64,
+    pub added_at: i64,
+    pub completed_at: Option<i64>,
+    pub magnet_uri: Option<String>,
+}
+
+/// `GET /api/torrents/{infoHash}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TorrentDetail {
+    #[serde(flatten)]
+    pub summary: TorrentSummary,
+    pub pieces_done: u32,
+    pub num_pieces: u32,
+    pub piece_length: u32,
+    pub wasted: u64,
+    pub private: bool,
+    pub comment: Option<String>,
+    pub files: Vec<FileProgress>,
+    pub trackers: Vec<TrackerInfo>,
+}
+
+/// One file of a torrent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileProgress {
+    pub path: String,
+    pub length: u64,
+    pub bytes_done: u64,
+    pub progress: f64,
+}
+
+/// One tracker and how its last announce went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackerInfo {
+    pub url: String,
+    pub tier: usize,
+    /// Unix seconds.
+    pub last_announce: Option<u64>,
+    pub last_result: Option<AnnounceResult>,
+    pub next_announce_secs: Option<u64>,
+}
+
+/// The outcome of an announce.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnnounceResult {
+    pub ok: bool,
+    pub error: Option<String>,
+    pub peers: Option<usize>,
+    pub seeders: Option<u32>,
+    pub leechers: Option<u32>,
+    pub interval_secs: Option<u64>,
+}
+
+/// One connected peer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerInfo {
+    pub addr: String,
+    pub client: String,
+    pub incoming: bool,
+    pub download_rate: u64,
+    pub upload_rate: u64,
+    pub downloaded: u64,
+    pub uploaded: u64,
+    pub am_choking: bool,
+    pub am_interested: bool,
+    pub peer_choking: bool,
+    pub peer_interested: bool,
+    pub pieces: u32,
+    pub progress: f64,
+}
+
+/// `GET /api/torrents/{infoHash}/pieces`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PiecesInfo {
+    pub num_pieces: u32,
+    pub pieces_done: u32,
+    pub piece_length: u32,
+    /// BEP 3 bitfield (piece 0 is the high bit of the first byte), lower-case hex.
+    pub bitfield: String,
+}
+
+/// `POST /api/torrents/{infoHash}/peers`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddPeers {
+    pub peers: Vec<String>,
+}
+
+/// `GET /api/statistics`: the caller's torrents (an admin's: all).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Statistics {
+    pub download_rate: u64,
+    pub upload_rate: u64,
+    pub total_downloaded: u64,
+    pub total_uploaded: u64,
+    pub torrents: usize,
+    /// Count per state (every state present, zeros included).
+    pub by_state: std::collections::BTreeMap<String, usize>,
+    pub peers: usize,
+    pub history: Vec<HistoryPoint>,
+}
+
+/// One statistics sample.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPoint {
+    /// Unix seconds.
+    pub at: i64,
+    pub download_rate: u64,
+    pub upload_rate: u64,
+    pub downloaded: u64,
+    pub uploaded: u64,
+    pub peers: u64,
+    pub torrents: u64,
+}
+
+/// `GET /api/health`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    /// "ok" or "degraded".
+    pub status: String,
+    pub version: String,
+    pub uptime_secs: u64,
+    pub engine: ComponentHealth,
+    pub database: ComponentHealth,
+    pub peer_listener: ComponentHealth,
+}
+
+/// One part of the server in a health report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentHealth {
+    pub ok: bool,
+    pub detail: String,
+}
+
 /// `3725` seconds as `1h 2m 5s`: uptimes and ETAs read better this way.
 pub fn format_duration(secs: u64) -> String {
     let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);

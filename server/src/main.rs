@@ -1,5 +1,14 @@
 //! `torrentedge`: the dashboard server and the command-line client in one binary.
 
+mod api;
+mod auth;
+mod config;
+mod db;
+mod events;
+mod metrics;
+mod state;
+mod stats;
+mod torrents;
 mod web;
 
 use clap::{Parser, Subcommand};

@@ -1,48 +1,118 @@
-//! `torrentedge serve`: the HTTP server for the dashboard and the API.
+//! `torrentedge serve`: starts the engine, restores torrents, serves the dashboard and the API.
 
 mod assets;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context;
 use app::{shell, App};
 use axum::{
     extract::{Request, State},
+    middleware,
     response::{IntoResponse, Response},
-    routing::get,
-    Json, Router,
+    Router,
 };
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::net::{IpAddr, SocketAddr};
+use tokio::sync::watch;
 
-/// Options of `torrentedge serve`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct ServeArgs {
-    /// HTTP port for the dashboard and API.
-    #[arg(long, env = "PORT", default_value_t = 3000)]
-    pub port: u16,
-    /// Address the HTTP server binds to.
-    #[arg(long, env = "BIND", default_value = "127.0.0.1")]
-    pub bind: IpAddr,
-}
+use crate::api::{self, errors::ApiError};
+use crate::auth::{jwt::Keys, ratelimit::LoginLimiter, secret};
+use crate::config::Config;
+pub use crate::config::ServeArgs;
+use crate::db::Db;
+use crate::events::{self, EventHub};
+use crate::metrics::Metrics;
+use crate::state::{AppState, Inner};
+use crate::torrents::{self, Library};
 
-/// Builds the router: API routes, the dashboard's pages and server functions, embedded files.
-pub fn router(options: LeptosOptions) -> Router {
+/// Builds the router: the API, the dashboard's pages and server functions, embedded files.
+pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    Router::new()
-        .route("/api/health", get(health))
-        .leptos_routes(&options, routes, {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
+    let leptos = state.leptos.clone();
+    let api = api::routes(
+        state.config.max_torrent_size,
+        state.config.max_create_upload,
+    );
+    api.router
+        .leptos_routes(&state, routes, move || shell(leptos.clone()))
         .fallback(fallback)
-        .with_state(options)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
+        .with_state(state)
 }
 
-/// Runs the server until Ctrl-C or SIGTERM.
+/// Everything the server runs, started and restored.
+async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let secret = secret::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)
+        .context("cannot load or create the JWT secret")?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .context("cannot open the database")?;
+    tracing::info!(backend = db.backend().name(), "database ready");
+    let session_config = engine::config::SessionConfig {
+        listen_addr: SocketAddr::new(config.peer_bind, config.peer_port),
+        max_peers_total: config.max_peer_connections,
+        max_peers_per_torrent: config.max_peers_per_torrent,
+        ..Default::default()
+    };
+    let session = engine::session::Session::start(session_config)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot start the peer listener on port {}",
+                config.peer_port
+            )
+        })?;
+    tracing::info!("peer listener on {}", session.local_addr());
+    let hub = EventHub::new(config.event_buffer);
+    let library = Arc::new(Library::new(
+        session.clone(),
+        db.clone(),
+        hub.clone(),
+        config.download_path.clone(),
+    ));
+    let (shutdown, _) = watch::channel(false);
+    // Subscribe before restoring so no restored torrent's events are missed.
+    events::adapter::spawn(
+        session.subscribe(),
+        hub.clone(),
+        library.registry.clone(),
+        config.progress_interval,
+        shutdown.subscribe(),
+    );
+    torrents::spawn_watcher(library.clone(), session.subscribe(), shutdown.subscribe());
+    let restored = library.restore().await.context("cannot restore torrents")?;
+    tracing::info!("restored {restored} torrents");
+    let state = AppState::new(Inner {
+        keys: Keys::new(&secret),
+        limiter: LoginLimiter::new(config.login_rate_limit),
+        metrics: Metrics::default(),
+        started: Instant::now(),
+        register_lock: tokio::sync::Mutex::new(()),
+        config,
+        db,
+        library,
+        hub,
+        leptos,
+        shutdown,
+    });
+    crate::stats::spawn(state.clone(), state.shutdown.subscribe());
+    Ok(state)
+}
+
+/// Runs the server until Ctrl-C or SIGTERM, then saves every torrent and stops the engine.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     app::api::started();
-    let addr = SocketAddr::new(args.bind, args.port);
-    let options = LeptosOptions::builder()
+    let config = Config::load(args)?;
+    let addr = SocketAddr::new(config.bind, config.port);
+    let leptos = LeptosOptions::builder()
         .output_name("torrentedge")
         .site_pkg_dir("pkg")
         .site_addr(addr)
@@ -50,24 +120,44 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
+    let state = start(config, leptos).await?;
     tracing::info!("TorrentEdge dashboard on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(options))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("HTTP server failed")
+    let stop = state.shutdown.clone();
+    let result = axum::serve(
+        listener,
+        router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        // Ends the event streams, which would otherwise hold the server open.
+        let _ = stop.send(true);
+    })
+    .await
+    .context("HTTP server failed");
+    let _ = state.shutdown.send(true);
+    if let Err(e) = state.library.save_progress().await {
+        tracing::warn!("cannot save torrents: {e}");
+    }
+    state.library.session().shutdown().await;
+    if let Err(e) = state.library.save_progress().await {
+        tracing::warn!("cannot save torrents: {e}");
+    }
+    state.db.close().await;
+    result
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
-}
-
-/// Embedded files first; anything else is a 404 rendered by the dashboard.
+/// Embedded files first; unknown API paths get a JSON 404; anything else is a 404 page
+/// rendered by the dashboard.
 async fn fallback(State(options): State<LeptosOptions>, req: Request) -> Response {
     let path = req.uri().path().to_owned();
     if let Some(bytes) = assets::lookup(&path) {
         return assets::respond(&path, bytes);
     }
-    if path.starts_with("/api/") || path.starts_with("/pkg/") {
+    if path.starts_with("/api/") {
+        return ApiError::NotFound(format!("no route {path}")).into_response();
+    }
+    if path.starts_with("/pkg/") {
         return assets::not_found();
     }
     let handler = leptos_axum::render_app_to_stream(move || shell(options.clone()));

@@ -1,0 +1,172 @@
+//! The REST API under `/api` (and `/metrics`). Routes are registered through [`Routes`],
+//! which records each (method, path) so a test can hold the OpenAPI document to them.
+
+pub mod auth;
+mod create;
+pub mod errors;
+mod events;
+mod health;
+pub mod openapi;
+mod statistics;
+mod torrents;
+mod users;
+
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
+use axum::handler::Handler;
+use axum::http::{header, HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter};
+use axum::{Json, Router};
+
+use crate::auth::AuthUser;
+use crate::state::AppState;
+use errors::ApiError;
+
+/// A router that remembers what it routes.
+pub struct Routes {
+    pub router: Router<AppState>,
+    pub list: Vec<(Method, &'static str)>,
+}
+
+impl Routes {
+    fn new() -> Routes {
+        Routes {
+            router: Router::new(),
+            list: Vec::new(),
+        }
+    }
+
+    fn add<H, T>(self, method: Method, path: &'static str, handler: H) -> Routes
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add_limited(method, path, handler, None)
+    }
+
+    /// Like `add`, with a request body limit other than axum's default (2 MB).
+    fn add_limited<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        handler: H,
+        body_limit: Option<usize>,
+    ) -> Routes
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = match method {
+            Method::GET => MethodFilter::GET,
+            Method::POST => MethodFilter::POST,
+            Method::PUT => MethodFilter::PUT,
+            Method::DELETE => MethodFilter::DELETE,
+            _ => unreachable!("the API uses GET, POST, PUT and DELETE"),
+        };
+        let mut route = on(filter, handler);
+        if let Some(limit) = body_limit {
+            route = route.layer(DefaultBodyLimit::max(limit));
+        }
+        self.router = self.router.route(path, route);
+        self.list.push((method, path));
+        self
+    }
+}
+
+/// Every API route. Body limits come from the configuration.
+pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
+    const T: &str = "/api/torrents/{infoHash}";
+    // Room for the multipart framing and option fields around the file.
+    let add_limit = max_torrent_size.saturating_add(1 << 20);
+    let create_limit = usize::try_from(max_create_upload)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1 << 20);
+    Routes::new()
+        .add(Method::GET, "/api/health", health::health)
+        .add(Method::POST, "/api/auth/register", auth::register)
+        .add(Method::POST, "/api/auth/login", auth::login)
+        .add(Method::POST, "/api/auth/logout", auth::logout)
+        .add(Method::GET, "/api/users/me", users::me)
+        .add(Method::PUT, "/api/users/me", users::update_me)
+        .add(Method::GET, "/api/torrents", torrents::list)
+        .add_limited(
+            Method::POST,
+            "/api/torrents",
+            torrents::add,
+            Some(add_limit),
+        )
+        .add_limited(
+            Method::POST,
+            "/api/torrents/create",
+            create::create,
+            Some(create_limit),
+        )
+        .add(Method::GET, T, torrents::detail)
+        .add(Method::DELETE, T, torrents::remove)
+        .add(
+            Method::POST,
+            "/api/torrents/{infoHash}/pause",
+            torrents::pause,
+        )
+        .add(
+            Method::POST,
+            "/api/torrents/{infoHash}/resume",
+            torrents::resume,
+        )
+        .add(
+            Method::PUT,
+            "/api/torrents/{infoHash}/priority",
+            torrents::set_priority,
+        )
+        .add(
+            Method::GET,
+            "/api/torrents/{infoHash}/files",
+            torrents::files,
+        )
+        .add(
+            Method::GET,
+            "/api/torrents/{infoHash}/peers",
+            torrents::peers,
+        )
+        .add(
+            Method::POST,
+            "/api/torrents/{infoHash}/peers",
+            torrents::add_peers,
+        )
+        .add(
+            Method::GET,
+            "/api/torrents/{infoHash}/pieces",
+            torrents::pieces,
+        )
+        .add(Method::GET, "/api/statistics", statistics::statistics)
+        .add(Method::GET, "/api/events", events::events)
+        .add(Method::GET, "/api/openapi.json", openapi_json)
+        .add(Method::GET, "/metrics", metrics)
+}
+
+async fn openapi_json(_user: AuthUser) -> Json<serde_json::Value> {
+    Json(openapi::document())
+}
+
+/// Prometheus text. Needs METRICS_TOKEN as a Bearer token, or an admin's login.
+async fn metrics(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let (mut parts, _) = req.into_parts();
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let by_token = matches!((&state.config.metrics_token, bearer), (Some(t), Some(b)) if t == b);
+    if !by_token {
+        let user = AuthUser::from_request_parts(&mut parts, &state).await?;
+        if !user.is_admin() {
+            return Err(ApiError::Forbidden("metrics are for admins".into()));
+        }
+    }
+    let mut res = crate::metrics::render(&state).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(res)
+}

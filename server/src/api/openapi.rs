@@ -1,0 +1,260 @@
+//! The OpenAPI 3.1 document served at `/api/openapi.json`, written by hand. A test holds it
+//! to the router: every routed (method, path) is documented and nothing else is.
+
+use serde_json::{json, Map, Value};
+
+fn schema(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn json_body(s: Value) -> Value {
+    json!({ "content": { "application/json": { "schema": s } } })
+}
+
+fn ok(description: &str, s: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": s } } })
+}
+
+fn err(description: &str) -> Value {
+    ok(description, schema("Error"))
+}
+
+const IH: &str = "#/components/parameters/InfoHash";
+
+/// One operation; `auth` false marks a public one.
+fn op(summary: &str, auth: bool, mut responses: Vec<(&str, Value)>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("summary".into(), json!(summary));
+    if !auth {
+        m.insert("security".into(), json!([]));
+    } else {
+        responses.push(("401", err("missing, expired, forged or revoked token")));
+    }
+    let r: Map<String, Value> = responses
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    m.insert("responses".into(), Value::Object(r));
+    m
+}
+
+fn with(mut m: Map<String, Value>, key: &str, v: Value) -> Value {
+    m.insert(key.into(), v);
+    Value::Object(m)
+}
+
+fn torrent_op(summary: &str, responses: Vec<(&str, Value)>) -> Map<String, Value> {
+    let mut responses = responses;
+    responses.push(("400", err("malformed info-hash")));
+    responses.push(("404", err("no such torrent, or not yours")));
+    let mut m = op(summary, true, responses);
+    m.insert("parameters".into(), json!([{ "$ref": IH }]));
+    m
+}
+
+fn paths() -> Value {
+    let summary_list = json!({ "type": "array", "items": schema("TorrentSummary") });
+    json!({
+        "/api/health": { "get": Value::Object(op("Engine, database and peer listener status", false, vec![
+            ("200", ok("all fine", schema("Health"))), ("503", ok("something is down", schema("Health")))])) },
+        "/api/auth/register": { "post": with(op("Create an account (the first becomes admin)", false, vec![
+            ("201", ok("created", schema("User"))), ("400", err("bad username or password")),
+            ("403", err("registration is closed")), ("409", err("username taken"))]),
+            "requestBody", json_body(schema("Credentials"))) },
+        "/api/auth/login": { "post": with(op("Log in: a JWT, and the te_session/te_csrf cookies", false, vec![
+            ("200", ok("logged in", schema("LoginResponse"))), ("401", err("wrong username or password")),
+            ("429", err("too many attempts from this address"))]),
+            "requestBody", json_body(schema("Credentials"))) },
+        "/api/auth/logout": { "post": Value::Object(op("Clear the dashboard's cookies", true, vec![
+            ("204", json!({ "description": "cookies cleared" }))])) },
+        "/api/users/me": {
+            "get": Value::Object(op("The caller", true, vec![("200", ok("the caller", schema("User")))])),
+            "put": with(op("Change the password (earlier tokens stop working)", true, vec![
+                ("200", ok("a fresh login", schema("LoginResponse"))), ("400", err("new password too short")),
+                ("403", err("current password is wrong"))]),
+                "requestBody", json_body(schema("UpdateMe"))),
+        },
+        "/api/torrents": {
+            "get": Value::Object(op("The caller's torrents (an admin's: all)", true, vec![("200", ok("torrents", summary_list))])),
+            "post": with(op("Add a .torrent upload or a magnet link", true, vec![
+                ("201", ok("added", schema("TorrentSummary"))),
+                ("400", err("invalid torrent, magnet, save path or peer")),
+                ("409", err("already added")), ("413", err("upload too large")), ("415", err("wrong content type"))]),
+                "requestBody", json!({ "content": {
+                    "multipart/form-data": { "schema": { "type": "object", "required": ["torrent"], "properties": {
+                        "torrent": { "type": "string", "format": "binary" }, "savePath": { "type": "string" },
+                        "paused": { "type": "boolean" }, "priority": schema("Priority"),
+                        "peers": { "type": "string", "description": "IP:PORT list, comma separated" } } } },
+                    "application/json": { "schema": schema("AddMagnet") } } })),
+        },
+        "/api/torrents/create": { "post": with(op("Make a .torrent from uploads or a server path, start seeding it", true, vec![
+            ("201", json!({ "description": "the .torrent file (X-Info-Hash header: its info-hash)",
+                "content": { "application/x-bittorrent": { "schema": { "type": "string", "format": "binary" } } } })),
+            ("400", err("bad path, name or options")), ("409", err("already added, or the target exists")),
+            ("413", err("upload too large")), ("415", err("wrong content type"))]),
+            "requestBody", json!({ "content": {
+                "application/json": { "schema": schema("CreateTorrent") },
+                "multipart/form-data": { "schema": { "type": "object", "properties": {
+                    "files": { "type": "array", "items": { "type": "string", "format": "binary" } },
+                    "name": { "type": "string" }, "savePath": { "type": "string" }, "path": { "type": "string" },
+                    "trackers": { "type": "string", "description": "one URL per line" },
+                    "private": { "type": "boolean" }, "comment": { "type": "string" },
+                    "pieceLength": { "type": "integer" }, "paused": { "type": "boolean" },
+                    "priority": schema("Priority") } } } } })) },
+        "/api/torrents/{infoHash}": {
+            "get": Value::Object(torrent_op("State, progress, rates, peers, ratio, ETA, files, trackers", vec![
+                ("200", ok("the torrent", schema("TorrentDetail")))])),
+            "delete": with(torrent_op("Remove (deleteFiles=true also deletes the data)", vec![
+                ("204", json!({ "description": "removed" }))]),
+                "parameters", json!([{ "$ref": IH }, { "name": "deleteFiles", "in": "query", "schema": { "type": "boolean" } }])),
+        },
+        "/api/torrents/{infoHash}/pause": { "post": Value::Object(torrent_op("Pause", vec![("200", ok("paused", schema("TorrentSummary")))])) },
+        "/api/torrents/{infoHash}/resume": { "post": Value::Object(torrent_op("Resume", vec![("200", ok("resumed", schema("TorrentSummary")))])) },
+        "/api/torrents/{infoHash}/priority": { "put": with(torrent_op("Set the priority (stored; not yet used by the engine)", vec![
+            ("200", ok("updated", schema("TorrentSummary")))]), "requestBody",
+            json_body(json!({ "type": "object", "required": ["priority"], "properties": { "priority": schema("Priority") } }))) },
+        "/api/torrents/{infoHash}/files": { "get": Value::Object(torrent_op("Per-file progress", vec![
+            ("200", ok("files", json!({ "type": "array", "items": schema("FileProgress") })))])) },
+        "/api/torrents/{infoHash}/peers": {
+            "get": Value::Object(torrent_op("Connected peers", vec![
+                ("200", ok("peers", json!({ "type": "array", "items": schema("PeerInfo") })))])),
+            "post": with(torrent_op("Dial these peers too", vec![("202", json!({ "description": "accepted" }))]),
+                "requestBody", json_body(json!({ "type": "object", "required": ["peers"],
+                    "properties": { "peers": { "type": "array", "items": { "type": "string", "example": "127.0.0.1:6881" } } } }))),
+        },
+        "/api/torrents/{infoHash}/pieces": { "get": Value::Object(torrent_op("Verified pieces as a hex bitfield", vec![
+            ("200", ok("pieces", schema("PiecesInfo")))])) },
+        "/api/statistics": { "get": with(op("Rates, totals, counts by state, history", true, vec![
+            ("200", ok("statistics", schema("Statistics")))]),
+            "parameters", json!([{ "name": "range", "in": "query", "description": "seconds of history (default 3600)", "schema": { "type": "integer" } }])) },
+        "/api/events": { "get": with(op("Server-sent events: torrent:added, torrent:progress, torrent:piece, torrent:complete, torrent:seeding, torrent:error, torrent:removed, queue:updated, resync", true, vec![
+            ("200", json!({ "description": "event stream", "content": { "text/event-stream": { "schema": { "type": "string" } } } }))]),
+            "parameters", json!([
+                { "name": "Last-Event-ID", "in": "header", "schema": { "type": "string" } },
+                { "name": "lastEventId", "in": "query", "schema": { "type": "string" } }])) },
+        "/api/openapi.json": { "get": Value::Object(op("This document", true, vec![
+            ("200", ok("OpenAPI 3.1", json!({ "type": "object" })))])) },
+        "/metrics": { "get": Value::Object(op("Prometheus metrics (METRICS_TOKEN or an admin token)", true, vec![
+            ("200", json!({ "description": "Prometheus text format", "content": { "text/plain": { "schema": { "type": "string" } } } })),
+            ("403", err("not an admin"))])) },
+    })
+}
+
+fn obj(props: Value, required: &[&str]) -> Value {
+    json!({ "type": "object", "properties": props, "required": required })
+}
+
+fn schemas() -> Value {
+    let int = json!({ "type": "integer" });
+    let num = json!({ "type": "number" });
+    let s = json!({ "type": "string" });
+    let b = json!({ "type": "boolean" });
+    let opt = |t: &str| json!({ "type": [t, "null"] });
+    json!({
+        "Error": obj(json!({ "error": s, "message": s }), &["error", "message"]),
+        "Credentials": obj(json!({ "username": s, "password": s }), &["username", "password"]),
+        "User": obj(json!({ "id": int, "username": s, "role": { "enum": ["admin", "user"] }, "createdAt": int }),
+            &["id", "username", "role", "createdAt"]),
+        "LoginResponse": obj(json!({ "token": s, "expiresAt": int, "csrfToken": s, "user": schema("User") }),
+            &["token", "expiresAt", "csrfToken", "user"]),
+        "UpdateMe": obj(json!({ "currentPassword": s, "newPassword": s }), &["currentPassword", "newPassword"]),
+        "Priority": { "enum": ["high", "normal", "low"] },
+        "TorrentState": { "enum": ["fetchingMetadata", "checking", "downloading", "seeding", "paused", "error"] },
+        "AddMagnet": obj(json!({ "magnetURI": s, "savePath": s, "paused": b, "priority": schema("Priority"),
+            "peers": { "type": "array", "items": s } }), &["magnetURI"]),
+        "CreateTorrent": obj(json!({ "path": s, "trackers": { "type": "array", "items": s }, "private": b,
+            "comment": s, "pieceLength": int, "paused": b, "priority": schema("Priority") }), &["path"]),
+        "TorrentSummary": obj(json!({ "infoHash": s, "name": s, "state": schema("TorrentState"), "error": opt("string"),
+            "progress": num, "totalBytes": int, "bytesDone": int, "downloadRate": int, "uploadRate": int,
+            "downloaded": int, "uploaded": int, "ratio": num, "peers": int, "seeds": int, "etaSecs": opt("integer"),
+            "priority": schema("Priority"), "savePath": s, "ownerId": int, "addedAt": int,
+            "completedAt": opt("integer"), "magnetUri": opt("string") }),
+            &["infoHash", "name", "state", "progress", "totalBytes", "bytesDone", "priority"]),
+        "TorrentDetail": { "allOf": [schema("TorrentSummary"), obj(json!({ "piecesDone": int, "numPieces": int,
+            "pieceLength": int, "wasted": int, "private": b, "comment": opt("string"),
+            "files": { "type": "array", "items": schema("FileProgress") },
+            "trackers": { "type": "array", "items": schema("TrackerInfo") } }), &["files", "trackers"])] },
+        "FileProgress": obj(json!({ "path": s, "length": int, "bytesDone": int, "progress": num }),
+            &["path", "length", "bytesDone", "progress"]),
+        "TrackerInfo": obj(json!({ "url": s, "tier": int, "lastAnnounce": opt("integer"),
+            "lastResult": { "oneOf": [{ "type": "null" }, obj(json!({ "ok": b, "error": opt("string"),
+                "peers": opt("integer"), "seeders": opt("integer"), "leechers": opt("integer"),
+                "intervalSecs": opt("integer") }), &["ok"])] },
+            "nextAnnounceSecs": opt("integer") }), &["url", "tier"]),
+        "PeerInfo": obj(json!({ "addr": s, "client": s, "incoming": b, "downloadRate": int, "uploadRate": int,
+            "downloaded": int, "uploaded": int, "amChoking": b, "amInterested": b, "peerChoking": b,
+            "peerInterested": b, "pieces": int, "progress": num }), &["addr", "client"]),
+        "PiecesInfo": obj(json!({ "numPieces": int, "piecesDone": int, "pieceLength": int, "bitfield": s }),
+            &["numPieces", "piecesDone", "bitfield"]),
+        "Statistics": obj(json!({ "downloadRate": int, "uploadRate": int, "totalDownloaded": int,
+            "totalUploaded": int, "torrents": int, "byState": { "type": "object", "additionalProperties": int },
+            "peers": int, "history": { "type": "array", "items": schema("HistoryPoint") } }),
+            &["downloadRate", "uploadRate", "byState", "history"]),
+        "HistoryPoint": obj(json!({ "at": int, "downloadRate": int, "uploadRate": int, "downloaded": int,
+            "uploaded": int, "peers": int, "torrents": int }), &["at"]),
+        "ComponentHealth": obj(json!({ "ok": b, "detail": s }), &["ok", "detail"]),
+        "Health": obj(json!({ "status": { "enum": ["ok", "degraded"] }, "version": s, "uptimeSecs": int,
+            "engine": schema("ComponentHealth"), "database": schema("ComponentHealth"),
+            "peerListener": schema("ComponentHealth") }), &["status", "engine", "database", "peerListener"]),
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "TorrentEdge API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Torrents of the calling user (admins: all). Authenticate with `Authorization: Bearer <token>` from /api/auth/login, or with the te_session cookie plus the te_csrf cookie's value in X-CSRF-Token on POST/PUT/DELETE. Errors are {\"error\", \"message\"}."
+        },
+        "security": [{ "bearer": [] }, { "cookie": [] }],
+        "paths": paths(),
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
+                "cookie": { "type": "apiKey", "in": "cookie", "name": "te_session" }
+            },
+            "parameters": {
+                "InfoHash": { "name": "infoHash", "in": "path", "required": true,
+                    "schema": { "type": "string", "pattern": "^[0-9a-fA-F]{40}$" } }
+            },
+            "schemas": schemas(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn document_matches_the_router() {
+        let routed: BTreeSet<(String, String)> = crate::api::routes(1, 1)
+            .list
+            .iter()
+            .map(|(m, p)| (m.as_str().to_lowercase(), p.to_string()))
+            .collect();
+        let doc = document();
+        let mut documented = BTreeSet::new();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for method in ops.as_object().unwrap().keys() {
+                documented.insert((method.clone(), path.clone()));
+            }
+        }
+        assert_eq!(routed, documented, "router and OpenAPI document differ");
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc = document();
+        let text = doc.to_string();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for part in text.split("\"#/components/schemas/").skip(1) {
+            let name = part.split('"').next().unwrap();
+            assert!(schemas.contains_key(name), "dangling $ref {name}");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! `GET /api/statistics?range=SECS`: the caller's rates, totals, counts by state and the
+//! sampled history (an admin sees the whole server).
+
+use app::types::{HistoryPoint, Statistics, TorrentState};
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+
+use super::errors::{ApiError, ApiQuery};
+use crate::auth::AuthUser;
+use crate::db::{now_unix, stats};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct StatsQuery {
+    /// Seconds of history; default one hour.
+    range: Option<u64>,
+}
+
+/// Samples returned at most.
+const MAX_POINTS: i64 = 2000;
+
+pub async fn statistics(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> Result<Json<Statistics>, ApiError> {
+    let mut out = Statistics {
+        download_rate: 0,
+        upload_rate: 0,
+        total_downloaded: 0,
+        total_uploaded: 0,
+        torrents: 0,
+        by_state: TorrentState::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), 0))
+            .collect(),
+        peers: 0,
+        history: Vec::new(),
+    };
+    for (entry, s) in state.library.snapshot() {
+        if !user.can_access(entry.owner_id) {
+            continue;
+        }
+        out.download_rate += s.download_rate;
+        out.upload_rate += s.upload_rate;
+        out.total_downloaded += s.downloaded;
+        out.total_uploaded += s.uploaded;
+        out.peers += s.peers;
+        out.torrents += 1;
+        *out.by_state.entry(s.state.as_str().to_owned()).or_insert(0) += 1;
+    }
+    let range = q
+        .range
+        .unwrap_or(3600)
+        .min(state.config.stats_retention.as_secs());
+    let since = now_unix() - i64::try_from(range).unwrap_or(i64::MAX);
+    let scope = if user.is_admin() { 0 } else { user.id };
+    out.history = stats::history(&state.db, scope, since, MAX_POINTS)
+        .await?
+        .into_iter()
+        .map(|s| HistoryPoint {
+            at: s.at,
+            download_rate: s.download_rate.max(0) as u64,
+            upload_rate: s.upload_rate.max(0) as u64,
+            downloaded: s.downloaded.max(0) as u64,
+            uploaded: s.uploaded.max(0) as u64,
+            peers: s.peers.max(0) as u64,
+            torrents: s.torrents.max(0) as u64,
+        })
+        .collect();
+    Ok(Json(out))
+}

@@ -1,0 +1,296 @@
+//! `torrentedge serve` settings: command-line options, environment variables and an optional
+//! TOML file, in that order of precedence, resolved once into a [`Config`].
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Options of `torrentedge serve`. Every option can also be set by the environment variable
+/// shown, or by the key of the same name (with `_` instead of `-`) in the `--config` file.
+#[derive(clap::Args, Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "snake_case")]
+#[command(after_long_help = AFTER_HELP)]
+pub struct ServeArgs {
+    /// TOML file with any of these settings, e.g. `download_path = "/srv/torrents"`.
+    /// Options and environment variables override it.
+    #[arg(long, env = "TORRENTEDGE_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
+    /// HTTP port for the dashboard and the API [default: 3000; 0 picks a free port].
+    #[arg(long, env = "PORT")]
+    pub port: Option<u16>,
+    /// Address the HTTP server binds to [default: 127.0.0.1].
+    #[arg(long, env = "BIND")]
+    pub bind: Option<IpAddr>,
+
+    /// Folder for the database, the generated JWT secret and default downloads [default: ./data].
+    #[arg(long, env = "DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://FILE` or `postgres://USER@HOST:PORT/DB` [default: SQLite file DATA_DIR/torrentedge.db].
+    #[arg(long, env = "DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Secret that signs login tokens (at least 32 characters). Without it, a random secret is
+    /// generated once and kept in DATA_DIR/jwt-secret. There is no built-in default.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// How long a login token stays valid, in seconds [default: 86400].
+    #[arg(long, env = "TOKEN_TTL", value_name = "SECS")]
+    pub token_ttl: Option<u64>,
+    /// Whether anyone may register after the first user (who becomes admin); when false only
+    /// an admin can create users [default: true].
+    #[arg(long, env = "ALLOW_REGISTRATION", value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_registration: Option<bool>,
+    /// Login attempts allowed per client address per minute [default: 10].
+    #[arg(long, env = "LOGIN_RATE_LIMIT", value_name = "N")]
+    pub login_rate_limit: Option<u32>,
+    /// Mark session cookies `Secure` (serve over HTTPS) [default: false].
+    #[arg(long, env = "COOKIE_SECURE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub cookie_secure: Option<bool>,
+    /// Bearer token that Prometheus may use for /metrics (admins' login tokens always work).
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Root of all save folders. An admin may save anywhere below it; every other user below
+    /// DOWNLOAD_PATH/<username> [default: DATA_DIR/downloads].
+    #[arg(long, env = "DOWNLOAD_PATH", value_name = "DIR")]
+    pub download_path: Option<PathBuf>,
+    /// Largest .torrent upload in bytes; larger is refused with 413 [default: 8388608].
+    #[arg(long, env = "MAX_TORRENT_SIZE", value_name = "BYTES")]
+    pub max_torrent_size: Option<usize>,
+    /// Largest upload to `POST /api/torrents/create`, in bytes [default: 1073741824].
+    #[arg(long, env = "MAX_CREATE_UPLOAD", value_name = "BYTES")]
+    pub max_create_upload: Option<u64>,
+
+    /// Port of the BitTorrent peer listener [default: 6881; 0 picks a free port].
+    #[arg(long, env = "PEER_PORT")]
+    pub peer_port: Option<u16>,
+    /// Address the peer listener binds to [default: 0.0.0.0].
+    #[arg(long, env = "PEER_BIND")]
+    pub peer_bind: Option<IpAddr>,
+    /// Peer connections for the whole engine [default: 500].
+    #[arg(long, env = "MAX_PEER_CONNECTIONS", value_name = "N")]
+    pub max_peer_connections: Option<usize>,
+    /// Peer connections per torrent [default: 50].
+    #[arg(long, env = "MAX_PEERS_PER_TORRENT", value_name = "N")]
+    pub max_peers_per_torrent: Option<usize>,
+    /// Torrents downloading at once, 0 = no limit [default: 0]. Stored and reported only:
+    /// the engine does not queue torrents yet.
+    #[arg(long, env = "MAX_CONCURRENT_TORRENTS", value_name = "N")]
+    pub max_concurrent_torrents: Option<u32>,
+    /// Upload limit in bytes per second, 0 = none [default: 0]. Stored and reported only:
+    /// the engine does not throttle yet.
+    #[arg(long, env = "UPLOAD_LIMIT", value_name = "BYTES_PER_SEC")]
+    pub upload_limit: Option<u64>,
+    /// Download limit in bytes per second, 0 = none [default: 0]. Stored and reported only:
+    /// the engine does not throttle yet.
+    #[arg(long, env = "DOWNLOAD_LIMIT", value_name = "BYTES_PER_SEC")]
+    pub download_limit: Option<u64>,
+
+    /// Events kept for clients that reconnect with Last-Event-ID [default: 1024].
+    #[arg(long, env = "EVENT_BUFFER", value_name = "N")]
+    pub event_buffer: Option<usize>,
+    /// Shortest interval between two progress events of one torrent, in milliseconds [default: 500].
+    #[arg(long, env = "PROGRESS_INTERVAL_MS", value_name = "MS")]
+    pub progress_interval_ms: Option<u64>,
+    /// How often statistics are sampled for charts and totals are saved, in seconds [default: 10].
+    #[arg(long, env = "STATS_INTERVAL", value_name = "SECS")]
+    pub stats_interval: Option<u64>,
+    /// How long statistics history is kept, in hours [default: 168].
+    #[arg(long, env = "STATS_RETENTION_HOURS", value_name = "HOURS")]
+    pub stats_retention_hours: Option<u64>,
+}
+
+const AFTER_HELP: &str = "\
+Priority (`PUT /api/torrents/{infoHash}/priority`), MAX_CONCURRENT_TORRENTS, UPLOAD_LIMIT and
+DOWNLOAD_LIMIT are stored and shown by the API, but the engine does not act on them yet.";
+
+/// Resolved settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: IpAddr,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub jwt_secret: Option<String>,
+    pub token_ttl: Duration,
+    pub allow_registration: bool,
+    pub login_rate_limit: u32,
+    pub cookie_secure: bool,
+    pub metrics_token: Option<String>,
+    pub download_path: PathBuf,
+    pub max_torrent_size: usize,
+    pub max_create_upload: u64,
+    pub peer_port: u16,
+    pub peer_bind: IpAddr,
+    pub max_peer_connections: usize,
+    pub max_peers_per_torrent: usize,
+    pub max_concurrent_torrents: u32,
+    pub upload_limit: u64,
+    pub download_limit: u64,
+    pub event_buffer: usize,
+    pub progress_interval: Duration,
+    pub stats_interval: Duration,
+    pub stats_retention: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("config file {0}: {1}")]
+    Parse(PathBuf, toml::de::Error),
+    #[error("JWT_SECRET must be at least 32 characters")]
+    WeakSecret,
+    #[error("{0} must be greater than zero")]
+    Zero(&'static str),
+}
+
+impl Config {
+    /// Merges options/environment (already in `args`) over the config file over defaults.
+    pub fn load(args: ServeArgs) -> Result<Config, ConfigError> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::Read(path.clone(), e))?;
+                toml::from_str::<ServeArgs>(&text)
+                    .map_err(|e| ConfigError::Parse(path.clone(), e))?
+            }
+            None => ServeArgs::default(),
+        };
+        Self::resolve(args, file)
+    }
+
+    fn resolve(a: ServeArgs, f: ServeArgs) -> Result<Config, ConfigError> {
+        let data_dir = a.data_dir.or(f.data_dir).unwrap_or_else(|| "data".into());
+        let database_url = a
+            .database_url
+            .or(f.database_url)
+            .unwrap_or_else(|| sqlite_url(&data_dir.join("torrentedge.db")));
+        let jwt_secret = a.jwt_secret.or(f.jwt_secret).filter(|s| !s.is_empty());
+        if jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(ConfigError::WeakSecret);
+        }
+        let download_path = a
+            .download_path
+            .or(f.download_path)
+            .unwrap_or_else(|| data_dir.join("downloads"));
+        let positive = |v: u64, name| {
+            if v == 0 {
+                Err(ConfigError::Zero(name))
+            } else {
+                Ok(v)
+            }
+        };
+        Ok(Config {
+            bind: a.bind.or(f.bind).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            port: a.port.or(f.port).unwrap_or(3000),
+            database_url,
+            jwt_secret,
+            token_ttl: Duration::from_secs(positive(
+                a.token_ttl.or(f.token_ttl).unwrap_or(86_400),
+                "TOKEN_TTL",
+            )?),
+            allow_registration: a
+                .allow_registration
+                .or(f.allow_registration)
+                .unwrap_or(true),
+            login_rate_limit: a.login_rate_limit.or(f.login_rate_limit).unwrap_or(10),
+            cookie_secure: a.cookie_secure.or(f.cookie_secure).unwrap_or(false),
+            metrics_token: a
+                .metrics_token
+                .or(f.metrics_token)
+                .filter(|s| !s.is_empty()),
+            download_path,
+            max_torrent_size: a.max_torrent_size.or(f.max_torrent_size).unwrap_or(8 << 20),
+            max_create_upload: a
+                .max_create_upload
+                .or(f.max_create_upload)
+                .unwrap_or(1 << 30),
+            peer_port: a.peer_port.or(f.peer_port).unwrap_or(6881),
+            peer_bind: a
+                .peer_bind
+                .or(f.peer_bind)
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            max_peer_connections: a
+                .max_peer_connections
+                .or(f.max_peer_connections)
+                .unwrap_or(500),
+            max_peers_per_torrent: a
+                .max_peers_per_torrent
+                .or(f.max_peers_per_torrent)
+                .unwrap_or(50),
+            max_concurrent_torrents: a
+                .max_concurrent_torrents
+                .or(f.max_concurrent_torrents)
+                .unwrap_or(0),
+            upload_limit: a.upload_limit.or(f.upload_limit).unwrap_or(0),
+            download_limit: a.download_limit.or(f.download_limit).unwrap_or(0),
+            event_buffer: a.event_buffer.or(f.event_buffer).unwrap_or(1024).max(1),
+            progress_interval: Duration::from_millis(
+                a.progress_interval_ms
+                    .or(f.progress_interval_ms)
+                    .unwrap_or(500),
+            ),
+            stats_interval: Duration::from_secs(positive(
+                a.stats_interval.or(f.stats_interval).unwrap_or(10),
+                "STATS_INTERVAL",
+            )?),
+            stats_retention: Duration::from_secs(
+                3600 * a
+                    .stats_retention_hours
+                    .or(f.stats_retention_hours)
+                    .unwrap_or(168),
+            ),
+            data_dir,
+        })
+    }
+
+    /// Whether the database is PostgreSQL (else SQLite).
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres:") || self.database_url.starts_with("postgresql:")
+    }
+}
+
+/// `sqlite://` URL that creates the file when missing.
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_override_file_which_overrides_defaults() {
+        let args = ServeArgs {
+            port: Some(4000),
+            ..Default::default()
+        };
+        let file: ServeArgs =
+            toml::from_str("port = 5000\ndownload_path = \"/srv/dl\"\nupload_limit = 7").unwrap();
+        let c = Config::resolve(args, file).unwrap();
+        assert_eq!(c.port, 4000);
+        assert_eq!(c.download_path, PathBuf::from("/srv/dl"));
+        assert_eq!(c.upload_limit, 7);
+        assert_eq!(c.peer_port, 6881);
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+        assert_eq!(c.database_url, "sqlite://data/torrentedge.db?mode=rwc");
+        assert!(!c.is_postgres());
+    }
+
+    #[test]
+    fn unknown_file_keys_and_short_secrets_are_refused() {
+        assert!(toml::from_str::<ServeArgs>("prot = 1").is_err());
+        let short = ServeArgs {
+            jwt_secret: Some("short".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::resolve(short, ServeArgs::default()),
+            Err(ConfigError::WeakSecret)
+        ));
+    }
+}

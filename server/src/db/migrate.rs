@@ -1,0 +1,61 @@
+//! The SQL files of `migrations/<backend>/`, embedded, run by sqlx's migrator (which records
+//! applied versions and their checksums in `_sqlx_migrations`).
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use super::{Backend, Db, DbError};
+
+/// (version, description, SQL) per backend; both lists must stay in step.
+const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../../../migrations/sqlite/0001_init.sql"),
+)];
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../../../migrations/postgres/0001_init.sql"),
+)];
+
+fn migrator(backend: Backend) -> Migrator {
+    let files = match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    let migrations: Vec<Migration> = files
+        .iter()
+        .map(|(version, desc, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*desc),
+                MigrationType::Simple,
+                Cow::Borrowed(*sql),
+                false,
+            )
+        })
+        .collect();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}
+
+pub async fn run(db: &Db) -> Result<(), DbError> {
+    migrator(db.backend).run(&db.pool).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backends_have_the_same_versions() {
+        fn v(l: &[(i64, &'static str, &'static str)]) -> Vec<(i64, &'static str)> {
+            l.iter().map(|m| (m.0, m.1)).collect()
+        }
+        assert_eq!(v(SQLITE), v(POSTGRES));
+    }
+}

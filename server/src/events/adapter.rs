@@ -1,0 +1,158 @@
+//! Engine events → hub events: each gets its owner from the registry; progress and piece
+//! events are coalesced; a lagging engine bus becomes a `resync` for everyone.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use engine::events::Event;
+use engine::status::TorrentState;
+use engine::InfoHash;
+use serde_json::json;
+use tokio::sync::{broadcast, watch};
+
+use super::coalesce::{Coalescer, Ready};
+use super::*;
+use crate::torrents::registry::Registry;
+
+/// Runs until the engine bus closes or `shutdown` flips.
+pub fn spawn(
+    mut rx: broadcast::Receiver<Event>,
+    hub: EventHub,
+    registry: Arc<Registry>,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut adapter = Adapter {
+            hub,
+            registry,
+            coalescer: Coalescer::new(interval),
+        };
+        let mut tick = tokio::time::interval((interval / 4).max(Duration::from_millis(25)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                r = rx.recv() => match r {
+                    Ok(ev) => adapter.on_event(ev, Instant::now()),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!("event adapter lagged behind the engine by {n} events");
+                        adapter.hub.count_dropped(n);
+                        adapter.hub.publish(None, RESYNC, json!({ "reason": "events were lost" }));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                _ = tick.tick() => {
+                    for ready in adapter.coalescer.due_now(Instant::now()) {
+                        adapter.publish_ready(ready);
+                    }
+                }
+                _ = shutdown.changed() => break,
+            }
+        }
+    })
+}
+
+struct Adapter {
+    hub: EventHub,
+    registry: Arc<Registry>,
+    coalescer: Coalescer,
+}
+
+impl Adapter {
+    fn publish(&self, ih: &InfoHash, name: &'static str, data: serde_json::Value) {
+        // No owner: the torrent is being removed; its events concern no one any more.
+        if let Some(owner) = self.registry.owner(ih) {
+            self.hub.publish(Some(owner), name, data);
+        }
+    }
+
+    fn publish_ready(&self, ready: Ready) {
+        match ready {
+            Ready::Progress(ih, data) => self.publish(&ih, TORRENT_PROGRESS, data),
+            Ready::Pieces(ih, pieces) => self.publish(
+                &ih,
+                TORRENT_PIECE,
+                json!({ "infoHash": ih.to_hex(), "pieces": pieces }),
+            ),
+        }
+    }
+
+    fn flush(&mut self, ih: &InfoHash, now: Instant) {
+        for ready in self.coalescer.flush(ih, now) {
+            self.publish_ready(ready);
+        }
+    }
+
+    fn on_event(&mut self, ev: Event, now: Instant) {
+        match ev {
+            Event::Progress {
+                info_hash,
+                bytes_done,
+                total_bytes,
+                download_rate,
+                upload_rate,
+                peers,
+            } => {
+                let progress = if total_bytes == 0 {
+                    0.0
+                } else {
+                    bytes_done as f64 / total_bytes as f64
+                };
+                let data = json!({
+                    "infoHash": info_hash.to_hex(),
+                    "bytesDone": bytes_done,
+                    "totalBytes": total_bytes,
+                    "progress": progress,
+                    "downloadRate": download_rate,
+                    "uploadRate": upload_rate,
+                    "peers": peers,
+                });
+                if let Some(ready) = self.coalescer.progress(info_hash, data, now) {
+                    self.publish_ready(ready);
+                }
+            }
+            Event::PieceVerified { info_hash, piece } => {
+                if let Some(ready) = self.coalescer.piece(info_hash, piece, now) {
+                    self.publish_ready(ready);
+                }
+            }
+            Event::Completed { info_hash } => {
+                self.flush(&info_hash, now);
+                self.publish(
+                    &info_hash,
+                    TORRENT_COMPLETE,
+                    json!({ "infoHash": info_hash.to_hex() }),
+                );
+            }
+            Event::StateChanged { info_hash, state } => {
+                self.flush(&info_hash, now);
+                let api = crate::torrents::view::api_state(state);
+                let name = if state == TorrentState::Seeding {
+                    TORRENT_SEEDING
+                } else {
+                    QUEUE_UPDATED
+                };
+                self.publish(
+                    &info_hash,
+                    name,
+                    json!({ "infoHash": info_hash.to_hex(), "state": api }),
+                );
+            }
+            Event::Error { info_hash, message } => {
+                self.publish(
+                    &info_hash,
+                    TORRENT_ERROR,
+                    json!({ "infoHash": info_hash.to_hex(), "message": message }),
+                );
+            }
+            Event::TorrentRemoved { info_hash } => self.coalescer.forget(&info_hash),
+            // Added/removed are published by the library, which knows the owner for certain;
+            // peer and tracker chatter is not forwarded.
+            Event::TorrentAdded { .. }
+            | Event::PieceFailed { .. }
+            | Event::PeerConnected { .. }
+            | Event::PeerDisconnected { .. }
+            | Event::TrackerAnnounced { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! `/metrics` in the Prometheus text format: HTTP request counts (counted by a middleware),
+//! event counters, and engine figures computed at scrape time.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+
+use app::types::TorrentState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::state::AppState;
+
+#[derive(Default)]
+pub struct Metrics {
+    /// (method, route, status) → count.
+    http: Mutex<BTreeMap<(String, String, u16), u64>>,
+}
+
+impl Metrics {
+    fn count_request(&self, method: &str, route: &str, status: u16) {
+        let mut map = self.http.lock().unwrap_or_else(|e| e.into_inner());
+        *map.entry((method.to_owned(), route.to_owned(), status))
+            .or_insert(0) += 1;
+    }
+}
+
+/// Middleware: counts every request by method, matched route and status.
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let res = next.run(req).await;
+    state
+        .metrics
+        .count_request(&method, &route, res.status().as_u16());
+    res
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The exposition text.
+pub fn render(state: &AppState) -> String {
+    let mut out = String::with_capacity(4096);
+    let snapshot = state.library.snapshot();
+    let (mut down, mut up, mut downloaded, mut uploaded, mut peers) =
+        (0u64, 0u64, 0u64, 0u64, 0usize);
+    let mut by_state: BTreeMap<&'static str, usize> =
+        TorrentState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    for (_, s) in &snapshot {
+        down += s.download_rate;
+        up += s.upload_rate;
+        downloaded += s.downloaded;
+        uploaded += s.uploaded;
+        peers += s.peers;
+        *by_state.entry(s.state.as_str()).or_insert(0) += 1;
+    }
+    let mut gauge = |name: &str, help: &str, kind: &str, value: String| {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    };
+    gauge(
+        "torrentedge_download_rate_bytes",
+        "Current download rate, all torrents (bytes/s).",
+        "gauge",
+        down.to_string(),
+    );
+    gauge(
+        "torrentedge_upload_rate_bytes",
+        "Current upload rate, all torrents (bytes/s).",
+        "gauge",
+        up.to_string(),
+    );
+    gauge(
+        "torrentedge_downloaded_bytes_total",
+        "Payload bytes downloaded by current torrents over their lifetime.",
+        "counter",
+        downloaded.to_string(),
+    );
+    gauge(
+        "torrentedge_uploaded_bytes_total",
+        "Payload bytes uploaded by current torrents over their lifetime.",
+        "counter",
+        uploaded.to_string(),
+    );
+    gauge(
+        "torrentedge_peers",
+        "Connected peers.",
+        "gauge",
+        peers.to_string(),
+    );
+    gauge(
+        "torrentedge_events_published_total",
+        "Events published to /api/events.",
+        "counter",
+        state.hub.published().to_string(),
+    );
+    gauge(
+        "torrentedge_events_dropped_total",
+        "Events lost by a lagging consumer (engine bus or a slow stream).",
+        "counter",
+        state.hub.dropped().to_string(),
+    );
+    gauge(
+        "torrentedge_event_streams",
+        "Connected /api/events streams.",
+        "gauge",
+        state.hub.subscribers().to_string(),
+    );
+    gauge(
+        "torrentedge_uptime_seconds",
+        "Seconds since the server started.",
+        "gauge",
+        state.started.elapsed().as_secs().to_string(),
+    );
+    let _ = writeln!(
+        out,
+        "# HELP torrentedge_torrents Torrents by state.\n# TYPE torrentedge_torrents gauge"
+    );
+    for (s, n) in by_state {
+        let _ = writeln!(out, "torrentedge_torrents{{state=\"{s}\"}} {n}");
+    }
+    let _ = writeln!(out, "# HELP torrentedge_http_requests_total HTTP requests by method, route and status.\n# TYPE torrentedge_http_requests_total counter");
+    let http = state
+        .metrics
+        .http
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    for ((method, route, status), n) in http {
+        let _ = writeln!(
+            out,
+            "torrentedge_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
+            escape(&method),
+            escape(&route)
+        );
+    }
+    out
+}

@@ -1,0 +1,55 @@
+//! `AppState`: what every handler can reach. Cheap to clone.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use tokio::sync::watch;
+
+use crate::auth::jwt::Keys;
+use crate::auth::ratelimit::LoginLimiter;
+use crate::config::Config;
+use crate::db::Db;
+use crate::events::EventHub;
+use crate::metrics::Metrics;
+use crate::torrents::Library;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub db: Db,
+    pub library: Arc<Library>,
+    pub hub: EventHub,
+    pub keys: Keys,
+    pub limiter: LoginLimiter,
+    pub metrics: Metrics,
+    pub leptos: LeptosOptions,
+    pub started: Instant,
+    /// Registrations one at a time, so exactly one first user becomes admin.
+    pub register_lock: tokio::sync::Mutex<()>,
+    /// Flips to true when the server shuts down: event streams end.
+    pub shutdown: watch::Sender<bool>,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> AppState {
+        AppState(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.leptos.clone()
+    }
+}

@@ -1,0 +1,453 @@
+//! The server's torrents: the engine runs them, the database remembers them, the registry
+//! knows who owns each. Every operation is scoped to the calling user (admins see all);
+//! someone else's torrent is "not found".
+
+pub mod create;
+pub mod magnet;
+pub mod paths;
+pub mod registry;
+mod restore;
+pub mod view;
+mod watch;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use app::types::{AddOptions, PeerInfo, PiecesInfo, Priority, TorrentDetail, TorrentSummary};
+use engine::metainfo::Metainfo;
+use engine::session::{AddTorrentOptions, EngineError, Session};
+use engine::InfoHash;
+use serde_json::json;
+
+use crate::auth::AuthUser;
+use crate::db::torrents::{self as store, TorrentRow};
+use crate::db::{now_unix, Db, DbError};
+use crate::events::{self, EventHub};
+use registry::{Entry, Registry, Runner};
+
+pub use watch::spawn as spawn_watcher;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error("invalid torrent: {0}")]
+    InvalidTorrent(String),
+    #[error("invalid magnet link: {0}")]
+    InvalidMagnet(#[from] magnet::MagnetError),
+    #[error("{0}")]
+    Path(#[from] paths::PathError),
+    #[error("invalid peer address {0:?} (expected IP:PORT)")]
+    BadPeer(String),
+    #[error("this torrent is already added")]
+    Duplicate,
+    #[error("no such torrent")]
+    NotFound,
+    #[error("{0}")]
+    Create(String),
+    #[error("{0} already exists")]
+    Exists(String),
+    #[error("upload is larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("cannot prepare the torrent's files: {0}")]
+    Storage(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("engine: {0}")]
+    Engine(String),
+}
+
+impl From<EngineError> for LibraryError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Metainfo(m) => LibraryError::InvalidTorrent(m),
+            EngineError::AlreadyAdded(_) => LibraryError::Duplicate,
+            EngineError::NotFound(_) => LibraryError::NotFound,
+            EngineError::Storage(s) => LibraryError::Storage(s.to_string()),
+            EngineError::Io(e) => LibraryError::Storage(e.to_string()),
+            other => LibraryError::Engine(other.to_string()),
+        }
+    }
+}
+
+/// All torrents of the server.
+pub struct Library {
+    session: Session,
+    db: Db,
+    hub: EventHub,
+    pub registry: Arc<Registry>,
+    download_path: PathBuf,
+}
+
+impl Library {
+    pub fn new(session: Session, db: Db, hub: EventHub, download_path: PathBuf) -> Library {
+        Library {
+            session,
+            db,
+            hub,
+            registry: Arc::new(Registry::default()),
+            download_path,
+        }
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The folder `user`'s save paths are relative to.
+    pub fn user_root(&self, user: &AuthUser) -> PathBuf {
+        paths::user_root(&self.download_path, &user.username, user.is_admin())
+    }
+
+    /// Resolves (and creates) a save folder inside the user's root.
+    pub fn save_dir(
+        &self,
+        user: &AuthUser,
+        requested: Option<&str>,
+    ) -> Result<PathBuf, LibraryError> {
+        let root = self.user_root(user);
+        let rel = paths::relative_inside(&root, requested.unwrap_or(""))?;
+        Ok(paths::ensure_dir_inside(&root, &rel)?)
+    }
+
+    /// The entry `user` may see, else NotFound.
+    pub fn entry_for(&self, user: &AuthUser, ih: &InfoHash) -> Result<Entry, LibraryError> {
+        self.registry
+            .get(ih)
+            .filter(|e| user.can_access(e.owner_id) && !matches!(e.runner, Runner::Adding))
+            .ok_or(LibraryError::NotFound)
+    }
+
+    /// Adds a `.torrent` file.
+    pub async fn add_torrent_file(
+        &self,
+        user: &AuthUser,
+        bytes: &[u8],
+        opts: &AddOptions,
+    ) -> Result<TorrentSummary, LibraryError> {
+        let meta =
+            Metainfo::from_bytes(bytes).map_err(|e| LibraryError::InvalidTorrent(e.to_string()))?;
+        let peers = parse_peers(&opts.peers)?;
+        let save_dir = self.save_dir(user, opts.save_path.as_deref())?;
+        self.add_metainfo(user.id, meta, save_dir, opts.paused, opts.priority, peers)
+            .await
+    }
+
+    /// Adds parsed metainfo for `owner` (uploads and `create`).
+    pub async fn add_metainfo(
+        &self,
+        owner: i64,
+        meta: Metainfo,
+        save_dir: PathBuf,
+        paused: bool,
+        priority: Priority,
+        peers: Vec<SocketAddr>,
+    ) -> Result<TorrentSummary, LibraryError> {
+        let ih = meta.info_hash;
+        let now = now_unix();
+        let entry = Entry {
+            info_hash: ih,
+            owner_id: owner,
+            name: meta.name.clone(),
+            save_path: save_dir.clone(),
+            priority,
+            paused,
+            added_at: now,
+            completed_at: None,
+            base_uploaded: 0,
+            base_downloaded: 0,
+            saved_bytes_done: 0,
+            saved_total_bytes: meta.total_length,
+            runner: Runner::Adding,
+        };
+        if !self.registry.reserve(entry.clone()) {
+            return Err(LibraryError::Duplicate);
+        }
+        let row = TorrentRow {
+            info_hash: ih.to_hex(),
+            owner_id: owner,
+            name: meta.name.clone(),
+            metainfo: Some(meta.to_torrent_bytes()),
+            magnet: None,
+            save_path: save_dir.display().to_string(),
+            state: "checking".into(),
+            paused,
+            priority: priority.as_str().into(),
+            added_at: now,
+            completed_at: None,
+            uploaded: 0,
+            downloaded: 0,
+            bytes_done: 0,
+            total_bytes: clamp_i64(meta.total_length),
+            error: None,
+        };
+        let result = async {
+            if !store::insert(&self.db, &row).await? {
+                return Err(LibraryError::Duplicate);
+            }
+            let opts = AddTorrentOptions {
+                save_dir,
+                paused,
+                peers,
+            };
+            match self.session.add_torrent(meta, opts).await {
+                Ok(h) => Ok(h),
+                Err(e) => {
+                    store::delete(&self.db, &row.info_hash).await?;
+                    Err(LibraryError::from(e))
+                }
+            }
+        }
+        .await;
+        let handle = match result {
+            Ok(h) => h,
+            Err(e) => {
+                self.registry.remove(&ih);
+                return Err(e);
+            }
+        };
+        self.registry
+            .update(&ih, |e| e.runner = Runner::Engine(handle.clone()));
+        let summary = view::summary(
+            &Entry {
+                runner: Runner::Engine(handle.clone()),
+                ..entry
+            },
+            Some(&handle.status()),
+        );
+        self.publish_added(owner, &summary);
+        Ok(summary)
+    }
+
+    /// Adds a magnet link: stored and shown as fetching metadata until metadata exchange
+    /// exists in the engine.
+    pub async fn add_magnet(
+        &self,
+        user: &AuthUser,
+        uri: &str,
+        opts: &AddOptions,
+    ) -> Result<TorrentSummary, LibraryError> {
+        let m = magnet::parse(uri)?;
+        parse_peers(&opts.peers)?;
+        let save_dir = self.save_dir(user, opts.save_path.as_deref())?;
+        let ih = m.info_hash;
+        let now = now_unix();
+        let name = m.name.clone().unwrap_or_else(|| ih.to_hex());
+        let uri = uri.trim().to_owned();
+        let entry = Entry {
+            info_hash: ih,
+            owner_id: user.id,
+            name: name.clone(),
+            save_path: save_dir.clone(),
+            priority: opts.priority,
+            paused: opts.paused,
+            added_at: now,
+            completed_at: None,
+            base_uploaded: 0,
+            base_downloaded: 0,
+            saved_bytes_done: 0,
+            saved_total_bytes: 0,
+            runner: Runner::Magnet { uri: uri.clone() },
+        };
+        if !self.registry.reserve(entry.clone()) {
+            return Err(LibraryError::Duplicate);
+        }
+        let row = TorrentRow {
+            info_hash: ih.to_hex(),
+            owner_id: user.id,
+            name,
+            metainfo: None,
+            magnet: Some(uri),
+            save_path: save_dir.display().to_string(),
+            state: app::types::TorrentState::FetchingMetadata.as_str().into(),
+            paused: opts.paused,
+            priority: opts.priority.as_str().into(),
+            added_at: now,
+            completed_at: None,
+            uploaded: 0,
+            downloaded: 0,
+            bytes_done: 0,
+            total_bytes: 0,
+            error: None,
+        };
+        match store::insert(&self.db, &row).await {
+            Ok(true) => {}
+            Ok(false) => {
+                self.registry.remove(&ih);
+                return Err(LibraryError::Duplicate);
+            }
+            Err(e) => {
+                self.registry.remove(&ih);
+                return Err(e.into());
+            }
+        }
+        let summary = view::summary(&entry, None);
+        self.publish_added(user.id, &summary);
+        Ok(summary)
+    }
+
+    fn publish_added(&self, owner: i64, summary: &TorrentSummary) {
+        self.hub.publish(
+            Some(owner),
+            events::TORRENT_ADDED,
+            serde_json::to_value(summary)
+                .unwrap_or_else(|_| json!({ "infoHash": summary.info_hash })),
+        );
+    }
+
+    fn publish_queue(&self, e: &Entry) {
+        let s = view::summary(e, e.handle().map(|h| h.status()).as_ref());
+        self.hub.publish(
+            Some(e.owner_id),
+            events::QUEUE_UPDATED,
+            json!({ "infoHash": s.info_hash, "state": s.state, "paused": e.paused, "priority": e.priority }),
+        );
+    }
+
+    /// The user's torrents (an admin's: all).
+    pub fn list(&self, user: &AuthUser) -> Vec<TorrentSummary> {
+        self.registry
+            .filtered(|e| user.can_access(e.owner_id) && !matches!(e.runner, Runner::Adding))
+            .iter()
+            .map(|e| view::summary(e, e.handle().map(|h| h.status()).as_ref()))
+            .collect()
+    }
+
+    pub fn detail(&self, user: &AuthUser, ih: &InfoHash) -> Result<TorrentDetail, LibraryError> {
+        let e = self.entry_for(user, ih)?;
+        let st = e.handle().map(|h| h.status());
+        let meta = e.handle().map(|h| h.metainfo());
+        Ok(view::detail(&e, st.as_ref(), meta.as_deref()))
+    }
+
+    pub fn peers(&self, user: &AuthUser, ih: &InfoHash) -> Result<Vec<PeerInfo>, LibraryError> {
+        let e = self.entry_for(user, ih)?;
+        Ok(e.handle().map_or_else(Vec::new, |h| {
+            let n = h.metainfo().num_pieces();
+            h.peers().iter().map(|p| view::peer(p, n)).collect()
+        }))
+    }
+
+    pub fn pieces(&self, user: &AuthUser, ih: &InfoHash) -> Result<PiecesInfo, LibraryError> {
+        let e = self.entry_for(user, ih)?;
+        Ok(match e.handle() {
+            Some(h) => view::pieces(&h.pieces(), &h.metainfo()),
+            None => PiecesInfo {
+                num_pieces: 0,
+                pieces_done: 0,
+                piece_length: 0,
+                bitfield: String::new(),
+            },
+        })
+    }
+
+    pub async fn set_paused(
+        &self,
+        user: &AuthUser,
+        ih: &InfoHash,
+        paused: bool,
+    ) -> Result<TorrentSummary, LibraryError> {
+        let e = self.entry_for(user, ih)?;
+        if let Some(h) = e.handle() {
+            if paused {
+                h.pause()
+            } else {
+                h.resume()
+            }
+        }
+        store::set_paused(&self.db, &ih.to_hex(), paused).await?;
+        self.registry.update(ih, |e| e.paused = paused);
+        let e = Entry { paused, ..e };
+        self.publish_queue(&e);
+        Ok(view::summary(&e, e.handle().map(|h| h.status()).as_ref()))
+    }
+
+    pub async fn set_priority(
+        &self,
+        user: &AuthUser,
+        ih: &InfoHash,
+        priority: Priority,
+    ) -> Result<TorrentSummary, LibraryError> {
+        let e = self.entry_for(user, ih)?;
+        store::set_priority(&self.db, &ih.to_hex(), priority.as_str()).await?;
+        self.registry.update(ih, |e| e.priority = priority);
+        let e = Entry { priority, ..e };
+        self.publish_queue(&e);
+        Ok(view::summary(&e, e.handle().map(|h| h.status()).as_ref()))
+    }
+
+    pub fn add_peers(
+        &self,
+        user: &AuthUser,
+        ih: &InfoHash,
+        peers: &[String],
+    ) -> Result<usize, LibraryError> {
+        let e = self.entry_for(user, ih)?;
+        let peers = parse_peers(peers)?;
+        let n = peers.len();
+        if let Some(h) = e.handle() {
+            h.add_peers(peers);
+        }
+        Ok(n)
+    }
+
+    /// Removes a torrent, and its data when `delete_files`.
+    pub async fn remove(
+        &self,
+        user: &AuthUser,
+        ih: &InfoHash,
+        delete_files: bool,
+    ) -> Result<(), LibraryError> {
+        let e = self.entry_for(user, ih)?;
+        if e.handle().is_some() {
+            match self.session.remove(ih, delete_files).await {
+                Ok(()) | Err(EngineError::NotFound(_)) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        self.registry.remove(ih);
+        store::delete(&self.db, &ih.to_hex()).await?;
+        self.hub.publish(
+            Some(e.owner_id),
+            events::TORRENT_REMOVED,
+            json!({ "infoHash": ih.to_hex(), "filesDeleted": delete_files }),
+        );
+        Ok(())
+    }
+
+    /// Every entry with its engine status, for statistics and metrics.
+    pub fn snapshot(&self) -> Vec<(Entry, TorrentSummary)> {
+        self.registry
+            .filtered(|e| !matches!(e.runner, Runner::Adding))
+            .into_iter()
+            .map(|e| {
+                let s = view::summary(&e, e.handle().map(|h| h.status()).as_ref());
+                (e, s)
+            })
+            .collect()
+    }
+
+    /// Restores every stored torrent into the engine (see `restore.rs`).
+    pub async fn restore(&self) -> Result<usize, LibraryError> {
+        restore::restore_all(self).await
+    }
+
+    /// Saves counters and states of running torrents.
+    pub async fn save_progress(&self) -> Result<(), LibraryError> {
+        restore::save_progress(self, None).await
+    }
+}
+
+fn parse_peers(peers: &[String]) -> Result<Vec<SocketAddr>, LibraryError> {
+    peers
+        .iter()
+        .map(|p| {
+            p.trim()
+                .parse()
+                .map_err(|_| LibraryError::BadPeer(p.clone()))
+        })
+        .collect()
+}
+
+pub(crate) fn clamp_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}

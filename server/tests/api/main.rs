@@ -1,0 +1,11 @@
+//! Integration tests: the real `torrentedge serve` on a free loopback port, against SQLite
+//! and against PostgreSQL.
+
+mod sse;
+mod support;
+
+mod auth;
+mod events;
+mod ops;
+mod restart;
+mod torrents;

@@ -1,0 +1,1 @@
+//! Statistics, health, metrics, OpenAPI.
