@@ -134,7 +134,7 @@ fn evil_bytes(evil: Evil, ih: &[u8; 20], num_pieces: u32) -> Vec<u8> {
         Evil::BitfieldTooLong => v.extend_from_slice(&msg(5, &vec![0xff; nbytes + 1])),
         Evil::BitfieldSpareBits => {
             assert!(
-                num_pieces % 8 != 0,
+                !num_pieces.is_multiple_of(8),
                 "needs a piece count that leaves spare bits"
             );
             v.extend_from_slice(&msg(5, &vec![0xff; nbytes]));
