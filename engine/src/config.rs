@@ -1,1 +1,57 @@
-//! (being written)
+//! Session-wide settings the embedding application chooses.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::tracker::TrackerConfig;
+use crate::PeerId;
+
+/// What a [`crate::session::Session`] is started with.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// Where the one peer listener binds; port 0 picks an ephemeral port.
+    pub listen_addr: SocketAddr,
+    /// Our id in handshakes and announces.
+    pub peer_id: PeerId,
+    /// Connections (incoming + outgoing) one torrent may hold.
+    pub max_peers_per_torrent: usize,
+    /// Connections the whole session may hold.
+    pub max_peers_total: usize,
+    /// Bytes all torrents together may hold in piece assembly buffers.
+    pub max_buffered_bytes: usize,
+    /// How long one tracker announce may take.
+    pub tracker_timeout: Duration,
+    /// Threads that hash pieces (recheck and download verification).
+    pub hash_threads: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            listen_addr: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 6881)),
+            peer_id: PeerId::generate(),
+            max_peers_per_torrent: 50,
+            max_peers_total: 500,
+            max_buffered_bytes: 64 << 20,
+            tracker_timeout: Duration::from_secs(15),
+            hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+impl SessionConfig {
+    /// Tracker client settings derived from this session's settings.
+    pub fn tracker_config(&self) -> TrackerConfig {
+        TrackerConfig {
+            timeout: self.tracker_timeout,
+            udp_initial_timeout: Duration::from_secs(3).min(self.tracker_timeout),
+            udp_max_retries: 3,
+            user_agent: concat!("TorrentEdge/", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+
+    /// `hash_threads` with a floor of one, so a zero never stalls hashing.
+    pub(crate) fn hash_threads(&self) -> usize {
+        self.hash_threads.max(1)
+    }
+}

@@ -1,1 +1,55 @@
-//! (being written)
+//! The one TCP listener for every torrent: reads the peer's handshake and routes the
+//! connection by info-hash.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::timeout;
+
+use crate::peer::HANDSHAKE_TIMEOUT;
+use crate::torrent::env::{ConnLimiter, ConnSlot};
+use crate::torrent::Torrent;
+use crate::wire::read_handshake;
+use crate::InfoHash;
+
+/// Torrents by info-hash, shared between the session and the listener.
+pub(crate) type Routes = Arc<RwLock<HashMap<InfoHash, Arc<Torrent>>>>;
+
+/// Accepts forever (the session aborts the task on shutdown).
+pub(crate) async fn run(listener: TcpListener, routes: Routes, conns: ConnLimiter) {
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Usually EMFILE: back off instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Some(slot) = conns.try_acquire() else {
+            tracing::debug!(%addr, "connection limit reached, dropping incoming peer");
+            continue;
+        };
+        tokio::spawn(route(stream, addr, routes.clone(), slot));
+    }
+}
+
+async fn route(mut stream: TcpStream, addr: SocketAddr, routes: Routes, slot: ConnSlot) {
+    let remote = match timeout(HANDSHAKE_TIMEOUT, read_handshake(&mut stream)).await {
+        Ok(Ok(hs)) => hs,
+        Ok(Err(e)) => return tracing::debug!(%addr, "bad handshake: {e}"),
+        Err(_) => return tracing::debug!(%addr, "handshake timed out"),
+    };
+    let torrent = routes
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&remote.info_hash)
+        .cloned();
+    match torrent {
+        Some(t) => t.accept_incoming(stream, remote, addr, slot).await,
+        None => tracing::debug!(%addr, info_hash = %remote.info_hash, "unknown torrent"),
+    }
+}

@@ -1,1 +1,72 @@
-//! (being written)
+//! Point-in-time snapshots of torrents and peers for the UI and the API.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::tracker::TrackerStatus;
+use crate::InfoHash;
+
+/// Where a torrent is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum TorrentState {
+    /// Hashing data already on disk.
+    Checking,
+    Downloading,
+    /// Complete; still serving peers.
+    Seeding,
+    Paused,
+    /// Stopped by a storage error; `TorrentStatus::error` says which.
+    Error,
+}
+
+/// One torrent at a glance. Byte counts are payload bytes.
+#[derive(Clone, Debug, Serialize)]
+pub struct TorrentStatus {
+    pub info_hash: InfoHash,
+    pub name: String,
+    pub state: TorrentState,
+    pub error: Option<String>,
+    pub total_bytes: u64,
+    /// Verified bytes.
+    pub bytes_done: u64,
+    pub downloaded: u64,
+    pub uploaded: u64,
+    /// Bytes received that were not needed or failed their hash check.
+    pub wasted: u64,
+    pub download_rate: u64,
+    pub upload_rate: u64,
+    pub peers: usize,
+    pub seeds: usize,
+    pub pieces_done: u32,
+    pub num_pieces: u32,
+    pub files: Vec<FileStatus>,
+    pub trackers: Vec<TrackerStatus>,
+    pub eta_secs: Option<u64>,
+}
+
+/// One file of a torrent: how much of it is verified.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileStatus {
+    pub path: PathBuf,
+    pub length: u64,
+    pub bytes_done: u64,
+}
+
+/// One connected peer.
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerStatus {
+    pub addr: SocketAddr,
+    pub client: String,
+    pub incoming: bool,
+    pub download_rate: u64,
+    pub upload_rate: u64,
+    pub downloaded: u64,
+    pub uploaded: u64,
+    pub am_choking: bool,
+    pub am_interested: bool,
+    pub peer_choking: bool,
+    pub peer_interested: bool,
+    pub pieces: u32,
+}

@@ -1,1 +1,169 @@
-//! (being written)
+//! One torrent: shared state, piece assembly and hashing, announces, choking, dialing.
+//!
+//! Peer tasks apply whole batches of messages under the torrent lock (`incoming`), a
+//! driver task runs the lifecycle and the 1 s tick (`driver`, `tick`), completed pieces are
+//! hashed and written on blocking workers (`verify`).
+
+mod announce;
+pub(crate) mod assembly;
+pub(crate) mod choker;
+mod connect;
+pub(crate) mod dialer;
+mod driver;
+pub(crate) mod env;
+mod handle;
+mod incoming;
+mod peers;
+pub(crate) mod shared;
+mod tick;
+mod verify;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+pub use handle::TorrentHandle;
+pub(crate) use incoming::BatchOut;
+
+use crate::events::Event;
+use crate::metainfo::Metainfo;
+use crate::picker::Picker;
+use crate::status::TorrentState;
+use crate::storage::Storage;
+use crate::tracker::TrackerStatus;
+use crate::InfoHash;
+use env::Env;
+use shared::{Shared, Stats};
+
+/// What the owner wants the torrent to do.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Control {
+    Run,
+    Pause,
+    Stop,
+}
+
+pub(crate) struct Torrent {
+    pub info_hash: InfoHash,
+    pub meta: Arc<Metainfo>,
+    pub storage: Arc<Storage>,
+    pub env: Arc<Env>,
+    shared: Mutex<Shared>,
+    pub control: watch::Sender<Control>,
+    /// Latest tracker snapshot, published by the announce task.
+    pub trackers: Mutex<Vec<TrackerStatus>>,
+    /// Wakes the driver to dial newly learned addresses.
+    pub dial_wake: Notify,
+    /// Wakes the announce task to send `completed`.
+    pub completed_wake: Notify,
+    driver: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Torrent {
+    pub fn new(
+        meta: Arc<Metainfo>,
+        storage: Arc<Storage>,
+        env: Arc<Env>,
+        peers: &[SocketAddr],
+        paused: bool,
+    ) -> Arc<Self> {
+        let now = Instant::now();
+        let mut book = dialer::PeerBook::default();
+        for a in peers {
+            book.add(*a, now);
+        }
+        let shared = Shared {
+            state: TorrentState::Checking,
+            error: None,
+            picker: Picker::new(meta.piece_length, meta.total_length),
+            assembly: Default::default(),
+            peers: Default::default(),
+            book,
+            connecting: 0,
+            accepting: false,
+            stats: Stats::default(),
+            pick_scratch: Vec::new(),
+            choker: Box::new(choker::UnchokeInterested::new(choker::DEFAULT_SLOTS)),
+            down_meter: Default::default(),
+            up_meter: Default::default(),
+        };
+        let (control, _) = watch::channel(if paused { Control::Pause } else { Control::Run });
+        Arc::new(Torrent {
+            info_hash: meta.info_hash,
+            meta,
+            storage,
+            env,
+            shared: Mutex::new(shared),
+            control,
+            trackers: Mutex::new(Vec::new()),
+            dial_wake: Notify::new(),
+            completed_wake: Notify::new(),
+            driver: Mutex::new(None),
+        })
+    }
+
+    /// Starts the lifecycle task (checking, then running or paused).
+    pub fn start(self: &Arc<Self>) {
+        let task = tokio::spawn(driver::run(self.clone()));
+        *lock(&self.driver) = Some(task);
+    }
+
+    /// Stops peers and announces, then waits (bounded) for the lifecycle task to end.
+    pub async fn stop(&self) {
+        self.control.send_replace(Control::Stop);
+        let task = lock(&self.driver).take();
+        if let Some(task) = task {
+            // Checking cannot be interrupted mid-piece; do not let it hold up a removal.
+            let abort = task.abort_handle();
+            if tokio::time::timeout(std::time::Duration::from_secs(5), task).await.is_err() {
+                abort.abort();
+            }
+        }
+        let mut sh = self.lock();
+        sh.assembly.clear(&self.env.buffers);
+    }
+
+    /// The torrent lock. A panic elsewhere must not wedge the engine, so poison is ignored.
+    pub fn lock(&self) -> MutexGuard<'_, Shared> {
+        lock(&self.shared)
+    }
+
+    /// Length of piece `i` in bytes.
+    pub fn piece_size(&self, piece: u32) -> usize {
+        self.storage.layout().piece_len(piece) as usize
+    }
+
+    pub fn num_pieces(&self) -> u32 {
+        self.storage.layout().num_pieces()
+    }
+
+    /// Changes state and tells subscribers, if it actually changed.
+    pub fn set_state(&self, sh: &mut Shared, state: TorrentState) {
+        if sh.state != state {
+            sh.state = state;
+            self.env.emit(Event::StateChanged { info_hash: self.info_hash, state });
+        }
+    }
+
+    /// A storage failure: stop serving and downloading, keep the message for the UI.
+    pub fn fail(&self, message: String) {
+        tracing::error!(torrent = %self.info_hash, %message, "torrent failed");
+        let mut sh = self.lock();
+        sh.error = Some(message.clone());
+        sh.accepting = false;
+        self.set_state(&mut sh, TorrentState::Error);
+        for p in sh.peers.values() {
+            p.disconnect();
+        }
+        drop(sh);
+        self.env.emit(Event::Error { info_hash: self.info_hash, message });
+    }
+}
+
+/// Locks a std mutex, ignoring poison (state stays usable; a panic is already logged).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,170 @@
+//! Per-peer request pipeline: which blocks are in flight, and how many may be.
+//!
+//! Depth starts small and grows by one per received block (doubling per round trip, like
+//! TCP slow start) until the rate stops growing; then it tracks rate × [`QUEUE_TIME`].
+//! Timeouts halve it.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::wire::{BlockRequest, BLOCK_SIZE};
+
+pub(crate) const MIN_DEPTH: usize = 16;
+pub(crate) const MAX_DEPTH: usize = 1000;
+/// How much transfer time the pipeline should cover.
+const QUEUE_TIME: Duration = Duration::from_secs(1);
+/// A peer that sent nothing for this long while we wait on it is snubbing us.
+pub(crate) const SNUB_TIMEOUT: Duration = Duration::from_secs(20);
+/// A single request unanswered this long is presumed lost.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
+
+pub(crate) struct Pipeline {
+    outstanding: VecDeque<(BlockRequest, Instant)>,
+    target: usize,
+    slow_start: bool,
+    last_rate: u64,
+    /// When a block last arrived, or requesting last restarted from empty.
+    last_progress: Instant,
+}
+
+impl Pipeline {
+    pub fn new(now: Instant) -> Self {
+        Pipeline {
+            outstanding: VecDeque::new(),
+            target: MIN_DEPTH,
+            slow_start: true,
+            last_rate: 0,
+            last_progress: now,
+        }
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.outstanding.len()
+    }
+
+    #[cfg(test)]
+    pub fn target(&self) -> usize {
+        self.target
+    }
+
+    /// How many more requests may be sent now.
+    pub fn deficit(&self) -> usize {
+        self.target.saturating_sub(self.outstanding.len())
+    }
+
+    pub fn push(&mut self, req: BlockRequest, now: Instant) {
+        if self.outstanding.is_empty() {
+            self.last_progress = now;
+        }
+        self.outstanding.push_back((req, now));
+    }
+
+    /// Records an arrived block; false if we were not waiting for it from this peer.
+    pub fn on_block(&mut self, req: &BlockRequest, now: Instant) -> bool {
+        let found = self.remove(req);
+        if found {
+            self.last_progress = now;
+            if self.slow_start && self.target < MAX_DEPTH {
+                self.target += 1;
+            }
+        }
+        found
+    }
+
+    /// Forgets one request (cancelled or duplicated elsewhere).
+    pub fn remove(&mut self, req: &BlockRequest) -> bool {
+        // Blocks mostly arrive in request order, so the match is usually at the front.
+        match self.outstanding.iter().position(|(r, _)| r == req) {
+            Some(i) => {
+                self.outstanding.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Empties the pipeline (peer choked us or is going away).
+    pub fn drain(&mut self) -> impl Iterator<Item = BlockRequest> + '_ {
+        self.outstanding.drain(..).map(|(r, _)| r)
+    }
+
+    /// Once per second: adapt the depth to the measured download rate.
+    pub fn on_tick(&mut self, rate: u64) {
+        if self.slow_start {
+            // Leave slow start once a full second brought less than 10% more throughput.
+            if self.last_rate > 0 && rate.saturating_mul(10) < self.last_rate.saturating_mul(11) {
+                self.slow_start = false;
+            }
+        }
+        if !self.slow_start {
+            let want = (rate as f64 * QUEUE_TIME.as_secs_f64() / f64::from(BLOCK_SIZE)) as usize;
+            // Never shrink by more than half per tick: one slow second is not a trend.
+            self.target = want.max(self.target / 2).clamp(MIN_DEPTH, MAX_DEPTH);
+        }
+        self.last_rate = rate;
+    }
+
+    /// Requests to give back because the peer stopped answering; shrinks the depth.
+    pub fn take_timed_out(&mut self, now: Instant, out: &mut Vec<BlockRequest>) {
+        let Some(&(_, oldest)) = self.outstanding.front() else { return };
+        let age = now.saturating_duration_since(oldest);
+        if now.saturating_duration_since(self.last_progress) >= SNUB_TIMEOUT && age >= SNUB_TIMEOUT {
+            out.extend(self.drain());
+        } else if age >= REQUEST_TIMEOUT {
+            if let Some((r, _)) = self.outstanding.pop_front() {
+                out.push(r);
+            }
+        } else {
+            return;
+        }
+        self.slow_start = false;
+        self.target = (self.target / 2).max(MIN_DEPTH);
+        self.last_progress = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(i: u32) -> BlockRequest {
+        BlockRequest { piece: i, offset: 0, len: BLOCK_SIZE }
+    }
+
+    #[test]
+    fn slow_start_grows_then_follows_rate() {
+        let t0 = Instant::now();
+        let mut p = Pipeline::new(t0);
+        assert_eq!(p.deficit(), MIN_DEPTH);
+        for i in 0..16 {
+            p.push(req(i), t0);
+        }
+        assert_eq!(p.deficit(), 0);
+        for i in 0..16 {
+            assert!(p.on_block(&req(i), t0));
+        }
+        assert_eq!(p.target(), 32);
+        assert!(!p.on_block(&req(99), t0));
+        p.on_tick(10 << 20);
+        p.on_tick(10 << 20); // no growth: slow start ends, depth = 10 MiB/s × 1 s
+        assert_eq!(p.target(), 640);
+        p.on_tick(1 << 30);
+        assert_eq!(p.target(), MAX_DEPTH);
+    }
+
+    #[test]
+    fn snubbing_peer_times_out_everything() {
+        let t0 = Instant::now();
+        let mut p = Pipeline::new(t0);
+        p.push(req(1), t0);
+        p.push(req(2), t0);
+        let mut out = Vec::new();
+        p.take_timed_out(t0 + Duration::from_secs(5), &mut out);
+        assert!(out.is_empty());
+        p.take_timed_out(t0 + SNUB_TIMEOUT, &mut out);
+        assert_eq!(out, vec![req(1), req(2)]);
+        assert_eq!(p.len(), 0);
+        assert_eq!(p.target(), MIN_DEPTH);
+    }
+}

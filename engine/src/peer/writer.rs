@@ -1,0 +1,141 @@
+//! The send side: drains every queued command into one buffer, serves requested blocks
+//! from disk in batches on a blocking worker, and writes with as few syscalls as possible.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::{Out, WriterCmd};
+use crate::torrent::shared::PeerIo;
+use crate::torrent::Torrent;
+use crate::wire::{BlockRequest, Codec, Message};
+
+/// Send a keep-alive after this much idle time (peers drop us after ~2 min of silence).
+const KEEPALIVE: Duration = Duration::from_secs(90);
+/// Blocks read from disk per blocking job (1 MiB).
+const SERVE_BATCH: usize = 64;
+/// Stop draining commands once this much is buffered, and write it out first.
+const FLUSH_AT: usize = 1 << 20;
+
+struct Writer {
+    out: BytesMut,
+    serve: VecDeque<BlockRequest>,
+    io: Arc<PeerIo>,
+}
+
+pub(super) async fn run(
+    t: Arc<Torrent>,
+    mut wr: OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<WriterCmd>,
+    io: Arc<PeerIo>,
+    mut kill: watch::Receiver<bool>,
+) {
+    let mut w = Writer { out: BytesMut::with_capacity(64 * 1024), serve: VecDeque::new(), io };
+    let mut last_write = Instant::now();
+    loop {
+        if w.out.is_empty() && w.serve.is_empty() {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => w.apply(cmd),
+                    None => return,
+                },
+                _ = kill.changed() => return,
+                _ = tokio::time::sleep_until(last_write + KEEPALIVE) => w.encode(&Message::KeepAlive),
+            }
+        }
+        while w.out.len() < FLUSH_AT {
+            match rx.try_recv() {
+                Ok(cmd) => w.apply(cmd),
+                Err(_) => break,
+            }
+        }
+        let mut payload = 0u64;
+        if !w.serve.is_empty() {
+            match w.read_blocks(&t).await {
+                Ok(n) => payload = n,
+                Err(e) => {
+                    t.fail(e);
+                    return;
+                }
+            }
+        }
+        if w.out.is_empty() {
+            continue;
+        }
+        let wrote = tokio::select! {
+            r = wr.write_all(&w.out) => r,
+            _ = kill.changed() => return,
+        };
+        if wrote.is_err() {
+            return;
+        }
+        w.out.clear();
+        w.io.uploaded.fetch_add(payload, Ordering::Relaxed);
+        last_write = Instant::now();
+    }
+}
+
+impl Writer {
+    fn encode(&mut self, m: &Message) {
+        Codec::encode(m, &mut self.out);
+    }
+
+    fn apply(&mut self, cmd: WriterCmd) {
+        match cmd {
+            WriterCmd::One(o) => self.apply_one(o),
+            WriterCmd::Batch(v) => v.into_iter().for_each(|o| self.apply_one(o)),
+        }
+    }
+
+    fn apply_one(&mut self, o: Out) {
+        match o {
+            Out::Msg(m) => {
+                if matches!(m, Message::Choke) {
+                    // Choking discards the peer's pending requests (BEP 3).
+                    self.io.queued.fetch_sub(self.serve.len(), Ordering::Relaxed);
+                    self.serve.clear();
+                }
+                self.encode(&m);
+            }
+            Out::Serve(r) => self.serve.push_back(r),
+            Out::Unserve(r) => {
+                if let Some(i) = self.serve.iter().position(|q| *q == r) {
+                    self.serve.remove(i);
+                    self.io.queued.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Appends up to [`SERVE_BATCH`] piece messages read from disk; returns payload bytes.
+    async fn read_blocks(&mut self, t: &Arc<Torrent>) -> Result<u64, String> {
+        let n = self.serve.len().min(SERVE_BATCH);
+        let batch: Vec<BlockRequest> = self.serve.drain(..n).collect();
+        self.io.queued.fetch_sub(n, Ordering::Relaxed);
+        let storage = t.storage.clone();
+        let mut out = std::mem::take(&mut self.out);
+        let job = tokio::task::spawn_blocking(move || {
+            let mut payload = 0u64;
+            for r in &batch {
+                Codec::encode_piece_header(r.piece, r.offset, r.len, &mut out);
+                let start = out.len();
+                out.resize(start + r.len as usize, 0);
+                if let Err(e) = storage.read_block(r.piece, r.offset, &mut out[start..]) {
+                    return (out, Err(format!("reading piece {}: {e}", r.piece)));
+                }
+                payload += u64::from(r.len);
+            }
+            (out, Ok(payload))
+        });
+        let (out, result) = job.await.map_err(|e| format!("disk read worker: {e}"))?;
+        self.out = out;
+        result
+    }
+}

@@ -1,0 +1,419 @@
+//! Positioned reads and writes of pieces into the torrent's files.
+//!
+//! Files are opened lazily and cached per file behind their own `RwLock`, so worker threads
+//! doing `pwrite`/`pread` on different (or the same) files never queue behind one mutex: the
+//! lock is only held to fetch or install the handle, never during I/O.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use super::{Layout, StorageError};
+
+/// A torrent's files under one root directory.
+pub struct Storage {
+    root: PathBuf,
+    layout: Layout,
+    files: Vec<FileSlot>,
+}
+
+struct FileSlot {
+    /// Path relative to the root, as the torrent names it.
+    rel: PathBuf,
+    /// `root.join(rel)`.
+    path: PathBuf,
+    handle: RwLock<Handle>,
+}
+
+#[derive(Clone, Default)]
+enum Handle {
+    #[default]
+    Closed,
+    ReadOnly(Arc<File>),
+    ReadWrite(Arc<File>),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StorageError + '_ {
+    move |source| StorageError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// True when `p` is non-empty and made only of plain names: no `..`, `.`, root, empty
+/// component or NUL. Checks the raw text because `Path::components` silently drops `.` and
+/// doubled separators.
+fn is_plain_relative(p: &Path) -> bool {
+    let text = p.as_os_str().as_encoded_bytes();
+    !text.is_empty()
+        && text
+            .split(|&b| b == b'/')
+            .all(|c| !matches!(c, b"" | b"." | b"..") && !c.contains(&0))
+        && p.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+impl Storage {
+    /// Maps `files` (paths relative to `root`, lengths in torrent order) onto disk.
+    ///
+    /// Re-validates every path even though metainfo already did: a path that could escape
+    /// `root` is refused here whatever its origin. Nothing is opened or created yet.
+    pub fn new(
+        root: &Path,
+        files: &[(PathBuf, u64)],
+        piece_length: u32,
+    ) -> Result<Storage, StorageError> {
+        let lengths: Vec<u64> = files.iter().map(|(_, len)| *len).collect();
+        let layout = Layout::new(piece_length, &lengths)?;
+        let files = files
+            .iter()
+            .map(|(rel, _)| {
+                if !is_plain_relative(rel) {
+                    return Err(StorageError::BadPath(rel.clone()));
+                }
+                Ok(FileSlot {
+                    rel: rel.clone(),
+                    path: root.join(rel),
+                    handle: RwLock::new(Handle::Closed),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Storage {
+            root: root.to_path_buf(),
+            layout,
+            files,
+        })
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Absolute paths of the files, in torrent order.
+    pub fn file_paths(&self) -> impl ExactSizeIterator<Item = &Path> + '_ {
+        self.files.iter().map(|f| f.path.as_path())
+    }
+
+    /// Writes a whole piece; `data` must be exactly the piece's length.
+    pub fn write_piece(&self, piece: u32, data: &[u8]) -> Result<(), StorageError> {
+        if data.len() != self.layout.piece_len(piece) as usize {
+            return Err(StorageError::OutOfRange {
+                piece,
+                offset: 0,
+                len: data.len(),
+            });
+        }
+        self.write_block(piece, 0, data)
+    }
+
+    /// Writes `data` at `offset` inside `piece`, creating files and directories as needed.
+    pub fn write_block(&self, piece: u32, offset: u32, data: &[u8]) -> Result<(), StorageError> {
+        self.check_range(piece, offset, data.len())?;
+        let mut done = 0usize;
+        for seg in self.layout.segments(piece, offset, data.len() as u32) {
+            let file = self.writable(seg.file_index)?;
+            let chunk = &data[done..done + seg.len as usize];
+            file.write_all_at(chunk, seg.file_offset)
+                .map_err(io_err(&self.files[seg.file_index].path))?;
+            done += seg.len as usize;
+        }
+        Ok(())
+    }
+
+    /// Reads `buf.len()` bytes at `offset` inside `piece` (serving a peer's request).
+    ///
+    /// A missing file is [`StorageError::Missing`]; a file too short is an I/O error.
+    pub fn read_block(&self, piece: u32, offset: u32, buf: &mut [u8]) -> Result<(), StorageError> {
+        self.check_range(piece, offset, buf.len())?;
+        let mut done = 0usize;
+        for seg in self.layout.segments(piece, offset, buf.len() as u32) {
+            let file = self.readable(seg.file_index)?;
+            let chunk = &mut buf[done..done + seg.len as usize];
+            file.read_exact_at(chunk, seg.file_offset)
+                .map_err(io_err(&self.files[seg.file_index].path))?;
+            done += seg.len as usize;
+        }
+        Ok(())
+    }
+
+    /// Reads a whole piece into `buf` (resized to the piece's length, capacity reused).
+    pub fn read_piece(&self, piece: u32, buf: &mut Vec<u8>) -> Result<(), StorageError> {
+        if piece >= self.layout.num_pieces() {
+            return Err(StorageError::OutOfRange {
+                piece,
+                offset: 0,
+                len: 0,
+            });
+        }
+        buf.resize(self.layout.piece_len(piece) as usize, 0);
+        self.read_block(piece, 0, buf)
+    }
+
+    /// Creates the torrent's zero-length files, which no piece ever writes.
+    pub fn create_empty_files(&self) -> Result<(), StorageError> {
+        for i in 0..self.files.len() {
+            if self.layout.file_length(i) == 0 {
+                self.writable(i)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes written data to disk.
+    pub fn sync_all(&self) -> Result<(), StorageError> {
+        for slot in &self.files {
+            let handle = slot.handle.read().map(|h| h.clone()).unwrap_or_default();
+            if let Handle::ReadWrite(f) = handle {
+                f.sync_all().map_err(io_err(&slot.path))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Current on-disk length of each file; 0 for a file that does not exist.
+    pub fn file_sizes_on_disk(&self) -> Result<Vec<u64>, StorageError> {
+        self.files
+            .iter()
+            .map(|slot| match fs::metadata(&slot.path) {
+                Ok(m) if m.is_file() => Ok(m.len()),
+                Ok(_) => Ok(0),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+                Err(e) => Err(io_err(&slot.path)(e)),
+            })
+            .collect()
+    }
+
+    /// Deletes the torrent's files, then the directories between them and the root that are
+    /// left empty. Never removes the root, a non-empty directory or anything not named by the
+    /// torrent. Keeps going after a failure and reports the first one.
+    pub fn delete_files(&self) -> Result<(), StorageError> {
+        let mut first_err = None;
+        let mut dirs = BTreeSet::new();
+        for slot in &self.files {
+            if let Ok(mut h) = slot.handle.write() {
+                *h = Handle::Closed;
+            }
+            match fs::remove_file(&slot.path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    first_err.get_or_insert(io_err(&slot.path)(e));
+                }
+            }
+            dirs.extend(
+                slot.rel
+                    .ancestors()
+                    .skip(1)
+                    .filter(|a| !a.as_os_str().is_empty()),
+            );
+        }
+        // Deepest first so a parent is only tried once its children are gone.
+        let mut dirs: Vec<&Path> = dirs.into_iter().collect();
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for dir in dirs {
+            // Fails harmlessly when the directory holds anything else or is already gone.
+            let _ = fs::remove_dir(self.root.join(dir));
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    fn check_range(&self, piece: u32, offset: u32, len: usize) -> Result<(), StorageError> {
+        if self.layout.contains(piece, offset, len) {
+            Ok(())
+        } else {
+            Err(StorageError::OutOfRange { piece, offset, len })
+        }
+    }
+
+    fn cached(&self, i: usize) -> Handle {
+        // A poisoned lock only means another thread panicked mid-open; the handle is still valid.
+        match self.files[i].handle.read() {
+            Ok(h) => h.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn writable(&self, i: usize) -> Result<Arc<File>, StorageError> {
+        if let Handle::ReadWrite(f) = self.cached(i) {
+            return Ok(f);
+        }
+        let slot = &self.files[i];
+        let mut guard = slot.handle.write().unwrap_or_else(|p| p.into_inner());
+        if let Handle::ReadWrite(f) = &*guard {
+            return Ok(f.clone());
+        }
+        if let Some(parent) = slot.path.parent() {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&slot.path)
+            .map_err(io_err(&slot.path))?;
+        let file = Arc::new(file);
+        *guard = Handle::ReadWrite(file.clone());
+        Ok(file)
+    }
+
+    fn readable(&self, i: usize) -> Result<Arc<File>, StorageError> {
+        match self.cached(i) {
+            Handle::ReadOnly(f) | Handle::ReadWrite(f) => return Ok(f),
+            Handle::Closed => {}
+        }
+        let slot = &self.files[i];
+        let mut guard = slot.handle.write().unwrap_or_else(|p| p.into_inner());
+        if let Handle::ReadOnly(f) | Handle::ReadWrite(f) = &*guard {
+            return Ok(f.clone());
+        }
+        let file = match File::open(&slot.path) {
+            Ok(f) => Arc::new(f),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StorageError::Missing {
+                    path: slot.path.clone(),
+                })
+            }
+            Err(e) => return Err(io_err(&slot.path)(e)),
+        };
+        *guard = Handle::ReadOnly(file.clone());
+        Ok(file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern(n: usize, seed: u8) -> Vec<u8> {
+        (0..n)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect()
+    }
+
+    fn files(list: &[(&str, u64)]) -> Vec<(PathBuf, u64)> {
+        list.iter().map(|(p, l)| (PathBuf::from(p), *l)).collect()
+    }
+
+    #[test]
+    fn round_trip_across_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let fl = files(&[("t/a", 5), ("t/empty", 0), ("t/sub/b", 3), ("t/c", 20)]);
+        let st = Storage::new(dir.path(), &fl, 8).unwrap();
+        let data = pattern(28, 7);
+        for p in 0..4u32 {
+            let s = p as usize * 8;
+            st.write_piece(p, &data[s..(s + 8).min(28)]).unwrap();
+        }
+        assert_eq!(fs::read(dir.path().join("t/a")).unwrap(), &data[..5]);
+        assert_eq!(fs::read(dir.path().join("t/sub/b")).unwrap(), &data[5..8]);
+        assert_eq!(fs::read(dir.path().join("t/c")).unwrap(), &data[8..]);
+        assert!(
+            !dir.path().join("t/empty").exists(),
+            "no piece touches an empty file"
+        );
+        st.create_empty_files().unwrap();
+        assert_eq!(fs::metadata(dir.path().join("t/empty")).unwrap().len(), 0);
+
+        let mut buf = Vec::new();
+        st.read_piece(0, &mut buf).unwrap();
+        assert_eq!(buf, &data[..8]);
+        st.read_piece(3, &mut buf).unwrap();
+        assert_eq!(buf, &data[24..]);
+        let mut block = [0u8; 4];
+        st.read_block(0, 3, &mut block).unwrap();
+        assert_eq!(block, data[3..7]);
+
+        // a fresh Storage reads through read-only handles, then upgrades to write
+        let st2 = Storage::new(dir.path(), &fl, 8).unwrap();
+        st2.read_block(1, 0, &mut block).unwrap();
+        assert_eq!(block, data[8..12]);
+        st2.write_block(1, 0, &[9, 9, 9, 9]).unwrap();
+        st2.read_block(1, 0, &mut block).unwrap();
+        assert_eq!(block, [9; 4]);
+        st2.sync_all().unwrap();
+    }
+
+    #[test]
+    fn bounds_and_missing_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Storage::new(dir.path(), &files(&[("x", 10)]), 8).unwrap();
+        assert!(matches!(
+            st.write_piece(0, &[0; 7]),
+            Err(StorageError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            st.write_piece(2, &[]),
+            Err(StorageError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            st.read_block(1, 1, &mut [0; 2]),
+            Err(StorageError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            st.read_block(0, 0, &mut [0; 2]),
+            Err(StorageError::Missing { .. })
+        ));
+        assert_eq!(st.file_sizes_on_disk().unwrap(), vec![0]);
+        st.write_block(1, 0, &[1, 2]).unwrap();
+        assert_eq!(
+            st.file_sizes_on_disk().unwrap(),
+            vec![10],
+            "written sparse up to the end"
+        );
+    }
+
+    #[test]
+    fn path_escapes_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in [
+            "../x",
+            "a/../../x",
+            "/etc/passwd",
+            "",
+            ".",
+            "a/./b",
+            "a/",
+            "a/.",
+            "a//b",
+            "a\0b",
+        ] {
+            let r = Storage::new(dir.path(), &files(&[("ok", 1), (bad, 1)]), 16);
+            assert!(
+                matches!(r, Err(StorageError::BadPath(_))),
+                "{bad:?} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn delete_removes_only_its_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("t/keep")).unwrap();
+        fs::write(dir.path().join("t/keep/mine.txt"), b"user data").unwrap();
+        fs::write(dir.path().join("other.txt"), b"unrelated").unwrap();
+        let fl = files(&[("t/keep/a", 4), ("t/deep/er/b", 4), ("c", 0)]);
+        let st = Storage::new(dir.path(), &fl, 4).unwrap();
+        st.write_piece(0, &[1; 4]).unwrap();
+        st.write_piece(1, &[2; 4]).unwrap();
+        st.create_empty_files().unwrap();
+        st.delete_files().unwrap();
+        assert!(!dir.path().join("t/keep/a").exists());
+        assert!(
+            !dir.path().join("t/deep").exists(),
+            "emptied dirs are removed"
+        );
+        assert!(!dir.path().join("c").exists());
+        assert!(dir.path().join("t/keep/mine.txt").exists());
+        assert!(dir.path().join("other.txt").exists());
+        assert!(dir.path().exists(), "root stays");
+        // deleting again is fine: nothing left to remove
+        st.delete_files().unwrap();
+    }
+}

@@ -1,0 +1,167 @@
+//! Piece hashing and parallel recheck of existing data.
+//!
+//! `sha1` 0.10 picks its SHA-NI backend at run time on x86/x86_64 (`cpufeatures` probe for
+//! `sha`, `sse2`, `ssse3`, `sse4.1`) and falls back to portable code elsewhere, so no build
+//! flags are needed to get hardware speed.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Mutex;
+
+use sha1::{Digest, Sha1};
+
+use super::{Storage, StorageError};
+use crate::Bitfield;
+
+/// SHA-1 of one piece.
+pub fn sha1_piece(data: &[u8]) -> [u8; 20] {
+    Sha1::digest(data).into()
+}
+
+/// Hashes every piece whose bytes are all on disk and returns which ones match `hashes`.
+///
+/// Runs `threads` workers that take pieces from a shared counter, each with its own reusable
+/// buffer. Pieces touching a missing or too-short file are skipped without reading. `progress`
+/// gets the number of pieces handled so far (checked or skipped), from any worker thread.
+pub fn recheck(
+    storage: &Storage,
+    hashes: &[[u8; 20]],
+    threads: usize,
+    progress: &(dyn Fn(u32) + Sync),
+) -> Result<Bitfield, StorageError> {
+    let layout = storage.layout();
+    let n = layout.num_pieces();
+    if hashes.len() != n as usize {
+        return Err(StorageError::HashCount {
+            got: hashes.len(),
+            expected: n,
+        });
+    }
+    let sizes = storage.file_sizes_on_disk()?;
+    let present = |piece: u32| {
+        layout
+            .segments(piece, 0, layout.piece_len(piece))
+            .all(|s| sizes[s.file_index] >= s.file_offset + u64::from(s.len))
+    };
+
+    let next = AtomicU32::new(0);
+    let handled = AtomicU32::new(0);
+    let stop = AtomicBool::new(false);
+    let first_err = Mutex::new(None);
+    let threads = threads.clamp(1, (n as usize).max(1));
+
+    let found: Vec<Vec<u32>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut good = Vec::new();
+                    let mut buf = Vec::with_capacity(layout.piece_length() as usize);
+                    while !stop.load(Ordering::Relaxed) {
+                        let piece = next.fetch_add(1, Ordering::Relaxed);
+                        if piece >= n {
+                            break;
+                        }
+                        if present(piece) {
+                            match storage.read_piece(piece, &mut buf) {
+                                Ok(()) if sha1_piece(&buf) == hashes[piece as usize] => {
+                                    good.push(piece)
+                                }
+                                Ok(()) => {}
+                                // Truncated or deleted while we ran: simply not present.
+                                Err(StorageError::Missing { .. }) => {}
+                                Err(StorageError::Io { source, .. })
+                                    if source.kind() == io::ErrorKind::UnexpectedEof => {}
+                                Err(e) => {
+                                    stop.store(true, Ordering::Relaxed);
+                                    if let Ok(mut slot) = first_err.lock() {
+                                        slot.get_or_insert(e);
+                                    }
+                                    break;
+                                }
+                            }
+                        }
+                        progress(handled.fetch_add(1, Ordering::Relaxed) + 1);
+                    }
+                    good
+                })
+            })
+            .collect();
+        // A worker can only panic through a bug in `progress`; treat it as "found nothing".
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+
+    if let Some(e) = first_err.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let mut have = Bitfield::new(n as usize);
+    for piece in found.into_iter().flatten() {
+        have.set(piece as usize);
+    }
+    Ok(have)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::atomic::AtomicU32;
+
+    use super::*;
+
+    #[test]
+    fn sha1_known_vector() {
+        assert_eq!(
+            crate::types::hex_encode(&sha1_piece(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+    }
+
+    #[test]
+    fn recheck_partial_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let fl: Vec<(PathBuf, u64)> =
+            vec![("t/a".into(), 10), ("t/b".into(), 0), ("t/c".into(), 30)];
+        let st = Storage::new(dir.path(), &fl, 8).unwrap();
+        let data: Vec<u8> = (0..40u8).collect();
+        let hashes: Vec<[u8; 20]> = data.chunks(8).map(sha1_piece).collect();
+
+        let calls = AtomicU32::new(0);
+        let none = recheck(&st, &hashes, 4, &|_| {
+            calls.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+        assert_eq!(none.count_ones(), 0);
+        assert_eq!(
+            calls.load(Ordering::Relaxed),
+            5,
+            "missing pieces still count as handled"
+        );
+
+        // piece 0 good, piece 2 corrupt, piece 4 (short last piece) good
+        st.write_piece(0, &data[0..8]).unwrap();
+        st.write_piece(2, &[0xff; 8]).unwrap();
+        st.write_piece(4, &data[32..40]).unwrap();
+        let have = recheck(&st, &hashes, 3, &|_| {}).unwrap();
+        assert_eq!(have.iter_ones().collect::<Vec<_>>(), vec![0, 4]);
+
+        // a short file hides the pieces past its end without an error
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path().join("t/c"))
+            .unwrap()
+            .set_len(20)
+            .unwrap();
+        let have = recheck(&st, &hashes, 2, &|_| {}).unwrap();
+        assert_eq!(have.iter_ones().collect::<Vec<_>>(), vec![0]);
+
+        assert!(matches!(
+            recheck(&st, &hashes[..2], 1, &|_| {}),
+            Err(StorageError::HashCount {
+                got: 2,
+                expected: 5
+            })
+        ));
+    }
+}

@@ -1,0 +1,139 @@
+//! Piece assembly: blocks are copied once into a pooled per-piece buffer; a whole piece
+//! leaves as one `Vec<u8>` for hashing. Memory is charged to the session [`Budget`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use super::env::Budget;
+
+/// Buffers kept for reuse so steady-state downloading does not allocate or zero memory.
+const POOL_MAX_BUFFERS: usize = 4;
+
+/// A piece being assembled.
+pub(crate) struct PieceBuf {
+    pub data: Vec<u8>,
+    /// Peers that sent blocks of this piece, reported if the hash fails.
+    pub contributors: Vec<SocketAddr>,
+}
+
+/// A completed piece on its way to the hasher.
+pub(crate) struct DonePiece {
+    pub piece: u32,
+    pub buf: PieceBuf,
+}
+
+#[derive(Default)]
+pub(crate) struct Assembly {
+    pieces: HashMap<u32, PieceBuf>,
+    pool: Vec<Vec<u8>>,
+    /// Bytes this torrent has reserved from the budget (assembling + hashing).
+    held: usize,
+}
+
+impl Assembly {
+    /// Makes sure `piece` has a buffer of `len` bytes; false when the budget is spent.
+    pub fn ensure(&mut self, piece: u32, len: usize, budget: &Budget) -> bool {
+        if self.pieces.contains_key(&piece) {
+            return true;
+        }
+        if !budget.try_reserve(len, self.held == 0) {
+            return false;
+        }
+        self.held += len;
+        let mut data = self.pool.pop().unwrap_or_default();
+        data.resize(len, 0);
+        self.pieces.insert(piece, PieceBuf { data, contributors: Vec::new() });
+        true
+    }
+
+    /// Copies one block in; false if the piece has no buffer or the block does not fit.
+    pub fn write_block(&mut self, piece: u32, offset: u32, block: &[u8], from: SocketAddr) -> bool {
+        let Some(buf) = self.pieces.get_mut(&piece) else { return false };
+        let start = offset as usize;
+        let Some(dst) = start
+            .checked_add(block.len())
+            .and_then(|end| buf.data.get_mut(start..end))
+        else {
+            return false;
+        };
+        dst.copy_from_slice(block);
+        if buf.contributors.last() != Some(&from) && !buf.contributors.contains(&from) {
+            buf.contributors.push(from);
+        }
+        true
+    }
+
+    /// Takes a whole piece out for hashing; its bytes stay charged until [`Self::recycle`].
+    pub fn take(&mut self, piece: u32) -> Option<DonePiece> {
+        self.pieces.remove(&piece).map(|buf| DonePiece { piece, buf })
+    }
+
+    /// Returns a buffer after hashing and releases its budget.
+    pub fn recycle(&mut self, data: Vec<u8>, budget: &Budget) {
+        let len = data.len();
+        self.held = self.held.saturating_sub(len);
+        budget.release(len);
+        if self.pool.len() < POOL_MAX_BUFFERS {
+            self.pool.push(data);
+        }
+    }
+
+    /// Drops a partly assembled piece (its blocks must be re-requested).
+    pub fn discard(&mut self, piece: u32, budget: &Budget) {
+        if let Some(buf) = self.pieces.remove(&piece) {
+            self.recycle(buf.data, budget);
+        }
+    }
+
+    /// Frees everything (torrent removed).
+    pub fn clear(&mut self, budget: &Budget) {
+        budget.release(self.held);
+        self.held = 0;
+        self.pieces.clear();
+        self.pool.clear();
+    }
+
+    #[cfg(test)]
+    pub fn held_bytes(&self) -> usize {
+        self.held
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(p: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], p))
+    }
+
+    #[test]
+    fn budget_limits_new_pieces_but_allows_one() {
+        let budget = Budget::new(100);
+        let mut a = Assembly::default();
+        assert!(a.ensure(0, 80, &budget));
+        assert!(!a.ensure(1, 80, &budget), "over budget");
+        assert!(a.ensure(0, 80, &budget), "existing piece is fine");
+        let mut b = Assembly::default();
+        assert!(b.ensure(5, 80, &budget), "a torrent with nothing held may always start one");
+        b.clear(&budget);
+        let done = a.take(0).map(|d| d.buf.data).unwrap_or_default();
+        a.recycle(done, &budget);
+        assert_eq!(a.held_bytes(), 0);
+        assert!(a.ensure(1, 80, &budget));
+    }
+
+    #[test]
+    fn blocks_are_bounds_checked_and_contributors_recorded() {
+        let budget = Budget::new(1 << 20);
+        let mut a = Assembly::default();
+        assert!(a.ensure(3, 10, &budget));
+        assert!(a.write_block(3, 0, &[1; 5], addr(1)));
+        assert!(a.write_block(3, 5, &[2; 5], addr(2)));
+        assert!(!a.write_block(3, 8, &[2; 5], addr(2)), "past the end");
+        assert!(!a.write_block(4, 0, &[2; 5], addr(2)), "no buffer");
+        let done = a.take(3).expect("piece present");
+        assert_eq!(done.buf.data, [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
+        assert_eq!(done.buf.contributors, vec![addr(1), addr(2)]);
+    }
+}

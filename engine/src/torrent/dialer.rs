@@ -1,0 +1,118 @@
+//! Addresses we may dial (tracker, user, options) with retry backoff.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// Cap on remembered addresses, so a tracker cannot grow memory without bound.
+const MAX_ENTRIES: usize = 2000;
+/// Failures after which an address is forgotten.
+const MAX_FAILURES: u32 = 6;
+const BASE_BACKOFF: Duration = Duration::from_secs(15);
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Slot {
+    Idle,
+    Connecting,
+    Connected,
+}
+
+struct Entry {
+    slot: Slot,
+    failures: u32,
+    next_try: Instant,
+}
+
+#[derive(Default)]
+pub(crate) struct PeerBook {
+    entries: HashMap<SocketAddr, Entry>,
+}
+
+impl PeerBook {
+    /// Learns an address (no effect if known or the book is full).
+    pub fn add(&mut self, addr: SocketAddr, now: Instant) {
+        if addr.port() == 0 || addr.ip().is_unspecified() || self.entries.len() >= MAX_ENTRIES {
+            return;
+        }
+        self.entries
+            .entry(addr)
+            .or_insert(Entry { slot: Slot::Idle, failures: 0, next_try: now });
+    }
+
+    /// Up to `n` addresses due for a dial; they are marked as connecting.
+    pub fn take_due(&mut self, now: Instant, n: usize, skip: impl Fn(&SocketAddr) -> bool) -> Vec<SocketAddr> {
+        let mut out = Vec::new();
+        for (addr, e) in self.entries.iter_mut() {
+            if out.len() >= n {
+                break;
+            }
+            if e.slot == Slot::Idle && e.next_try <= now && !skip(addr) {
+                e.slot = Slot::Connecting;
+                out.push(*addr);
+            }
+        }
+        out
+    }
+
+    pub fn connected(&mut self, addr: &SocketAddr) {
+        if let Some(e) = self.entries.get_mut(addr) {
+            e.slot = Slot::Connected;
+            e.failures = 0;
+        }
+    }
+
+    /// A dial failed or a connection ended: retry later, or forget after repeated failures.
+    pub fn failed(&mut self, addr: &SocketAddr, now: Instant) {
+        let Some(e) = self.entries.get_mut(addr) else { return };
+        e.failures += 1;
+        if e.failures >= MAX_FAILURES {
+            self.entries.remove(addr);
+            return;
+        }
+        e.slot = Slot::Idle;
+        e.next_try = now + BASE_BACKOFF * 2u32.pow(e.failures - 1);
+    }
+
+    /// A connection we had ended without fault of the address: retry after the base delay.
+    pub fn disconnected(&mut self, addr: &SocketAddr, now: Instant) {
+        if let Some(e) = self.entries.get_mut(addr) {
+            if e.slot == Slot::Connected {
+                e.slot = Slot::Idle;
+                e.next_try = now + BASE_BACKOFF;
+            }
+        }
+    }
+
+    /// Makes every idle address due now (on resume).
+    pub fn reset_backoff(&mut self, now: Instant) {
+        for e in self.entries.values_mut() {
+            if e.slot != Slot::Connected {
+                e.slot = Slot::Idle;
+                e.next_try = now;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_and_forgetting() {
+        let t0 = Instant::now();
+        let a = SocketAddr::from(([127, 0, 0, 1], 1000));
+        let mut b = PeerBook::default();
+        b.add(a, t0);
+        b.add(SocketAddr::from(([0, 0, 0, 0], 1)), t0);
+        assert_eq!(b.take_due(t0, 10, |_| false), vec![a]);
+        assert!(b.take_due(t0, 10, |_| false).is_empty(), "already connecting");
+        b.failed(&a, t0);
+        assert!(b.take_due(t0, 10, |_| false).is_empty(), "backing off");
+        assert_eq!(b.take_due(t0 + BASE_BACKOFF, 10, |_| false), vec![a]);
+        for _ in 1..MAX_FAILURES {
+            b.failed(&a, t0);
+        }
+        assert!(b.take_due(t0 + Duration::from_secs(1 << 20), 10, |_| false).is_empty());
+    }
+}

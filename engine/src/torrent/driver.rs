@@ -1,0 +1,115 @@
+//! A torrent's lifecycle: check existing data, then run (tick, dial, announce) or sit
+//! paused, until stopped.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
+
+use super::{announce, Control, Torrent};
+use crate::status::TorrentState;
+use crate::storage::verify::recheck;
+
+const TICK: Duration = Duration::from_secs(1);
+
+pub(crate) async fn run(t: Arc<Torrent>) {
+    let mut ctl = t.control.subscribe();
+    let checked = t.check().await;
+    loop {
+        let want = *ctl.borrow_and_update();
+        if want == Control::Stop {
+            break;
+        }
+        let failed = !checked || t.lock().state == TorrentState::Error;
+        if want == Control::Pause && !failed {
+            let mut sh = t.lock();
+            t.set_state(&mut sh, TorrentState::Paused);
+        }
+        if want == Control::Run && !failed {
+            t.run_live(&mut ctl).await;
+            continue;
+        }
+        if ctl.changed().await.is_err() {
+            break;
+        }
+    }
+    t.go_offline();
+}
+
+impl Torrent {
+    /// Hashes whatever is already on disk; false if storage failed.
+    async fn check(&self) -> bool {
+        {
+            let mut sh = self.lock();
+            self.set_state(&mut sh, TorrentState::Checking);
+        }
+        let storage = self.storage.clone();
+        let hashes = self.meta.piece_hashes.clone();
+        let threads = self.env.config.hash_threads();
+        let job = tokio::task::spawn_blocking(move || recheck(&storage, &hashes, threads, &|_| {}));
+        let have = match job.await {
+            Ok(Ok(have)) => have,
+            Ok(Err(e)) => {
+                self.fail(format!("checking existing data: {e}"));
+                return false;
+            }
+            Err(e) => {
+                self.fail(format!("checking existing data: {e}"));
+                return false;
+            }
+        };
+        let bytes_done = have.iter_ones().map(|i| self.piece_size(i as u32) as u64).sum();
+        let mut sh = self.lock();
+        sh.picker.set_have(&have);
+        sh.stats.bytes_done = bytes_done;
+        tracing::info!(torrent = %self.info_hash, pieces = have.count_ones(), of = have.len(), "checked");
+        true
+    }
+
+    /// Runs until the control value leaves `Run` or the torrent fails.
+    async fn run_live(self: &Arc<Self>, ctl: &mut watch::Receiver<Control>) {
+        {
+            let mut sh = self.lock();
+            let state = if sh.picker.is_complete() { TorrentState::Seeding } else { TorrentState::Downloading };
+            self.set_state(&mut sh, state);
+            sh.accepting = true;
+            sh.book.reset_backoff(Instant::now());
+        }
+        let tracker = tokio::spawn(announce::run(self.clone(), ctl.clone()));
+        self.dial_due();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last = Instant::now();
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    let now = Instant::now();
+                    self.on_tick(now.saturating_duration_since(last), now);
+                    last = now;
+                    if self.lock().state == TorrentState::Error {
+                        break;
+                    }
+                    self.dial_due();
+                }
+                _ = self.dial_wake.notified() => self.dial_due(),
+                r = ctl.changed() => if r.is_err() || *ctl.borrow() != Control::Run { break },
+            }
+        }
+        self.go_offline();
+        if *ctl.borrow() == Control::Run && self.lock().state == TorrentState::Error {
+            // Failed: stop announcing too.
+            tracker.abort();
+        }
+        let _ = tracker.await;
+    }
+
+    /// Stops accepting and disconnects every peer.
+    fn go_offline(&self) {
+        let mut sh = self.lock();
+        sh.accepting = false;
+        for p in sh.peers.values() {
+            p.disconnect();
+        }
+    }
+}

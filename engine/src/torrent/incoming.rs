@@ -1,0 +1,214 @@
+//! Applying one batch of a peer's messages under a single lock acquisition: state flags,
+//! availability, block copies into assembly buffers, request validation, and topping up
+//! the request pipeline in the same critical section.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::assembly::{Assembly, DonePiece};
+use super::shared::{PeerEntry, Shared};
+use super::Torrent;
+use crate::peer::{Out, WriterCmd};
+use crate::picker::{BlockOutcome, Picker};
+use crate::status::TorrentState;
+use crate::wire::{BlockRequest, Message, BLOCK_SIZE};
+use crate::{Bitfield, PeerKey};
+
+/// Invalid requests tolerated before we hang up on a peer.
+const MAX_ABUSE: u32 = 50;
+/// Block requests we queue per peer; beyond that they are dropped.
+pub(crate) const MAX_QUEUED_REQUESTS: usize = 2000;
+
+/// What a batch produced for the caller to act on after the lock is released.
+#[derive(Default)]
+pub(crate) struct BatchOut {
+    /// For this peer's writer.
+    pub msgs: Vec<Out>,
+    /// Whole pieces to hash and write.
+    pub done: Vec<DonePiece>,
+    /// Disconnect with this reason.
+    pub close: Option<String>,
+}
+
+impl Torrent {
+    /// Applies `msgs` (drained) from peer `key`.
+    pub fn on_messages(&self, key: PeerKey, msgs: &mut Vec<Message>, out: &mut BatchOut) {
+        let now = Instant::now();
+        let mut guard = self.lock();
+        let sh = &mut *guard;
+        let seeding = sh.state == TorrentState::Seeding;
+        let Shared { peers, picker, assembly, stats, pick_scratch, .. } = &mut *sh;
+        let Some(p) = peers.get_mut(&key) else {
+            out.close = Some("peer removed".into());
+            msgs.clear();
+            return;
+        };
+        p.last_recv = now;
+        let mut cancels: Vec<(PeerKey, BlockRequest)> = Vec::new();
+        let mut wants_unchoke = false;
+        for m in msgs.drain(..) {
+            if out.close.is_some() {
+                continue;
+            }
+            match m {
+                Message::Choke if !p.peer_choking => {
+                    p.peer_choking = true;
+                    for r in p.pipe.drain() {
+                        picker.cancel_request(key, r);
+                    }
+                }
+                Message::Choke => {}
+                Message::Unchoke => p.peer_choking = false,
+                Message::Interested => {
+                    wants_unchoke = !p.peer_interested && p.am_choking;
+                    p.peer_interested = true;
+                }
+                Message::NotInterested => p.peer_interested = false,
+                Message::Have(i) => {
+                    if i >= self.num_pieces() {
+                        out.close = Some(format!("have for piece {i} out of range"));
+                    } else if p.bitfield.set(i as usize) {
+                        p.announced = true;
+                        picker.add_peer_have(i);
+                        if !seeding && !p.am_interested && !picker.have().get(i as usize) {
+                            set_interest(p, true, &mut out.msgs);
+                        }
+                    }
+                }
+                Message::Bitfield(bits) => {
+                    if p.announced {
+                        tracing::debug!(addr = %p.addr, "ignoring late bitfield");
+                        continue;
+                    }
+                    match Bitfield::from_wire(&bits, self.num_pieces() as usize) {
+                        Ok(bf) => {
+                            picker.add_peer_bitfield(&bf);
+                            p.bitfield = bf;
+                            p.announced = true;
+                            if !seeding && picker.is_interesting(&p.bitfield) {
+                                set_interest(p, true, &mut out.msgs);
+                            }
+                        }
+                        Err(e) => out.close = Some(format!("bad bitfield: {e}")),
+                    }
+                }
+                Message::Request(r) => self.on_request(p, r, picker.have(), out),
+                Message::Cancel(r) => out.msgs.push(Out::Unserve(r)),
+                Message::Piece { piece, offset, data } => {
+                    let len = data.len() as u64;
+                    stats.downloaded += len;
+                    p.downloaded += len;
+                    let req = BlockRequest { piece, offset, len: data.len() as u32 };
+                    p.pipe.on_block(&req, now);
+                    match picker.on_block(key, req) {
+                        BlockOutcome::Accepted { piece_complete, cancel } => {
+                            if !assembly.write_block(piece, offset, &data, p.addr) {
+                                // The picker took a block we have no room for: start the piece over.
+                                tracing::warn!(piece, offset, "accepted block without a buffer");
+                                stats.wasted += len;
+                                picker.piece_failed(piece);
+                                assembly.discard(piece, &self.env.buffers);
+                                continue;
+                            }
+                            cancels.extend(cancel.into_iter().map(|k| (k, req)));
+                            if piece_complete {
+                                out.done.extend(assembly.take(piece));
+                            }
+                        }
+                        BlockOutcome::Unrequested => stats.wasted += len,
+                    }
+                }
+                // BEP 10/9/11 arrive in a later change; DHT ports and unknown ids are ignored.
+                Message::KeepAlive | Message::Port(_) | Message::Extended { .. } | Message::Unknown { .. } => {}
+            }
+        }
+        if !seeding {
+            self.top_up(key, p, picker, assembly, pick_scratch, &mut out.msgs, now);
+        }
+        for (k, r) in cancels {
+            if let Some(o) = peers.get_mut(&k) {
+                if o.pipe.remove(&r) {
+                    o.send(WriterCmd::One(Out::Msg(Message::Cancel(r))));
+                }
+            }
+        }
+        if wants_unchoke {
+            self.admit(sh, key, out);
+        }
+    }
+
+    /// Queues a valid request for serving; drops and counts invalid ones.
+    fn on_request(&self, p: &mut PeerEntry, r: BlockRequest, have: &Bitfield, out: &mut BatchOut) {
+        if p.am_choking {
+            return; // raced with our choke: harmless
+        }
+        let valid = r.piece < self.num_pieces()
+            && have.get(r.piece as usize)
+            && r.len > 0
+            && r.len <= BLOCK_SIZE
+            && u64::from(r.offset) + u64::from(r.len) <= self.piece_size(r.piece) as u64;
+        if !valid {
+            p.abuse += 1;
+            if p.abuse > MAX_ABUSE {
+                out.close = Some("too many invalid requests".into());
+            }
+            return;
+        }
+        if p.io.queued.load(Ordering::Relaxed) >= MAX_QUEUED_REQUESTS {
+            return;
+        }
+        p.io.queued.fetch_add(1, Ordering::Relaxed);
+        out.msgs.push(Out::Serve(r));
+    }
+
+    /// Fills the peer's pipeline from the picker, reserving assembly buffers for new pieces.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn top_up(
+        &self,
+        key: PeerKey,
+        p: &mut PeerEntry,
+        picker: &mut Picker,
+        assembly: &mut Assembly,
+        scratch: &mut Vec<BlockRequest>,
+        out: &mut Vec<Out>,
+        now: Instant,
+    ) {
+        if p.peer_choking || !p.am_interested {
+            return;
+        }
+        let want = p.pipe.deficit();
+        if want == 0 {
+            return;
+        }
+        scratch.clear();
+        picker.pick(key, &p.bitfield, want, scratch);
+        for r in scratch.drain(..) {
+            if !assembly.ensure(r.piece, self.piece_size(r.piece), &self.env.buffers) {
+                picker.cancel_request(key, r);
+                continue;
+            }
+            p.pipe.push(r, now);
+            out.push(Out::Msg(Message::Request(r)));
+        }
+    }
+
+    /// Unchokes a newly interested peer right away if the choker has a free slot.
+    fn admit(&self, sh: &mut Shared, key: PeerKey, out: &mut BatchOut) {
+        let views = super::tick::choke_views(sh);
+        if sh.choker.admit_now(&views) {
+            if let Some(p) = sh.peers.get_mut(&key) {
+                p.am_choking = false;
+                out.msgs.push(Out::Msg(Message::Unchoke));
+            }
+        }
+    }
+}
+
+/// Sends Interested/NotInterested when our interest changes.
+pub(crate) fn set_interest(p: &mut PeerEntry, interested: bool, out: &mut Vec<Out>) {
+    if p.am_interested != interested {
+        p.am_interested = interested;
+        let m = if interested { Message::Interested } else { Message::NotInterested };
+        out.push(Out::Msg(m));
+    }
+}

@@ -1,0 +1,55 @@
+//! Admitting and removing peers.
+
+use std::time::Instant;
+
+use super::Torrent;
+use crate::peer::{Out, WriterCmd};
+use crate::torrent::shared::PeerEntry;
+use crate::wire::Message;
+use crate::PeerKey;
+
+impl Torrent {
+    /// Adds a handshaken peer if the torrent is running, below its cap and the peer is not
+    /// already connected; queues our bitfield as its first message.
+    pub fn register_peer(&self, key: PeerKey, entry: PeerEntry) -> Result<(), &'static str> {
+        let mut sh = self.lock();
+        if !sh.accepting {
+            return Err("torrent not running");
+        }
+        if entry.peer_id == self.env.config.peer_id {
+            return Err("connected to ourselves");
+        }
+        if sh.peers.len() >= self.env.config.max_peers_per_torrent {
+            return Err("torrent connection limit");
+        }
+        if sh.peers.values().any(|p| p.peer_id == entry.peer_id || p.addr == entry.addr) {
+            return Err("already connected");
+        }
+        let have = sh.picker.have();
+        if have.count_ones() > 0 {
+            let bits = bytes::Bytes::copy_from_slice(have.as_bytes());
+            entry.send(WriterCmd::One(Out::Msg(Message::Bitfield(bits))));
+        }
+        if !entry.incoming {
+            sh.book.connected(&entry.addr);
+        }
+        sh.peers.insert(key, entry);
+        Ok(())
+    }
+
+    /// Removes a peer: its requests go back to the picker, its pieces leave availability.
+    pub fn unregister_peer(&self, key: PeerKey) {
+        let mut guard = self.lock();
+        let sh = &mut *guard;
+        let Some(p) = sh.peers.remove(&key) else { return };
+        if p.bitfield.count_ones() > 0 {
+            sh.picker.remove_peer_bitfield(&p.bitfield);
+        }
+        sh.picker.peer_gone(key);
+        let uploaded = p.io.uploaded.load(std::sync::atomic::Ordering::Relaxed);
+        sh.stats.uploaded += uploaded.saturating_sub(p.uploaded_seen);
+        if !p.incoming {
+            sh.book.disconnected(&p.addr, Instant::now());
+        }
+    }
+}

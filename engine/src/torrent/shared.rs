@@ -1,0 +1,101 @@
+//! The state one torrent's tasks share under its single lock.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{mpsc, watch};
+
+use super::assembly::Assembly;
+use super::choker::ChokePolicy;
+use super::dialer::PeerBook;
+use crate::peer::pipeline::Pipeline;
+use crate::peer::rate::RateMeter;
+use crate::peer::WriterCmd;
+use crate::picker::Picker;
+use crate::status::TorrentState;
+use crate::wire::BlockRequest;
+use crate::{Bitfield, PeerId, PeerKey};
+
+/// Everything behind the torrent lock. Never held across `.await` or I/O.
+pub(crate) struct Shared {
+    pub state: TorrentState,
+    pub error: Option<String>,
+    pub picker: Picker,
+    pub assembly: Assembly,
+    pub peers: HashMap<PeerKey, PeerEntry>,
+    pub book: PeerBook,
+    /// Outgoing dials in progress (count against the per-torrent cap).
+    pub connecting: usize,
+    /// Whether peers may connect (running, not paused/stopped/failed).
+    pub accepting: bool,
+    pub stats: Stats,
+    /// Reused by pipeline top-ups so picking does not allocate.
+    pub pick_scratch: Vec<BlockRequest>,
+    pub choker: Box<dyn ChokePolicy>,
+    pub down_meter: RateMeter,
+    pub up_meter: RateMeter,
+}
+
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Stats {
+    pub downloaded: u64,
+    pub uploaded: u64,
+    pub wasted: u64,
+    pub bytes_done: u64,
+    pub download_rate: u64,
+    pub upload_rate: u64,
+}
+
+/// Counters the writer task updates without taking the torrent lock.
+#[derive(Default)]
+pub(crate) struct PeerIo {
+    /// Payload bytes sent.
+    pub uploaded: AtomicU64,
+    /// Block requests accepted from the peer and not yet served or cancelled.
+    pub queued: AtomicUsize,
+}
+
+/// One connected peer as the torrent sees it.
+pub(crate) struct PeerEntry {
+    pub addr: SocketAddr,
+    pub peer_id: PeerId,
+    pub incoming: bool,
+    pub tx: mpsc::UnboundedSender<WriterCmd>,
+    /// Set to true to make the peer's tasks exit.
+    pub kill: Arc<watch::Sender<bool>>,
+    pub io: Arc<PeerIo>,
+    pub bitfield: Bitfield,
+    /// Whether the peer already told us what it has (a later bitfield is ignored).
+    pub announced: bool,
+    pub am_choking: bool,
+    pub am_interested: bool,
+    pub peer_choking: bool,
+    pub peer_interested: bool,
+    pub pipe: Pipeline,
+    pub downloaded: u64,
+    pub down: RateMeter,
+    pub up: RateMeter,
+    /// Part of `io.uploaded` already added to the torrent's total.
+    pub uploaded_seen: u64,
+    pub last_recv: Instant,
+    /// Invalid requests seen; too many and we disconnect.
+    pub abuse: u32,
+}
+
+impl PeerEntry {
+    pub fn is_seed(&self) -> bool {
+        self.bitfield.is_full()
+    }
+
+    pub fn send(&self, cmd: WriterCmd) {
+        // A closed channel means the writer is gone and the reader will clean up.
+        let _ = self.tx.send(cmd);
+    }
+
+    pub fn disconnect(&self) {
+        self.kill.send_replace(true);
+    }
+}

@@ -1,0 +1,180 @@
+//! Two sessions on 127.0.0.1 in one process: one seeds, the other downloads.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use engine::config::SessionConfig;
+use engine::events::Event;
+use engine::create::{create_torrent, CreateOptions};
+use engine::metainfo::Metainfo;
+use engine::session::{AddTorrentOptions, Session, TorrentHandle};
+use engine::status::TorrentState;
+use engine::InfoHash;
+use tokio::sync::broadcast;
+
+const PIECE: u32 = 64 * 1024;
+/// A file smaller than a piece, one spanning many pieces, one ending in an odd last piece.
+const FILES: &[(&str, usize)] = &[("a.bin", 1000), ("b.bin", 2_000_000), ("sub/c.bin", 1_234_567)];
+const NAME: &str = "multi";
+
+fn file_bytes(seed: usize, len: usize) -> Vec<u8> {
+    // Cheap deterministic noise, different per file so misplaced bytes are caught.
+    let mut x = (seed as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// Writes the files under `dir/multi/` and returns a torrent made from them.
+fn make_torrent(dir: &Path) -> Metainfo {
+    for (i, (name, len)) in FILES.iter().enumerate() {
+        let path = dir.join(NAME).join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, file_bytes(i, *len)).unwrap();
+    }
+    let opts = CreateOptions { piece_length: Some(PIECE), ..Default::default() };
+    let bytes = create_torrent(&dir.join(NAME), &opts, &|_| {}).expect("torrent created");
+    Metainfo::from_bytes(&bytes).expect("torrent parses")
+}
+
+async fn start_session() -> Session {
+    let config = SessionConfig {
+        listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..SessionConfig::default()
+    };
+    Session::start(config).await.expect("session starts")
+}
+
+async fn wait_state(h: &TorrentHandle, state: TorrentState) {
+    for _ in 0..200 {
+        if h.status().state == state {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("torrent never reached {state:?}: {:?}", h.status());
+}
+
+/// Waits for `Completed` for `ih`, collecting whether progress events were seen.
+async fn wait_completed(rx: &mut broadcast::Receiver<Event>, ih: InfoHash) -> bool {
+    let mut saw_verified = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, rx.recv()).await.expect("download finishes in time");
+        match ev {
+            Ok(Event::PieceVerified { info_hash, .. }) if info_hash == ih => saw_verified = true,
+            Ok(Event::Completed { info_hash }) if info_hash == ih => return saw_verified,
+            Ok(Event::Error { message, .. }) => panic!("engine error: {message}"),
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(e) => panic!("event bus closed: {e}"),
+        }
+    }
+}
+
+fn assert_same_files(a: &Path, b: &Path) {
+    for (name, len) in FILES {
+        let p = PathBuf::from(NAME).join(name);
+        let x = std::fs::read(a.join(&p)).unwrap();
+        let y = std::fs::read(b.join(&p)).unwrap();
+        assert_eq!(x.len(), *len, "{name} length");
+        assert!(x == y, "{name} differs");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leecher_downloads_everything_from_seeder() {
+    let seed_dir = tempfile::tempdir().unwrap();
+    let leech_dir = tempfile::tempdir().unwrap();
+    let meta = make_torrent(seed_dir.path());
+    let ih = meta.info_hash;
+    let total = meta.total_length;
+    let num_pieces = meta.piece_hashes.len() as u32;
+
+    let seeder = start_session().await;
+    let opts = AddTorrentOptions { save_dir: seed_dir.path().into(), ..Default::default() };
+    let sh = seeder.add_torrent(meta.clone(), opts).await.unwrap();
+    wait_state(&sh, TorrentState::Seeding).await;
+    assert_eq!(sh.status().bytes_done, total);
+
+    let leecher = start_session().await;
+    let mut rx = leecher.subscribe();
+    let opts = AddTorrentOptions {
+        save_dir: leech_dir.path().into(),
+        peers: vec![seeder.local_addr()],
+        ..Default::default()
+    };
+    let lh = leecher.add_torrent(meta, opts).await.unwrap();
+    assert!(matches!(
+        leecher.add_torrent(lh.metainfo().as_ref().clone(), AddTorrentOptions::default()).await,
+        Err(engine::session::EngineError::AlreadyAdded(_))
+    ));
+    assert!(wait_completed(&mut rx, ih).await, "PieceVerified events before Completed");
+
+    assert_same_files(seed_dir.path(), leech_dir.path());
+    let st = lh.status();
+    assert_eq!(st.state, TorrentState::Seeding);
+    assert_eq!(st.bytes_done, total);
+    assert_eq!(st.pieces_done, num_pieces);
+    assert_eq!(st.num_pieces, num_pieces);
+    assert!(st.downloaded >= total, "downloaded {} < {total}", st.downloaded);
+    assert_eq!(st.files.len(), FILES.len());
+    for (f, (_, len)) in st.files.iter().zip(FILES) {
+        assert_eq!((f.length, f.bytes_done), (*len as u64, *len as u64));
+    }
+    assert!(lh.pieces().is_full());
+    assert_eq!(leecher.list().len(), 1);
+
+    // The seeder counted what it uploaded once its tick ran.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(sh.status().uploaded >= total);
+
+    leecher.remove(&ih, false).await.unwrap();
+    assert!(leecher.get(&ih).is_none());
+    leecher.shutdown().await;
+    seeder.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_data_is_kept_and_only_the_rest_downloaded() {
+    let seed_dir = tempfile::tempdir().unwrap();
+    let leech_dir = tempfile::tempdir().unwrap();
+    let meta = make_torrent(seed_dir.path());
+    let ih = meta.info_hash;
+    let total = meta.total_length;
+    // The leecher already has a.bin and b.bin; c.bin is missing.
+    make_torrent(leech_dir.path());
+    std::fs::remove_file(leech_dir.path().join(NAME).join("sub/c.bin")).unwrap();
+
+    let seeder = start_session().await;
+    let opts = AddTorrentOptions { save_dir: seed_dir.path().into(), ..Default::default() };
+    let sh = seeder.add_torrent(meta.clone(), opts).await.unwrap();
+    wait_state(&sh, TorrentState::Seeding).await;
+
+    let leecher = start_session().await;
+    let mut rx = leecher.subscribe();
+    // Paused first, so the kept data can be measured before anything downloads.
+    let opts = AddTorrentOptions { save_dir: leech_dir.path().into(), paused: true, peers: vec![seeder.local_addr()] };
+    let lh = leecher.add_torrent(meta, opts).await.unwrap();
+    wait_state(&lh, TorrentState::Paused).await;
+    let kept = lh.status().bytes_done;
+    let full_pieces_in_a_b = (1000 + 2_000_000) / u64::from(PIECE);
+    assert_eq!(kept, full_pieces_in_a_b * u64::from(PIECE), "recheck keeps every whole piece of a.bin+b.bin");
+    assert_eq!(lh.status().downloaded, 0);
+
+    lh.resume();
+    wait_completed(&mut rx, ih).await;
+    assert_same_files(seed_dir.path(), leech_dir.path());
+    let st = lh.status();
+    assert_eq!(st.bytes_done, total);
+    assert_eq!(st.downloaded, total - kept, "only the missing pieces travel");
+    assert_eq!(st.wasted, 0);
+
+    leecher.shutdown().await;
+    seeder.shutdown().await;
+}
