@@ -27,6 +27,7 @@ struct Fixture {
 enum Maker {
     Libtorrent,
     Mktorrent,
+    Engine,
 }
 
 fn fixture(layout: Layout, seed: u64, maker: Maker, trackers: &[String]) -> Fixture {
@@ -39,6 +40,9 @@ fn fixture(layout: Layout, seed: u64, maker: Maker, trackers: &[String]) -> Fixt
             lt_make_torrent(&layout.root_in(&src), &torrent, layout.piece_size, trackers)
         }
         Maker::Mktorrent => mktorrent(&layout.root_in(&src), &torrent, layout.piece_size, trackers),
+        Maker::Engine => {
+            te_make_torrent(&layout.root_in(&src), &torrent, layout.piece_size, trackers)
+        }
     };
     Fixture {
         src: src.clone(),
@@ -327,6 +331,32 @@ async fn engine_downloads_from_two_libtorrent_seeders_at_once() {
             ua + ub >= fx.layout.total_len(),
             "seeders uploaded {ua} + {ub} bytes, less than the torrent"
         );
+    })
+    .await
+}
+
+/// A torrent made by the engine's own creator: libtorrent accepts it,
+/// downloads it from the engine seeder and its recheck passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn libtorrent_leecher_downloads_engine_made_multi_file_torrent() {
+    hard_timeout(TEST_TIMEOUT, "lt leecher <- engine-made torrent", async {
+        let fx = fixture(Layout::multi_mixed(), 23, Maker::Engine, &[]);
+        let s = engine_seeder(&fx).await;
+        let out = temp_dir("out");
+        let mut leech = LtPeer::leech(
+            &fx.torrent,
+            out.path(),
+            LtOpts {
+                connect: vec![s.addr()],
+                ..Default::default()
+            },
+        );
+        leech
+            .wait_done(DL_TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        s.shutdown().await;
+        assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
     })
     .await
 }

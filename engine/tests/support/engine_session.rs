@@ -23,6 +23,28 @@ pub fn load_metainfo(torrent: &Path) -> Metainfo {
         .unwrap_or_else(|e| panic!("engine cannot parse {}: {e}", torrent.display()))
 }
 
+/// Makes a .torrent of `content` with the engine's own `create::create_torrent`.
+/// Returns the info-hash hex (computed by the test, not the engine).
+pub fn te_make_torrent(content: &Path, out: &Path, piece_size: u32, trackers: &[String]) -> String {
+    let opts = engine::create::CreateOptions {
+        trackers: if trackers.is_empty() {
+            vec![]
+        } else {
+            vec![trackers.to_vec()]
+        },
+        piece_length: Some(piece_size),
+        ..Default::default()
+    };
+    let bytes = engine::create::create_torrent(content, &opts, &|_| {}).unwrap_or_else(|e| {
+        panic!(
+            "engine cannot create a torrent of {}: {e}",
+            content.display()
+        )
+    });
+    std::fs::write(out, bytes).expect("write torrent");
+    super::torrent_info_hash_hex(out)
+}
+
 /// Session settings for tests: 127.0.0.1, ephemeral port, short tracker timeout.
 pub fn test_config() -> SessionConfig {
     SessionConfig {

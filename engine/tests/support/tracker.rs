@@ -54,12 +54,16 @@ impl Opentracker {
             let mut proc = ChildGuard::spawn("opentracker", cmd);
             match wait_tcp_listening(port, &mut proc, Duration::from_secs(10)) {
                 Ok(()) => {
-                    return Opentracker {
+                    let t = Opentracker {
                         proc,
                         port,
                         dir,
                         hashes,
+                    };
+                    for h in &t.hashes {
+                        t.wait_whitelisted(h);
                     }
+                    return t;
                 }
                 Err(e) => last_err = e,
             }
@@ -89,8 +93,50 @@ impl Opentracker {
             matches!(st, Ok(s) if s.success()),
             "SIGHUP to opentracker failed"
         );
-        // opentracker reloads in a worker thread; give it a moment.
-        std::thread::sleep(Duration::from_millis(300));
+        self.wait_whitelisted(&info_hash_hex.to_ascii_lowercase());
+    }
+
+    /// opentracker loads its whitelist in a worker thread, after it already
+    /// answers: poll with a `started` announce (of a probe peer at port 9)
+    /// until the hash is no longer refused, then remove the probe peer with
+    /// a `stopped` announce. (A `stopped` announce alone is no probe: it is
+    /// answered before the whitelist is consulted.)
+    fn wait_whitelisted(&self, hex: &str) {
+        let ih = engine::InfoHash::from_hex(hex).expect("whitelist hash is hex");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut last = String::new();
+        while std::time::Instant::now() < deadline {
+            last = self.probe(&ih, "started");
+            if last.contains("200 OK") && !last.contains("failure reason") {
+                let stop = self.probe(&ih, "stopped");
+                assert!(
+                    stop.contains("200 OK"),
+                    "opentracker did not take the probe's stop: {stop}"
+                );
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("opentracker still refuses {hex} after 10 s; last reply: {last}");
+    }
+
+    pub fn probe(&self, ih: &engine::InfoHash, event: &str) -> String {
+        use std::io::Read;
+        let req = format!(
+            "GET /announce?info_hash={}&peer_id=-PROBE-0000000000000&port=9&uploaded=0&downloaded=0&left=1\
+             &event={event}&compact=1 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+            ih.url_encode()
+        );
+        let Ok(mut sock) = std::net::TcpStream::connect(super::local(self.port)) else {
+            return String::new();
+        };
+        let _ = sock.set_read_timeout(Some(Duration::from_secs(2)));
+        if sock.write_all(req.as_bytes()).is_err() {
+            return String::new();
+        }
+        let mut resp = Vec::new();
+        let _ = sock.read_to_end(&mut resp);
+        String::from_utf8_lossy(&resp).into_owned()
     }
 }
 
