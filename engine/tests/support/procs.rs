@@ -30,6 +30,12 @@ impl ChildGuard {
     /// Spawns `cmd` with stdout captured and stderr to a log file. On Linux the
     /// child also gets SIGKILL if this (spawning) thread dies, via setpriv.
     pub fn spawn(name: &str, cmd: Command) -> ChildGuard {
+        Self::spawn_with_pdeathsig(name, cmd, "KILL")
+    }
+
+    /// Like [`spawn`], with the signal the child gets when this thread dies
+    /// (TERM for a supervisor that must clean up after itself).
+    pub fn spawn_with_pdeathsig(name: &str, cmd: Command, pdeathsig: &str) -> ChildGuard {
         let log_dir = super::temp_dir(&format!("log-{name}"));
         let log_path = log_dir.path().join("stderr.log");
         let log = fs::File::create(&log_path).expect("create child log");
@@ -39,7 +45,7 @@ impl ChildGuard {
         let mut real = if super::which("setpriv").is_some() {
             let mut c = Command::new("setpriv");
             c.arg("--pdeathsig")
-                .arg("KILL")
+                .arg(pdeathsig)
                 .arg("--")
                 .arg(&program)
                 .args(&args);

@@ -41,7 +41,14 @@ impl Opentracker {
         let mut last_err = String::new();
         for _ in 0..5 {
             let port = free_port();
-            let mut cmd = Command::new("opentracker");
+            // opentracker drops root for `nobody`, which clears the
+            // parent-death signal that ChildGuard sets up: a tiny shell
+            // keeps it (and forwards TERM and HUP) so an aborted test
+            // leaves no tracker behind.
+            let mut cmd = Command::new("sh");
+            cmd.arg("-c")
+                .arg(OPENTRACKER_SUPERVISOR)
+                .arg("opentracker-supervisor");
             cmd.args([
                 "-i",
                 "127.0.0.1",
@@ -51,7 +58,7 @@ impl Opentracker {
                 &port.to_string(),
             ]);
             cmd.arg("-d").arg(dir.path()).args(["-w", "/whitelist"]);
-            let mut proc = ChildGuard::spawn("opentracker", cmd);
+            let mut proc = ChildGuard::spawn_with_pdeathsig("opentracker", cmd, "TERM");
             match wait_tcp_listening(port, &mut proc, Duration::from_secs(10)) {
                 Ok(()) => {
                     let t = Opentracker {
@@ -139,6 +146,16 @@ impl Opentracker {
         String::from_utf8_lossy(&resp).into_owned()
     }
 }
+
+/// Runs `opentracker "$@"`, forwards HUP (whitelist reload) and stops it on
+/// TERM/INT (sent by ChildGuard, or by the kernel when the test dies).
+const OPENTRACKER_SUPERVISOR: &str = r#"
+opentracker "$@" &
+p=$!
+trap 'kill -HUP $p' HUP
+trap 'kill -TERM $p 2>/dev/null; wait $p; exit 0' TERM INT
+while kill -0 $p 2>/dev/null; do wait $p; done
+"#;
 
 fn whitelist_path(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("whitelist")
