@@ -1,23 +1,24 @@
 #!/bin/sh
-# Runs CMD... inside a fresh private network namespace whose only interface is
-# loopback (127.0.0.1), so that no test peer can reach any other address even
-# if one of its settings did not take effect.
+# Runs CMD... in a private network namespace whose only interface is loopback
+# (127.0.0.1), so a test or a real BitTorrent client started by it cannot reach
+# any other address even if one of its settings did not take effect.
 #
 #   scripts/in-netns.sh cargo test -p engine --test real_libtorrent
 #
-# Needs root (or unprivileged user namespaces: then `unshare -rn` is used).
+# Already inside one (TORRENTEDGE_IN_NETNS=1): runs CMD directly. As root it
+# uses `unshare --net`; otherwise `unshare --net --map-root-user` (needs
+# unprivileged user namespaces).
 set -eu
 if [ "$#" -eq 0 ]; then
     echo "usage: $0 CMD [ARGS...]" >&2
     exit 2
 fi
 if [ "${TORRENTEDGE_IN_NETNS:-}" = "1" ]; then
-    # Already inside one: run directly.
     exec "$@"
 fi
 export TORRENTEDGE_IN_NETNS=1
 if [ "$(id -u)" = "0" ]; then
-    exec unshare -n -- sh -c 'ip link set lo up && exec "$@"' in-netns "$@"
+    exec unshare --net -- sh -c 'ip link set lo up && exec "$@"' sh "$@"
 else
-    exec unshare -rn -- sh -c 'ip link set lo up && exec "$@"' in-netns "$@"
+    exec unshare --net --map-root-user -- sh -c 'ip link set lo up && exec "$@"' sh "$@"
 fi

@@ -18,7 +18,11 @@ pub struct BitfieldError {
 
 impl Bitfield {
     pub fn new(len: usize) -> Self {
-        Bitfield { bytes: vec![0; len.div_ceil(8)], len, ones: 0 }
+        Bitfield {
+            bytes: vec![0; len.div_ceil(8)],
+            len,
+            ones: 0,
+        }
     }
 
     pub fn full(len: usize) -> Self {
@@ -31,7 +35,10 @@ impl Bitfield {
 
     /// Accepts a peer's bitfield message; rejects a wrong size or set spare bits.
     pub fn from_wire(bytes: &[u8], len: usize) -> Result<Self, BitfieldError> {
-        let err = BitfieldError { got: bytes.len(), pieces: len };
+        let err = BitfieldError {
+            got: bytes.len(),
+            pieces: len,
+        };
         if bytes.len() != len.div_ceil(8) {
             return Err(err);
         }
@@ -40,7 +47,11 @@ impl Bitfield {
             return Err(err);
         }
         let ones = bytes.iter().map(|b| b.count_ones() as usize).sum();
-        Ok(Bitfield { bytes: bytes.to_vec(), len, ones })
+        Ok(Bitfield {
+            bytes: bytes.to_vec(),
+            len,
+            ones,
+        })
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -121,7 +132,10 @@ mod tests {
     #[test]
     fn wire_validation() {
         assert!(Bitfield::from_wire(&[0xff, 0xc0], 10).is_ok());
-        assert!(Bitfield::from_wire(&[0xff, 0xe0], 10).is_err(), "spare bit set");
+        assert!(
+            Bitfield::from_wire(&[0xff, 0xe0], 10).is_err(),
+            "spare bit set"
+        );
         assert!(Bitfield::from_wire(&[0xff], 10).is_err(), "too short");
         assert!(Bitfield::from_wire(&[0xff, 0, 0], 10).is_err(), "too long");
         assert!(Bitfield::full(10).is_full());

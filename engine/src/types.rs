@@ -166,7 +166,10 @@ mod tests {
         let id = PeerId::generate();
         assert_eq!(&id.0[..8], b"-TE0100-");
         assert_eq!(id.client_name(), "TorrentEdge 0100");
-        assert_eq!(PeerId(*b"-LT2080-abcdefghijkl").client_name(), "libtorrent 2080");
+        assert_eq!(
+            PeerId(*b"-LT2080-abcdefghijkl").client_name(),
+            "libtorrent 2080"
+        );
     }
 }
 

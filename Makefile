@@ -1,0 +1,51 @@
+# TorrentEdge: `make run` sets up a fresh machine and serves the dashboard; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+CACHE ?= $(HOME)/.cache/torrentedge
+# Build outputs live outside the clone so a fresh clone on a machine that has built before is incremental.
+export CARGO_TARGET_DIR ?= $(CACHE)/target
+export WASM_TARGET_DIR ?= $(CACHE)/target-wasm
+export SITE ?= $(CACHE)/site
+# server/build.rs embeds $(SITE)/pkg into the binary.
+export TORRENTEDGE_SITE_DIR := $(SITE)
+RELEASE_BIN := $(CARGO_TARGET_DIR)/release/torrentedge
+DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/torrentedge
+# Tests run in a private network namespace with only loopback: nothing they start can reach out.
+NETNS := scripts/in-netns.sh
+
+.PHONY: setup wasm build run test lint test-rust test-e2e bench
+
+setup:
+	@scripts/setup.sh
+
+wasm: setup
+	@scripts/build-wasm.sh
+
+## The self-contained release binary (dashboard embedded).
+build: wasm
+	cargo build --release -p server
+	@echo "built $(RELEASE_BIN)"
+
+## Install what is missing, build, and serve the dashboard on http://127.0.0.1:3000 (data in ./data).
+run: build
+	$(RELEASE_BIN) serve
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --all-targets -- -D warnings
+
+test-rust:
+	cargo test --no-run
+	$(NETNS) cargo test --offline
+
+test-e2e: wasm
+	cargo build -p server
+	$(NETNS) env TORRENTEDGE_BIN=$(DEBUG_BIN) npm --prefix end2end test
+
+## Every test: formatting, clippy, unit and integration tests (real peers), browser tests.
+test: setup lint test-rust test-e2e
+
+## Loopback swarm benchmark (1 GiB from a libtorrent seeder) and cargo benches.
+bench: build
+	$(NETNS) /usr/bin/python3 bench/swarm.py --bin $(RELEASE_BIN)

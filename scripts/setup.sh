@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing TorrentEdge needs on a fresh Debian machine of this
+# kind; anything already present is left alone, so a second run takes a second or two.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the WASM toolchain (rustup here has no wasm32 target), Chromium for the
+# end-to-end tests, and the real BitTorrent peers and tracker the tests run against.
+APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 chromium
+  python3-libtorrent opentracker aria2 mktorrent)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen version in Cargo.lock exactly.
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$want" != "$have" ]; then
+  echo "setup: installing wasm-bindgen-cli $want (have: ${have:-none})"
+  cargo install wasm-bindgen-cli --version "$want"
+fi
+
+# npm packages: binaryen's wasm-opt for the bundle, playwright-core for the browser tests.
+for dir in tools end2end; do
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "setup: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts)
+  fi
+done
+echo "setup: ok"
