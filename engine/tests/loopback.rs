@@ -64,13 +64,14 @@ async fn wait_state(h: &TorrentHandle, state: TorrentState) {
 /// Waits for `Completed` for `ih`, collecting whether progress events were seen.
 async fn wait_completed(rx: &mut broadcast::Receiver<Event>, ih: InfoHash) -> bool {
     let mut saw_verified = false;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
     loop {
         let ev = tokio::time::timeout_at(deadline, rx.recv()).await.expect("download finishes in time");
         match ev {
             Ok(Event::PieceVerified { info_hash, .. }) if info_hash == ih => saw_verified = true,
             Ok(Event::Completed { info_hash }) if info_hash == ih => return saw_verified,
             Ok(Event::Error { message, .. }) => panic!("engine error: {message}"),
+            Ok(Event::PeerDisconnected { addr, reason, .. }) => eprintln!("peer {addr} gone: {reason}"),
             Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
             Err(e) => panic!("event bus closed: {e}"),
         }
@@ -177,4 +178,73 @@ async fn partial_data_is_kept_and_only_the_rest_downloaded() {
 
     leecher.shutdown().await;
     seeder.shutdown().await;
+}
+
+/// CPU seconds (user + system) this process has used, from /proc (Linux only).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|x| x.parse::<f64>().ok()).sum());
+    ticks / 100.0
+}
+
+fn peak_rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// Manual benchmark: downloads `TE_BENCH_TORRENT` from `TE_BENCH_PEER` into `TE_BENCH_DIR`
+/// and prints time, CPU and peak RSS. Run with `--release --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "manual benchmark against an external seeder"]
+async fn bench_download_from_peer() {
+    let (Ok(torrent), Ok(peer), Ok(dir)) = (
+        std::env::var("TE_BENCH_TORRENT"),
+        std::env::var("TE_BENCH_PEER"),
+        std::env::var("TE_BENCH_DIR"),
+    ) else {
+        eprintln!("set TE_BENCH_TORRENT, TE_BENCH_PEER and TE_BENCH_DIR");
+        return;
+    };
+    let meta = Metainfo::from_bytes(&std::fs::read(torrent).unwrap()).unwrap();
+    let ih = meta.info_hash;
+    let total = meta.total_length;
+    let session = start_session().await;
+    let mut rx = session.subscribe();
+    let (t0, c0) = (std::time::Instant::now(), cpu_secs());
+    let opts = AddTorrentOptions { save_dir: dir.into(), peers: vec![peer.parse().unwrap()], ..Default::default() };
+    let h = session.add_torrent(meta, opts).await.unwrap();
+    let watch = h.clone();
+    let progress = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let st = watch.status();
+            let p = watch.peers();
+            eprintln!(
+                "{:?} done {} MiB, rate {} MiB/s, peers {:?}",
+                st.state,
+                st.bytes_done >> 20,
+                st.download_rate >> 20,
+                p.iter().map(|p| (p.peer_choking, p.am_interested, p.download_rate >> 20)).collect::<Vec<_>>()
+            );
+        }
+    });
+    wait_completed(&mut rx, ih).await;
+    progress.abort();
+    let (secs, cpu) = (t0.elapsed().as_secs_f64(), cpu_secs() - c0);
+    let gib = total as f64 / f64::from(1u32 << 30);
+    let st = h.status();
+    println!(
+        "BENCH {:.0} MiB in {secs:.2} s = {:.0} MiB/s; cpu {cpu:.2} s ({:.2} s/GiB); peak RSS {} MB; wasted {}",
+        total as f64 / 1048576.0,
+        total as f64 / 1048576.0 / secs,
+        cpu / gib,
+        peak_rss_mb(),
+        st.wasted
+    );
+    session.shutdown().await;
 }

@@ -70,8 +70,9 @@ impl Assembly {
 
     /// Returns a buffer after hashing and releases its budget.
     pub fn recycle(&mut self, data: Vec<u8>, budget: &Budget) {
-        let len = data.len();
-        self.held = self.held.saturating_sub(len);
+        // After `clear` (torrent removed) late buffers were already released.
+        let len = data.len().min(self.held);
+        self.held -= len;
         budget.release(len);
         if self.pool.len() < POOL_MAX_BUFFERS {
             self.pool.push(data);

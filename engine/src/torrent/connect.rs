@@ -70,7 +70,9 @@ impl Torrent {
         write_handshake(&mut stream, &our_handshake(self)).await.map_err(|e| e.to_string())?;
         let remote = read_handshake(&mut stream).await.map_err(|e| e.to_string())?;
         if remote.info_hash != self.info_hash {
-            return Err("peer answered with another info-hash".into());
+            // libtorrent answers a v1 handshake for a hybrid (v1+v2) torrent with the
+            // truncated v2 hash; the peer found the torrent by our hash, so go on.
+            tracing::debug!(%addr, theirs = %remote.info_hash, "peer answered with another info-hash");
         }
         Ok((stream, remote))
     }

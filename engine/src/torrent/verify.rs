@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::assembly::{DonePiece, PieceBuf};
-use super::Torrent;
+use super::{Control, Torrent};
 use crate::events::Event;
 use crate::peer::{Out, WriterCmd};
 use crate::status::TorrentState;
@@ -14,6 +14,7 @@ enum Verdict {
     Good,
     Corrupt,
     WriteFailed(String),
+    Dropped,
 }
 
 impl Torrent {
@@ -31,9 +32,13 @@ impl Torrent {
         };
         let Ok(_permit) = self.env.hashers.clone().acquire_owned().await else { return };
         let storage = self.storage.clone();
+        let mut stopped = self.control.subscribe();
         let job = tokio::task::spawn_blocking(move || {
             let verdict = if sha1_piece(&data) != expected {
                 Verdict::Corrupt
+            } else if *stopped.borrow_and_update() == Control::Stop {
+                // Removed meanwhile (maybe with its files deleted): do not recreate them.
+                Verdict::Dropped
             } else {
                 match storage.write_piece(piece, &data) {
                     Ok(()) => Verdict::Good,
@@ -72,6 +77,7 @@ impl Torrent {
                 tracing::warn!(torrent = %self.info_hash, piece, ?contributors, "piece failed hash check");
                 self.env.emit(Event::PieceFailed { info_hash: self.info_hash, piece, peers: contributors });
             }
+            Verdict::Dropped => {}
             Verdict::WriteFailed(e) => {
                 sh.picker.piece_failed(piece);
                 drop(guard);
