@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use engine::config::SessionConfig;
-use engine::events::Event;
 use engine::create::{create_torrent, CreateOptions};
+use engine::events::Event;
 use engine::metainfo::Metainfo;
 use engine::session::{AddTorrentOptions, Session, TorrentHandle};
 use engine::status::TorrentState;
@@ -15,7 +15,11 @@ use tokio::sync::broadcast;
 
 const PIECE: u32 = 64 * 1024;
 /// A file smaller than a piece, one spanning many pieces, one ending in an odd last piece.
-const FILES: &[(&str, usize)] = &[("a.bin", 1000), ("b.bin", 2_000_000), ("sub/c.bin", 1_234_567)];
+const FILES: &[(&str, usize)] = &[
+    ("a.bin", 1000),
+    ("b.bin", 2_000_000),
+    ("sub/c.bin", 1_234_567),
+];
 const NAME: &str = "multi";
 
 fn file_bytes(seed: usize, len: usize) -> Vec<u8> {
@@ -38,7 +42,10 @@ fn make_torrent(dir: &Path) -> Metainfo {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, file_bytes(i, *len)).unwrap();
     }
-    let opts = CreateOptions { piece_length: Some(PIECE), ..Default::default() };
+    let opts = CreateOptions {
+        piece_length: Some(PIECE),
+        ..Default::default()
+    };
     let bytes = create_torrent(&dir.join(NAME), &opts, &|_| {}).expect("torrent created");
     Metainfo::from_bytes(&bytes).expect("torrent parses")
 }
@@ -66,12 +73,16 @@ async fn wait_completed(rx: &mut broadcast::Receiver<Event>, ih: InfoHash) -> bo
     let mut saw_verified = false;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
     loop {
-        let ev = tokio::time::timeout_at(deadline, rx.recv()).await.expect("download finishes in time");
+        let ev = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("download finishes in time");
         match ev {
             Ok(Event::PieceVerified { info_hash, .. }) if info_hash == ih => saw_verified = true,
             Ok(Event::Completed { info_hash }) if info_hash == ih => return saw_verified,
             Ok(Event::Error { message, .. }) => panic!("engine error: {message}"),
-            Ok(Event::PeerDisconnected { addr, reason, .. }) => eprintln!("peer {addr} gone: {reason}"),
+            Ok(Event::PeerDisconnected { addr, reason, .. }) => {
+                eprintln!("peer {addr} gone: {reason}")
+            }
             Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
             Err(e) => panic!("event bus closed: {e}"),
         }
@@ -98,7 +109,10 @@ async fn leecher_downloads_everything_from_seeder() {
     let num_pieces = meta.piece_hashes.len() as u32;
 
     let seeder = start_session().await;
-    let opts = AddTorrentOptions { save_dir: seed_dir.path().into(), ..Default::default() };
+    let opts = AddTorrentOptions {
+        save_dir: seed_dir.path().into(),
+        ..Default::default()
+    };
     let sh = seeder.add_torrent(meta.clone(), opts).await.unwrap();
     wait_state(&sh, TorrentState::Seeding).await;
     assert_eq!(sh.status().bytes_done, total);
@@ -112,10 +126,15 @@ async fn leecher_downloads_everything_from_seeder() {
     };
     let lh = leecher.add_torrent(meta, opts).await.unwrap();
     assert!(matches!(
-        leecher.add_torrent(lh.metainfo().as_ref().clone(), AddTorrentOptions::default()).await,
+        leecher
+            .add_torrent(lh.metainfo().as_ref().clone(), AddTorrentOptions::default())
+            .await,
         Err(engine::session::EngineError::AlreadyAdded(_))
     ));
-    assert!(wait_completed(&mut rx, ih).await, "PieceVerified events before Completed");
+    assert!(
+        wait_completed(&mut rx, ih).await,
+        "PieceVerified events before Completed"
+    );
 
     assert_same_files(seed_dir.path(), leech_dir.path());
     let st = lh.status();
@@ -123,7 +142,11 @@ async fn leecher_downloads_everything_from_seeder() {
     assert_eq!(st.bytes_done, total);
     assert_eq!(st.pieces_done, num_pieces);
     assert_eq!(st.num_pieces, num_pieces);
-    assert!(st.downloaded >= total, "downloaded {} < {total}", st.downloaded);
+    assert!(
+        st.downloaded >= total,
+        "downloaded {} < {total}",
+        st.downloaded
+    );
     assert_eq!(st.files.len(), FILES.len());
     for (f, (_, len)) in st.files.iter().zip(FILES) {
         assert_eq!((f.length, f.bytes_done), (*len as u64, *len as u64));
@@ -153,19 +176,30 @@ async fn partial_data_is_kept_and_only_the_rest_downloaded() {
     std::fs::remove_file(leech_dir.path().join(NAME).join("sub/c.bin")).unwrap();
 
     let seeder = start_session().await;
-    let opts = AddTorrentOptions { save_dir: seed_dir.path().into(), ..Default::default() };
+    let opts = AddTorrentOptions {
+        save_dir: seed_dir.path().into(),
+        ..Default::default()
+    };
     let sh = seeder.add_torrent(meta.clone(), opts).await.unwrap();
     wait_state(&sh, TorrentState::Seeding).await;
 
     let leecher = start_session().await;
     let mut rx = leecher.subscribe();
     // Paused first, so the kept data can be measured before anything downloads.
-    let opts = AddTorrentOptions { save_dir: leech_dir.path().into(), paused: true, peers: vec![seeder.local_addr()] };
+    let opts = AddTorrentOptions {
+        save_dir: leech_dir.path().into(),
+        paused: true,
+        peers: vec![seeder.local_addr()],
+    };
     let lh = leecher.add_torrent(meta, opts).await.unwrap();
     wait_state(&lh, TorrentState::Paused).await;
     let kept = lh.status().bytes_done;
     let full_pieces_in_a_b = (1000 + 2_000_000) / u64::from(PIECE);
-    assert_eq!(kept, full_pieces_in_a_b * u64::from(PIECE), "recheck keeps every whole piece of a.bin+b.bin");
+    assert_eq!(
+        kept,
+        full_pieces_in_a_b * u64::from(PIECE),
+        "recheck keeps every whole piece of a.bin+b.bin"
+    );
     assert_eq!(lh.status().downloaded, 0);
 
     lh.resume();
@@ -173,7 +207,11 @@ async fn partial_data_is_kept_and_only_the_rest_downloaded() {
     assert_same_files(seed_dir.path(), leech_dir.path());
     let st = lh.status();
     assert_eq!(st.bytes_done, total);
-    assert_eq!(st.downloaded, total - kept, "only the missing pieces travel");
+    assert_eq!(
+        st.downloaded,
+        total - kept,
+        "only the missing pieces travel"
+    );
     assert_eq!(st.wasted, 0);
 
     leecher.shutdown().await;
@@ -183,8 +221,15 @@ async fn partial_data_is_kept_and_only_the_rest_downloaded() {
 /// CPU seconds (user + system) this process has used, from /proc (Linux only).
 fn cpu_secs() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|x| x.parse::<f64>().ok()).sum());
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+        f.iter().filter_map(|x| x.parse::<f64>().ok()).sum()
+    });
     ticks / 100.0
 }
 
@@ -216,7 +261,11 @@ async fn bench_download_from_peer() {
     let session = start_session().await;
     let mut rx = session.subscribe();
     let (t0, c0) = (std::time::Instant::now(), cpu_secs());
-    let opts = AddTorrentOptions { save_dir: dir.into(), peers: vec![peer.parse().unwrap()], ..Default::default() };
+    let opts = AddTorrentOptions {
+        save_dir: dir.into(),
+        peers: vec![peer.parse().unwrap()],
+        ..Default::default()
+    };
     let h = session.add_torrent(meta, opts).await.unwrap();
     let watch = h.clone();
     let progress = tokio::spawn(async move {
@@ -229,7 +278,9 @@ async fn bench_download_from_peer() {
                 st.state,
                 st.bytes_done >> 20,
                 st.download_rate >> 20,
-                p.iter().map(|p| (p.peer_choking, p.am_interested, p.download_rate >> 20)).collect::<Vec<_>>()
+                p.iter()
+                    .map(|p| (p.peer_choking, p.am_interested, p.download_rate >> 20))
+                    .collect::<Vec<_>>()
             );
         }
     });

@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 
 use super::env::Budget;
 
-/// Buffers kept for reuse so steady-state downloading does not allocate or zero memory.
-const POOL_MAX_BUFFERS: usize = 4;
+/// Bytes of idle buffers kept for reuse, so steady-state downloading does not allocate,
+/// fault in and zero fresh memory for every piece.
+const POOL_MAX_BYTES: usize = 16 << 20;
 
 /// A piece being assembled.
 pub(crate) struct PieceBuf {
@@ -42,13 +43,21 @@ impl Assembly {
         self.held += len;
         let mut data = self.pool.pop().unwrap_or_default();
         data.resize(len, 0);
-        self.pieces.insert(piece, PieceBuf { data, contributors: Vec::new() });
+        self.pieces.insert(
+            piece,
+            PieceBuf {
+                data,
+                contributors: Vec::new(),
+            },
+        );
         true
     }
 
     /// Copies one block in; false if the piece has no buffer or the block does not fit.
     pub fn write_block(&mut self, piece: u32, offset: u32, block: &[u8], from: SocketAddr) -> bool {
-        let Some(buf) = self.pieces.get_mut(&piece) else { return false };
+        let Some(buf) = self.pieces.get_mut(&piece) else {
+            return false;
+        };
         let start = offset as usize;
         let Some(dst) = start
             .checked_add(block.len())
@@ -65,7 +74,9 @@ impl Assembly {
 
     /// Takes a whole piece out for hashing; its bytes stay charged until [`Self::recycle`].
     pub fn take(&mut self, piece: u32) -> Option<DonePiece> {
-        self.pieces.remove(&piece).map(|buf| DonePiece { piece, buf })
+        self.pieces
+            .remove(&piece)
+            .map(|buf| DonePiece { piece, buf })
     }
 
     /// Returns a buffer after hashing and releases its budget.
@@ -74,7 +85,7 @@ impl Assembly {
         let len = data.len().min(self.held);
         self.held -= len;
         budget.release(len);
-        if self.pool.len() < POOL_MAX_BUFFERS {
+        if (self.pool.len() + 1) * data.capacity() <= POOL_MAX_BYTES || self.pool.is_empty() {
             self.pool.push(data);
         }
     }
@@ -116,7 +127,10 @@ mod tests {
         assert!(!a.ensure(1, 80, &budget), "over budget");
         assert!(a.ensure(0, 80, &budget), "existing piece is fine");
         let mut b = Assembly::default();
-        assert!(b.ensure(5, 80, &budget), "a torrent with nothing held may always start one");
+        assert!(
+            b.ensure(5, 80, &budget),
+            "a torrent with nothing held may always start one"
+        );
         b.clear(&budget);
         let done = a.take(0).map(|d| d.buf.data).unwrap_or_default();
         a.recycle(done, &budget);

@@ -37,7 +37,14 @@ impl Torrent {
         let mut guard = self.lock();
         let sh = &mut *guard;
         let seeding = sh.state == TorrentState::Seeding;
-        let Shared { peers, picker, assembly, stats, pick_scratch, .. } = &mut *sh;
+        let Shared {
+            peers,
+            picker,
+            assembly,
+            stats,
+            pick_scratch,
+            ..
+        } = &mut *sh;
         let Some(p) = peers.get_mut(&key) else {
             out.close = Some("peer removed".into());
             msgs.clear();
@@ -94,14 +101,25 @@ impl Torrent {
                 }
                 Message::Request(r) => self.on_request(p, r, picker.have(), out),
                 Message::Cancel(r) => out.msgs.push(Out::Unserve(r)),
-                Message::Piece { piece, offset, data } => {
+                Message::Piece {
+                    piece,
+                    offset,
+                    data,
+                } => {
                     let len = data.len() as u64;
                     stats.downloaded += len;
                     p.downloaded += len;
-                    let req = BlockRequest { piece, offset, len: data.len() as u32 };
+                    let req = BlockRequest {
+                        piece,
+                        offset,
+                        len: data.len() as u32,
+                    };
                     p.pipe.on_block(&req, now);
                     match picker.on_block(key, req) {
-                        BlockOutcome::Accepted { piece_complete, cancel } => {
+                        BlockOutcome::Accepted {
+                            piece_complete,
+                            cancel,
+                        } => {
                             if !assembly.write_block(piece, offset, &data, p.addr) {
                                 // The picker took a block we have no room for: start the piece over.
                                 tracing::warn!(piece, offset, "accepted block without a buffer");
@@ -119,7 +137,10 @@ impl Torrent {
                     }
                 }
                 // BEP 10/9/11 arrive in a later change; DHT ports and unknown ids are ignored.
-                Message::KeepAlive | Message::Port(_) | Message::Extended { .. } | Message::Unknown { .. } => {}
+                Message::KeepAlive
+                | Message::Port(_)
+                | Message::Extended { .. }
+                | Message::Unknown { .. } => {}
             }
         }
         if !seeding {
@@ -208,7 +229,11 @@ impl Torrent {
 pub(crate) fn set_interest(p: &mut PeerEntry, interested: bool, out: &mut Vec<Out>) {
     if p.am_interested != interested {
         p.am_interested = interested;
-        let m = if interested { Message::Interested } else { Message::NotInterested };
+        let m = if interested {
+            Message::Interested
+        } else {
+            Message::NotInterested
+        };
         out.push(Out::Msg(m));
     }
 }

@@ -41,7 +41,11 @@ impl Torrent {
         if sh.peers.len() >= self.env.config.max_peers_per_torrent {
             return Some("torrent connection limit");
         }
-        if sh.peers.values().any(|p| p.peer_id == entry.peer_id || p.addr == entry.addr) {
+        if sh
+            .peers
+            .values()
+            .any(|p| p.peer_id == entry.peer_id || p.addr == entry.addr)
+        {
             return Some("already connected");
         }
         None
@@ -51,7 +55,9 @@ impl Torrent {
     pub fn unregister_peer(&self, key: PeerKey) {
         let mut guard = self.lock();
         let sh = &mut *guard;
-        let Some(p) = sh.peers.remove(&key) else { return };
+        let Some(p) = sh.peers.remove(&key) else {
+            return;
+        };
         if p.bitfield.count_ones() > 0 {
             sh.picker.remove_peer_bitfield(&p.bitfield);
         }

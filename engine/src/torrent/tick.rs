@@ -21,7 +21,14 @@ impl Torrent {
         let mut guard = self.lock();
         let sh = &mut *guard;
         let seeding = sh.state == TorrentState::Seeding;
-        let Shared { peers, picker, assembly, stats, pick_scratch, .. } = &mut *sh;
+        let Shared {
+            peers,
+            picker,
+            assembly,
+            stats,
+            pick_scratch,
+            ..
+        } = &mut *sh;
         let mut timed_out = Vec::new();
         for (key, p) in peers.iter_mut() {
             let down = p.down.tick(p.downloaded, dt);
@@ -72,7 +79,11 @@ impl Torrent {
             let want_unchoked = unchoke.contains(key);
             if want_unchoked == p.am_choking {
                 p.am_choking = !want_unchoked;
-                let m = if want_unchoked { Message::Unchoke } else { Message::Choke };
+                let m = if want_unchoked {
+                    Message::Unchoke
+                } else {
+                    Message::Choke
+                };
                 p.send(WriterCmd::One(Out::Msg(m)));
             }
         }

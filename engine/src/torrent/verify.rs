@@ -26,13 +26,19 @@ impl Torrent {
     }
 
     async fn verify_piece(self: Arc<Self>, done: DonePiece) {
-        let DonePiece { piece, buf: PieceBuf { data, contributors } } = done;
+        let DonePiece {
+            piece,
+            buf: PieceBuf { data, contributors },
+        } = done;
         let Some(expected) = self.meta.piece_hashes.get(piece as usize).copied() else {
             return;
         };
-        let Ok(_permit) = self.env.hashers.clone().acquire_owned().await else { return };
+        let Ok(_permit) = self.env.hashers.clone().acquire_owned().await else {
+            return;
+        };
         let storage = self.storage.clone();
         let mut stopped = self.control.subscribe();
+        let write_lock = self.write_lock.clone();
         let job = tokio::task::spawn_blocking(move || {
             let verdict = if sha1_piece(&data) != expected {
                 Verdict::Corrupt
@@ -40,6 +46,7 @@ impl Torrent {
                 // Removed meanwhile (maybe with its files deleted): do not recreate them.
                 Verdict::Dropped
             } else {
+                let _serial = super::lock(&write_lock);
                 match storage.write_piece(piece, &data) {
                     Ok(()) => Verdict::Good,
                     Err(e) => Verdict::WriteFailed(e.to_string()),
@@ -65,7 +72,10 @@ impl Torrent {
                 for p in sh.peers.values() {
                     p.send(WriterCmd::One(Out::Msg(Message::Have(piece))));
                 }
-                self.env.emit(Event::PieceVerified { info_hash: self.info_hash, piece });
+                self.env.emit(Event::PieceVerified {
+                    info_hash: self.info_hash,
+                    piece,
+                });
                 if sh.picker.is_complete() && sh.state == TorrentState::Downloading {
                     self.on_complete(sh);
                 }
@@ -75,7 +85,11 @@ impl Torrent {
                 sh.stats.wasted += len;
                 drop(guard);
                 tracing::warn!(torrent = %self.info_hash, piece, ?contributors, "piece failed hash check");
-                self.env.emit(Event::PieceFailed { info_hash: self.info_hash, piece, peers: contributors });
+                self.env.emit(Event::PieceFailed {
+                    info_hash: self.info_hash,
+                    piece,
+                    peers: contributors,
+                });
             }
             Verdict::Dropped => {}
             Verdict::WriteFailed(e) => {
@@ -89,7 +103,9 @@ impl Torrent {
     /// Download finished: become a seed, tell the tracker, drop peers that are seeds too.
     fn on_complete(&self, sh: &mut super::shared::Shared) {
         self.set_state(sh, TorrentState::Seeding);
-        self.env.emit(Event::Completed { info_hash: self.info_hash });
+        self.env.emit(Event::Completed {
+            info_hash: self.info_hash,
+        });
         self.completed_wake.notify_one();
         for p in sh.peers.values_mut() {
             if p.is_seed() {
