@@ -299,3 +299,34 @@ async fn bench_download_from_peer() {
     );
     session.shutdown().await;
 }
+
+/// Manual interop check: seeds `TE_BENCH_TORRENT` from `TE_BENCH_DIR` on
+/// `TE_BENCH_LISTEN` for `TE_BENCH_SECS` seconds, so another client can download from us.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "manual interop check with an external leecher"]
+async fn bench_seed_for_peer() {
+    let (Ok(torrent), Ok(dir), Ok(listen)) = (
+        std::env::var("TE_BENCH_TORRENT"),
+        std::env::var("TE_BENCH_DIR"),
+        std::env::var("TE_BENCH_LISTEN"),
+    ) else {
+        eprintln!("set TE_BENCH_TORRENT, TE_BENCH_DIR and TE_BENCH_LISTEN");
+        return;
+    };
+    let secs: u64 = std::env::var("TE_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
+    let meta = Metainfo::from_bytes(&std::fs::read(torrent).unwrap()).unwrap();
+    let config = SessionConfig { listen_addr: listen.parse().unwrap(), ..SessionConfig::default() };
+    let session = Session::start(config).await.unwrap();
+    let opts = AddTorrentOptions { save_dir: dir.into(), ..Default::default() };
+    let h = session.add_torrent(meta, opts).await.unwrap();
+    wait_state(&h, TorrentState::Seeding).await;
+    eprintln!("seeding on {listen}");
+    for _ in 0..secs {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let st = h.status();
+        if st.peers > 0 {
+            eprintln!("uploaded {} MiB at {} MiB/s", st.uploaded >> 20, st.upload_rate >> 20);
+        }
+    }
+    session.shutdown().await;
+}
