@@ -66,6 +66,9 @@ impl TrackerTiers {
     /// Announces to the first tracker that answers, trying tiers in order and trackers in
     /// order within a tier; the one that answered moves to the front of its tier. Returns
     /// the last error if none answered, [`TrackerError::NoTrackers`] if there are none.
+    ///
+    /// This borrows `self` mutably for the whole walk (up to one timeout per tracker), so
+    /// keep the tiers in the task that announces rather than behind a lock others need.
     pub async fn announce(
         &mut self,
         client: &TrackerClient,
@@ -169,6 +172,17 @@ mod tests {
         assert!(st
             .iter()
             .all(|s| s.last_result.is_none() && s.next_announce_secs.is_none()));
+    }
+
+    /// Announces run inside spawned torrent tasks, so their futures must be `Send`.
+    #[test]
+    fn announce_futures_are_send() {
+        fn assert_send<T: Send>(_: &T) {}
+        let client = TrackerClient::new(TrackerConfig::default()).unwrap();
+        let mut t = TrackerTiers::new(Vec::new());
+        let req = request();
+        assert_send(&client.announce("udp://127.0.0.1:1", &req));
+        assert_send(&t.announce(&client, &req));
     }
 
     #[tokio::test]
