@@ -63,8 +63,17 @@ pub fn create_torrent(
     opts: &CreateOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<u8>, CreateError> {
-    let meta = std::fs::symlink_metadata(path).map_err(io_err(path))?;
-    let default_name = path.file_name().map(PathBuf::from).unwrap_or_default();
+    // The path the user named is followed if it is a symlink; links inside a directory are not.
+    let meta = std::fs::metadata(path).map_err(io_err(path))?;
+    // `.` or `dir/..` have no file name of their own: use the resolved directory's.
+    let default_name = match path.file_name() {
+        Some(n) => PathBuf::from(n),
+        None => std::fs::canonicalize(path)
+            .map_err(io_err(path))?
+            .file_name()
+            .map(PathBuf::from)
+            .unwrap_or_default(),
+    };
     let name = match &opts.name {
         Some(n) => n.clone(),
         None => utf8_name(&default_name)?,
@@ -316,6 +325,7 @@ mod tests {
         fs::write(root.join("empty.txt"), b"").unwrap();
         fs::write(root.join(".hidden"), &h).unwrap();
         std::os::unix::fs::symlink(root.join("a.flac"), root.join("link")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), root.join("loop")).unwrap();
 
         let opts = CreateOptions {
             private: true,
@@ -340,6 +350,19 @@ mod tests {
         assert!(m.private && m.is_multi_file() && m.trackers.is_empty());
         let all: Vec<u8> = [h, a, b].concat();
         assert_eq!(m.piece_hashes, expected_hashes(&all, 16 << 10));
+
+        // "album/sub/.." names the album directory itself
+        let via_dotdot = root.join("sub").join("..");
+        let again = create_torrent(&via_dotdot, &opts, &|_| {}).unwrap();
+        assert_eq!(Metainfo::from_bytes(&again).unwrap().name, "album");
+        // a symlink given as the top-level path is followed
+        let link = dir.path().join("album-link");
+        std::os::unix::fs::symlink(&root, &link).unwrap();
+        let linked = Metainfo::from_bytes(&create_torrent(&link, &opts, &|_| {}).unwrap()).unwrap();
+        assert_eq!(
+            (linked.name.as_str(), linked.piece_hashes.len()),
+            ("album-link", m.piece_hashes.len())
+        );
     }
 
     #[test]

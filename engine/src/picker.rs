@@ -3,8 +3,9 @@
 //! Policy: finish pieces already in progress (the asking peer's own first, so fewer pieces are
 //! in flight and fewer piece buffers are held), then start a new piece: random until
 //! [`RANDOM_FIRST_PIECES`] pieces are verified (get something to trade quickly), rarest-first
-//! afterwards. Once every missing block is requested, end-game lets a peer duplicate blocks
-//! requested from others, at most [`MAX_DUPLICATES`] extra requests per block.
+//! afterwards. Once every missing block that some connected peer has is requested, end-game
+//! lets a peer duplicate blocks requested from others, at most [`MAX_DUPLICATES`] extra
+//! requests per block.
 //!
 //! Cost: pieces that can be started live in per-availability buckets, so rarest-first usually
 //! finds a piece after a few probes; a bitfield scan (64 pieces per step) is the fallback. The

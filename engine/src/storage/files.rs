@@ -341,6 +341,42 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_writers_and_readers() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Storage>();
+        let dir = tempfile::tempdir().unwrap();
+        // 64 pieces of 1 KiB over 5 files of uneven size
+        let fl = files(&[
+            ("m/a", 10_000),
+            ("m/b", 1),
+            ("m/c", 30_000),
+            ("m/d", 0),
+            ("m/e", 25_535),
+        ]);
+        let st = Storage::new(dir.path(), &fl, 1024).unwrap();
+        let data = pattern(65_536, 3);
+        std::thread::scope(|s| {
+            for t in 0..4u32 {
+                let (st, data) = (&st, &data);
+                s.spawn(move || {
+                    for p in (t..64).step_by(4) {
+                        let off = p as usize * 1024;
+                        st.write_piece(p, &data[off..off + 1024]).unwrap();
+                        let mut back = Vec::new();
+                        st.read_piece(p, &mut back).unwrap();
+                        assert_eq!(back, &data[off..off + 1024]);
+                    }
+                });
+            }
+        });
+        let whole: Vec<u8> = ["m/a", "m/b", "m/c", "m/d", "m/e"]
+            .iter()
+            .flat_map(|f| fs::read(dir.path().join(f)).unwrap_or_default())
+            .collect();
+        assert_eq!(whole, data);
+    }
+
+    #[test]
     fn bounds_and_missing_files() {
         let dir = tempfile::tempdir().unwrap();
         let st = Storage::new(dir.path(), &files(&[("x", 10)]), 8).unwrap();
