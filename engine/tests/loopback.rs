@@ -4,13 +4,21 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use bytes::BytesMut;
 use engine::config::SessionConfig;
 use engine::create::{create_torrent, CreateOptions};
 use engine::events::Event;
 use engine::metainfo::Metainfo;
 use engine::session::{AddTorrentOptions, Session, TorrentHandle};
 use engine::status::TorrentState;
+use engine::wire::{
+    read_handshake, write_handshake, BlockRequest, Codec, Handshake, Message, BLOCK_SIZE,
+    DEFAULT_MAX_MESSAGE_LEN,
+};
 use engine::InfoHash;
+use engine::{Bitfield, PeerId};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 
 const PIECE: u32 = 64 * 1024;
@@ -218,6 +226,180 @@ async fn partial_data_is_kept_and_only_the_rest_downloaded() {
     seeder.shutdown().await;
 }
 
+/// The torrent's byte stream (all files concatenated), as the wire sees it.
+fn torrent_bytes() -> Vec<u8> {
+    FILES
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, len))| file_bytes(i, *len))
+        .collect()
+}
+
+/// Next framed message from a raw connection, skipping keep-alives; None on EOF.
+async fn next_msg(s: &mut TcpStream, codec: &Codec, buf: &mut BytesMut) -> Option<Message> {
+    loop {
+        match codec.decode(buf).expect("valid framing") {
+            Some(Message::KeepAlive) => continue,
+            Some(m) => return Some(m),
+            None => {}
+        }
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read_buf(buf))
+            .await
+            .expect("peer answers in time")
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_peer_is_served_and_abuser_dropped() {
+    let seed_dir = tempfile::tempdir().unwrap();
+    let meta = make_torrent(seed_dir.path());
+    let ih = meta.info_hash;
+    let n = meta.piece_hashes.len() as u32;
+    let last_len = (meta.total_length - u64::from(PIECE) * u64::from(n - 1)) as u32;
+    let seeder = start_session().await;
+    let opts = AddTorrentOptions {
+        save_dir: seed_dir.path().into(),
+        ..Default::default()
+    };
+    let sh = seeder.add_torrent(meta, opts).await.unwrap();
+    wait_state(&sh, TorrentState::Seeding).await;
+
+    let mut s = TcpStream::connect(seeder.local_addr()).await.unwrap();
+    write_handshake(&mut s, &Handshake::new(ih, PeerId::generate()))
+        .await
+        .unwrap();
+    let hs = read_handshake(&mut s).await.unwrap();
+    assert_eq!(hs.info_hash, ih);
+    assert!(hs.supports_extensions(), "we advertise BEP 10");
+    let codec = Codec::new(DEFAULT_MAX_MESSAGE_LEN);
+    let mut buf = BytesMut::with_capacity(1 << 16);
+    match next_msg(&mut s, &codec, &mut buf).await {
+        Some(Message::Bitfield(b)) => {
+            assert!(Bitfield::from_wire(&b, n as usize).unwrap().is_full())
+        }
+        other => panic!("expected a full bitfield first, got {other:?}"),
+    }
+    let mut out = BytesMut::new();
+    Codec::encode(&Message::Interested, &mut out);
+    s.write_all(&out).await.unwrap();
+    assert_eq!(
+        next_msg(&mut s, &codec, &mut buf).await,
+        Some(Message::Unchoke)
+    );
+
+    // The odd tail of the last piece, which also ends the last file.
+    let offset = last_len - last_len % BLOCK_SIZE;
+    let req = BlockRequest {
+        piece: n - 1,
+        offset,
+        len: last_len - offset,
+    };
+    out.clear();
+    Codec::encode(&Message::Request(req), &mut out);
+    s.write_all(&out).await.unwrap();
+    let want = torrent_bytes();
+    let start = (u64::from(PIECE) * u64::from(n - 1) + u64::from(offset)) as usize;
+    match next_msg(&mut s, &codec, &mut buf).await {
+        Some(Message::Piece {
+            piece,
+            offset: o,
+            data,
+        }) => {
+            assert_eq!((piece, o), (n - 1, offset));
+            assert!(data[..] == want[start..], "served bytes match the files");
+        }
+        other => panic!("expected the block, got {other:?}"),
+    }
+
+    // Requests out of range, oversized or past the piece end are dropped; many get us cut off.
+    out.clear();
+    for i in 0..60u32 {
+        let bad = match i % 3 {
+            0 => BlockRequest {
+                piece: n + i,
+                offset: 0,
+                len: BLOCK_SIZE,
+            },
+            1 => BlockRequest {
+                piece: 0,
+                offset: 0,
+                len: BLOCK_SIZE * 4,
+            },
+            _ => BlockRequest {
+                piece: n - 1,
+                offset: last_len,
+                len: 1,
+            },
+        };
+        Codec::encode(&Message::Request(bad), &mut out);
+    }
+    s.write_all(&out).await.unwrap();
+    assert_eq!(
+        next_msg(&mut s, &codec, &mut buf).await,
+        None,
+        "abusive peer disconnected"
+    );
+    seeder.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_resume_and_remove_with_files() {
+    let seed_dir = tempfile::tempdir().unwrap();
+    let leech_dir = tempfile::tempdir().unwrap();
+    let meta = make_torrent(seed_dir.path());
+    let ih = meta.info_hash;
+    let seeder = start_session().await;
+    let opts = AddTorrentOptions {
+        save_dir: seed_dir.path().into(),
+        ..Default::default()
+    };
+    let sh = seeder.add_torrent(meta.clone(), opts).await.unwrap();
+    wait_state(&sh, TorrentState::Seeding).await;
+    sh.pause();
+    wait_state(&sh, TorrentState::Paused).await;
+    sh.resume();
+    wait_state(&sh, TorrentState::Seeding).await;
+
+    let leecher = start_session().await;
+    let mut rx = leecher.subscribe();
+    let opts = AddTorrentOptions {
+        save_dir: leech_dir.path().into(),
+        paused: true,
+        peers: Vec::new(),
+    };
+    let lh = leecher.add_torrent(meta, opts).await.unwrap();
+    wait_state(&lh, TorrentState::Paused).await;
+    lh.add_peers(vec![seeder.local_addr()]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(lh.status().peers, 0, "a paused torrent dials nobody");
+    lh.resume();
+    wait_completed(&mut rx, ih).await;
+    assert_same_files(seed_dir.path(), leech_dir.path());
+
+    leecher.remove(&ih, true).await.unwrap();
+    assert!(
+        !leech_dir.path().join(NAME).join("b.bin").exists(),
+        "data deleted"
+    );
+    assert!(matches!(
+        leecher.remove(&ih, false).await,
+        Err(engine::session::EngineError::NotFound(_))
+    ));
+    loop {
+        match rx.recv().await {
+            Ok(Event::TorrentRemoved { info_hash }) if info_hash == ih => break,
+            Ok(_) => {}
+            Err(e) => panic!("no TorrentRemoved event: {e}"),
+        }
+    }
+    leecher.shutdown().await;
+    seeder.shutdown().await;
+}
+
 /// CPU seconds (user + system) this process has used, from /proc (Linux only).
 fn cpu_secs() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -313,11 +495,20 @@ async fn bench_seed_for_peer() {
         eprintln!("set TE_BENCH_TORRENT, TE_BENCH_DIR and TE_BENCH_LISTEN");
         return;
     };
-    let secs: u64 = std::env::var("TE_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
+    let secs: u64 = std::env::var("TE_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
     let meta = Metainfo::from_bytes(&std::fs::read(torrent).unwrap()).unwrap();
-    let config = SessionConfig { listen_addr: listen.parse().unwrap(), ..SessionConfig::default() };
+    let config = SessionConfig {
+        listen_addr: listen.parse().unwrap(),
+        ..SessionConfig::default()
+    };
     let session = Session::start(config).await.unwrap();
-    let opts = AddTorrentOptions { save_dir: dir.into(), ..Default::default() };
+    let opts = AddTorrentOptions {
+        save_dir: dir.into(),
+        ..Default::default()
+    };
     let h = session.add_torrent(meta, opts).await.unwrap();
     wait_state(&h, TorrentState::Seeding).await;
     eprintln!("seeding on {listen}");
@@ -325,7 +516,11 @@ async fn bench_seed_for_peer() {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let st = h.status();
         if st.peers > 0 {
-            eprintln!("uploaded {} MiB at {} MiB/s", st.uploaded >> 20, st.upload_rate >> 20);
+            eprintln!(
+                "uploaded {} MiB at {} MiB/s",
+                st.uploaded >> 20,
+                st.upload_rate >> 20
+            );
         }
     }
     session.shutdown().await;
