@@ -112,6 +112,7 @@ impl Writer {
             }
             Out::Serve(r) => self.serve.push_back(r),
             Out::Unserve(r) => {
+                self.io.cancels.fetch_sub(1, Ordering::Relaxed);
                 if let Some(i) = self.serve.iter().position(|q| *q == r) {
                     self.serve.remove(i);
                     self.io.queued.fetch_sub(1, Ordering::Relaxed);

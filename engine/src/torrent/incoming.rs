@@ -100,7 +100,15 @@ impl Torrent {
                     }
                 }
                 Message::Request(r) => self.on_request(p, r, picker.have(), out),
-                Message::Cancel(r) => out.msgs.push(Out::Unserve(r)),
+                Message::Cancel(r) => {
+                    // Only while something is queued, and never more cancels in flight
+                    // than queued requests: a flood of cancels must not grow the channel.
+                    let queued = p.io.queued.load(Ordering::Relaxed);
+                    if p.io.cancels.load(Ordering::Relaxed) < queued {
+                        p.io.cancels.fetch_add(1, Ordering::Relaxed);
+                        out.msgs.push(Out::Unserve(r));
+                    }
+                }
                 Message::Piece {
                     piece,
                     offset,
@@ -142,6 +150,9 @@ impl Torrent {
                 | Message::Extended { .. }
                 | Message::Unknown { .. } => {}
             }
+        }
+        if seeding && p.is_seed() && out.close.is_none() {
+            out.close = Some("both sides are seeds".into());
         }
         if !seeding {
             self.top_up(key, p, picker, assembly, pick_scratch, &mut out.msgs, now);
