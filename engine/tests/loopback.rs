@@ -400,6 +400,41 @@ async fn pause_resume_and_remove_with_files() {
     seeder.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiny_buffer_budget_still_completes() {
+    let seed_dir = tempfile::tempdir().unwrap();
+    let leech_dir = tempfile::tempdir().unwrap();
+    let meta = make_torrent(seed_dir.path());
+    let ih = meta.info_hash;
+    let seeder = start_session().await;
+    let opts = AddTorrentOptions {
+        save_dir: seed_dir.path().into(),
+        ..Default::default()
+    };
+    let sh = seeder.add_torrent(meta.clone(), opts).await.unwrap();
+    wait_state(&sh, TorrentState::Seeding).await;
+
+    // Room for three pieces: picks of new pieces beyond that are given back.
+    let config = SessionConfig {
+        listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        max_buffered_bytes: 3 * PIECE as usize,
+        ..SessionConfig::default()
+    };
+    let leecher = Session::start(config).await.unwrap();
+    let mut rx = leecher.subscribe();
+    let opts = AddTorrentOptions {
+        save_dir: leech_dir.path().into(),
+        peers: vec![seeder.local_addr()],
+        ..Default::default()
+    };
+    let lh = leecher.add_torrent(meta, opts).await.unwrap();
+    wait_completed(&mut rx, ih).await;
+    assert_same_files(seed_dir.path(), leech_dir.path());
+    assert_eq!(lh.status().wasted, 0);
+    leecher.shutdown().await;
+    seeder.shutdown().await;
+}
+
 /// CPU seconds (user + system) this process has used, from /proc (Linux only).
 fn cpu_secs() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();

@@ -15,6 +15,10 @@ pub(crate) struct PieceBuf {
     pub data: Vec<u8>,
     /// Peers that sent blocks of this piece, reported if the hash fails.
     pub contributors: Vec<SocketAddr>,
+    /// Requests for this piece in flight across all peers.
+    inflight: u32,
+    /// Blocks copied in so far.
+    written: u32,
 }
 
 /// A completed piece on its way to the hasher.
@@ -48,6 +52,8 @@ impl Assembly {
             PieceBuf {
                 data,
                 contributors: Vec::new(),
+                inflight: 0,
+                written: 0,
             },
         );
         true
@@ -66,10 +72,35 @@ impl Assembly {
             return false;
         };
         dst.copy_from_slice(block);
+        buf.written += 1;
         if buf.contributors.last() != Some(&from) && !buf.contributors.contains(&from) {
             buf.contributors.push(from);
         }
         true
+    }
+
+    pub fn has(&self, piece: u32) -> bool {
+        self.pieces.contains_key(&piece)
+    }
+
+    /// A request for `piece` went out.
+    pub fn requested(&mut self, piece: u32) {
+        if let Some(buf) = self.pieces.get_mut(&piece) {
+            buf.inflight += 1;
+        }
+    }
+
+    /// A request for `piece` ended (answered, cancelled, timed out, peer gone). A buffer
+    /// with nothing in it and nothing on the way is freed: the picker has let go of the
+    /// piece too, and holding it could starve the budget.
+    pub fn unrequested(&mut self, piece: u32, budget: &Budget) {
+        let Some(buf) = self.pieces.get_mut(&piece) else {
+            return;
+        };
+        buf.inflight = buf.inflight.saturating_sub(1);
+        if buf.inflight == 0 && buf.written == 0 {
+            self.discard(piece, budget);
+        }
     }
 
     /// Takes a whole piece out for hashing; its bytes stay charged until [`Self::recycle`].
@@ -139,10 +170,30 @@ mod tests {
     }
 
     #[test]
+    fn idle_empty_buffers_are_freed() {
+        let budget = Budget::new(100);
+        let mut a = Assembly::default();
+        assert!(a.ensure(1, 60, &budget));
+        a.requested(1);
+        a.requested(1);
+        a.unrequested(1, &budget);
+        assert!(a.has(1), "one request still in flight");
+        a.unrequested(1, &budget);
+        assert!(!a.has(1), "nothing written, nothing requested: freed");
+        assert_eq!(a.held_bytes(), 0);
+        assert!(a.ensure(2, 60, &budget));
+        a.requested(2);
+        assert!(a.write_block(2, 0, &[1; 5], addr(1)));
+        a.unrequested(2, &budget);
+        assert!(a.has(2), "partly written pieces are kept");
+    }
+
+    #[test]
     fn blocks_are_bounds_checked_and_contributors_recorded() {
         let budget = Budget::new(1 << 20);
         let mut a = Assembly::default();
         assert!(a.ensure(3, 10, &budget));
+        a.requested(3);
         assert!(a.write_block(3, 0, &[1; 5], addr(1)));
         assert!(a.write_block(3, 5, &[2; 5], addr(2)));
         assert!(!a.write_block(3, 8, &[2; 5], addr(2)), "past the end");

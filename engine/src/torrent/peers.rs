@@ -55,9 +55,12 @@ impl Torrent {
     pub fn unregister_peer(&self, key: PeerKey) {
         let mut guard = self.lock();
         let sh = &mut *guard;
-        let Some(p) = sh.peers.remove(&key) else {
+        let Some(mut p) = sh.peers.remove(&key) else {
             return;
         };
+        for r in p.pipe.drain() {
+            sh.assembly.unrequested(r.piece, &self.env.buffers);
+        }
         if p.bitfield.count_ones() > 0 {
             sh.picker.remove_peer_bitfield(&p.bitfield);
         }

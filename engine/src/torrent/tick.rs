@@ -45,6 +45,7 @@ impl Torrent {
             p.pipe.take_timed_out(now, &mut timed_out);
             for r in timed_out.drain(..) {
                 picker.cancel_request(*key, r);
+                assembly.unrequested(r.piece, &self.env.buffers);
                 out.push(Out::Msg(Message::Cancel(r)));
             }
             let interesting = !seeding && picker.is_interesting(&p.bitfield);

@@ -28,7 +28,7 @@ impl Torrent {
     async fn verify_piece(self: Arc<Self>, done: DonePiece) {
         let DonePiece {
             piece,
-            buf: PieceBuf { data, contributors },
+            buf: PieceBuf { data, contributors, .. },
         } = done;
         let Some(expected) = self.meta.piece_hashes.get(piece as usize).copied() else {
             return;
@@ -78,11 +78,14 @@ impl Torrent {
                 });
                 if sh.picker.is_complete() && sh.state == TorrentState::Downloading {
                     self.on_complete(sh);
+                } else {
+                    self.top_up_all(sh);
                 }
             }
             Verdict::Corrupt => {
                 sh.picker.piece_failed(piece);
                 sh.stats.wasted += len;
+                self.top_up_all(sh);
                 drop(guard);
                 tracing::warn!(torrent = %self.info_hash, piece, ?contributors, "piece failed hash check");
                 self.env.emit(Event::PieceFailed {
