@@ -28,7 +28,9 @@ impl Torrent {
     async fn verify_piece(self: Arc<Self>, done: DonePiece) {
         let DonePiece {
             piece,
-            buf: PieceBuf { data, contributors, .. },
+            buf: PieceBuf {
+                data, contributors, ..
+            },
         } = done;
         let Some(expected) = self.meta.piece_hashes.get(piece as usize).copied() else {
             return;
