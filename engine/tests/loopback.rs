@@ -435,6 +435,124 @@ async fn tiny_buffer_budget_still_completes() {
     seeder.shutdown().await;
 }
 
+/// A one-route HTTP tracker: records each announce's `event` and hands out `peer`.
+async fn fake_tracker(peer: SocketAddr) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/announce", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut req = Vec::new();
+            let mut chunk = [0u8; 2048];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let text = String::from_utf8_lossy(&req);
+            let event = text
+                .split(['?', '&', ' '])
+                .find_map(|kv| kv.strip_prefix("event="))
+                .unwrap_or("none")
+                .to_string();
+            log.lock().unwrap().push(event);
+            let SocketAddr::V4(v4) = peer else {
+                unreachable!()
+            };
+            let mut body = b"d8:intervali1800e5:peers6:".to_vec();
+            body.extend_from_slice(&v4.ip().octets());
+            body.extend_from_slice(&v4.port().to_be_bytes());
+            body.push(b'e');
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes()).await;
+            let _ = s.write_all(&body).await;
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_come_from_the_tracker_and_announces_follow_the_lifecycle() {
+    let seed_dir = tempfile::tempdir().unwrap();
+    let leech_dir = tempfile::tempdir().unwrap();
+    let seeder = start_session().await;
+    let (url, events) = fake_tracker(seeder.local_addr()).await;
+    for (i, (name, len)) in FILES.iter().enumerate() {
+        let path = seed_dir.path().join(NAME).join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, file_bytes(i, *len)).unwrap();
+    }
+    let opts = CreateOptions {
+        piece_length: Some(PIECE),
+        trackers: vec![vec![url]],
+        ..Default::default()
+    };
+    let bytes = create_torrent(&seed_dir.path().join(NAME), &opts, &|_| {}).unwrap();
+    let meta = Metainfo::from_bytes(&bytes).unwrap();
+    let ih = meta.info_hash;
+    let sh = seeder
+        .add_torrent(
+            meta.clone(),
+            AddTorrentOptions {
+                save_dir: seed_dir.path().into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    wait_state(&sh, TorrentState::Seeding).await;
+
+    let leecher = start_session().await;
+    let mut rx = leecher.subscribe();
+    let lh = leecher
+        .add_torrent(
+            meta,
+            AddTorrentOptions {
+                save_dir: leech_dir.path().into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    wait_completed(&mut rx, ih).await;
+    assert_same_files(seed_dir.path(), leech_dir.path());
+    for _ in 0..100 {
+        if events.lock().unwrap().iter().any(|e| e == "completed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let trackers = lh.status().trackers;
+    assert_eq!(trackers.len(), 1);
+    assert!(
+        matches!(trackers[0].last_result, Some(Ok(_))),
+        "{trackers:?}"
+    );
+    leecher.shutdown().await;
+    seeder.shutdown().await;
+    let events = events.lock().unwrap().clone();
+    assert_eq!(
+        events.iter().filter(|e| *e == "started").count(),
+        2,
+        "{events:?}"
+    );
+    assert_eq!(
+        events.iter().filter(|e| *e == "completed").count(),
+        1,
+        "only the leecher completes: {events:?}"
+    );
+    assert_eq!(
+        events.iter().filter(|e| *e == "stopped").count(),
+        2,
+        "{events:?}"
+    );
+}
+
 /// CPU seconds (user + system) this process has used, from /proc (Linux only).
 fn cpu_secs() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
