@@ -79,8 +79,14 @@ impl Torrent {
             .map_err(|e| e.to_string())?;
         if remote.info_hash != self.info_hash {
             // libtorrent answers a v1 handshake for a hybrid (v1+v2) torrent with the
-            // truncated v2 hash; the peer found the torrent by our hash, so go on.
-            tracing::debug!(%addr, theirs = %remote.info_hash, "peer answered with another info-hash");
+            // truncated v2 hash; any other hash is a peer that does not serve this torrent.
+            if Some(remote.info_hash) != self.meta.hybrid_v2_hash() {
+                return Err(format!(
+                    "peer answered with another info-hash {}",
+                    remote.info_hash
+                ));
+            }
+            tracing::debug!(%addr, "peer answered with the hybrid torrent's v2 hash");
         }
         Ok((stream, remote))
     }

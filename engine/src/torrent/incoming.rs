@@ -188,15 +188,16 @@ impl Torrent {
 
     /// Queues a valid request for serving; drops and counts invalid ones.
     fn on_request(&self, p: &mut PeerEntry, r: BlockRequest, have: &Bitfield, out: &mut BatchOut) {
-        if p.am_choking {
-            return; // raced with our choke: harmless
-        }
-        let valid = r.piece < self.num_pieces()
-            && have.get(r.piece as usize)
+        // Validity is checked even while we choke: out-of-range requests are abuse whether or
+        // not they raced a choke, and a peer flooding them must be dropped.
+        let in_range = r.piece < self.num_pieces()
             && r.len > 0
             && r.len <= BLOCK_SIZE
             && u64::from(r.offset) + u64::from(r.len) <= self.piece_size(r.piece) as u64;
-        if !valid {
+        if in_range && p.am_choking {
+            return; // raced with our choke: harmless
+        }
+        if !in_range || !have.get(r.piece as usize) {
             p.abuse += 1;
             if p.abuse > MAX_ABUSE {
                 out.close = Some("too many invalid requests".into());
