@@ -17,8 +17,14 @@ pub const EVENT_CAPACITY: usize = 4096;
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type")]
 pub enum Event {
-    TorrentAdded { info_hash: InfoHash, name: String },
-    StateChanged { info_hash: InfoHash, state: TorrentState },
+    TorrentAdded {
+        info_hash: InfoHash,
+        name: String,
+    },
+    StateChanged {
+        info_hash: InfoHash,
+        state: TorrentState,
+    },
     /// At most once per second per torrent.
     Progress {
         info_hash: InfoHash,
@@ -28,17 +34,38 @@ pub enum Event {
         upload_rate: u64,
         peers: usize,
     },
-    PieceVerified { info_hash: InfoHash, piece: u32 },
+    PieceVerified {
+        info_hash: InfoHash,
+        piece: u32,
+    },
     /// A piece failed its hash check; `peers` contributed blocks to it (the ban hook).
-    PieceFailed { info_hash: InfoHash, piece: u32, peers: Vec<SocketAddr> },
-    Completed { info_hash: InfoHash },
-    Error { info_hash: InfoHash, message: String },
-    PeerConnected { info_hash: InfoHash, addr: SocketAddr },
-    PeerDisconnected { info_hash: InfoHash, addr: SocketAddr, reason: String },
+    PieceFailed {
+        info_hash: InfoHash,
+        piece: u32,
+        peers: Vec<SocketAddr>,
+    },
+    Completed {
+        info_hash: InfoHash,
+    },
+    Error {
+        info_hash: InfoHash,
+        message: String,
+    },
+    PeerConnected {
+        info_hash: InfoHash,
+        addr: SocketAddr,
+    },
+    PeerDisconnected {
+        info_hash: InfoHash,
+        addr: SocketAddr,
+        reason: String,
+    },
     TrackerAnnounced {
         info_hash: InfoHash,
         url: String,
         result: Result<AnnounceSummary, String>,
     },
-    TorrentRemoved { info_hash: InfoHash },
+    TorrentRemoved {
+        info_hash: InfoHash,
+    },
 }

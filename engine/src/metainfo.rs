@@ -4,7 +4,8 @@
 //! decoder recurses without a depth limit (a crafted file overflows the stack), rejects the
 //! unsorted dictionaries real torrents contain, and joins path components into a `PathBuf`
 //! before we can check them, which hides a component like `"a/b"` or `"/etc"`. The info-hash
-//! is the SHA-1 of the exact `info` bytes found with [`bencode::dict_value_span`].
+//! is the SHA-1 of the exact `info` bytes found with [`bencode::dict_value_span`]. lava_torrent
+//! remains the reference in a differential test (`tests/metainfo_vs_lava.rs`).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -128,6 +129,21 @@ impl Metainfo {
             self.creation_date,
             &self.info_bytes,
         )
+    }
+
+    /// For a hybrid v1+v2 torrent (BEP 52: `meta version` 2 in the info dictionary), the v2
+    /// info-hash truncated to 20 bytes. v2-aware peers such as libtorrent may answer our v1
+    /// handshake with it; any other foreign hash means the peer does not serve this torrent.
+    pub fn hybrid_v2_hash(&self) -> Option<InfoHash> {
+        use sha2::Digest;
+        let info = bencode::decode(&self.info_bytes).ok()?;
+        if info.get(b"meta version")?.as_int()? != 2 {
+            return None;
+        }
+        let digest = sha2::Sha256::digest(&self.info_bytes);
+        let mut truncated = [0u8; 20];
+        truncated.copy_from_slice(&digest[..20]);
+        Some(InfoHash(truncated))
     }
 
     /// `magnet:?xt=urn:btih:<hex>&dn=<name>&tr=<tracker>...` with every tracker of every tier.
@@ -524,6 +540,24 @@ mod tests {
             ("announce", s("http://t.example/announce")),
             ("info", info),
         ]))
+    }
+
+    #[test]
+    fn hybrid_v2_hash_only_for_meta_version_2() {
+        use sha2::Digest;
+        let v1 = Metainfo::from_bytes(&torrent(single_info(40_000, 16384, 3))).unwrap();
+        assert_eq!(v1.hybrid_v2_hash(), None);
+        let mut info = single_info(40_000, 16384, 3);
+        if let Value::Dict(d) = &mut info {
+            d.insert(b"meta version".to_vec(), int(2));
+        }
+        let hybrid = Metainfo::from_bytes(&torrent(info.clone())).unwrap();
+        let full = sha2::Sha256::digest(bencode::encode(&info));
+        assert_eq!(
+            hybrid.hybrid_v2_hash().map(|h| h.0.to_vec()),
+            Some(full[..20].to_vec())
+        );
+        assert_ne!(hybrid.hybrid_v2_hash(), Some(hybrid.info_hash));
     }
 
     #[test]

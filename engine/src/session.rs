@@ -15,10 +15,10 @@ use crate::config::SessionConfig;
 use crate::events::{Event, EVENT_CAPACITY};
 use crate::listener::{self, Routes};
 use crate::metainfo::{Metainfo, MetainfoError};
-use crate::tracker::TrackerError;
 use crate::storage::{Storage, StorageError};
 use crate::torrent::env::Env;
 use crate::torrent::{lock, Torrent};
+use crate::tracker::TrackerError;
 use crate::InfoHash;
 
 /// Largest piece we accept: each piece in flight needs a buffer this big.
@@ -103,7 +103,11 @@ impl Session {
     }
 
     /// Adds a torrent, checks data already in `save_dir`, then starts (or stays paused).
-    pub async fn add_torrent(&self, meta: Metainfo, opts: AddTorrentOptions) -> Result<TorrentHandle, EngineError> {
+    pub async fn add_torrent(
+        &self,
+        meta: Metainfo,
+        opts: AddTorrentOptions,
+    ) -> Result<TorrentHandle, EngineError> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(EngineError::ShutDown);
         }
@@ -112,14 +116,25 @@ impl Session {
         if self.routes_read().contains_key(&ih) {
             return Err(EngineError::AlreadyAdded(ih));
         }
-        let files: Vec<(PathBuf, u64)> = meta.files.iter().map(|f| (f.path.clone(), f.length)).collect();
+        let files: Vec<(PathBuf, u64)> = meta
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.length))
+            .collect();
         let root = opts.save_dir.clone();
         let piece_length = meta.piece_length;
-        let storage = tokio::task::spawn_blocking(move || Storage::new(&root, &files, piece_length))
-            .await
-            .map_err(|e| EngineError::Io(std::io::Error::other(e)))??;
+        let storage =
+            tokio::task::spawn_blocking(move || Storage::new(&root, &files, piece_length))
+                .await
+                .map_err(|e| EngineError::Io(std::io::Error::other(e)))??;
         let meta = Arc::new(meta);
-        let t = Torrent::new(meta.clone(), Arc::new(storage), self.inner.env.clone(), &opts.peers, opts.paused);
+        let t = Torrent::new(
+            meta.clone(),
+            Arc::new(storage),
+            self.inner.env.clone(),
+            &opts.peers,
+            opts.paused,
+        );
         {
             let mut routes = self.inner.routes.write().unwrap_or_else(|e| e.into_inner());
             if routes.contains_key(&ih) {
@@ -127,17 +142,25 @@ impl Session {
             }
             routes.insert(ih, t.clone());
         }
-        self.inner.env.emit(Event::TorrentAdded { info_hash: ih, name: meta.name.clone() });
+        self.inner.env.emit(Event::TorrentAdded {
+            info_hash: ih,
+            name: meta.name.clone(),
+        });
         t.start();
         Ok(TorrentHandle { t })
     }
 
     pub fn get(&self, ih: &InfoHash) -> Option<TorrentHandle> {
-        self.routes_read().get(ih).map(|t| TorrentHandle { t: t.clone() })
+        self.routes_read()
+            .get(ih)
+            .map(|t| TorrentHandle { t: t.clone() })
     }
 
     pub fn list(&self) -> Vec<TorrentHandle> {
-        self.routes_read().values().map(|t| TorrentHandle { t: t.clone() }).collect()
+        self.routes_read()
+            .values()
+            .map(|t| TorrentHandle { t: t.clone() })
+            .collect()
     }
 
     /// Stops the torrent (announcing `stopped`, bounded), optionally deleting its data.
@@ -156,7 +179,9 @@ impl Session {
                 .await
                 .map_err(|e| EngineError::Io(std::io::Error::other(e)))??;
         }
-        self.inner.env.emit(Event::TorrentRemoved { info_hash: *ih });
+        self.inner
+            .env
+            .emit(Event::TorrentRemoved { info_hash: *ih });
         Ok(())
     }
 
@@ -177,14 +202,19 @@ impl Session {
             .drain()
             .map(|(_, t)| t)
             .collect();
-        let stops: Vec<_> = torrents.into_iter().map(|t| tokio::spawn(async move { t.stop().await })).collect();
+        let stops: Vec<_> = torrents
+            .into_iter()
+            .map(|t| tokio::spawn(async move { t.stop().await }))
+            .collect();
         for s in stops {
             let _ = s.await;
         }
         tracing::info!("session shut down");
     }
 
-    fn routes_read(&self) -> std::sync::RwLockReadGuard<'_, std::collections::HashMap<InfoHash, Arc<Torrent>>> {
+    fn routes_read(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, std::collections::HashMap<InfoHash, Arc<Torrent>>> {
         self.inner.routes.read().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -2,6 +2,7 @@
 
 mod api;
 mod auth;
+mod cli;
 mod config;
 mod db;
 mod events;
@@ -28,14 +29,27 @@ struct Cli {
 enum Command {
     /// Serve the web dashboard and the HTTP API.
     Serve(web::ServeArgs),
+    /// Download a torrent; exits 0 once every piece is verified.
+    Download(cli::download::DownloadArgs),
+    /// Seed a torrent from data on disk (fetching whatever is missing first).
+    Seed(cli::download::SeedArgs),
+    /// Create a .torrent from a file or folder.
+    Create(cli::create::CreateArgs),
+    /// Show what a .torrent holds.
+    Info(cli::info::InfoArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // The server logs its life; the CLI commands keep the terminal for their progress line.
+    let default_filter = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,engine=info".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -45,6 +59,10 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => web::serve(args).await,
+            Command::Download(args) => cli::download::download(args).await,
+            Command::Seed(args) => cli::download::seed(args).await,
+            Command::Create(args) => cli::create::create(args),
+            Command::Info(args) => cli::info::info(args),
         }
     })
 }

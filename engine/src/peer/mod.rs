@@ -91,12 +91,19 @@ pub(crate) async fn run(
         return;
     }
     tracing::debug!(torrent = %t.info_hash, %addr, incoming, client = %remote.peer_id.client_name(), "peer connected");
-    t.env.emit(Event::PeerConnected { info_hash: t.info_hash, addr });
+    t.env.emit(Event::PeerConnected {
+        info_hash: t.info_hash,
+        addr,
+    });
     let writer = tokio::spawn(writer::run(t.clone(), wr, rx, io, kill_rx.clone()));
     let reason = reader::run(&t, rd, key, tx, kill_rx).await;
     kill.send_replace(true);
     t.unregister_peer(key);
     let _ = writer.await;
     tracing::debug!(torrent = %t.info_hash, %addr, %reason, "peer disconnected");
-    t.env.emit(Event::PeerDisconnected { info_hash: t.info_hash, addr, reason });
+    t.env.emit(Event::PeerDisconnected {
+        info_hash: t.info_hash,
+        addr,
+        reason,
+    });
 }

@@ -107,9 +107,12 @@ impl Pipeline {
 
     /// Requests to give back because the peer stopped answering; shrinks the depth.
     pub fn take_timed_out(&mut self, now: Instant, out: &mut Vec<BlockRequest>) {
-        let Some(&(_, oldest)) = self.outstanding.front() else { return };
+        let Some(&(_, oldest)) = self.outstanding.front() else {
+            return;
+        };
         let age = now.saturating_duration_since(oldest);
-        if now.saturating_duration_since(self.last_progress) >= SNUB_TIMEOUT && age >= SNUB_TIMEOUT {
+        if now.saturating_duration_since(self.last_progress) >= SNUB_TIMEOUT && age >= SNUB_TIMEOUT
+        {
             out.extend(self.drain());
         } else if age >= REQUEST_TIMEOUT {
             if let Some((r, _)) = self.outstanding.pop_front() {
@@ -129,7 +132,11 @@ mod tests {
     use super::*;
 
     fn req(i: u32) -> BlockRequest {
-        BlockRequest { piece: i, offset: 0, len: BLOCK_SIZE }
+        BlockRequest {
+            piece: i,
+            offset: 0,
+            len: BLOCK_SIZE,
+        }
     }
 
     #[test]

@@ -16,7 +16,11 @@ impl RateMeter {
         let inst = total.saturating_sub(self.last_total) as f64 / secs;
         self.last_total = total;
         // Weight the newest second heavily: rates drive pipelining and must react fast.
-        self.rate = if self.rate == 0.0 { inst } else { self.rate * 0.4 + inst * 0.6 };
+        self.rate = if self.rate == 0.0 {
+            inst
+        } else {
+            self.rate * 0.4 + inst * 0.6
+        };
         if self.rate < 1.0 {
             self.rate = 0.0;
         }

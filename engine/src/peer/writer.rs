@@ -37,7 +37,11 @@ pub(super) async fn run(
     io: Arc<PeerIo>,
     mut kill: watch::Receiver<bool>,
 ) {
-    let mut w = Writer { out: BytesMut::with_capacity(64 * 1024), serve: VecDeque::new(), io };
+    let mut w = Writer {
+        out: BytesMut::with_capacity(64 * 1024),
+        serve: VecDeque::new(),
+        io,
+    };
     let mut last_write = Instant::now();
     loop {
         if w.out.is_empty() && w.serve.is_empty() {
@@ -99,13 +103,16 @@ impl Writer {
             Out::Msg(m) => {
                 if matches!(m, Message::Choke) {
                     // Choking discards the peer's pending requests (BEP 3).
-                    self.io.queued.fetch_sub(self.serve.len(), Ordering::Relaxed);
+                    self.io
+                        .queued
+                        .fetch_sub(self.serve.len(), Ordering::Relaxed);
                     self.serve.clear();
                 }
                 self.encode(&m);
             }
             Out::Serve(r) => self.serve.push_back(r),
             Out::Unserve(r) => {
+                self.io.cancels.fetch_sub(1, Ordering::Relaxed);
                 if let Some(i) = self.serve.iter().position(|q| *q == r) {
                     self.serve.remove(i);
                     self.io.queued.fetch_sub(1, Ordering::Relaxed);

@@ -48,23 +48,38 @@ pub(crate) async fn run(t: Arc<Torrent>, mut ctl: watch::Receiver<Control>) {
                     completed_due = false;
                 }
                 event = AnnounceEvent::None;
-                let interval = resp.interval.max(resp.min_interval.unwrap_or_default()).max(MIN_INTERVAL);
+                let interval = resp
+                    .interval
+                    .max(resp.min_interval.unwrap_or_default())
+                    .max(MIN_INTERVAL);
                 let summary = AnnounceSummary {
                     peers: resp.peers.len(),
                     seeders: resp.seeders,
                     leechers: resp.leechers,
                     interval_secs: interval.as_secs(),
                 };
-                t.env.emit(Event::TrackerAnnounced { info_hash: t.info_hash, url, result: Ok(summary) });
+                t.env.emit(Event::TrackerAnnounced {
+                    info_hash: t.info_hash,
+                    url,
+                    result: Ok(summary),
+                });
                 t.learn_peers(&resp.peers);
                 tiers.set_next_announce(interval.as_secs());
                 interval
             }
             Err(e) => {
                 failures += 1;
-                let url = tiers.status().first().map(|s| s.url.clone()).unwrap_or_default();
+                let url = tiers
+                    .status()
+                    .first()
+                    .map(|s| s.url.clone())
+                    .unwrap_or_default();
                 tracing::debug!(torrent = %t.info_hash, %url, "announce failed: {e}");
-                t.env.emit(Event::TrackerAnnounced { info_hash: t.info_hash, url, result: Err(e.to_string()) });
+                t.env.emit(Event::TrackerAnnounced {
+                    info_hash: t.info_hash,
+                    url,
+                    result: Err(e.to_string()),
+                });
                 let retry = (MIN_INTERVAL * 2u32.pow(failures.min(6))).min(MAX_RETRY);
                 tiers.set_next_announce(retry.as_secs());
                 retry
@@ -79,7 +94,8 @@ pub(crate) async fn run(t: Arc<Torrent>, mut ctl: watch::Receiver<Control>) {
     }
     if started_ok {
         let req = t.announce_request(AnnounceEvent::Stopped, key);
-        let _ = tokio::time::timeout(STOP_ANNOUNCE_WAIT, tiers.announce(&t.env.tracker, &req)).await;
+        let _ =
+            tokio::time::timeout(STOP_ANNOUNCE_WAIT, tiers.announce(&t.env.tracker, &req)).await;
         *lock(&t.trackers) = tiers.status();
     }
 }

@@ -6,14 +6,19 @@ use std::net::SocketAddr;
 
 use super::env::Budget;
 
-/// Buffers kept for reuse so steady-state downloading does not allocate or zero memory.
-const POOL_MAX_BUFFERS: usize = 4;
+/// Bytes of idle buffers kept for reuse, so steady-state downloading does not allocate,
+/// fault in and zero fresh memory for every piece.
+const POOL_MAX_BYTES: usize = 16 << 20;
 
 /// A piece being assembled.
 pub(crate) struct PieceBuf {
     pub data: Vec<u8>,
     /// Peers that sent blocks of this piece, reported if the hash fails.
     pub contributors: Vec<SocketAddr>,
+    /// Requests for this piece in flight across all peers.
+    inflight: u32,
+    /// Blocks copied in so far.
+    written: u32,
 }
 
 /// A completed piece on its way to the hasher.
@@ -42,13 +47,23 @@ impl Assembly {
         self.held += len;
         let mut data = self.pool.pop().unwrap_or_default();
         data.resize(len, 0);
-        self.pieces.insert(piece, PieceBuf { data, contributors: Vec::new() });
+        self.pieces.insert(
+            piece,
+            PieceBuf {
+                data,
+                contributors: Vec::new(),
+                inflight: 0,
+                written: 0,
+            },
+        );
         true
     }
 
     /// Copies one block in; false if the piece has no buffer or the block does not fit.
     pub fn write_block(&mut self, piece: u32, offset: u32, block: &[u8], from: SocketAddr) -> bool {
-        let Some(buf) = self.pieces.get_mut(&piece) else { return false };
+        let Some(buf) = self.pieces.get_mut(&piece) else {
+            return false;
+        };
         let start = offset as usize;
         let Some(dst) = start
             .checked_add(block.len())
@@ -57,23 +72,51 @@ impl Assembly {
             return false;
         };
         dst.copy_from_slice(block);
+        buf.written += 1;
         if buf.contributors.last() != Some(&from) && !buf.contributors.contains(&from) {
             buf.contributors.push(from);
         }
         true
     }
 
+    pub fn has(&self, piece: u32) -> bool {
+        self.pieces.contains_key(&piece)
+    }
+
+    /// A request for `piece` went out.
+    pub fn requested(&mut self, piece: u32) {
+        if let Some(buf) = self.pieces.get_mut(&piece) {
+            buf.inflight += 1;
+        }
+    }
+
+    /// A request for `piece` ended (answered, cancelled, timed out, peer gone). A buffer
+    /// with nothing in it and nothing on the way is freed: the picker has let go of the
+    /// piece too, and holding it could starve the budget.
+    pub fn unrequested(&mut self, piece: u32, budget: &Budget) {
+        let Some(buf) = self.pieces.get_mut(&piece) else {
+            return;
+        };
+        buf.inflight = buf.inflight.saturating_sub(1);
+        if buf.inflight == 0 && buf.written == 0 {
+            self.discard(piece, budget);
+        }
+    }
+
     /// Takes a whole piece out for hashing; its bytes stay charged until [`Self::recycle`].
     pub fn take(&mut self, piece: u32) -> Option<DonePiece> {
-        self.pieces.remove(&piece).map(|buf| DonePiece { piece, buf })
+        self.pieces
+            .remove(&piece)
+            .map(|buf| DonePiece { piece, buf })
     }
 
     /// Returns a buffer after hashing and releases its budget.
     pub fn recycle(&mut self, data: Vec<u8>, budget: &Budget) {
-        let len = data.len();
-        self.held = self.held.saturating_sub(len);
+        // After `clear` (torrent removed) late buffers were already released.
+        let len = data.len().min(self.held);
+        self.held -= len;
         budget.release(len);
-        if self.pool.len() < POOL_MAX_BUFFERS {
+        if (self.pool.len() + 1) * data.capacity() <= POOL_MAX_BYTES || self.pool.is_empty() {
             self.pool.push(data);
         }
     }
@@ -115,7 +158,10 @@ mod tests {
         assert!(!a.ensure(1, 80, &budget), "over budget");
         assert!(a.ensure(0, 80, &budget), "existing piece is fine");
         let mut b = Assembly::default();
-        assert!(b.ensure(5, 80, &budget), "a torrent with nothing held may always start one");
+        assert!(
+            b.ensure(5, 80, &budget),
+            "a torrent with nothing held may always start one"
+        );
         b.clear(&budget);
         let done = a.take(0).map(|d| d.buf.data).unwrap_or_default();
         a.recycle(done, &budget);
@@ -124,10 +170,30 @@ mod tests {
     }
 
     #[test]
+    fn idle_empty_buffers_are_freed() {
+        let budget = Budget::new(100);
+        let mut a = Assembly::default();
+        assert!(a.ensure(1, 60, &budget));
+        a.requested(1);
+        a.requested(1);
+        a.unrequested(1, &budget);
+        assert!(a.has(1), "one request still in flight");
+        a.unrequested(1, &budget);
+        assert!(!a.has(1), "nothing written, nothing requested: freed");
+        assert_eq!(a.held_bytes(), 0);
+        assert!(a.ensure(2, 60, &budget));
+        a.requested(2);
+        assert!(a.write_block(2, 0, &[1; 5], addr(1)));
+        a.unrequested(2, &budget);
+        assert!(a.has(2), "partly written pieces are kept");
+    }
+
+    #[test]
     fn blocks_are_bounds_checked_and_contributors_recorded() {
         let budget = Budget::new(1 << 20);
         let mut a = Assembly::default();
         assert!(a.ensure(3, 10, &budget));
+        a.requested(3);
         assert!(a.write_block(3, 0, &[1; 5], addr(1)));
         assert!(a.write_block(3, 5, &[2; 5], addr(2)));
         assert!(!a.write_block(3, 8, &[2; 5], addr(2)), "past the end");

@@ -35,7 +35,11 @@ const OPTIMISTIC_PERIOD: Duration = Duration::from_secs(30);
 
 impl UnchokeInterested {
     pub fn new(slots: usize) -> Self {
-        UnchokeInterested { slots, optimistic: None, rotated_at: None }
+        UnchokeInterested {
+            slots,
+            optimistic: None,
+            rotated_at: None,
+        }
     }
 }
 
@@ -48,7 +52,10 @@ impl ChokePolicy for UnchokeInterested {
             .take(self.slots)
             .collect();
         // Free slots go to the peers that give us the most first.
-        let mut waiting: Vec<&ChokeView> = peers.iter().filter(|p| p.interested && !p.unchoked).collect();
+        let mut waiting: Vec<&ChokeView> = peers
+            .iter()
+            .filter(|p| p.interested && !p.unchoked)
+            .collect();
         waiting.sort_by_key(|p| std::cmp::Reverse((p.download_rate, p.upload_rate)));
         for p in waiting {
             if keep.len() >= self.slots {
@@ -58,14 +65,18 @@ impl ChokePolicy for UnchokeInterested {
                 keep.push(p.key);
             }
         }
-        let due = self.rotated_at.is_none_or(|t| now.saturating_duration_since(t) >= OPTIMISTIC_PERIOD);
+        let due = self
+            .rotated_at
+            .is_none_or(|t| now.saturating_duration_since(t) >= OPTIMISTIC_PERIOD);
         let still_there = self
             .optimistic
             .is_some_and(|k| peers.iter().any(|p| p.key == k && p.interested));
         if due || !still_there {
             let choices: Vec<PeerKey> = peers
                 .iter()
-                .filter(|p| p.interested && !keep.contains(&p.key) && Some(p.key) != self.optimistic)
+                .filter(|p| {
+                    p.interested && !keep.contains(&p.key) && Some(p.key) != self.optimistic
+                })
                 .map(|p| p.key)
                 .collect();
             self.optimistic = if choices.is_empty() {
@@ -93,16 +104,30 @@ mod tests {
     use super::*;
 
     fn view(k: u64, interested: bool, unchoked: bool) -> ChokeView {
-        ChokeView { key: PeerKey(k), interested, unchoked, download_rate: 0, upload_rate: 0 }
+        ChokeView {
+            key: PeerKey(k),
+            interested,
+            unchoked,
+            download_rate: 0,
+            upload_rate: 0,
+        }
     }
 
     #[test]
     fn fills_slots_with_interested_and_keeps_current() {
         let mut c = UnchokeInterested::new(2);
         let now = Instant::now();
-        let peers = vec![view(1, true, false), view(2, false, true), view(3, true, true), view(4, true, false)];
+        let peers = vec![
+            view(1, true, false),
+            view(2, false, true),
+            view(3, true, true),
+            view(4, true, false),
+        ];
         let set = c.round(&peers, now);
-        assert!(set.contains(&PeerKey(3)), "current unchoked interested peer kept");
+        assert!(
+            set.contains(&PeerKey(3)),
+            "current unchoked interested peer kept"
+        );
         assert!(!set.contains(&PeerKey(2)), "uninterested peer choked");
         assert_eq!(set.len(), 3, "two slots plus the optimistic one");
         assert!(c.admit_now(&[view(1, true, true)]));

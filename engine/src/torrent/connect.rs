@@ -48,9 +48,13 @@ impl Torrent {
     async fn dial(self: Arc<Self>, addr: SocketAddr) {
         let slot = self.env.conns.try_acquire();
         let result = match slot {
-            Some(_) => timeout(HANDSHAKE_TIMEOUT, self.connect(addr)).await.ok().and_then(|r| {
-                r.map_err(|e| tracing::debug!(%addr, "dial failed: {e}")).ok()
-            }),
+            Some(_) => timeout(HANDSHAKE_TIMEOUT, self.connect(addr))
+                .await
+                .ok()
+                .and_then(|r| {
+                    r.map_err(|e| tracing::debug!(%addr, "dial failed: {e}"))
+                        .ok()
+                }),
             None => None,
         };
         {
@@ -67,10 +71,22 @@ impl Torrent {
 
     async fn connect(&self, addr: SocketAddr) -> Result<(TcpStream, Handshake), String> {
         let mut stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-        write_handshake(&mut stream, &our_handshake(self)).await.map_err(|e| e.to_string())?;
-        let remote = read_handshake(&mut stream).await.map_err(|e| e.to_string())?;
+        write_handshake(&mut stream, &our_handshake(self))
+            .await
+            .map_err(|e| e.to_string())?;
+        let remote = read_handshake(&mut stream)
+            .await
+            .map_err(|e| e.to_string())?;
         if remote.info_hash != self.info_hash {
-            return Err("peer answered with another info-hash".into());
+            // libtorrent answers a v1 handshake for a hybrid (v1+v2) torrent with the
+            // truncated v2 hash; any other hash is a peer that does not serve this torrent.
+            if Some(remote.info_hash) != self.meta.hybrid_v2_hash() {
+                return Err(format!(
+                    "peer answered with another info-hash {}",
+                    remote.info_hash
+                ));
+            }
+            tracing::debug!(%addr, "peer answered with the hybrid torrent's v2 hash");
         }
         Ok((stream, remote))
     }

@@ -34,13 +34,20 @@ impl PeerBook {
         if addr.port() == 0 || addr.ip().is_unspecified() || self.entries.len() >= MAX_ENTRIES {
             return;
         }
-        self.entries
-            .entry(addr)
-            .or_insert(Entry { slot: Slot::Idle, failures: 0, next_try: now });
+        self.entries.entry(addr).or_insert(Entry {
+            slot: Slot::Idle,
+            failures: 0,
+            next_try: now,
+        });
     }
 
     /// Up to `n` addresses due for a dial; they are marked as connecting.
-    pub fn take_due(&mut self, now: Instant, n: usize, skip: impl Fn(&SocketAddr) -> bool) -> Vec<SocketAddr> {
+    pub fn take_due(
+        &mut self,
+        now: Instant,
+        n: usize,
+        skip: impl Fn(&SocketAddr) -> bool,
+    ) -> Vec<SocketAddr> {
         let mut out = Vec::new();
         for (addr, e) in self.entries.iter_mut() {
             if out.len() >= n {
@@ -63,7 +70,9 @@ impl PeerBook {
 
     /// A dial failed or a connection ended: retry later, or forget after repeated failures.
     pub fn failed(&mut self, addr: &SocketAddr, now: Instant) {
-        let Some(e) = self.entries.get_mut(addr) else { return };
+        let Some(e) = self.entries.get_mut(addr) else {
+            return;
+        };
         e.failures += 1;
         if e.failures >= MAX_FAILURES {
             self.entries.remove(addr);
@@ -106,13 +115,18 @@ mod tests {
         b.add(a, t0);
         b.add(SocketAddr::from(([0, 0, 0, 0], 1)), t0);
         assert_eq!(b.take_due(t0, 10, |_| false), vec![a]);
-        assert!(b.take_due(t0, 10, |_| false).is_empty(), "already connecting");
+        assert!(
+            b.take_due(t0, 10, |_| false).is_empty(),
+            "already connecting"
+        );
         b.failed(&a, t0);
         assert!(b.take_due(t0, 10, |_| false).is_empty(), "backing off");
         assert_eq!(b.take_due(t0 + BASE_BACKOFF, 10, |_| false), vec![a]);
         for _ in 1..MAX_FAILURES {
             b.failed(&a, t0);
         }
-        assert!(b.take_due(t0 + Duration::from_secs(1 << 20), 10, |_| false).is_empty());
+        assert!(b
+            .take_due(t0 + Duration::from_secs(1 << 20), 10, |_| false)
+            .is_empty());
     }
 }

@@ -59,7 +59,10 @@ impl Torrent {
                 return false;
             }
         };
-        let bytes_done = have.iter_ones().map(|i| self.piece_size(i as u32) as u64).sum();
+        let bytes_done = have
+            .iter_ones()
+            .map(|i| self.piece_size(i as u32) as u64)
+            .sum();
         let mut sh = self.lock();
         sh.picker.set_have(&have);
         sh.stats.bytes_done = bytes_done;
@@ -71,7 +74,11 @@ impl Torrent {
     async fn run_live(self: &Arc<Self>, ctl: &mut watch::Receiver<Control>) {
         {
             let mut sh = self.lock();
-            let state = if sh.picker.is_complete() { TorrentState::Seeding } else { TorrentState::Downloading };
+            let state = if sh.picker.is_complete() {
+                TorrentState::Seeding
+            } else {
+                TorrentState::Downloading
+            };
             self.set_state(&mut sh, state);
             sh.accepting = true;
             sh.book.reset_backoff(Instant::now());

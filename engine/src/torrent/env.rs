@@ -67,15 +67,22 @@ pub(crate) struct ConnSlot {
 
 impl ConnLimiter {
     pub fn new(max: usize) -> Self {
-        ConnLimiter { open: Arc::new(AtomicUsize::new(0)), max }
+        ConnLimiter {
+            open: Arc::new(AtomicUsize::new(0)),
+            max,
+        }
     }
 
     /// A slot if the session is below its connection cap.
     pub fn try_acquire(&self) -> Option<ConnSlot> {
         self.open
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < self.max).then_some(n + 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max).then_some(n + 1)
+            })
             .ok()
-            .map(|_| ConnSlot { open: self.open.clone() })
+            .map(|_| ConnSlot {
+                open: self.open.clone(),
+            })
     }
 }
 
@@ -93,7 +100,10 @@ pub(crate) struct Budget {
 
 impl Budget {
     pub fn new(max: usize) -> Self {
-        Budget { used: AtomicUsize::new(0), max }
+        Budget {
+            used: AtomicUsize::new(0),
+            max,
+        }
     }
 
     /// Reserves `n` bytes if they fit, or unconditionally when `force` (one piece per
@@ -113,6 +123,8 @@ impl Budget {
     pub fn release(&self, n: usize) {
         let _ = self
             .used
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| Some(u.saturating_sub(n)));
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                Some(u.saturating_sub(n))
+            });
     }
 }

@@ -43,7 +43,9 @@ impl TorrentHandle {
             .collect();
         let left = t.meta.total_length.saturating_sub(sh.stats.bytes_done);
         let eta_secs = match sh.state {
-            TorrentState::Downloading if sh.stats.download_rate > 0 => Some(left / sh.stats.download_rate),
+            TorrentState::Downloading if sh.stats.download_rate > 0 => {
+                Some(left / sh.stats.download_rate)
+            }
             TorrentState::Seeding => Some(0),
             _ => None,
         };

@@ -37,7 +37,14 @@ impl Torrent {
         let mut guard = self.lock();
         let sh = &mut *guard;
         let seeding = sh.state == TorrentState::Seeding;
-        let Shared { peers, picker, assembly, stats, pick_scratch, .. } = &mut *sh;
+        let Shared {
+            peers,
+            picker,
+            assembly,
+            stats,
+            pick_scratch,
+            ..
+        } = &mut *sh;
         let Some(p) = peers.get_mut(&key) else {
             out.close = Some("peer removed".into());
             msgs.clear();
@@ -55,6 +62,7 @@ impl Torrent {
                     p.peer_choking = true;
                     for r in p.pipe.drain() {
                         picker.cancel_request(key, r);
+                        assembly.unrequested(r.piece, &self.env.buffers);
                     }
                 }
                 Message::Choke => {}
@@ -93,16 +101,42 @@ impl Torrent {
                     }
                 }
                 Message::Request(r) => self.on_request(p, r, picker.have(), out),
-                Message::Cancel(r) => out.msgs.push(Out::Unserve(r)),
-                Message::Piece { piece, offset, data } => {
+                Message::Cancel(r) => {
+                    // Only while something is queued, and never more cancels in flight
+                    // than queued requests: a flood of cancels must not grow the channel.
+                    let queued = p.io.queued.load(Ordering::Relaxed);
+                    if p.io.cancels.load(Ordering::Relaxed) < queued {
+                        p.io.cancels.fetch_add(1, Ordering::Relaxed);
+                        out.msgs.push(Out::Unserve(r));
+                    }
+                }
+                Message::Piece {
+                    piece,
+                    offset,
+                    data,
+                } => {
                     let len = data.len() as u64;
                     stats.downloaded += len;
                     p.downloaded += len;
-                    let req = BlockRequest { piece, offset, len: data.len() as u32 };
-                    p.pipe.on_block(&req, now);
+                    let req = BlockRequest {
+                        piece,
+                        offset,
+                        len: data.len() as u32,
+                    };
+                    let expected = p.pipe.on_block(&req, now);
                     match picker.on_block(key, req) {
-                        BlockOutcome::Accepted { piece_complete, cancel } => {
-                            if !assembly.write_block(piece, offset, &data, p.addr) {
+                        BlockOutcome::Accepted {
+                            piece_complete,
+                            cancel,
+                        } => {
+                            // A late block may find its idle buffer already freed.
+                            let room = assembly.has(piece)
+                                || assembly.ensure(
+                                    piece,
+                                    self.piece_size(piece),
+                                    &self.env.buffers,
+                                );
+                            if !room || !assembly.write_block(piece, offset, &data, p.addr) {
                                 // The picker took a block we have no room for: start the piece over.
                                 tracing::warn!(piece, offset, "accepted block without a buffer");
                                 stats.wasted += len;
@@ -110,17 +144,31 @@ impl Torrent {
                                 assembly.discard(piece, &self.env.buffers);
                                 continue;
                             }
+                            if expected {
+                                assembly.unrequested(piece, &self.env.buffers);
+                            }
                             cancels.extend(cancel.into_iter().map(|k| (k, req)));
                             if piece_complete {
                                 out.done.extend(assembly.take(piece));
                             }
                         }
-                        BlockOutcome::Unrequested => stats.wasted += len,
+                        BlockOutcome::Unrequested => {
+                            stats.wasted += len;
+                            if expected {
+                                assembly.unrequested(piece, &self.env.buffers);
+                            }
+                        }
                     }
                 }
                 // BEP 10/9/11 arrive in a later change; DHT ports and unknown ids are ignored.
-                Message::KeepAlive | Message::Port(_) | Message::Extended { .. } | Message::Unknown { .. } => {}
+                Message::KeepAlive
+                | Message::Port(_)
+                | Message::Extended { .. }
+                | Message::Unknown { .. } => {}
             }
+        }
+        if seeding && p.is_seed() && out.close.is_none() {
+            out.close = Some("both sides are seeds".into());
         }
         if !seeding {
             self.top_up(key, p, picker, assembly, pick_scratch, &mut out.msgs, now);
@@ -128,6 +176,7 @@ impl Torrent {
         for (k, r) in cancels {
             if let Some(o) = peers.get_mut(&k) {
                 if o.pipe.remove(&r) {
+                    assembly.unrequested(r.piece, &self.env.buffers);
                     o.send(WriterCmd::One(Out::Msg(Message::Cancel(r))));
                 }
             }
@@ -139,15 +188,16 @@ impl Torrent {
 
     /// Queues a valid request for serving; drops and counts invalid ones.
     fn on_request(&self, p: &mut PeerEntry, r: BlockRequest, have: &Bitfield, out: &mut BatchOut) {
-        if p.am_choking {
-            return; // raced with our choke: harmless
-        }
-        let valid = r.piece < self.num_pieces()
-            && have.get(r.piece as usize)
+        // Validity is checked even while we choke: out-of-range requests are abuse whether or
+        // not they raced a choke, and a peer flooding them must be dropped.
+        let in_range = r.piece < self.num_pieces()
             && r.len > 0
             && r.len <= BLOCK_SIZE
             && u64::from(r.offset) + u64::from(r.len) <= self.piece_size(r.piece) as u64;
-        if !valid {
+        if in_range && p.am_choking {
+            return; // raced with our choke: harmless
+        }
+        if !in_range || !have.get(r.piece as usize) {
             p.abuse += 1;
             if p.abuse > MAX_ABUSE {
                 out.close = Some("too many invalid requests".into());
@@ -187,8 +237,32 @@ impl Torrent {
                 picker.cancel_request(key, r);
                 continue;
             }
+            assembly.requested(r.piece);
             p.pipe.push(r, now);
             out.push(Out::Msg(Message::Request(r)));
+        }
+    }
+
+    /// Tops up every peer's pipeline: assembly memory was just freed, and peers whose
+    /// picks were refused for lack of it would otherwise idle until the next tick.
+    pub(crate) fn top_up_all(&self, sh: &mut Shared) {
+        if sh.state != TorrentState::Downloading {
+            return;
+        }
+        let now = Instant::now();
+        let Shared {
+            peers,
+            picker,
+            assembly,
+            pick_scratch,
+            ..
+        } = sh;
+        for (key, p) in peers.iter_mut() {
+            let mut out = Vec::new();
+            self.top_up(*key, p, picker, assembly, pick_scratch, &mut out, now);
+            if !out.is_empty() {
+                p.send(WriterCmd::Batch(out));
+            }
         }
     }
 
@@ -208,7 +282,11 @@ impl Torrent {
 pub(crate) fn set_interest(p: &mut PeerEntry, interested: bool, out: &mut Vec<Out>) {
     if p.am_interested != interested {
         p.am_interested = interested;
-        let m = if interested { Message::Interested } else { Message::NotInterested };
+        let m = if interested {
+            Message::Interested
+        } else {
+            Message::NotInterested
+        };
         out.push(Out::Msg(m));
     }
 }

@@ -60,6 +60,9 @@ pub(crate) struct Torrent {
     /// Wakes the announce task to send `completed`.
     pub completed_wake: Notify,
     driver: Mutex<Option<JoinHandle<()>>>,
+    /// Serializes piece writes: the kernel serializes writes to one file anyway, and
+    /// hashers that queue here sleep instead of spinning on the inode lock.
+    pub write_lock: Arc<Mutex<()>>,
 }
 
 impl Torrent {
@@ -102,6 +105,7 @@ impl Torrent {
             dial_wake: Notify::new(),
             completed_wake: Notify::new(),
             driver: Mutex::new(None),
+            write_lock: Arc::new(Mutex::new(())),
         })
     }
 
@@ -118,7 +122,10 @@ impl Torrent {
         if let Some(task) = task {
             // Checking cannot be interrupted mid-piece; do not let it hold up a removal.
             let abort = task.abort_handle();
-            if tokio::time::timeout(std::time::Duration::from_secs(5), task).await.is_err() {
+            if tokio::time::timeout(std::time::Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
                 abort.abort();
             }
         }
@@ -144,7 +151,10 @@ impl Torrent {
     pub fn set_state(&self, sh: &mut Shared, state: TorrentState) {
         if sh.state != state {
             sh.state = state;
-            self.env.emit(Event::StateChanged { info_hash: self.info_hash, state });
+            self.env.emit(Event::StateChanged {
+                info_hash: self.info_hash,
+                state,
+            });
         }
     }
 
@@ -159,7 +169,10 @@ impl Torrent {
             p.disconnect();
         }
         drop(sh);
-        self.env.emit(Event::Error { info_hash: self.info_hash, message });
+        self.env.emit(Event::Error {
+            info_hash: self.info_hash,
+            message,
+        });
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use super::Torrent;
 use crate::peer::{Out, WriterCmd};
-use crate::torrent::shared::PeerEntry;
+use crate::torrent::shared::{PeerEntry, Shared};
 use crate::wire::Message;
 use crate::PeerKey;
 
@@ -13,17 +13,11 @@ impl Torrent {
     /// already connected; queues our bitfield as its first message.
     pub fn register_peer(&self, key: PeerKey, entry: PeerEntry) -> Result<(), &'static str> {
         let mut sh = self.lock();
-        if !sh.accepting {
-            return Err("torrent not running");
-        }
-        if entry.peer_id == self.env.config.peer_id {
-            return Err("connected to ourselves");
-        }
-        if sh.peers.len() >= self.env.config.max_peers_per_torrent {
-            return Err("torrent connection limit");
-        }
-        if sh.peers.values().any(|p| p.peer_id == entry.peer_id || p.addr == entry.addr) {
-            return Err("already connected");
+        if let Some(why) = self.refusal(&sh, &entry) {
+            if !entry.incoming {
+                sh.book.failed(&entry.addr, Instant::now());
+            }
+            return Err(why);
         }
         let have = sh.picker.have();
         if have.count_ones() > 0 {
@@ -37,11 +31,36 @@ impl Torrent {
         Ok(())
     }
 
+    fn refusal(&self, sh: &Shared, entry: &PeerEntry) -> Option<&'static str> {
+        if !sh.accepting {
+            return Some("torrent not running");
+        }
+        if entry.peer_id == self.env.config.peer_id {
+            return Some("connected to ourselves");
+        }
+        if sh.peers.len() >= self.env.config.max_peers_per_torrent {
+            return Some("torrent connection limit");
+        }
+        if sh
+            .peers
+            .values()
+            .any(|p| p.peer_id == entry.peer_id || p.addr == entry.addr)
+        {
+            return Some("already connected");
+        }
+        None
+    }
+
     /// Removes a peer: its requests go back to the picker, its pieces leave availability.
     pub fn unregister_peer(&self, key: PeerKey) {
         let mut guard = self.lock();
         let sh = &mut *guard;
-        let Some(p) = sh.peers.remove(&key) else { return };
+        let Some(mut p) = sh.peers.remove(&key) else {
+            return;
+        };
+        for r in p.pipe.drain() {
+            sh.assembly.unrequested(r.piece, &self.env.buffers);
+        }
         if p.bitfield.count_ones() > 0 {
             sh.picker.remove_peer_bitfield(&p.bitfield);
         }

@@ -56,6 +56,8 @@ pub(crate) struct PeerIo {
     pub uploaded: AtomicU64,
     /// Block requests accepted from the peer and not yet served or cancelled.
     pub queued: AtomicUsize,
+    /// Cancels forwarded to the writer and not yet applied.
+    pub cancels: AtomicUsize,
 }
 
 /// One connected peer as the torrent sees it.

@@ -21,7 +21,14 @@ impl Torrent {
         let mut guard = self.lock();
         let sh = &mut *guard;
         let seeding = sh.state == TorrentState::Seeding;
-        let Shared { peers, picker, assembly, stats, pick_scratch, .. } = &mut *sh;
+        let Shared {
+            peers,
+            picker,
+            assembly,
+            stats,
+            pick_scratch,
+            ..
+        } = &mut *sh;
         let mut timed_out = Vec::new();
         for (key, p) in peers.iter_mut() {
             let down = p.down.tick(p.downloaded, dt);
@@ -38,6 +45,7 @@ impl Torrent {
             p.pipe.take_timed_out(now, &mut timed_out);
             for r in timed_out.drain(..) {
                 picker.cancel_request(*key, r);
+                assembly.unrequested(r.piece, &self.env.buffers);
                 out.push(Out::Msg(Message::Cancel(r)));
             }
             let interesting = !seeding && picker.is_interesting(&p.bitfield);
@@ -72,7 +80,11 @@ impl Torrent {
             let want_unchoked = unchoke.contains(key);
             if want_unchoked == p.am_choking {
                 p.am_choking = !want_unchoked;
-                let m = if want_unchoked { Message::Unchoke } else { Message::Choke };
+                let m = if want_unchoked {
+                    Message::Unchoke
+                } else {
+                    Message::Choke
+                };
                 p.send(WriterCmd::One(Out::Msg(m)));
             }
         }

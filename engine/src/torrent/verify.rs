@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::assembly::{DonePiece, PieceBuf};
-use super::Torrent;
+use super::{Control, Torrent};
 use crate::events::Event;
 use crate::peer::{Out, WriterCmd};
 use crate::status::TorrentState;
@@ -14,6 +14,7 @@ enum Verdict {
     Good,
     Corrupt,
     WriteFailed(String),
+    Dropped,
 }
 
 impl Torrent {
@@ -25,16 +26,29 @@ impl Torrent {
     }
 
     async fn verify_piece(self: Arc<Self>, done: DonePiece) {
-        let DonePiece { piece, buf: PieceBuf { data, contributors } } = done;
+        let DonePiece {
+            piece,
+            buf: PieceBuf {
+                data, contributors, ..
+            },
+        } = done;
         let Some(expected) = self.meta.piece_hashes.get(piece as usize).copied() else {
             return;
         };
-        let Ok(_permit) = self.env.hashers.clone().acquire_owned().await else { return };
+        let Ok(_permit) = self.env.hashers.clone().acquire_owned().await else {
+            return;
+        };
         let storage = self.storage.clone();
+        let mut stopped = self.control.subscribe();
+        let write_lock = self.write_lock.clone();
         let job = tokio::task::spawn_blocking(move || {
             let verdict = if sha1_piece(&data) != expected {
                 Verdict::Corrupt
+            } else if *stopped.borrow_and_update() == Control::Stop {
+                // Removed meanwhile (maybe with its files deleted): do not recreate them.
+                Verdict::Dropped
             } else {
+                let _serial = super::lock(&write_lock);
                 match storage.write_piece(piece, &data) {
                     Ok(()) => Verdict::Good,
                     Err(e) => Verdict::WriteFailed(e.to_string()),
@@ -60,18 +74,29 @@ impl Torrent {
                 for p in sh.peers.values() {
                     p.send(WriterCmd::One(Out::Msg(Message::Have(piece))));
                 }
-                self.env.emit(Event::PieceVerified { info_hash: self.info_hash, piece });
+                self.env.emit(Event::PieceVerified {
+                    info_hash: self.info_hash,
+                    piece,
+                });
                 if sh.picker.is_complete() && sh.state == TorrentState::Downloading {
                     self.on_complete(sh);
+                } else {
+                    self.top_up_all(sh);
                 }
             }
             Verdict::Corrupt => {
                 sh.picker.piece_failed(piece);
                 sh.stats.wasted += len;
+                self.top_up_all(sh);
                 drop(guard);
                 tracing::warn!(torrent = %self.info_hash, piece, ?contributors, "piece failed hash check");
-                self.env.emit(Event::PieceFailed { info_hash: self.info_hash, piece, peers: contributors });
+                self.env.emit(Event::PieceFailed {
+                    info_hash: self.info_hash,
+                    piece,
+                    peers: contributors,
+                });
             }
+            Verdict::Dropped => {}
             Verdict::WriteFailed(e) => {
                 sh.picker.piece_failed(piece);
                 drop(guard);
@@ -83,7 +108,9 @@ impl Torrent {
     /// Download finished: become a seed, tell the tracker, drop peers that are seeds too.
     fn on_complete(&self, sh: &mut super::shared::Shared) {
         self.set_state(sh, TorrentState::Seeding);
-        self.env.emit(Event::Completed { info_hash: self.info_hash });
+        self.env.emit(Event::Completed {
+            info_hash: self.info_hash,
+        });
         self.completed_wake.notify_one();
         for p in sh.peers.values_mut() {
             if p.is_seed() {

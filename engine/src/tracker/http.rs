@@ -9,6 +9,8 @@ pub const MAX_BODY: usize = 2 << 20;
 const MAX_REDIRECTS: usize = 3;
 
 /// System proxies are deliberately not used: announces go straight to the tracker.
+/// Idle connections are not kept: announces are minutes apart and trackers (opentracker)
+/// close idle keep-alive connections, so a pooled one fails with a reset.
 pub(super) fn build_client(cfg: &TrackerConfig) -> Result<reqwest::Client, TrackerError> {
     reqwest::Client::builder()
         .timeout(cfg.timeout)
@@ -16,6 +18,7 @@ pub(super) fn build_client(cfg: &TrackerConfig) -> Result<reqwest::Client, Track
         .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
         .user_agent(cfg.user_agent.clone())
         .no_proxy()
+        .pool_max_idle_per_host(0)
         .build()
         .map_err(|e| TrackerError::Http(e.to_string()))
 }

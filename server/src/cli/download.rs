@@ -1,0 +1,139 @@
+//! `torrentedge download` and `torrentedge seed`.
+
+use super::{progress::Progress, read_torrent, PeerArgs};
+use anyhow::{bail, Context};
+use engine::{
+    events::Event,
+    session::{AddTorrentOptions, Session, TorrentHandle},
+    status::TorrentState,
+};
+use std::{path::PathBuf, time::Duration};
+use tokio::sync::broadcast::error::RecvError;
+
+#[derive(clap::Args, Debug)]
+pub struct DownloadArgs {
+    /// The .torrent file.
+    pub torrent: PathBuf,
+    /// Folder to save into (created if missing).
+    #[arg(short, long, default_value = ".")]
+    pub output: PathBuf,
+    /// Keep seeding after the download completes, until interrupted.
+    #[arg(long)]
+    pub seed: bool,
+    #[command(flatten)]
+    pub peer: PeerArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SeedArgs {
+    /// The .torrent file.
+    pub torrent: PathBuf,
+    /// Folder that holds the data (the torrent's files inside it).
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub peer: PeerArgs,
+}
+
+/// Downloads until every piece is verified; exits 0 only then.
+pub async fn download(args: DownloadArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    let (session, handle) = start(&args.torrent, args.output.clone(), &args.peer).await?;
+    let mut progress = Progress::new(args.peer.quiet);
+    let outcome = run_until_complete(&session, &handle, &mut progress).await;
+    match outcome {
+        Ok(()) => {
+            let s = handle.status();
+            progress.finish(&format!(
+                "complete: {} ({}) verified in {}",
+                s.name,
+                super::progress::human_bytes(s.total_bytes),
+                args.output.display()
+            ));
+            if args.seed {
+                seed_forever(&handle, &mut progress).await;
+            }
+            session.shutdown().await;
+            Ok(())
+        }
+        Err(e) => {
+            session.shutdown().await;
+            Err(e)
+        }
+    }
+}
+
+/// Seeds (downloading whatever is missing first) until interrupted.
+pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    if !args.dir.is_dir() {
+        bail!("{} is not a folder", args.dir.display());
+    }
+    let (session, handle) = start(&args.torrent, args.dir.clone(), &args.peer).await?;
+    let mut progress = Progress::new(args.peer.quiet);
+    seed_forever(&handle, &mut progress).await;
+    session.shutdown().await;
+    Ok(())
+}
+
+async fn start(
+    torrent: &std::path::Path,
+    save_dir: PathBuf,
+    peer: &PeerArgs,
+) -> anyhow::Result<(Session, TorrentHandle)> {
+    let meta = read_torrent(torrent)?;
+    let session = peer.start_session().await?;
+    tracing::info!("listening for peers on {}", session.local_addr());
+    let opts = AddTorrentOptions {
+        save_dir,
+        paused: false,
+        peers: peer.peers.clone(),
+    };
+    let handle = session
+        .add_torrent(meta, opts)
+        .await
+        .context("cannot add the torrent")?;
+    Ok((session, handle))
+}
+
+/// Waits for completion, a fatal error or Ctrl-C, drawing progress twice a second.
+async fn run_until_complete(
+    session: &Session,
+    handle: &TorrentHandle,
+    progress: &mut Progress,
+) -> anyhow::Result<()> {
+    let ih = handle.info_hash();
+    let mut events = session.subscribe();
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Ok(Event::Completed { info_hash }) if info_hash == ih => return Ok(()),
+                Ok(Event::Error { info_hash, message }) if info_hash == ih => bail!("{message}"),
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => bail!("the engine stopped"),
+            },
+            _ = tick.tick() => {
+                let s = handle.status();
+                progress.update(&s);
+                if s.state == TorrentState::Seeding && s.bytes_done == s.total_bytes {
+                    return Ok(());
+                }
+                if s.state == TorrentState::Error {
+                    bail!("{}", s.error.unwrap_or_else(|| "torrent failed".into()));
+                }
+            }
+            _ = tokio::signal::ctrl_c() => bail!("interrupted before the download completed"),
+        }
+    }
+}
+
+async fn seed_forever(handle: &TorrentHandle, progress: &mut Progress) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => progress.update(&handle.status()),
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    progress.finish("stopped seeding");
+}

@@ -1,0 +1,59 @@
+//! The command-line client: `download`, `seed`, `create`, `info`.
+
+pub mod create;
+pub mod download;
+pub mod info;
+mod progress;
+
+use anyhow::Context;
+use engine::{metainfo::Metainfo, session::Session};
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::Path,
+};
+
+/// Options every peer-facing command shares.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PeerArgs {
+    /// TCP port to accept peers on (0 picks a free one).
+    #[arg(long, default_value_t = 6881)]
+    pub port: u16,
+    /// Address to accept peers on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind: IpAddr,
+    /// Also connect to this peer (repeatable), besides the trackers' peers.
+    #[arg(long = "peer", value_name = "IP:PORT")]
+    pub peers: Vec<SocketAddr>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl PeerArgs {
+    /// Starts an engine session listening where these options say.
+    pub async fn start_session(&self) -> anyhow::Result<Session> {
+        let config = engine::config::SessionConfig {
+            listen_addr: SocketAddr::new(self.bind, self.port),
+            ..Default::default()
+        };
+        Session::start(config)
+            .await
+            .with_context(|| format!("cannot start the engine on {}:{}", self.bind, self.port))
+    }
+}
+
+/// Reads and parses a .torrent file, refusing files larger than any real torrent.
+pub fn read_torrent(path: &Path) -> anyhow::Result<Metainfo> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    if len > Metainfo::MAX_TORRENT_SIZE as u64 {
+        anyhow::bail!(
+            "{} is {len} bytes: too large for a .torrent file",
+            path.display()
+        );
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Metainfo::from_bytes(&bytes)
+        .with_context(|| format!("{} is not a valid torrent", path.display()))
+}
