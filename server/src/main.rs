@@ -26,6 +26,8 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// Parsed once at start: the size of `serve`'s many options does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Serve the web dashboard and the HTTP API.
     Serve(web::ServeArgs),
