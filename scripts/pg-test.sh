@@ -3,7 +3,8 @@
 #
 #   scripts/pg-test.sh install   install the Debian packages if missing (needs the network:
 #                                run it outside the test network namespace, e.g. from setup)
-#   scripts/pg-test.sh start     start the cluster unless it answers; print its base URL
+#   scripts/pg-test.sh start     start the cluster unless it answers (installing PostgreSQL
+#                                first when missing and possible); print its base URL
 #   scripts/pg-test.sh stop      stop it
 #
 # Idempotent. `start` is what the Rust tests call (from inside scripts/in-netns.sh): a
@@ -42,7 +43,13 @@ answers() {
 start() {
   BIN=$(bin_dir)
   if [ -z "$BIN" ]; then
-    echo "pg-test: PostgreSQL is not installed; run 'scripts/pg-test.sh install' (make setup does)" >&2
+    # Works where the package mirror is reachable (not inside the test network namespace).
+    install || true
+    BIN=$(bin_dir)
+  fi
+  if [ -z "$BIN" ]; then
+    echo "pg-test: PostgreSQL is not installed and could not be installed here;" \
+      "run 'scripts/pg-test.sh install' outside the test network namespace" >&2
     exit 1
   fi
   if answers; then echo "$URL"; return; fi

@@ -1,5 +1,7 @@
 //! Rate limits per torrent for the chatty events: a progress event replaces the pending one,
-//! verified pieces are batched, and each torrent emits each kind at most once per interval.
+//! one that repeats what was last published is dropped (the engine reports idle torrents
+//! every second), verified pieces are batched, and each torrent emits each kind at most once
+//! per interval.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -17,6 +19,8 @@ pub enum Ready {
 struct PerTorrent {
     progress_sent: Option<Instant>,
     progress: Option<serde_json::Value>,
+    /// The last progress published, to drop repeats.
+    last_progress: Option<serde_json::Value>,
     pieces_sent: Option<Instant>,
     pieces: Vec<u32>,
 }
@@ -47,9 +51,14 @@ impl Coalescer {
     ) -> Option<Ready> {
         let due = self.due(self.torrents.get(&ih).and_then(|t| t.progress_sent), now);
         let t = self.torrents.entry(ih).or_default();
+        if t.last_progress.as_ref() == Some(&data) {
+            t.progress = None;
+            return None;
+        }
         if due {
             t.progress = None;
             t.progress_sent = Some(now);
+            t.last_progress = Some(data.clone());
             Some(Ready::Progress(ih, data))
         } else {
             t.progress = Some(data);
@@ -84,6 +93,7 @@ impl Coalescer {
             if t.progress.is_some() && ready_at(t.progress_sent) {
                 t.progress_sent = Some(now);
                 if let Some(p) = t.progress.take() {
+                    t.last_progress = Some(p.clone());
                     out.push(Ready::Progress(*ih, p));
                 }
             }
@@ -103,6 +113,7 @@ impl Coalescer {
         }
         if let Some(p) = t.progress.take() {
             t.progress_sent = Some(now);
+            t.last_progress = Some(p.clone());
             out.push(Ready::Progress(*ih, p));
         }
         out
@@ -136,6 +147,32 @@ mod tests {
             c.due_now(t0 + Duration::from_millis(2000)).is_empty(),
             "nothing pending"
         );
+    }
+
+    #[test]
+    fn repeats_of_the_last_progress_are_dropped() {
+        let ih = InfoHash([3; 20]);
+        let mut c = Coalescer::new(Duration::from_millis(500));
+        let t0 = Instant::now();
+        assert!(c.progress(ih, json!({"done": 1}), t0).is_some());
+        // An idle torrent reports the same numbers every second: nothing is published.
+        for s in 1..10 {
+            assert!(c
+                .progress(ih, json!({"done": 1}), t0 + Duration::from_secs(s))
+                .is_none());
+        }
+        assert!(c.due_now(t0 + Duration::from_secs(20)).is_empty());
+        // A pending change that is reverted before it was sent is dropped too.
+        assert!(c
+            .progress(ih, json!({"done": 2}), t0 + Duration::from_secs(20))
+            .is_some());
+        assert!(c
+            .progress(ih, json!({"done": 3}), t0 + Duration::from_millis(20_100))
+            .is_none());
+        assert!(c
+            .progress(ih, json!({"done": 2}), t0 + Duration::from_millis(20_200))
+            .is_none());
+        assert!(c.due_now(t0 + Duration::from_secs(21)).is_empty());
     }
 
     #[test]
