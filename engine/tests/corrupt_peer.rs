@@ -12,37 +12,17 @@ use std::time::Duration;
 use engine::events::Event;
 use support::*;
 
-const DL_TIMEOUT: Duration = Duration::from_secs(60);
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    src: std::path::PathBuf,
-    layout: Layout,
-    torrent: std::path::PathBuf,
-    ih_hex: String,
-}
-
-fn fixture(layout: Layout, seed: u64) -> Fixture {
-    let dir = temp_dir("src");
-    let src = dir.path().join("data");
-    layout.write(&src, seed);
-    let torrent = dir.path().join(format!("{}.torrent", layout.name));
-    let ih_hex = lt_make_torrent(&layout.root_in(&src), &torrent, layout.piece_size, &[]);
-    Fixture {
-        _dir: dir,
-        src,
-        layout,
-        torrent,
-        ih_hex,
-    }
-}
-
 /// Harness self-check: the corrupt seeder really serves bad pieces (a
 /// libtorrent leecher sees hash failures from it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reference_corrupt_seeder_serves_bad_pieces() {
     hard_timeout(TEST_TIMEOUT, "corrupt seeder self-check", async {
-        let fx = fixture(Layout::single("c.bin", 2 * MIB, 256 * 1024), 50);
+        let fx = fixture(
+            Layout::single("c.bin", 2 * MIB, 256 * 1024),
+            50,
+            Maker::Libtorrent,
+            &[],
+        );
         let bad = LtPeer::seed(
             &fx.torrent,
             &fx.src,
@@ -75,7 +55,12 @@ async fn reference_corrupt_seeder_serves_bad_pieces() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engine_reports_corrupt_peer_and_completes_from_honest_one() {
     hard_timeout(TEST_TIMEOUT, "corrupt then honest", async {
-        let fx = fixture(Layout::single("c.bin", 4 * MIB + 4321, 256 * 1024), 51);
+        let fx = fixture(
+            Layout::single("c.bin", 4 * MIB + 4321, 256 * 1024),
+            51,
+            Maker::Libtorrent,
+            &[],
+        );
         let bad = LtPeer::seed(
             &fx.torrent,
             &fx.src,
@@ -146,7 +131,7 @@ async fn engine_reports_corrupt_peer_and_completes_from_honest_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engine_completes_multi_file_with_corrupt_and_honest_seeders_together() {
     hard_timeout(TEST_TIMEOUT, "corrupt and honest together", async {
-        let fx = fixture(Layout::multi_mixed(), 52);
+        let fx = fixture(Layout::multi_mixed(), 52, Maker::Libtorrent, &[]);
         let bad = LtPeer::seed(
             &fx.torrent,
             &fx.src,

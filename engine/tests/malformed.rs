@@ -226,28 +226,11 @@ async fn dial_evil(
     wait_closed(&mut sock).await
 }
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    src: std::path::PathBuf,
-    layout: Layout,
-    torrent: std::path::PathBuf,
-}
-
-fn fixture(seed: u64) -> Fixture {
+fn malformed_fixture(seed: u64) -> Fixture {
     // 13 pieces: the bitfield has 3 spare bits.
     let layout = Layout::single("m.bin", 12 * 256 * 1024 + 999, 256 * 1024);
     assert_eq!(layout.num_pieces(), 13);
-    let dir = temp_dir("src");
-    let src = dir.path().join("data");
-    layout.write(&src, seed);
-    let torrent = dir.path().join("m.torrent");
-    lt_make_torrent(&layout.root_in(&src), &torrent, layout.piece_size, &[]);
-    Fixture {
-        _dir: dir,
-        src,
-        layout,
-        torrent,
-    }
+    fixture(layout, seed, Maker::Libtorrent, &[])
 }
 
 /// The engine dials eight bad peers (one per kind of garbage) and receives
@@ -257,7 +240,7 @@ fn fixture(seed: u64) -> Fixture {
 async fn engine_drops_malformed_peers_and_still_completes() {
     install_panic_counter();
     hard_timeout(TEST_TIMEOUT, "malformed peers", async {
-        let fx = fixture(71);
+        let fx = malformed_fixture(71);
         let n = fx.layout.num_pieces();
         let verdicts: Verdicts = Arc::default();
         let mut evil_addrs = Vec::new();
@@ -321,7 +304,7 @@ async fn engine_drops_malformed_peers_and_still_completes() {
 async fn engine_survives_garbage_tracker_replies() {
     install_panic_counter();
     hard_timeout(TEST_TIMEOUT, "garbage trackers", async {
-        let fx = fixture(72);
+        let fx = malformed_fixture(72);
         let bodies: Vec<Vec<u8>> = vec![
             b"<html><body>502 Bad Gateway</body></html>".to_vec(),
             "l".repeat(100_000).into_bytes(),

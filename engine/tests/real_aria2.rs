@@ -13,37 +13,12 @@ use std::time::Duration;
 use engine::events::Event;
 use support::*;
 
-const DL_TIMEOUT: Duration = Duration::from_secs(60);
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    src: std::path::PathBuf,
-    layout: Layout,
-    torrent: std::path::PathBuf,
-    ih_hex: String,
-}
-
-fn fixture(layout: Layout, seed: u64) -> Fixture {
-    let dir = temp_dir("src");
-    let src = dir.path().join("data");
-    layout.write(&src, seed);
-    let torrent = dir.path().join(format!("{}.torrent", layout.name));
-    let ih_hex = lt_make_torrent(&layout.root_in(&src), &torrent, layout.piece_size, &[]);
-    Fixture {
-        _dir: dir,
-        src,
-        layout,
-        torrent,
-        ih_hex,
-    }
-}
-
 /// Harness self-check (no engine): aria2 leeches from a libtorrent seeder
 /// through opentracker, and a libtorrent leecher dials an aria2 seeder.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reference_aria2_and_libtorrent_exchange_data() {
     hard_timeout(TEST_TIMEOUT, "reference aria2 <-> lt", async {
-        let fx = fixture(Layout::multi_mixed(), 41);
+        let fx = fixture(Layout::multi_mixed(), 41, Maker::Libtorrent, &[]);
         let tracker = Opentracker::start(&[&fx.ih_hex]);
         set_trackers(&fx.torrent, &[vec![tracker.http_url()]]);
         let _lt = LtPeer::seed(
@@ -83,7 +58,7 @@ async fn reference_aria2_and_libtorrent_exchange_data() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engine_downloads_from_aria2_seeder() {
     hard_timeout(TEST_TIMEOUT, "engine <- aria2", async {
-        let fx = fixture(Layout::multi_mixed(), 42);
+        let fx = fixture(Layout::multi_mixed(), 42, Maker::Libtorrent, &[]);
         let seeder = Aria2::seed(&fx.torrent, &fx.src);
         let out = temp_dir("out");
         let mut s = TestSession::start().await;
@@ -100,7 +75,7 @@ async fn engine_downloads_from_aria2_seeder() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aria2_leecher_downloads_from_engine_seeder() {
     hard_timeout(TEST_TIMEOUT, "aria2 <- engine", async {
-        let fx = fixture(Layout::single_odd(), 43);
+        let fx = fixture(Layout::single_odd(), 43, Maker::Libtorrent, &[]);
         let tracker = Opentracker::start(&[&fx.ih_hex]);
         set_trackers(&fx.torrent, &[vec![tracker.http_url()]]);
         let mut s = TestSession::start().await;

@@ -12,47 +12,6 @@ use engine::events::Event;
 use engine::InfoHash;
 use support::*;
 
-const DL_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Source data, its torrent and a tracker that tracks it.
-struct Fixture {
-    _src_dir: tempfile::TempDir,
-    src: std::path::PathBuf, // dir holding the torrent's file or top folder
-    layout: Layout,
-    torrent: std::path::PathBuf,
-    ih_hex: String,
-}
-
-#[derive(Clone, Copy)]
-enum Maker {
-    Libtorrent,
-    Mktorrent,
-    Engine,
-}
-
-fn fixture(layout: Layout, seed: u64, maker: Maker, trackers: &[String]) -> Fixture {
-    let src_dir = temp_dir("src");
-    let src = src_dir.path().join("data");
-    layout.write(&src, seed);
-    let torrent = src_dir.path().join(format!("{}.torrent", layout.name));
-    let ih_hex = match maker {
-        Maker::Libtorrent => {
-            lt_make_torrent(&layout.root_in(&src), &torrent, layout.piece_size, trackers)
-        }
-        Maker::Mktorrent => mktorrent(&layout.root_in(&src), &torrent, layout.piece_size, trackers),
-        Maker::Engine => {
-            te_make_torrent(&layout.root_in(&src), &torrent, layout.piece_size, trackers)
-        }
-    };
-    Fixture {
-        src: src.clone(),
-        _src_dir: src_dir,
-        layout,
-        torrent,
-        ih_hex,
-    }
-}
-
 fn ih(hex: &str) -> InfoHash {
     InfoHash::from_hex(hex).expect("info-hash hex")
 }

@@ -12,6 +12,7 @@
 
 mod data;
 mod engine_session;
+mod fixture;
 mod procs;
 mod tracker;
 
@@ -25,6 +26,8 @@ use std::time::Duration;
 pub use data::*;
 #[allow(unused_imports)]
 pub use engine_session::*;
+#[allow(unused_imports)]
+pub use fixture::*;
 #[allow(unused_imports)]
 pub use procs::*;
 #[allow(unused_imports)]
