@@ -67,6 +67,30 @@ fn postgres_base() -> &'static str {
     })
 }
 
+/// Drops the databases earlier test runs left behind (each server gets its own); one in use
+/// by a concurrent run is left alone.
+async fn drop_leftover_databases(conn: &mut sqlx::PgConnection) {
+    use sqlx::Row;
+    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        let mine = format!("te_test_{}_", std::process::id());
+        let rows =
+            sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'te\\_test\\_%'")
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap_or_default();
+        for row in rows {
+            let name: String = row.get("datname");
+            if !name.starts_with(&mine) {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                    .execute(&mut *conn)
+                    .await;
+            }
+        }
+    })
+    .await;
+}
+
 /// A new, empty PostgreSQL database for one server.
 async fn fresh_postgres_db() -> String {
     use sqlx::Connection;
@@ -75,6 +99,7 @@ async fn fresh_postgres_db() -> String {
     let mut conn = sqlx::PgConnection::connect(&format!("{base}/postgres"))
         .await
         .expect("connect to the test PostgreSQL");
+    drop_leftover_databases(&mut conn).await;
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await
