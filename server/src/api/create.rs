@@ -29,6 +29,10 @@ pub async fn create(
     user: AuthUser,
     req: Request,
 ) -> Result<Response, ApiError> {
+    super::check_content_length(
+        &req,
+        super::create_body_limit(state.config.max_create_upload),
+    )?;
     let lib = &state.library;
     let root = lib.user_root(&user);
     let (summary, bytes) = if content_type_is(&req, "application/json") {

@@ -73,14 +73,40 @@ impl Routes {
     }
 }
 
+/// Request body limit of `POST /api/torrents`: the file plus room for the multipart framing
+/// and option fields.
+pub fn add_body_limit(max_torrent_size: usize) -> usize {
+    max_torrent_size.saturating_add(1 << 20)
+}
+
+/// Request body limit of `POST /api/torrents/create`.
+pub fn create_body_limit(max_create_upload: u64) -> usize {
+    usize::try_from(max_create_upload)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1 << 20)
+}
+
+/// Refuses a request whose declared length is over `limit` before any of its body is read
+/// (so a client that sent `Expect: 100-continue` does not send it at all).
+pub fn check_content_length(req: &Request, limit: usize) -> Result<(), ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => Err(ApiError::TooLarge(format!(
+            "request body of {n} bytes is over the limit of {limit}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Every API route. Body limits come from the configuration.
 pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
     const T: &str = "/api/torrents/{infoHash}";
-    // Room for the multipart framing and option fields around the file.
-    let add_limit = max_torrent_size.saturating_add(1 << 20);
-    let create_limit = usize::try_from(max_create_upload)
-        .unwrap_or(usize::MAX)
-        .saturating_add(1 << 20);
+    let add_limit = add_body_limit(max_torrent_size);
+    let create_limit = create_body_limit(max_create_upload);
     Routes::new()
         .add(Method::GET, "/api/health", health::health)
         .add(Method::POST, "/api/auth/register", auth::register)

@@ -51,6 +51,7 @@ pub async fn add(
     user: AuthUser,
     req: Request,
 ) -> Result<(StatusCode, Json<TorrentSummary>), ApiError> {
+    super::check_content_length(&req, super::add_body_limit(state.config.max_torrent_size))?;
     let lib = &state.library;
     let summary = if content_type_is(&req, "multipart/form-data") {
         let mut mp = Multipart::from_request(req, &state).await?;

@@ -76,6 +76,8 @@ pub struct Library {
     hub: EventHub,
     pub registry: Arc<Registry>,
     download_path: PathBuf,
+    /// What was last written per torrent, so unchanged torrents are not written again.
+    saved: std::sync::Mutex<std::collections::HashMap<InfoHash, store::Progress>>,
 }
 
 impl Library {
@@ -86,6 +88,7 @@ impl Library {
             hub,
             registry: Arc::new(Registry::default()),
             download_path,
+            saved: Default::default(),
         }
     }
 
@@ -405,6 +408,10 @@ impl Library {
             }
         }
         self.registry.remove(ih);
+        self.saved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(ih);
         store::delete(&self.db, &ih.to_hex()).await?;
         self.hub.publish(
             Some(e.owner_id),

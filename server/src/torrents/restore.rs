@@ -79,8 +79,8 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
     Ok(restored)
 }
 
-/// Saves state and lifetime totals of running torrents (one, or all when `only` is None);
-/// marks newly complete ones.
+/// Saves state and lifetime totals of running torrents (one, or all when `only` is None)
+/// that changed since they were last saved; marks newly complete ones.
 pub async fn save_progress(lib: &Library, only: Option<&InfoHash>) -> Result<(), LibraryError> {
     let entries = lib
         .registry
@@ -117,6 +117,21 @@ pub async fn save_progress(lib: &Library, only: Option<&InfoHash>) -> Result<(),
             completed_at,
         });
     }
-    store::save_progress(&lib.db, &items).await?;
+    let changed: Vec<Progress> = {
+        let saved = lib.saved.lock().unwrap_or_else(|e| e.into_inner());
+        items
+            .into_iter()
+            .filter(|p| {
+                InfoHash::from_hex(&p.info_hash).map_or(true, |ih| saved.get(&ih) != Some(p))
+            })
+            .collect()
+    };
+    store::save_progress(&lib.db, &changed).await?;
+    let mut saved = lib.saved.lock().unwrap_or_else(|e| e.into_inner());
+    for p in changed {
+        if let Ok(ih) = InfoHash::from_hex(&p.info_hash) {
+            saved.insert(ih, p);
+        }
+    }
     Ok(())
 }

@@ -309,9 +309,11 @@ async fn bad_input_is_refused(backend: Backend) {
     let (s, b) = srv.upload(&tok, &vec![b'x'; 100_000], &[]).await;
     check(s, &b, StatusCode::PAYLOAD_TOO_LARGE, "");
     assert_eq!(b["error"], "payload_too_large");
-    // Far beyond the body limit: refused as too large as well.
-    let (s, b) = srv.upload(&tok, &vec![b'x'; 3 << 20], &[]).await;
-    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{b}");
+    // Far beyond the body limit: refused from the declared length, before the body is sent
+    // (as curl does with `Expect: 100-continue`).
+    let (s, b) = oversized_declared(&srv, &tok).await;
+    assert_eq!(s, 413, "{b}");
+    assert!(b.contains("payload_too_large"), "{b}");
 
     let (torrent, _) = dummy_torrent(21);
     for (path, needle) in [
@@ -489,4 +491,31 @@ async fn create_from_a_server_path_and_from_uploads() {
     .await;
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
     tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// Sends only the headers of a 3 MiB upload with `Expect: 100-continue`; returns the status
+/// and body of the answer.
+async fn oversized_declared(srv: &Server, token: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = srv.base.trim_start_matches("http://").to_owned();
+    let mut sock = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/torrents HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n\
+         Expect: 100-continue\r\nConnection: close\r\n\r\n",
+        3 << 20
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), sock.read_to_end(&mut answer))
+        .await
+        .expect("an answer without the body")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
 }
