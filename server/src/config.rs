@@ -43,7 +43,7 @@ pub struct ServeArgs {
     /// an admin can create users [default: true].
     #[arg(long, env = "ALLOW_REGISTRATION", value_parser = clap::builder::BoolishValueParser::new())]
     pub allow_registration: Option<bool>,
-    /// Login attempts allowed per client address per minute [default: 10].
+    /// Login attempts allowed per client address per minute, 0 = no limit [default: 10].
     #[arg(long, env = "LOGIN_RATE_LIMIT", value_name = "N")]
     pub login_rate_limit: Option<u32>,
     /// Mark session cookies `Secure` (serve over HTTPS) [default: false].
