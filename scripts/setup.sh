@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the WASM toolchain (rustup here has no wasm32 target), Chromium for the
-# end-to-end tests, and the real BitTorrent peers and tracker the tests run against.
+# end-to-end tests, the real BitTorrent peers and tracker the tests run against, and PostgreSQL
+# for the server's database tests (scripts/pg-test.sh starts a throwaway cluster).
 APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 chromium
-  python3-libtorrent opentracker aria2 mktorrent)
+  python3-libtorrent opentracker aria2 mktorrent postgresql)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

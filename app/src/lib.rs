@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// Where server functions live; `/api` belongs to the REST API.
@@ -49,7 +49,10 @@ pub fn App() -> impl IntoView {
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
-                    <Route path=path!("/") view=pages::home::HomePage />
+                    // Async SSR: the HTML arrives whole, so read-only pages work without
+                    // JavaScript (out-of-order streaming needs a script to place Suspense
+                    // content).
+                    <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
