@@ -6,10 +6,10 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::metainfo::{put_bytes, put_int, put_str, torrent_file, valid_component};
+use crate::storage::verify::par_pieces;
 use crate::storage::{sha1_piece, Storage, StorageError};
 
 /// What to put in the torrent besides the content.
@@ -209,49 +209,21 @@ fn hash_all(
         .map_or(1, |t| t.get())
         .min(n as usize)
         .max(1);
-    let next = AtomicU32::new(0);
     let hashed = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
-    let first_err = Mutex::new(None);
-    let parts: Vec<Vec<(u32, [u8; 20])>> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    let mut buf = Vec::with_capacity(storage.layout().piece_length() as usize);
-                    while !stop.load(Ordering::Relaxed) {
-                        let piece = next.fetch_add(1, Ordering::Relaxed);
-                        if piece >= n {
-                            break;
-                        }
-                        if let Err(e) = storage.read_piece(piece, &mut buf) {
-                            stop.store(true, Ordering::Relaxed);
-                            if let Ok(mut slot) = first_err.lock() {
-                                slot.get_or_insert(e);
-                            }
-                            break;
-                        }
-                        done.push((piece, sha1_piece(&buf)));
-                        progress(
-                            hashed.fetch_add(buf.len() as u64, Ordering::Relaxed)
-                                + buf.len() as u64,
-                        );
-                    }
-                    done
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_default())
-            .collect()
-    });
-    if let Some(e) = first_err.into_inner().ok().flatten() {
-        return Err(e.into());
-    }
+    let parts = par_pieces(
+        n,
+        threads,
+        storage.layout().piece_length() as usize,
+        |piece, buf| {
+            storage.read_piece(piece, buf)?;
+            let hash = sha1_piece(buf);
+            progress(hashed.fetch_add(buf.len() as u64, Ordering::Relaxed) + buf.len() as u64);
+            Ok::<_, StorageError>(Some(hash))
+        },
+    )?;
     let mut hashes = vec![[0u8; 20]; n as usize];
     let mut count = 0;
-    for (piece, h) in parts.into_iter().flatten() {
+    for (piece, h) in parts {
         hashes[piece as usize] = h;
         count += 1;
     }

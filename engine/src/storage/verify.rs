@@ -44,63 +44,80 @@ pub fn recheck(
             .all(|s| sizes[s.file_index] >= s.file_offset + u64::from(s.len))
     };
 
-    let next = AtomicU32::new(0);
     let handled = AtomicU32::new(0);
+    let found = par_pieces(n, threads, layout.piece_length() as usize, |piece, buf| {
+        let mut good = None;
+        if present(piece) {
+            match storage.read_piece(piece, buf) {
+                Ok(()) if sha1_piece(buf) == hashes[piece as usize] => good = Some(()),
+                Ok(()) => {}
+                // Truncated or deleted while we ran: simply not present.
+                Err(StorageError::Missing { .. }) => {}
+                Err(StorageError::Io { source, .. })
+                    if source.kind() == io::ErrorKind::UnexpectedEof => {}
+                Err(e) => return Err(e),
+            }
+        }
+        progress(handled.fetch_add(1, Ordering::Relaxed) + 1);
+        Ok(good)
+    })?;
+    let mut have = Bitfield::new(n as usize);
+    for (piece, ()) in found {
+        have.set(piece as usize);
+    }
+    Ok(have)
+}
+
+/// Runs `work` for every piece index on `threads` scoped threads. Pieces are handed out by an
+/// atomic counter and each worker keeps one reusable buffer of `buf_capacity` bytes; the
+/// first error stops every worker. Returns what `work` produced, tagged with its piece, in
+/// no particular order. A worker that panics (only through a caller's callback) yields nothing.
+pub(crate) fn par_pieces<T: Send, E: Send>(
+    num_pieces: u32,
+    threads: usize,
+    buf_capacity: usize,
+    work: impl Fn(u32, &mut Vec<u8>) -> Result<Option<T>, E> + Sync,
+) -> Result<Vec<(u32, T)>, E> {
+    let next = AtomicU32::new(0);
     let stop = AtomicBool::new(false);
     let first_err = Mutex::new(None);
-    let threads = threads.clamp(1, (n as usize).max(1));
-
-    let found: Vec<Vec<u32>> = std::thread::scope(|s| {
+    let threads = threads.clamp(1, (num_pieces as usize).max(1));
+    let parts: Vec<Vec<(u32, T)>> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
-                    let mut good = Vec::new();
-                    let mut buf = Vec::with_capacity(layout.piece_length() as usize);
+                    let mut out = Vec::new();
+                    let mut buf = Vec::with_capacity(buf_capacity);
                     while !stop.load(Ordering::Relaxed) {
                         let piece = next.fetch_add(1, Ordering::Relaxed);
-                        if piece >= n {
+                        if piece >= num_pieces {
                             break;
                         }
-                        if present(piece) {
-                            match storage.read_piece(piece, &mut buf) {
-                                Ok(()) if sha1_piece(&buf) == hashes[piece as usize] => {
-                                    good.push(piece)
+                        match work(piece, &mut buf) {
+                            Ok(Some(v)) => out.push((piece, v)),
+                            Ok(None) => {}
+                            Err(e) => {
+                                stop.store(true, Ordering::Relaxed);
+                                if let Ok(mut slot) = first_err.lock() {
+                                    slot.get_or_insert(e);
                                 }
-                                Ok(()) => {}
-                                // Truncated or deleted while we ran: simply not present.
-                                Err(StorageError::Missing { .. }) => {}
-                                Err(StorageError::Io { source, .. })
-                                    if source.kind() == io::ErrorKind::UnexpectedEof => {}
-                                Err(e) => {
-                                    stop.store(true, Ordering::Relaxed);
-                                    if let Ok(mut slot) = first_err.lock() {
-                                        slot.get_or_insert(e);
-                                    }
-                                    break;
-                                }
+                                break;
                             }
                         }
-                        progress(handled.fetch_add(1, Ordering::Relaxed) + 1);
                     }
-                    good
+                    out
                 })
             })
             .collect();
-        // A worker can only panic through a bug in `progress`; treat it as "found nothing".
         workers
             .into_iter()
             .map(|w| w.join().unwrap_or_default())
             .collect()
     });
-
     if let Some(e) = first_err.into_inner().ok().flatten() {
         return Err(e);
     }
-    let mut have = Bitfield::new(n as usize);
-    for piece in found.into_iter().flatten() {
-        have.set(piece as usize);
-    }
-    Ok(have)
+    Ok(parts.into_iter().flatten().collect())
 }
 
 #[cfg(test)]
