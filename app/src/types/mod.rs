@@ -2,6 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+mod chat;
+mod events;
+mod notifications;
+
+pub use chat::*;
+pub use events::*;
+pub use notifications::*;
+
 /// What the server says about itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ServerStatus {
@@ -104,6 +112,8 @@ pub enum TorrentState {
     /// A magnet whose metadata has not arrived yet.
     FetchingMetadata,
     Checking,
+    /// Waiting for a slot under `MAX_CONCURRENT_TORRENTS`.
+    Queued,
     Downloading,
     Seeding,
     Paused,
@@ -111,9 +121,10 @@ pub enum TorrentState {
 }
 
 impl TorrentState {
-    pub const ALL: [TorrentState; 6] = [
+    pub const ALL: [TorrentState; 7] = [
         TorrentState::FetchingMetadata,
         TorrentState::Checking,
+        TorrentState::Queued,
         TorrentState::Downloading,
         TorrentState::Seeding,
         TorrentState::Paused,
@@ -124,6 +135,7 @@ impl TorrentState {
         match self {
             TorrentState::FetchingMetadata => "fetchingMetadata",
             TorrentState::Checking => "checking",
+            TorrentState::Queued => "queued",
             TorrentState::Downloading => "downloading",
             TorrentState::Seeding => "seeding",
             TorrentState::Paused => "paused",
