@@ -57,6 +57,8 @@ fn main() -> anyhow::Result<()> {
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Rendering a dashboard page nests deep futures (much deeper in debug builds).
+        .thread_stack_size(8 << 20)
         .build()?;
     runtime.block_on(async move {
         match cli.command {

@@ -1,3 +1,9 @@
 //! One module per page.
 
-pub mod home;
+pub mod auth;
+pub mod chat;
+pub mod create;
+pub mod detail;
+pub mod overview;
+pub mod statistics;
+pub mod torrents;

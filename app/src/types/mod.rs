@@ -237,6 +237,11 @@ pub struct TorrentDetail {
     pub wasted: u64,
     pub private: bool,
     pub comment: Option<String>,
+    #[serde(default)]
+    pub created_by: Option<String>,
+    /// Unix seconds, as the .torrent says.
+    #[serde(default)]
+    pub creation_date: Option<i64>,
     pub files: Vec<FileProgress>,
     pub trackers: Vec<TrackerInfo>,
 }

@@ -102,6 +102,8 @@ pub fn detail(e: &Entry, st: Option<&TorrentStatus>, meta: Option<&Metainfo>) ->
         wasted: st.map_or(0, |s| s.wasted),
         private: meta.is_some_and(|m| m.private),
         comment: meta.and_then(|m| m.comment.clone()),
+        created_by: meta.and_then(|m| m.created_by.clone()),
+        creation_date: meta.and_then(|m| m.creation_date),
         files,
         trackers,
     }

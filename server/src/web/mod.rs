@@ -1,6 +1,7 @@
 //! `torrentedge serve`: starts the engine, restores torrents, serves the dashboard and the API.
 
 mod assets;
+mod ssr_api;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,15 +37,29 @@ pub fn router(state: AppState) -> Router {
         state.config.max_torrent_size,
         state.config.max_create_upload,
     );
+    // The API once more, for pages rendering on the server to read in-process.
+    let ssr = ssr_api::ssr_api(
+        api::routes(state.config.max_torrent_size, state.config.max_create_upload)
+            .router
+            .with_state(state.clone()),
+    );
+    let context = move || leptos::prelude::provide_context(ssr.clone());
     api.router
-        .leptos_routes(&state, routes, move || shell(leptos.clone()))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(leptos.clone())
+        })
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,
         ))
         .with_state(state)
+        .layer(axum::Extension(Fallback404(Arc::new(context))))
 }
+
+/// What the 404 page needs to render like the others.
+#[derive(Clone)]
+struct Fallback404(Arc<dyn Fn() + Send + Sync>);
 
 /// Everything the server runs, started and restored.
 async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState> {
@@ -149,7 +164,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Embedded files first; unknown API paths get a JSON 404; anything else is a 404 page
 /// rendered by the dashboard.
-async fn fallback(State(options): State<LeptosOptions>, req: Request) -> Response {
+async fn fallback(
+    State(options): State<LeptosOptions>,
+    axum::Extension(ctx): axum::Extension<Fallback404>,
+    req: Request,
+) -> Response {
     let path = req.uri().path().to_owned();
     if let Some(bytes) = assets::lookup(&path) {
         return assets::respond(&path, bytes);
@@ -160,7 +179,10 @@ async fn fallback(State(options): State<LeptosOptions>, req: Request) -> Respons
     if path.starts_with("/pkg/") {
         return assets::not_found();
     }
-    let handler = leptos_axum::render_app_to_stream(move || shell(options.clone()));
+    let handler = leptos_axum::render_app_to_stream_with_context(
+        move || (ctx.0)(),
+        move || shell(options.clone()),
+    );
     let mut res = handler(req).await.into_response();
     *res.status_mut() = axum::http::StatusCode::NOT_FOUND;
     res

@@ -1,0 +1,60 @@
+//! What the person can do to a torrent, from the list or the detail page: each call updates
+//! the live store with the server's answer at once (the event that follows agrees) and shows
+//! a toast when the server says no.
+
+use crate::live::Live;
+use crate::types::{Priority, TorrentState};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Pause,
+    Resume,
+    Priority(Priority),
+    Remove { delete_files: bool },
+}
+
+/// Pause when it runs, resume when it is paused.
+pub fn toggle_for(state: TorrentState) -> Action {
+    match state {
+        TorrentState::Paused => Action::Resume,
+        _ => Action::Pause,
+    }
+}
+
+/// Sends `action` for `info_hash` (browser only; a no-op while rendering on the server).
+pub fn run(live: Live, info_hash: String, action: Action) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        use crate::client::browser;
+        use crate::types::{PriorityRequest, TorrentSummary};
+        let base = format!("/api/torrents/{info_hash}");
+        let result = match action {
+            Action::Pause => browser::post::<_, TorrentSummary>(format!("{base}/pause"), &())
+                .await
+                .map(Some),
+            Action::Resume => browser::post::<_, TorrentSummary>(format!("{base}/resume"), &())
+                .await
+                .map(Some),
+            Action::Priority(priority) => {
+                browser::put::<_, TorrentSummary>(
+                    format!("{base}/priority"),
+                    &PriorityRequest { priority },
+                )
+                .await
+                .map(Some)
+            }
+            Action::Remove { delete_files } => {
+                browser::delete(format!("{base}?deleteFiles={delete_files}"))
+                    .await
+                    .map(|()| None)
+            }
+        };
+        match result {
+            Ok(Some(summary)) => live.torrents.upsert(summary),
+            Ok(None) => live.torrents.remove(&info_hash),
+            Err(e) => live.toast(e.message, true),
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, info_hash, action);
+}

@@ -1,0 +1,238 @@
+//! One torrent: header with actions, then tabs for files, peers, trackers, pieces and info.
+//! The summary is the live store's row; files, peers and trackers are re-read when a
+//! progress event for this torrent arrives (at most every two seconds), so nothing polls.
+
+mod sections;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use crate::actions::{self, Action};
+use crate::client::{self, ApiResult};
+use crate::components::chart::{LineChart, Series};
+use crate::components::{Failure, ProgressBar, StateBadge, WithTorrents};
+use crate::format;
+use crate::live::{js_now_ms, use_live};
+use crate::pages::torrents::PrioritySelect;
+use crate::types::{PeerInfo, PiecesInfo, TorrentDetail, TorrentState, TorrentSummary};
+
+/// Least time between two re-reads of files, peers and trackers.
+const REFRESH_MS: f64 = 2000.0;
+/// Speed-chart samples kept (one every two seconds).
+#[cfg(feature = "hydrate")]
+const SAMPLES: usize = 150;
+
+const TABS: [(&str, &str); 5] = [
+    ("files", "Files"),
+    ("peers", "Peers"),
+    ("trackers", "Trackers"),
+    ("pieces", "Pieces"),
+    ("info", "Info"),
+];
+
+#[component]
+pub fn DetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let hash = Memo::new(move |_| params.with(|p| p.get("hash").unwrap_or_default().to_lowercase()));
+    view! {
+        <WithTorrents>
+            {move || view! { <Detail hash=hash.get() /> }}
+        </WithTorrents>
+    }
+}
+
+#[component]
+fn Detail(hash: String) -> impl IntoView {
+    let live = use_live();
+    let Some(row) = live.torrents.row(&hash) else {
+        return view! {
+            <section class="card narrow" role="alert" id="not-found">
+                <h1>"Torrent not found"</h1>
+                <p>"It was removed, or it is not yours."</p>
+                <a href="/torrents">"All torrents"</a>
+            </section>
+        }
+        .into_any();
+    };
+    let base = format!("/api/torrents/{hash}");
+    let version = RwSignal::new(0u64);
+    let detail: Resource<ApiResult<TorrentDetail>> = {
+        let url = base.clone();
+        Resource::new(move || version.get(), move |_| client::get(url.clone()))
+    };
+    let peers: Resource<ApiResult<Vec<PeerInfo>>> = {
+        let url = format!("{base}/peers");
+        Resource::new(move || version.get(), move |_| client::get(url.clone()))
+    };
+    let pieces: Resource<ApiResult<PiecesInfo>> = {
+        let url = format!("{base}/pieces");
+        Resource::new(move || version.get(), move |_| client::get(url.clone()))
+    };
+
+    // Re-read on progress, at most every REFRESH_MS.
+    let last = StoredValue::new(js_now_ms());
+    Effect::new(move |prev: Option<(u64, usize, TorrentState)>| {
+        let now = row.with(|t| (t.bytes_done, t.peers, t.state));
+        // try_: a row update can race this page's disposal.
+        let due = last.try_get_value().is_some_and(|t| js_now_ms() - t >= REFRESH_MS);
+        if prev.is_some_and(|p| p != now) && due {
+            last.try_set_value(js_now_ms());
+            version.try_update(|v| *v += 1);
+        }
+        now
+    });
+    live.torrents.watch_pieces(Some(hash.clone()));
+    on_cleanup(move || live.torrents.watch_pieces(None));
+
+    let samples = RwSignal::new(Vec::<(f64, f64)>::new());
+    #[cfg(feature = "hydrate")]
+    if let Ok(h) = set_interval_with_handle(
+        move || {
+            let (d, u) = row.with_untracked(|t| (t.download_rate as f64, t.upload_rate as f64));
+            samples.update(|s| {
+                s.push((d, u));
+                let excess = s.len().saturating_sub(SAMPLES);
+                s.drain(..excess);
+            });
+        },
+        std::time::Duration::from_secs(2),
+    ) {
+        on_cleanup(move || h.clear());
+    }
+    let series = Signal::derive(move || {
+        samples.with(|s| {
+            vec![
+                Series { label: "Down", class: "down", values: s.iter().map(|p| p.0).collect() },
+                Series { label: "Up", class: "up", values: s.iter().map(|p| p.1).collect() },
+            ]
+        })
+    });
+
+    let query = use_query_map();
+    let tab = Memo::new(move |_| {
+        query.with(|q| q.get("tab")).filter(|t| TABS.iter().any(|(k, _)| k == t)).unwrap_or_else(|| "files".into())
+    });
+
+    view! {
+        <Header row />
+        <section class="card">
+            <LineChart series title="Speed" format=|v| format::rate(v as u64) />
+        </section>
+        <nav class="tabs" aria-label="Torrent details">
+            {TABS
+                .into_iter()
+                .map(|(key, label)| {
+                    view! {
+                        <a
+                            href=format!("?tab={key}")
+                            id=format!("tab-{key}")
+                            aria-current=move || (tab.get() == key).then_some("page")
+                        >
+                            {label}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+        <section class="card tab-body">
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || match tab.get().as_str() {
+                    "peers" => peers.get().map(|r| match r {
+                        Ok(list) => view! { <sections::Peers peers=list /> }.into_any(),
+                        Err(error) => view! { <Failure error /> }.into_any(),
+                    }),
+                    "pieces" => pieces.get().map(|r| match r {
+                        Ok(info) => view! { <sections::Pieces info /> }.into_any(),
+                        Err(error) => view! { <Failure error /> }.into_any(),
+                    }),
+                    other => {
+                        let other = other.to_string();
+                        detail.get().map(move |r| match r {
+                            Ok(d) => match other.as_str() {
+                                "trackers" => view! { <sections::Trackers trackers=d.trackers /> }.into_any(),
+                                "info" => view! { <sections::Info detail=d /> }.into_any(),
+                                _ => view! { <sections::Files files=d.files /> }.into_any(),
+                            },
+                            Err(error) => view! { <Failure error /> }.into_any(),
+                        })
+                    }
+                }}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+/// Name, state, progress, rates and the actions.
+#[component]
+fn Header(row: RwSignal<TorrentSummary>) -> impl IntoView {
+    let live = use_live();
+    let navigate = use_navigate();
+    let hash = row.with_untracked(|t| t.info_hash.clone());
+    let name = move || row.with(|t| t.name.clone());
+    let state = move || row.with(|t| t.state);
+    let (h1, h2, h3) = (hash.clone(), hash.clone(), hash.clone());
+    let delete_files = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    view! {
+        <section class="card detail-head">
+            <h1 id="detail-name">{name}</h1>
+            <div class="facts-row">
+                <StateBadge state />
+                <ProgressBar fraction=move || row.with(|t| t.progress) label="Progress" />
+                <span>
+                    {move || row.with(|t| format!("{} of {}", format::bytes(t.bytes_done), format::bytes(t.total_bytes)))}
+                </span>
+                <span class="down">"↓ " {move || row.with(|t| format::rate(t.download_rate))}</span>
+                <span class="up">"↑ " {move || row.with(|t| format::rate(t.upload_rate))}</span>
+                <span>{move || row.with(|t| format!("{} peers, {} seeds", t.peers, t.seeds))}</span>
+                <span>"Ratio " {move || row.with(|t| format::ratio(t.ratio))}</span>
+                <span>"ETA " {move || row.with(|t| if t.progress >= 1.0 { "–".into() } else { format::eta(t.eta_secs) })}</span>
+            </div>
+            <Show when=move || row.with(|t| t.error.is_some())>
+                <p class="error" role="alert">{move || row.with(|t| t.error.clone())}</p>
+            </Show>
+            <div class="row actions">
+                <button
+                    type="button"
+                    id="toggle-pause"
+                    on:click=move |_| actions::run(live, h1.clone(), actions::toggle_for(row.with_untracked(|t| t.state)))
+                >
+                    {move || if state() == TorrentState::Paused { "Resume" } else { "Pause" }}
+                </button>
+                <PrioritySelect
+                    value=move || row.with(|t| t.priority)
+                    label="Priority".to_string()
+                    on_change=move |p| actions::run(live, h2.clone(), Action::Priority(p))
+                />
+                <button type="button" class="danger" id="remove" on:click=move |_| confirming.set(true)>
+                    "Remove"
+                </button>
+            </div>
+            <Show when=move || confirming.get()>
+                <div class="confirm" role="group" aria-label="Confirm removal">
+                    <label class="check">
+                        <input type="checkbox" id="delete-files" bind:checked=delete_files />
+                        " Also delete the downloaded files"
+                    </label>
+                    <button type="button" class="ghost" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                    <button
+                        type="button"
+                        class="danger"
+                        id="confirm-remove"
+                        on:click={
+                            let h3 = h3.clone();
+                            let navigate = navigate.clone();
+                            move |_| {
+                                actions::run(live, h3.clone(), Action::Remove { delete_files: delete_files.get_untracked() });
+                                navigate("/torrents", Default::default());
+                            }
+                        }
+                    >
+                        "Remove"
+                    </button>
+                </div>
+            </Show>
+        </section>
+    }
+}

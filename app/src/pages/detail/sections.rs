@@ -1,0 +1,320 @@
+//! The detail page's tabs.
+
+use leptos::prelude::*;
+
+use crate::components::piece_map::{decode_bitfield, PieceMap};
+use crate::components::ProgressBar;
+use crate::format;
+use crate::live::use_live;
+use crate::types::{FileProgress, PeerInfo, PiecesInfo, TorrentDetail, TrackerInfo};
+
+#[component]
+pub fn Files(files: Vec<FileProgress>) -> impl IntoView {
+    if files.is_empty() {
+        return view! { <p class="muted">"No file list yet (waiting for metadata)."</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="files" id="files">
+                <thead>
+                    <tr>
+                        <th scope="col">"File"</th>
+                        <th scope="col">"Size"</th>
+                        <th scope="col">"Progress"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {files
+                        .into_iter()
+                        .map(|f| {
+                            let label = format!("{} progress", f.path);
+                            view! {
+                                <tr>
+                                    <th scope="row" class="name">{f.path}</th>
+                                    <td class="num" data-label="Size">{format::bytes(f.length)}</td>
+                                    <td data-label="Progress">
+                                        <ProgressBar fraction=move || f.progress label />
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// qBittorrent-style flags: D downloading from, d interested but choked, U uploading to,
+/// u they are interested but we choke, I incoming connection.
+pub fn peer_flags(p: &PeerInfo) -> String {
+    let mut f = String::new();
+    match (p.am_interested, p.peer_choking) {
+        (true, false) => f.push('D'),
+        (true, true) => f.push('d'),
+        _ => {}
+    }
+    match (p.peer_interested, p.am_choking) {
+        (true, false) => f.push('U'),
+        (true, true) => f.push('u'),
+        _ => {}
+    }
+    if p.incoming {
+        f.push('I');
+    }
+    f
+}
+
+#[component]
+pub fn Peers(peers: Vec<PeerInfo>) -> impl IntoView {
+    if peers.is_empty() {
+        return view! { <p class="muted" id="no-peers">"Not connected to any peer."</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="peers" id="peers">
+                <thead>
+                    <tr>
+                        <th scope="col">"Address"</th>
+                        <th scope="col">"Client"</th>
+                        <th scope="col">
+                            <abbr title="D: downloading from; d: we want, they choke; U: uploading to; u: they want, we choke; I: incoming">
+                                "Flags"
+                            </abbr>
+                        </th>
+                        <th scope="col">"Down"</th>
+                        <th scope="col">"Up"</th>
+                        <th scope="col">"Their progress"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {peers
+                        .into_iter()
+                        .map(|p| {
+                            let flags = peer_flags(&p);
+                            let label = format!("{} progress", p.addr);
+                            view! {
+                                <tr class="peer">
+                                    <th scope="row" class="mono">{p.addr}</th>
+                                    <td data-label="Client">{p.client}</td>
+                                    <td class="mono" data-label="Flags">{flags}</td>
+                                    <td class="num down" data-label="Down">{format::rate(p.download_rate)}</td>
+                                    <td class="num up" data-label="Up">{format::rate(p.upload_rate)}</td>
+                                    <td data-label="Their progress">
+                                        <ProgressBar fraction=move || p.progress label />
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn Trackers(trackers: Vec<TrackerInfo>) -> impl IntoView {
+    if trackers.is_empty() {
+        return view! { <p class="muted">"This torrent has no trackers."</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="trackers" id="trackers">
+                <thead>
+                    <tr>
+                        <th scope="col">"Tier"</th>
+                        <th scope="col">"URL"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Seeds"</th>
+                        <th scope="col">"Leechers"</th>
+                        <th scope="col">"Last announce"</th>
+                        <th scope="col">"Next"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {trackers
+                        .into_iter()
+                        .map(|t| {
+                            let r = t.last_result.clone();
+                            let status = match &r {
+                                None => view! { <span class="muted">"Not contacted"</span> }.into_any(),
+                                Some(r) if r.ok => view! {
+                                    <span class="ok">{format!("Working, {} peers", r.peers.unwrap_or(0))}</span>
+                                }
+                                .into_any(),
+                                Some(r) => view! {
+                                    <span class="error">{r.error.clone().unwrap_or_else(|| "Failed".into())}</span>
+                                }
+                                .into_any(),
+                            };
+                            let num = |v: Option<u32>| v.map_or_else(|| "–".into(), |n| n.to_string());
+                            view! {
+                                <tr>
+                                    <td class="num" data-label="Tier">{t.tier}</td>
+                                    <th scope="row" class="mono wrap">{t.url}</th>
+                                    <td data-label="Status">{status}</td>
+                                    <td class="num" data-label="Seeds">{num(r.as_ref().and_then(|r| r.seeders))}</td>
+                                    <td class="num" data-label="Leechers">{num(r.as_ref().and_then(|r| r.leechers))}</td>
+                                    <td data-label="Last announce">
+                                        {t.last_announce.map_or_else(|| "–".into(), |s| format::datetime(s as i64))}
+                                    </td>
+                                    <td data-label="Next">
+                                        {t.next_announce_secs.map_or_else(|| "–".into(), format::format_duration)}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// The piece map, kept current by `torrent:piece` events between re-reads.
+#[component]
+pub fn Pieces(info: PiecesInfo) -> impl IntoView {
+    let live = use_live();
+    let n = info.num_pieces as usize;
+    let have = RwSignal::new(decode_bitfield(&info.bitfield, n));
+    Effect::new(move |_| {
+        let fresh = live.torrents.take_pieces();
+        if !fresh.is_empty() {
+            have.update(|h| {
+                for p in fresh {
+                    if let Some(slot) = h.get_mut(p as usize) {
+                        *slot = true;
+                    }
+                }
+            });
+        }
+    });
+    view! {
+        <p class="muted" id="pieces-summary">
+            {move || have.with(|h| {
+                format!(
+                    "{} of {} pieces of {} verified",
+                    h.iter().filter(|x| **x).count(),
+                    n,
+                    format::bytes(info.piece_length.into()),
+                )
+            })}
+        </p>
+        <PieceMap have />
+    }
+}
+
+/// A magnet link for the torrent: its own when added by magnet, else made from the info-hash,
+/// name and trackers.
+pub fn magnet_link(d: &TorrentDetail) -> String {
+    if let Some(m) = &d.summary.magnet_uri {
+        return m.clone();
+    }
+    let mut link = format!("magnet:?xt=urn:btih:{}&dn={}", d.summary.info_hash, encode(&d.summary.name));
+    for t in &d.trackers {
+        link.push_str("&tr=");
+        link.push_str(&encode(&t.url));
+    }
+    link
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+pub fn Info(detail: TorrentDetail) -> impl IntoView {
+    let live = use_live();
+    let magnet = magnet_link(&detail);
+    let s = &detail.summary;
+    let copy_magnet = magnet.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let text = copy_magnet.clone();
+            leptos::task::spawn_local(async move {
+                let ok = match web_sys::window() {
+                    Some(w) => wasm_bindgen_futures::JsFuture::from(w.navigator().clipboard().write_text(&text))
+                        .await
+                        .is_ok(),
+                    None => false,
+                };
+                live.toast(if ok { "Magnet link copied" } else { "Cannot copy: select the link and copy it" }, !ok);
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&copy_magnet, live);
+    };
+    let or_dash = |v: Option<String>| v.filter(|s| !s.is_empty()).unwrap_or_else(|| "–".into());
+    view! {
+        <dl class="facts" id="info">
+            <dt>"Info-hash"</dt>
+            <dd class="mono" id="info-hash">{s.info_hash.clone()}</dd>
+            <dt>"Magnet link"</dt>
+            <dd class="magnet">
+                <input type="text" readonly aria-label="Magnet link" id="magnet-link" value=magnet.clone() />
+                <button type="button" class="small" on:click=copy>"Copy"</button>
+            </dd>
+            <dt>"Size"</dt>
+            <dd>{format::bytes(s.total_bytes)}</dd>
+            <dt>"Pieces"</dt>
+            <dd>{format!("{} × {}", detail.num_pieces, format::bytes(detail.piece_length.into()))}</dd>
+            <dt>"Comment"</dt>
+            <dd>{or_dash(detail.comment.clone())}</dd>
+            <dt>"Created by"</dt>
+            <dd>{or_dash(detail.created_by.clone())}</dd>
+            <dt>"Created on"</dt>
+            <dd>{or_dash(detail.creation_date.map(format::datetime))}</dd>
+            <dt>"Private"</dt>
+            <dd>{if detail.private { "Yes (no DHT or PEX)" } else { "No" }}</dd>
+            <dt>"Saved in"</dt>
+            <dd class="mono wrap">{s.save_path.clone()}</dd>
+            <dt>"Added"</dt>
+            <dd>{format::datetime(s.added_at)}</dd>
+            <dt>"Completed"</dt>
+            <dd>{or_dash(s.completed_at.map(format::datetime))}</dd>
+            <dt>"Downloaded / uploaded"</dt>
+            <dd>{format!("{} / {}", format::bytes(s.downloaded), format::bytes(s.uploaded))}</dd>
+            <dt>"Wasted (failed pieces)"</dt>
+            <dd>{format::bytes(detail.wasted)}</dd>
+        </dl>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_read_like_qbittorrent() {
+        let mut p = PeerInfo {
+            addr: "127.0.0.1:1".into(),
+            client: "x".into(),
+            incoming: true,
+            download_rate: 0,
+            upload_rate: 0,
+            downloaded: 0,
+            uploaded: 0,
+            am_choking: true,
+            am_interested: true,
+            peer_choking: false,
+            peer_interested: true,
+            pieces: 0,
+            progress: 0.0,
+        };
+        assert_eq!(peer_flags(&p), "DuI");
+        p.am_choking = false;
+        p.incoming = false;
+        p.am_interested = false;
+        assert_eq!(peer_flags(&p), "U");
+    }
+}

@@ -1,0 +1,228 @@
+//! The torrent list: filter, sort, add, and act on torrents.
+
+mod add;
+mod row;
+mod view;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+use crate::components::WithTorrents;
+use crate::live::use_live;
+use crate::types::TorrentState;
+pub use row::PrioritySelect;
+use row::{RemoveDialog, TorrentRow};
+pub use view::{ListView, SortKey, StateFilter};
+
+/// How often a list sorted by a changing value (rate, progress) re-sorts.
+#[cfg(feature = "hydrate")]
+const RESORT: std::time::Duration = std::time::Duration::from_secs(1);
+
+#[component]
+pub fn TorrentsPage() -> impl IntoView {
+    view! {
+        <div class="row-between">
+            <h1 class="page-title">"Torrents"</h1>
+        </div>
+        <add::AddPanel />
+        <WithTorrents>
+            <TorrentTable />
+        </WithTorrents>
+    }
+}
+
+#[component]
+fn TorrentTable() -> impl IntoView {
+    let live = use_live();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let list_view = Memo::new(move |_| {
+        query.with(|q| ListView::from_query(q.get("q"), q.get("state"), q.get("sort"), q.get("dir")))
+    });
+    let set_view = move |v: ListView| {
+        navigate(
+            &format!("/torrents{}", v.to_query()),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        )
+    };
+    // Re-sort ticks: a list sorted by a live value re-sorts every second instead of on every
+    // progress event (hundreds per second with many torrents); rows update in place anyway.
+    let tick = RwSignal::new(0u64);
+    #[cfg(feature = "hydrate")]
+    if let Ok(h) = set_interval_with_handle(
+        move || {
+            if list_view.with_untracked(|v| v.sort.is_live() || v.state != StateFilter::All) {
+                tick.update(|t| *t += 1);
+            }
+        },
+        RESORT,
+    ) {
+        on_cleanup(move || h.clear());
+    }
+    let visible = Memo::new(move |_| {
+        tick.track();
+        let v = list_view.get();
+        let rows = live.torrents.all();
+        let snapshot: Vec<_> = rows.iter().map(|r| r.get_untracked()).collect();
+        let mut shown: Vec<_> = snapshot.iter().filter(|t| v.matches(t)).collect();
+        v.sort(&mut shown);
+        shown.into_iter().map(|t| t.info_hash.clone()).collect::<Vec<_>>()
+    });
+    let remove = RwSignal::new(None::<(String, String)>);
+
+    let set_view_text = set_view.clone();
+    let set_view_state = set_view.clone();
+    let set_view_sort = set_view.clone();
+    let header = move |key: SortKey, label: &'static str| {
+        let set_view = set_view.clone();
+        let sorted = move || list_view.with(|v| v.sort == key);
+        view! {
+            <th
+                scope="col"
+                aria-sort=move || {
+                    if !sorted() {
+                        "none"
+                    } else if list_view.with(|v| v.desc) {
+                        "descending"
+                    } else {
+                        "ascending"
+                    }
+                }
+            >
+                <button
+                    type="button"
+                    class="th-sort"
+                    on:click=move |_| {
+                        let mut v = list_view.get_untracked();
+                        v.desc = if v.sort == key { !v.desc } else { key.is_live() };
+                        v.sort = key;
+                        set_view(v);
+                    }
+                >
+                    {label}
+                    <span aria-hidden="true">
+                        {move || match (sorted(), list_view.with(|v| v.desc)) {
+                            (false, _) => "",
+                            (true, false) => " ▲",
+                            (true, true) => " ▼",
+                        }}
+                    </span>
+                </button>
+            </th>
+        }
+    };
+
+    view! {
+        <form class="toolbar" method="get" action="/torrents" on:submit=|ev| ev.prevent_default()>
+            <label class="sr-only" for="filter-text">"Filter by name"</label>
+            <input
+                id="filter-text"
+                name="q"
+                type="search"
+                placeholder="Filter by name or info-hash"
+                prop:value=move || list_view.with(|v| v.text.clone())
+                on:input=move |ev| {
+                    let mut v = list_view.get_untracked();
+                    v.text = event_target_value(&ev);
+                    set_view_text(v);
+                }
+            />
+            <label class="sr-only" for="filter-state">"Filter by state"</label>
+            <select
+                id="filter-state"
+                name="state"
+                on:change=move |ev| {
+                    let mut v = list_view.get_untracked();
+                    v.state = StateFilter::parse(&event_target_value(&ev));
+                    set_view_state(v);
+                }
+            >
+                {[("", "All states"), ("active", "Active"), ("completed", "Completed")]
+                    .into_iter()
+                    .chain(
+                        TorrentState::ALL
+                            .iter()
+                            .map(|s| (s.as_str(), crate::components::state_label(*s))),
+                    )
+                    .map(|(value, label)| {
+                        view! {
+                            <option
+                                value=value
+                                selected=move || list_view.with(|v| v.state.as_str() == value)
+                            >
+                                {label}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <label class="sr-only" for="sort-key">"Sort by"</label>
+            <select
+                id="sort-key"
+                name="sort"
+                on:change=move |ev| {
+                    let mut v = list_view.get_untracked();
+                    if let Some(k) = SortKey::parse(&event_target_value(&ev)) {
+                        v.sort = k;
+                        set_view_sort(v);
+                    }
+                }
+            >
+                {SortKey::ALL
+                    .into_iter()
+                    .map(|(key, value, label)| {
+                        view! {
+                            <option value=value selected=move || list_view.with(|v| v.sort == key)>
+                                {format!("Sort: {label}")}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <noscript>
+                <button type="submit">"Apply"</button>
+            </noscript>
+            <span class="muted" id="torrent-count">
+                {move || {
+                    let (shown, all) = (visible.with(Vec::len), live.torrents.len());
+                    if shown == all { format!("{all} torrents") } else { format!("{shown} of {all} torrents") }
+                }}
+            </span>
+        </form>
+        <Show
+            when=move || !live.torrents.is_empty()
+            fallback=|| view! { <p class="empty" id="no-torrents">"No torrents yet. Add one above."</p> }
+        >
+            <div class="table-wrap">
+                <table class="torrents" id="torrent-table">
+                    <thead>
+                        <tr>
+                            {header(SortKey::Name, "Name")}
+                            {header(SortKey::Size, "Size")}
+                            {header(SortKey::Progress, "Progress")}
+                            {header(SortKey::State, "State")}
+                            {header(SortKey::Down, "Down")}
+                            {header(SortKey::Up, "Up")}
+                            {header(SortKey::Peers, "Peers")}
+                            {header(SortKey::Ratio, "Ratio")}
+                            {header(SortKey::Eta, "ETA")}
+                            {header(SortKey::Priority, "Priority")}
+                            <th scope="col">"Actions"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For each=move || visible.get() key=|id| id.clone() let:id>
+                            {live.torrents.row(&id).map(|row| view! { <TorrentRow row remove /> })}
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+        </Show>
+        <RemoveDialog target=remove />
+    }
+}
