@@ -14,16 +14,18 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use app::types::{AddOptions, PeerInfo, PiecesInfo, Priority, TorrentDetail, TorrentSummary};
+use app::types::{
+    AddOptions, PeerInfo, PiecesInfo, Priority, StateUpdate, TorrentDetail, TorrentRef,
+    TorrentSummary,
+};
 use engine::metainfo::Metainfo;
 use engine::session::{AddTorrentOptions, EngineError, Session};
 use engine::InfoHash;
-use serde_json::json;
 
 use crate::auth::AuthUser;
 use crate::db::torrents::{self as store, TorrentRow};
 use crate::db::{now_unix, Db, DbError};
-use crate::events::{self, EventHub};
+use crate::events::{names, EventHub};
 use registry::{Entry, Registry, Runner};
 
 pub use watch::spawn as spawn_watcher;
@@ -289,20 +291,20 @@ impl Library {
     }
 
     fn publish_added(&self, owner: i64, summary: &TorrentSummary) {
-        self.hub.publish(
-            Some(owner),
-            events::TORRENT_ADDED,
-            serde_json::to_value(summary)
-                .unwrap_or_else(|_| json!({ "infoHash": summary.info_hash })),
-        );
+        self.hub.publish(Some(owner), names::TORRENT_ADDED, summary);
     }
 
     fn publish_queue(&self, e: &Entry) {
         let s = view::summary(e, e.handle().map(|h| h.status()).as_ref());
         self.hub.publish(
             Some(e.owner_id),
-            events::QUEUE_UPDATED,
-            json!({ "infoHash": s.info_hash, "state": s.state, "paused": e.paused, "priority": e.priority }),
+            names::QUEUE_UPDATED,
+            &StateUpdate {
+                info_hash: s.info_hash,
+                state: s.state,
+                paused: Some(e.paused),
+                priority: Some(e.priority),
+            },
         );
     }
 
@@ -415,8 +417,11 @@ impl Library {
         store::delete(&self.db, &ih.to_hex()).await?;
         self.hub.publish(
             Some(e.owner_id),
-            events::TORRENT_REMOVED,
-            json!({ "infoHash": ih.to_hex(), "filesDeleted": delete_files }),
+            names::TORRENT_REMOVED,
+            &TorrentRef {
+                info_hash: ih.to_hex(),
+                files_deleted: Some(delete_files),
+            },
         );
         Ok(())
     }
