@@ -46,6 +46,9 @@ pub struct ServeArgs {
     /// Login attempts allowed per client address per minute, 0 = no limit [default: 10].
     #[arg(long, env = "LOGIN_RATE_LIMIT", value_name = "N")]
     pub login_rate_limit: Option<u32>,
+    /// Chat messages each user may post per 5 seconds, 0 = no limit [default: 5].
+    #[arg(long, env = "CHAT_RATE_LIMIT", value_name = "N")]
+    pub chat_rate_limit: Option<u32>,
     /// Mark session cookies `Secure` (serve over HTTPS) [default: false].
     #[arg(long, env = "COOKIE_SECURE", value_parser = clap::builder::BoolishValueParser::new())]
     pub cookie_secure: Option<bool>,
@@ -118,6 +121,7 @@ pub struct Config {
     pub token_ttl: Duration,
     pub allow_registration: bool,
     pub login_rate_limit: u32,
+    pub chat_rate_limit: u32,
     pub cookie_secure: bool,
     pub metrics_token: Option<String>,
     pub download_path: PathBuf,
@@ -198,6 +202,7 @@ impl Config {
                 .or(f.allow_registration)
                 .unwrap_or(true),
             login_rate_limit: a.login_rate_limit.or(f.login_rate_limit).unwrap_or(10),
+            chat_rate_limit: a.chat_rate_limit.or(f.chat_rate_limit).unwrap_or(5),
             cookie_secure: a.cookie_secure.or(f.cookie_secure).unwrap_or(false),
             metrics_token: a
                 .metrics_token

@@ -127,7 +127,21 @@ fn paths() -> Value {
         "/api/statistics": { "get": with(op("Rates, totals, counts by state, history", true, vec![
             ("200", ok("statistics", schema("Statistics")))]),
             "parameters", json!([{ "name": "range", "in": "query", "description": "seconds of history (default 3600)", "schema": { "type": "integer" } }])) },
-        "/api/events": { "get": with(op("Server-sent events: torrent:added, torrent:progress, torrent:piece, torrent:complete, torrent:seeding, torrent:error, torrent:removed, queue:updated, resync", true, vec![
+        "/api/chat": {
+            "get": with(op("Chat messages, oldest first: the page just before `before` (the newest when absent)", true, vec![
+                ("200", ok("messages", json!({ "type": "array", "items": schema("ChatMessage") }))),
+                ("400", err("malformed query"))]),
+                "parameters", json!([
+                    { "name": "before", "in": "query", "description": "only messages with smaller ids", "schema": { "type": "integer" } },
+                    { "name": "limit", "in": "query", "description": "messages (default 50, clamped to 1..=200)", "schema": { "type": "integer" } }])),
+            "post": with(op("Post to the chat room (broadcast as chat:message)", true, vec![
+                ("201", ok("stored", schema("ChatMessage"))),
+                ("400", err("invalid_message: empty after trimming, too long, or control characters")),
+                ("403", err("cookie authentication without the CSRF header")),
+                ("429", err("more than CHAT_RATE_LIMIT messages in 5 s (Retry-After)"))]),
+                "requestBody", json_body(schema("PostChat"))),
+        },
+        "/api/events": { "get": with(op("Server-sent events: torrent:added, torrent:progress, torrent:piece, torrent:complete, torrent:seeding, torrent:error, torrent:removed, queue:updated, chat:message, resync", true, vec![
             ("200", json!({ "description": "event stream", "content": { "text/event-stream": { "schema": { "type": "string" } } } }))]),
             "parameters", json!([
                 { "name": "Last-Event-ID", "in": "header", "schema": { "type": "string" } },
@@ -192,6 +206,10 @@ fn schemas() -> Value {
             &["downloadRate", "uploadRate", "byState", "history"]),
         "HistoryPoint": obj(json!({ "at": int, "downloadRate": int, "uploadRate": int, "downloaded": int,
             "uploaded": int, "peers": int, "torrents": int }), &["at"]),
+        "ChatMessage": obj(json!({ "id": int, "userId": int, "username": s, "body": s,
+            "createdAt": { "type": "integer", "description": "Unix milliseconds" } }),
+            &["id", "userId", "username", "body", "createdAt"]),
+        "PostChat": obj(json!({ "body": { "type": "string", "description": "trimmed; 1 to 2000 characters" } }), &["body"]),
         "ComponentHealth": obj(json!({ "ok": b, "detail": s }), &["ok", "detail"]),
         "Health": obj(json!({ "status": { "enum": ["ok", "degraded"] }, "version": s, "uptimeSecs": int,
             "engine": schema("ComponentHealth"), "database": schema("ComponentHealth"),

@@ -5,6 +5,7 @@ mod sse;
 mod support;
 
 mod auth;
+mod chat;
 mod events;
 mod ops;
 mod restart;
