@@ -7,6 +7,7 @@ mod create;
 pub mod errors;
 mod events;
 mod health;
+mod notifications;
 pub mod openapi;
 mod statistics;
 mod torrents;
@@ -168,6 +169,12 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
         .add(Method::GET, "/api/statistics", statistics::statistics)
         .add(Method::GET, "/api/chat", chat::list)
         .add(Method::POST, "/api/chat", chat::post)
+        .add(Method::GET, "/api/notifications", notifications::list)
+        .add(
+            Method::POST,
+            "/api/notifications/read",
+            notifications::mark_read,
+        )
         .add(Method::GET, "/api/events", events::events)
         .add(Method::GET, "/api/openapi.json", openapi_json)
         .add(Method::GET, "/metrics", metrics)

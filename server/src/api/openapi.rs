@@ -141,7 +141,14 @@ fn paths() -> Value {
                 ("429", err("more than CHAT_RATE_LIMIT messages in 5 s (Retry-After)"))]),
                 "requestBody", json_body(schema("PostChat"))),
         },
-        "/api/events": { "get": with(op("Server-sent events: torrent:added, torrent:progress, torrent:piece, torrent:complete, torrent:seeding, torrent:error, torrent:removed, queue:updated, chat:message, resync", true, vec![
+        "/api/notifications": { "get": with(op("The caller's notifications, newest first, and the unread count", true, vec![
+            ("200", ok("notifications", schema("NotificationList"))), ("400", err("malformed query"))]),
+            "parameters", json!([{ "name": "limit", "in": "query", "description": "notifications (default 50, clamped to 1..=500)", "schema": { "type": "integer" } }])) },
+        "/api/notifications/read": { "post": with(op("Mark notifications read: the given ids, or all when `ids` is absent", true, vec![
+            ("204", json!({ "description": "marked" })), ("400", err("malformed body or more than 1000 ids")),
+            ("403", err("cookie authentication without the CSRF header"))]),
+            "requestBody", json_body(schema("MarkRead"))) },
+        "/api/events": { "get": with(op("Server-sent events: torrent:added, torrent:progress, torrent:piece, torrent:complete, torrent:seeding, torrent:error, torrent:removed, queue:updated, chat:message, notification, resync", true, vec![
             ("200", json!({ "description": "event stream", "content": { "text/event-stream": { "schema": { "type": "string" } } } }))]),
             "parameters", json!([
                 { "name": "Last-Event-ID", "in": "header", "schema": { "type": "string" } },
@@ -210,6 +217,13 @@ fn schemas() -> Value {
             "createdAt": { "type": "integer", "description": "Unix milliseconds" } }),
             &["id", "userId", "username", "body", "createdAt"]),
         "PostChat": obj(json!({ "body": { "type": "string", "description": "trimmed; 1 to 2000 characters" } }), &["body"]),
+        "NotificationKind": { "enum": ["completed", "seeding", "error"] },
+        "Notification": obj(json!({ "id": int, "kind": schema("NotificationKind"), "infoHash": s, "name": s,
+            "message": s, "createdAt": { "type": "integer", "description": "Unix milliseconds" }, "read": b }),
+            &["id", "kind", "infoHash", "name", "message", "createdAt", "read"]),
+        "NotificationList": obj(json!({ "unread": int, "items": { "type": "array", "items": schema("Notification") } }),
+            &["unread", "items"]),
+        "MarkRead": obj(json!({ "ids": { "type": "array", "items": int, "description": "absent: all" } }), &[]),
         "ComponentHealth": obj(json!({ "ok": b, "detail": s }), &["ok", "detail"]),
         "Health": obj(json!({ "status": { "enum": ["ok", "degraded"] }, "version": s, "uptimeSecs": int,
             "engine": schema("ComponentHealth"), "database": schema("ComponentHealth"),

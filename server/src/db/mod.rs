@@ -3,6 +3,7 @@
 
 pub mod chat;
 mod migrate;
+pub mod notifications;
 pub mod stats;
 pub mod torrents;
 pub mod users;

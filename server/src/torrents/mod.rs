@@ -4,6 +4,7 @@
 
 pub mod create;
 pub mod magnet;
+pub mod notify;
 pub mod paths;
 pub mod registry;
 mod restore;
@@ -80,6 +81,9 @@ pub struct Library {
     download_path: PathBuf,
     /// What was last written per torrent, so unchanged torrents are not written again.
     saved: std::sync::Mutex<std::collections::HashMap<InfoHash, store::Progress>>,
+    /// Torrents added during this run that have neither downloaded nor seeded yet: one
+    /// that starts seeding straight away was complete when added (see `notify`).
+    fresh: std::sync::Mutex<std::collections::HashSet<InfoHash>>,
 }
 
 impl Library {
@@ -91,7 +95,18 @@ impl Library {
             registry: Arc::new(Registry::default()),
             download_path,
             saved: Default::default(),
+            fresh: Default::default(),
         }
+    }
+
+    fn fresh(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<InfoHash>> {
+        self.fresh.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `ih` was still fresh (added this run, not yet downloading or seeding); it is
+    /// not any more.
+    pub(crate) fn take_fresh(&self, ih: &InfoHash) -> bool {
+        self.fresh().remove(ih)
     }
 
     pub fn session(&self) -> &Session {
@@ -194,9 +209,12 @@ impl Library {
                 paused,
                 peers,
             };
+            // Before the engine has it: its first state change may come at once.
+            self.fresh().insert(ih);
             match self.session.add_torrent(meta, opts).await {
                 Ok(h) => Ok(h),
                 Err(e) => {
+                    self.take_fresh(&ih);
                     store::delete(&self.db, &row.info_hash).await?;
                     Err(LibraryError::from(e))
                 }
@@ -410,6 +428,7 @@ impl Library {
             }
         }
         self.registry.remove(ih);
+        self.take_fresh(ih);
         self.saved
             .lock()
             .unwrap_or_else(|e| e.into_inner())
