@@ -79,8 +79,9 @@ pub struct ServeArgs {
     /// Peer connections per torrent [default: 50].
     #[arg(long, env = "MAX_PEERS_PER_TORRENT", value_name = "N")]
     pub max_peers_per_torrent: Option<usize>,
-    /// Torrents downloading at once, 0 = no limit [default: 0]. Stored and reported only:
-    /// the engine does not queue torrents yet.
+    /// Torrents downloading at once, 0 = no limit [default: 0]. The others wait, shown as
+    /// `queued`: higher priority first, then in the order they were added. Seeding torrents
+    /// do not count.
     #[arg(long, env = "MAX_CONCURRENT_TORRENTS", value_name = "N")]
     pub max_concurrent_torrents: Option<u32>,
     /// Upload limit in bytes per second, 0 = none [default: 0]. Stored and reported only:
@@ -107,8 +108,9 @@ pub struct ServeArgs {
 }
 
 const AFTER_HELP: &str = "\
-Priority (`PUT /api/torrents/{infoHash}/priority`), MAX_CONCURRENT_TORRENTS, UPLOAD_LIMIT and
-DOWNLOAD_LIMIT are stored and shown by the API, but the engine does not act on them yet.";
+Priority (`PUT /api/torrents/{infoHash}/priority`) orders the queue of MAX_CONCURRENT_TORRENTS.
+UPLOAD_LIMIT and DOWNLOAD_LIMIT are stored and shown by the API, but the engine
+does not act on them yet.";
 
 /// Resolved settings.
 #[derive(Clone, Debug)]

@@ -110,7 +110,7 @@ fn paths() -> Value {
         },
         "/api/torrents/{infoHash}/pause": { "post": Value::Object(torrent_op("Pause", vec![("200", ok("paused", schema("TorrentSummary")))])) },
         "/api/torrents/{infoHash}/resume": { "post": Value::Object(torrent_op("Resume", vec![("200", ok("resumed", schema("TorrentSummary")))])) },
-        "/api/torrents/{infoHash}/priority": { "put": with(torrent_op("Set the priority (stored; not yet used by the engine)", vec![
+        "/api/torrents/{infoHash}/priority": { "put": with(torrent_op("Set the priority (orders the queue under MAX_CONCURRENT_TORRENTS)", vec![
             ("200", ok("updated", schema("TorrentSummary")))]), "requestBody",
             json_body(json!({ "type": "object", "required": ["priority"], "properties": { "priority": schema("Priority") } }))) },
         "/api/torrents/{infoHash}/files": { "get": Value::Object(torrent_op("Per-file progress", vec![
@@ -180,7 +180,7 @@ fn schemas() -> Value {
             &["token", "expiresAt", "csrfToken", "user"]),
         "UpdateMe": obj(json!({ "currentPassword": s, "newPassword": s }), &["currentPassword", "newPassword"]),
         "Priority": { "enum": ["high", "normal", "low"] },
-        "TorrentState": { "enum": ["fetchingMetadata", "checking", "downloading", "seeding", "paused", "error"] },
+        "TorrentState": { "enum": ["fetchingMetadata", "checking", "queued", "downloading", "seeding", "paused", "error"] },
         "AddMagnet": obj(json!({ "magnetURI": s, "savePath": s, "paused": b, "priority": schema("Priority"),
             "peers": { "type": "array", "items": s } }), &["magnetURI"]),
         "CreateTorrent": obj(json!({ "path": s, "trackers": { "type": "array", "items": s }, "private": b,

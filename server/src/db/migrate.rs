@@ -19,6 +19,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "chat notifications",
         include_str!("../../../migrations/sqlite/0002_chat_notifications.sql"),
     ),
+    (
+        3,
+        "queue order",
+        include_str!("../../../migrations/sqlite/0003_queue_order.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -30,6 +35,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "chat notifications",
         include_str!("../../../migrations/postgres/0002_chat_notifications.sql"),
+    ),
+    (
+        3,
+        "queue order",
+        include_str!("../../../migrations/postgres/0003_queue_order.sql"),
     ),
 ];
 

@@ -135,7 +135,16 @@ impl Adapter {
             }
             Event::StateChanged { info_hash, state } => {
                 self.flush(&info_hash, now);
-                let api = crate::torrents::view::api_state(state);
+                // As the API shows it: the owner's pause and the queue's hold are known here.
+                let api = match self.registry.get(&info_hash) {
+                    Some(e) => crate::torrents::view::shown_state(&e, state, || {
+                        e.handle().is_some_and(|h| {
+                            let st = h.status();
+                            st.total_bytes > 0 && st.bytes_done >= st.total_bytes
+                        })
+                    }),
+                    None => crate::torrents::view::api_state(state),
+                };
                 let name = if state == TorrentState::Seeding {
                     TORRENT_SEEDING
                 } else {

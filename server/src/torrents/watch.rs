@@ -1,6 +1,6 @@
 //! Keeps the database in step with the engine between periodic saves: a torrent that
-//! completes, fails or changes state is saved at once. Also turns engine events into the
-//! owners' notifications (see `notify`).
+//! completes, fails or changes state is saved at once. Also re-evaluates the download
+//! queue on those events and turns them into the owners' notifications (see `notify`).
 
 use std::sync::Arc;
 
@@ -38,6 +38,8 @@ pub fn spawn(
                 | Event::Error { info_hash, .. } => info_hash,
                 _ => continue,
             };
+            // A check that ended, a completion or a failure can free or need a slot.
+            lib.update_queue();
             if let Err(e) = super::restore::save_progress(&lib, Some(&ih)).await {
                 tracing::warn!("cannot save torrent {ih}: {e}");
             }

@@ -10,5 +10,6 @@ mod chat;
 mod events;
 mod notifications;
 mod ops;
+mod queue;
 mod restart;
 mod torrents;
