@@ -46,6 +46,9 @@ pub struct ServeArgs {
     /// Login attempts allowed per client address per minute, 0 = no limit [default: 10].
     #[arg(long, env = "LOGIN_RATE_LIMIT", value_name = "N")]
     pub login_rate_limit: Option<u32>,
+    /// Chat messages each user may post per 5 seconds, 0 = no limit [default: 5].
+    #[arg(long, env = "CHAT_RATE_LIMIT", value_name = "N")]
+    pub chat_rate_limit: Option<u32>,
     /// Mark session cookies `Secure` (serve over HTTPS) [default: false].
     #[arg(long, env = "COOKIE_SECURE", value_parser = clap::builder::BoolishValueParser::new())]
     pub cookie_secure: Option<bool>,
@@ -76,8 +79,9 @@ pub struct ServeArgs {
     /// Peer connections per torrent [default: 50].
     #[arg(long, env = "MAX_PEERS_PER_TORRENT", value_name = "N")]
     pub max_peers_per_torrent: Option<usize>,
-    /// Torrents downloading at once, 0 = no limit [default: 0]. Stored and reported only:
-    /// the engine does not queue torrents yet.
+    /// Torrents downloading at once, 0 = no limit [default: 0]. The others wait, shown as
+    /// `queued`: higher priority first, then in the order they were added. Seeding torrents
+    /// do not count.
     #[arg(long, env = "MAX_CONCURRENT_TORRENTS", value_name = "N")]
     pub max_concurrent_torrents: Option<u32>,
     /// Upload limit in bytes per second, 0 = none [default: 0]. Stored and reported only:
@@ -104,8 +108,9 @@ pub struct ServeArgs {
 }
 
 const AFTER_HELP: &str = "\
-Priority (`PUT /api/torrents/{infoHash}/priority`), MAX_CONCURRENT_TORRENTS, UPLOAD_LIMIT and
-DOWNLOAD_LIMIT are stored and shown by the API, but the engine does not act on them yet.";
+Priority (`PUT /api/torrents/{infoHash}/priority`) orders the queue of MAX_CONCURRENT_TORRENTS.
+UPLOAD_LIMIT and DOWNLOAD_LIMIT are stored and shown by the API, but the engine
+does not act on them yet.";
 
 /// Resolved settings.
 #[derive(Clone, Debug)]
@@ -118,6 +123,7 @@ pub struct Config {
     pub token_ttl: Duration,
     pub allow_registration: bool,
     pub login_rate_limit: u32,
+    pub chat_rate_limit: u32,
     pub cookie_secure: bool,
     pub metrics_token: Option<String>,
     pub download_path: PathBuf,
@@ -198,6 +204,7 @@ impl Config {
                 .or(f.allow_registration)
                 .unwrap_or(true),
             login_rate_limit: a.login_rate_limit.or(f.login_rate_limit).unwrap_or(10),
+            chat_rate_limit: a.chat_rate_limit.or(f.chat_rate_limit).unwrap_or(5),
             cookie_secure: a.cookie_secure.or(f.cookie_secure).unwrap_or(false),
             metrics_token: a
                 .metrics_token

@@ -16,6 +16,9 @@ use crate::db::DbError;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    /// 400 with a code more specific than `bad_request` (e.g. `invalid_message`).
+    #[error("{1}")]
+    Invalid(&'static str, String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -26,7 +29,7 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     TooLarge(String),
-    #[error("too many attempts; retry in {0} s")]
+    #[error("too many requests; retry in {0} s")]
     TooManyRequests(u64),
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -40,7 +43,7 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::Invalid(..) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -57,6 +60,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::Invalid(code, _) => code,
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",

@@ -2,10 +2,12 @@
 //! which records each (method, path) so a test can hold the OpenAPI document to them.
 
 pub mod auth;
+mod chat;
 mod create;
 pub mod errors;
 mod events;
 mod health;
+mod notifications;
 pub mod openapi;
 mod statistics;
 mod torrents;
@@ -165,6 +167,14 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
             torrents::pieces,
         )
         .add(Method::GET, "/api/statistics", statistics::statistics)
+        .add(Method::GET, "/api/chat", chat::list)
+        .add(Method::POST, "/api/chat", chat::post)
+        .add(Method::GET, "/api/notifications", notifications::list)
+        .add(
+            Method::POST,
+            "/api/notifications/read",
+            notifications::mark_read,
+        )
         .add(Method::GET, "/api/events", events::events)
         .add(Method::GET, "/api/openapi.json", openapi_json)
         .add(Method::GET, "/metrics", metrics)

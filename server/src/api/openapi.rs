@@ -110,7 +110,7 @@ fn paths() -> Value {
         },
         "/api/torrents/{infoHash}/pause": { "post": Value::Object(torrent_op("Pause", vec![("200", ok("paused", schema("TorrentSummary")))])) },
         "/api/torrents/{infoHash}/resume": { "post": Value::Object(torrent_op("Resume", vec![("200", ok("resumed", schema("TorrentSummary")))])) },
-        "/api/torrents/{infoHash}/priority": { "put": with(torrent_op("Set the priority (stored; not yet used by the engine)", vec![
+        "/api/torrents/{infoHash}/priority": { "put": with(torrent_op("Set the priority (orders the queue under MAX_CONCURRENT_TORRENTS)", vec![
             ("200", ok("updated", schema("TorrentSummary")))]), "requestBody",
             json_body(json!({ "type": "object", "required": ["priority"], "properties": { "priority": schema("Priority") } }))) },
         "/api/torrents/{infoHash}/files": { "get": Value::Object(torrent_op("Per-file progress", vec![
@@ -127,7 +127,28 @@ fn paths() -> Value {
         "/api/statistics": { "get": with(op("Rates, totals, counts by state, history", true, vec![
             ("200", ok("statistics", schema("Statistics")))]),
             "parameters", json!([{ "name": "range", "in": "query", "description": "seconds of history (default 3600)", "schema": { "type": "integer" } }])) },
-        "/api/events": { "get": with(op("Server-sent events: torrent:added, torrent:progress, torrent:piece, torrent:complete, torrent:seeding, torrent:error, torrent:removed, queue:updated, resync", true, vec![
+        "/api/chat": {
+            "get": with(op("Chat messages, oldest first: the page just before `before` (the newest when absent)", true, vec![
+                ("200", ok("messages", json!({ "type": "array", "items": schema("ChatMessage") }))),
+                ("400", err("malformed query"))]),
+                "parameters", json!([
+                    { "name": "before", "in": "query", "description": "only messages with smaller ids", "schema": { "type": "integer" } },
+                    { "name": "limit", "in": "query", "description": "messages (default 50, clamped to 1..=200)", "schema": { "type": "integer" } }])),
+            "post": with(op("Post to the chat room (broadcast as chat:message)", true, vec![
+                ("201", ok("stored", schema("ChatMessage"))),
+                ("400", err("invalid_message: empty after trimming, too long, or control characters")),
+                ("403", err("cookie authentication without the CSRF header")),
+                ("429", err("more than CHAT_RATE_LIMIT messages in 5 s (Retry-After)"))]),
+                "requestBody", json_body(schema("PostChat"))),
+        },
+        "/api/notifications": { "get": with(op("The caller's notifications, newest first, and the unread count", true, vec![
+            ("200", ok("notifications", schema("NotificationList"))), ("400", err("malformed query"))]),
+            "parameters", json!([{ "name": "limit", "in": "query", "description": "notifications (default 50, clamped to 1..=500)", "schema": { "type": "integer" } }])) },
+        "/api/notifications/read": { "post": with(op("Mark notifications read: the given ids, or all when `ids` is absent", true, vec![
+            ("204", json!({ "description": "marked" })), ("400", err("malformed body or more than 1000 ids")),
+            ("403", err("cookie authentication without the CSRF header"))]),
+            "requestBody", json_body(schema("MarkRead"))) },
+        "/api/events": { "get": with(op("Server-sent events: torrent:added, torrent:progress, torrent:piece, torrent:complete, torrent:seeding, torrent:error, torrent:removed, queue:updated, chat:message, notification, resync", true, vec![
             ("200", json!({ "description": "event stream", "content": { "text/event-stream": { "schema": { "type": "string" } } } }))]),
             "parameters", json!([
                 { "name": "Last-Event-ID", "in": "header", "schema": { "type": "string" } },
@@ -159,7 +180,7 @@ fn schemas() -> Value {
             &["token", "expiresAt", "csrfToken", "user"]),
         "UpdateMe": obj(json!({ "currentPassword": s, "newPassword": s }), &["currentPassword", "newPassword"]),
         "Priority": { "enum": ["high", "normal", "low"] },
-        "TorrentState": { "enum": ["fetchingMetadata", "checking", "downloading", "seeding", "paused", "error"] },
+        "TorrentState": { "enum": ["fetchingMetadata", "checking", "queued", "downloading", "seeding", "paused", "error"] },
         "AddMagnet": obj(json!({ "magnetURI": s, "savePath": s, "paused": b, "priority": schema("Priority"),
             "peers": { "type": "array", "items": s } }), &["magnetURI"]),
         "CreateTorrent": obj(json!({ "path": s, "trackers": { "type": "array", "items": s }, "private": b,
@@ -192,6 +213,17 @@ fn schemas() -> Value {
             &["downloadRate", "uploadRate", "byState", "history"]),
         "HistoryPoint": obj(json!({ "at": int, "downloadRate": int, "uploadRate": int, "downloaded": int,
             "uploaded": int, "peers": int, "torrents": int }), &["at"]),
+        "ChatMessage": obj(json!({ "id": int, "userId": int, "username": s, "body": s,
+            "createdAt": { "type": "integer", "description": "Unix milliseconds" } }),
+            &["id", "userId", "username", "body", "createdAt"]),
+        "PostChat": obj(json!({ "body": { "type": "string", "description": "trimmed; 1 to 2000 characters" } }), &["body"]),
+        "NotificationKind": { "enum": ["completed", "seeding", "error"] },
+        "Notification": obj(json!({ "id": int, "kind": schema("NotificationKind"), "infoHash": s, "name": s,
+            "message": s, "createdAt": { "type": "integer", "description": "Unix milliseconds" }, "read": b }),
+            &["id", "kind", "infoHash", "name", "message", "createdAt", "read"]),
+        "NotificationList": obj(json!({ "unread": int, "items": { "type": "array", "items": schema("Notification") } }),
+            &["unread", "items"]),
+        "MarkRead": obj(json!({ "ids": { "type": "array", "items": int, "description": "absent: all" } }), &[]),
         "ComponentHealth": obj(json!({ "ok": b, "detail": s }), &["ok", "detail"]),
         "Health": obj(json!({ "status": { "enum": ["ok", "degraded"] }, "version": s, "uptimeSecs": int,
             "engine": schema("ComponentHealth"), "database": schema("ComponentHealth"),

@@ -8,16 +8,40 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use super::{Backend, Db, DbError};
 
 /// (version, description, SQL) per backend; both lists must stay in step.
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../../migrations/sqlite/0001_init.sql"),
-)];
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "chat notifications",
+        include_str!("../../../migrations/sqlite/0002_chat_notifications.sql"),
+    ),
+    (
+        3,
+        "queue order",
+        include_str!("../../../migrations/sqlite/0003_queue_order.sql"),
+    ),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "chat notifications",
+        include_str!("../../../migrations/postgres/0002_chat_notifications.sql"),
+    ),
+    (
+        3,
+        "queue order",
+        include_str!("../../../migrations/postgres/0003_queue_order.sql"),
+    ),
+];
 
 fn migrator(backend: Backend) -> Migrator {
     let files = match backend {

@@ -1,7 +1,9 @@
 //! Persistence: one sqlx `Any` pool over SQLite (default) or PostgreSQL, the same queries for
 //! both (`$1` placeholders, BIGINT/TEXT columns), embedded migrations per backend.
 
+pub mod chat;
 mod migrate;
+pub mod notifications;
 pub mod stats;
 pub mod torrents;
 pub mod users;
@@ -113,6 +115,13 @@ pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Milliseconds since the Unix epoch (chat messages and notifications).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub struct TorrentRow {
     pub paused: bool,
     pub priority: String,
     pub added_at: i64,
+    /// Also when added, in milliseconds: the queue's order.
+    pub added_ms: i64,
     pub completed_at: Option<i64>,
     pub uploaded: i64,
     pub downloaded: i64,
@@ -41,7 +43,8 @@ pub struct Progress {
 }
 
 const COLUMNS: &str = "info_hash, owner_id, name, metainfo, magnet, save_path, state, paused, \
-    priority, added_at, completed_at, uploaded, downloaded, bytes_done, total_bytes, error";
+    priority, added_at, completed_at, uploaded, downloaded, bytes_done, total_bytes, error, \
+    added_ms";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<TorrentRow, sqlx::Error> {
     Ok(TorrentRow {
@@ -61,6 +64,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<TorrentRow, sqlx::Error> {
         bytes_done: r.try_get("bytes_done")?,
         total_bytes: r.try_get("total_bytes")?,
         error: r.try_get("error")?,
+        added_ms: r.try_get("added_ms")?,
     })
 }
 
@@ -68,7 +72,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<TorrentRow, sqlx::Error> {
 pub async fn insert(db: &Db, t: &TorrentRow) -> Result<bool, DbError> {
     let res = sqlx::query(&format!(
         "INSERT INTO torrents ({COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     ))
     .bind(&t.info_hash)
     .bind(t.owner_id)
@@ -86,6 +90,7 @@ pub async fn insert(db: &Db, t: &TorrentRow) -> Result<bool, DbError> {
     .bind(t.bytes_done)
     .bind(t.total_bytes)
     .bind(t.error.clone())
+    .bind(t.added_ms)
     .execute(db.pool())
     .await;
     match res {
@@ -97,7 +102,7 @@ pub async fn insert(db: &Db, t: &TorrentRow) -> Result<bool, DbError> {
 
 pub async fn all(db: &Db) -> Result<Vec<TorrentRow>, DbError> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM torrents ORDER BY added_at, info_hash"
+        "SELECT {COLUMNS} FROM torrents ORDER BY added_ms, info_hash"
     ))
     .fetch_all(db.pool())
     .await?;

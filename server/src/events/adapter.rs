@@ -4,14 +4,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use app::types::{ErrorUpdate, PiecesUpdate, ProgressUpdate, StateUpdate, TorrentRef};
 use engine::events::Event;
 use engine::status::TorrentState;
 use engine::InfoHash;
+use serde::Serialize;
 use serde_json::json;
 use tokio::sync::{broadcast, watch};
 
 use super::coalesce::{Coalescer, Ready};
-use super::*;
+use super::names::*;
+use super::EventHub;
 use crate::torrents::registry::Registry;
 
 /// Runs until the engine bus closes or `shutdown` flips.
@@ -37,7 +40,7 @@ pub fn spawn(
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         tracing::warn!("event adapter lagged behind the engine by {n} events");
                         adapter.hub.count_dropped(n);
-                        adapter.hub.publish(None, RESYNC, json!({ "reason": "events were lost" }));
+                        adapter.hub.publish(None, RESYNC, &json!({ "reason": "events were lost" }));
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
@@ -55,24 +58,27 @@ pub fn spawn(
 struct Adapter {
     hub: EventHub,
     registry: Arc<Registry>,
-    coalescer: Coalescer,
+    coalescer: Coalescer<ProgressUpdate>,
 }
 
 impl Adapter {
-    fn publish(&self, ih: &InfoHash, name: &'static str, data: serde_json::Value) {
+    fn publish<T: Serialize>(&self, ih: &InfoHash, name: &'static str, data: &T) {
         // No owner: the torrent is being removed; its events concern no one any more.
         if let Some(owner) = self.registry.owner(ih) {
             self.hub.publish(Some(owner), name, data);
         }
     }
 
-    fn publish_ready(&self, ready: Ready) {
+    fn publish_ready(&self, ready: Ready<ProgressUpdate>) {
         match ready {
-            Ready::Progress(ih, data) => self.publish(&ih, TORRENT_PROGRESS, data),
+            Ready::Progress(ih, data) => self.publish(&ih, TORRENT_PROGRESS, &data),
             Ready::Pieces(ih, pieces) => self.publish(
                 &ih,
                 TORRENT_PIECE,
-                json!({ "infoHash": ih.to_hex(), "pieces": pieces }),
+                &PiecesUpdate {
+                    info_hash: ih.to_hex(),
+                    pieces,
+                },
             ),
         }
     }
@@ -98,15 +104,15 @@ impl Adapter {
                 } else {
                     bytes_done as f64 / total_bytes as f64
                 };
-                let data = json!({
-                    "infoHash": info_hash.to_hex(),
-                    "bytesDone": bytes_done,
-                    "totalBytes": total_bytes,
-                    "progress": progress,
-                    "downloadRate": download_rate,
-                    "uploadRate": upload_rate,
-                    "peers": peers,
-                });
+                let data = ProgressUpdate {
+                    info_hash: info_hash.to_hex(),
+                    bytes_done,
+                    total_bytes,
+                    progress,
+                    download_rate,
+                    upload_rate,
+                    peers,
+                };
                 if let Some(ready) = self.coalescer.progress(info_hash, data, now) {
                     self.publish_ready(ready);
                 }
@@ -121,12 +127,24 @@ impl Adapter {
                 self.publish(
                     &info_hash,
                     TORRENT_COMPLETE,
-                    json!({ "infoHash": info_hash.to_hex() }),
+                    &TorrentRef {
+                        info_hash: info_hash.to_hex(),
+                        files_deleted: None,
+                    },
                 );
             }
             Event::StateChanged { info_hash, state } => {
                 self.flush(&info_hash, now);
-                let api = crate::torrents::view::api_state(state);
+                // As the API shows it: the owner's pause and the queue's hold are known here.
+                let api = match self.registry.get(&info_hash) {
+                    Some(e) => crate::torrents::view::shown_state(&e, state, || {
+                        e.handle().is_some_and(|h| {
+                            let st = h.status();
+                            st.total_bytes > 0 && st.bytes_done >= st.total_bytes
+                        })
+                    }),
+                    None => crate::torrents::view::api_state(state),
+                };
                 let name = if state == TorrentState::Seeding {
                     TORRENT_SEEDING
                 } else {
@@ -135,14 +153,22 @@ impl Adapter {
                 self.publish(
                     &info_hash,
                     name,
-                    json!({ "infoHash": info_hash.to_hex(), "state": api }),
+                    &StateUpdate {
+                        info_hash: info_hash.to_hex(),
+                        state: api,
+                        paused: None,
+                        priority: None,
+                    },
                 );
             }
             Event::Error { info_hash, message } => {
                 self.publish(
                     &info_hash,
                     TORRENT_ERROR,
-                    json!({ "infoHash": info_hash.to_hex(), "message": message }),
+                    &ErrorUpdate {
+                        info_hash: info_hash.to_hex(),
+                        message,
+                    },
                 );
             }
             Event::TorrentRemoved { info_hash } => self.coalescer.forget(&info_hash),

@@ -8,30 +8,41 @@ use std::time::{Duration, Instant};
 
 use engine::InfoHash;
 
-/// An event ready to publish.
+/// An event ready to publish; `P` is the progress payload.
 #[derive(Debug, PartialEq)]
-pub enum Ready {
-    Progress(InfoHash, serde_json::Value),
+pub enum Ready<P> {
+    Progress(InfoHash, P),
     Pieces(InfoHash, Vec<u32>),
 }
 
-#[derive(Default)]
-struct PerTorrent {
+struct PerTorrent<P> {
     progress_sent: Option<Instant>,
-    progress: Option<serde_json::Value>,
+    progress: Option<P>,
     /// The last progress published, to drop repeats.
-    last_progress: Option<serde_json::Value>,
+    last_progress: Option<P>,
     pieces_sent: Option<Instant>,
     pieces: Vec<u32>,
 }
 
-pub struct Coalescer {
-    interval: Duration,
-    torrents: HashMap<InfoHash, PerTorrent>,
+impl<P> Default for PerTorrent<P> {
+    fn default() -> Self {
+        PerTorrent {
+            progress_sent: None,
+            progress: None,
+            last_progress: None,
+            pieces_sent: None,
+            pieces: Vec::new(),
+        }
+    }
 }
 
-impl Coalescer {
-    pub fn new(interval: Duration) -> Coalescer {
+pub struct Coalescer<P> {
+    interval: Duration,
+    torrents: HashMap<InfoHash, PerTorrent<P>>,
+}
+
+impl<P: Clone + PartialEq> Coalescer<P> {
+    pub fn new(interval: Duration) -> Coalescer<P> {
         Coalescer {
             interval,
             torrents: HashMap::new(),
@@ -43,12 +54,7 @@ impl Coalescer {
     }
 
     /// Publish now, or keep as the torrent's pending progress.
-    pub fn progress(
-        &mut self,
-        ih: InfoHash,
-        data: serde_json::Value,
-        now: Instant,
-    ) -> Option<Ready> {
+    pub fn progress(&mut self, ih: InfoHash, data: P, now: Instant) -> Option<Ready<P>> {
         let due = self.due(self.torrents.get(&ih).and_then(|t| t.progress_sent), now);
         let t = self.torrents.entry(ih).or_default();
         if t.last_progress.as_ref() == Some(&data) {
@@ -67,7 +73,7 @@ impl Coalescer {
     }
 
     /// Publish the batch now, or add the piece to the pending batch.
-    pub fn piece(&mut self, ih: InfoHash, piece: u32, now: Instant) -> Option<Ready> {
+    pub fn piece(&mut self, ih: InfoHash, piece: u32, now: Instant) -> Option<Ready<P>> {
         let due = self.due(self.torrents.get(&ih).and_then(|t| t.pieces_sent), now);
         let t = self.torrents.entry(ih).or_default();
         t.pieces.push(piece);
@@ -80,7 +86,7 @@ impl Coalescer {
     }
 
     /// Pending events whose interval has passed.
-    pub fn due_now(&mut self, now: Instant) -> Vec<Ready> {
+    pub fn due_now(&mut self, now: Instant) -> Vec<Ready<P>> {
         let interval = self.interval;
         let ready_at =
             |sent: Option<Instant>| sent.is_none_or(|t| now.duration_since(t) >= interval);
@@ -102,7 +108,7 @@ impl Coalescer {
     }
 
     /// Everything pending for `ih` right away (before a completion or state change).
-    pub fn flush(&mut self, ih: &InfoHash, now: Instant) -> Vec<Ready> {
+    pub fn flush(&mut self, ih: &InfoHash, now: Instant) -> Vec<Ready<P>> {
         let Some(t) = self.torrents.get_mut(ih) else {
             return Vec::new();
         };
@@ -128,6 +134,8 @@ impl Coalescer {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    type Coalescer = super::Coalescer<serde_json::Value>;
 
     #[test]
     fn at_most_one_progress_per_interval_and_the_latest_wins() {

@@ -12,26 +12,19 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
-pub use ring::Replay;
+use serde::Serialize;
 
-pub const TORRENT_ADDED: &str = "torrent:added";
-pub const TORRENT_PROGRESS: &str = "torrent:progress";
-pub const TORRENT_PIECE: &str = "torrent:piece";
-pub const TORRENT_COMPLETE: &str = "torrent:complete";
-pub const TORRENT_SEEDING: &str = "torrent:seeding";
-pub const TORRENT_ERROR: &str = "torrent:error";
-pub const TORRENT_REMOVED: &str = "torrent:removed";
-pub const QUEUE_UPDATED: &str = "queue:updated";
-/// Sent instead of a replay that the ring can no longer give, and to a stream that fell
-/// behind: the client should reload its state.
-pub const RESYNC: &str = "resync";
+pub use app::types::names;
+pub use ring::Replay;
 
 /// One published event.
 #[derive(Debug)]
 pub struct HubEvent {
     pub id: u64,
-    /// The user it concerns; None for everyone (admins see every event).
+    /// The user it concerns; None for everyone.
     pub owner: Option<i64>,
+    /// Only the owner sees it (notifications); otherwise admins see it too.
+    pub private: bool,
     pub name: &'static str,
     /// JSON.
     pub data: String,
@@ -39,7 +32,22 @@ pub struct HubEvent {
 
 impl HubEvent {
     pub fn visible_to(&self, user_id: i64, admin: bool) -> bool {
-        admin || self.owner.is_none_or(|o| o == user_id)
+        match self.owner {
+            None => true,
+            Some(owner) => owner == user_id || (admin && !self.private),
+        }
+    }
+}
+
+/// `data` as the JSON text of an event. Through `Value`, so object keys come out in the
+/// same (sorted) order whether a payload is a typed struct or a `json!` literal.
+fn to_data<T: Serialize + ?Sized>(name: &str, data: &T) -> String {
+    match serde_json::to_value(data) {
+        Ok(v) => v.to_string(),
+        Err(e) => {
+            tracing::error!("cannot serialize the data of a {name} event: {e}");
+            "null".to_owned()
+        }
     }
 }
 
@@ -84,10 +92,30 @@ impl EventHub {
         self.inner.ring.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Publishes an event; returns its id.
-    pub fn publish(&self, owner: Option<i64>, name: &'static str, data: serde_json::Value) -> u64 {
+    /// Publishes an event about something `owner` owns (admins see it too), or for every
+    /// user when `owner` is None; returns its id.
+    pub fn publish<T: Serialize + ?Sized>(
+        &self,
+        owner: Option<i64>,
+        name: &'static str,
+        data: &T,
+    ) -> u64 {
+        self.push(owner, false, name, to_data(name, data))
+    }
+
+    /// Publishes an event that only `user` sees (not even admins); returns its id.
+    pub fn publish_private<T: Serialize + ?Sized>(
+        &self,
+        user: i64,
+        name: &'static str,
+        data: &T,
+    ) -> u64 {
+        self.push(Some(user), true, name, to_data(name, data))
+    }
+
+    fn push(&self, owner: Option<i64>, private: bool, name: &'static str, data: String) -> u64 {
         let mut ring = self.ring();
-        let ev = ring.push(owner, name, data.to_string());
+        let ev = ring.push(owner, private, name, data);
         // Sent under the ring's lock so subscribers see ids in order without gaps.
         let _ = self.inner.live.send(ev.clone());
         self.inner.published.fetch_add(1, Ordering::Relaxed);
@@ -137,17 +165,49 @@ mod tests {
     #[tokio::test]
     async fn live_events_follow_the_replay_without_gaps() {
         let hub = EventHub::new(8);
-        let a = hub.publish(Some(1), TORRENT_ADDED, json!({"n": 1}));
-        let b = hub.publish(Some(2), TORRENT_ADDED, json!({"n": 2}));
+        let a = hub.publish(Some(1), names::TORRENT_ADDED, &json!({"n": 1}));
+        let b = hub.publish(Some(2), names::TORRENT_ADDED, &json!({"n": 2}));
         assert_eq!(b, a + 1);
         let mut sub = hub.subscribe(Some(a));
         let Replay::Events(missed) = sub.replay else {
             panic!("expected a replay")
         };
         assert_eq!(missed.iter().map(|e| e.id).collect::<Vec<_>>(), vec![b]);
-        let c = hub.publish(None, QUEUE_UPDATED, json!({}));
+        let c = hub.publish(None, names::QUEUE_UPDATED, &json!({}));
         assert_eq!(sub.live.recv().await.unwrap().id, c);
         assert!(missed[0].visible_to(2, false) && !missed[0].visible_to(1, false));
         assert!(missed[0].visible_to(1, true));
+    }
+
+    #[tokio::test]
+    async fn audiences() {
+        let hub = EventHub::new(8);
+        let mut sub = hub.subscribe(None);
+        hub.publish(None, names::CHAT_MESSAGE, &json!({"body": "hi"}));
+        hub.publish_private(3, names::NOTIFICATION, &json!({"id": 1}));
+        let everyone = sub.live.recv().await.unwrap();
+        assert!(everyone.visible_to(1, false) && everyone.visible_to(3, true));
+        let private = sub.live.recv().await.unwrap();
+        assert!(private.visible_to(3, false) && private.visible_to(3, true));
+        assert!(
+            !private.visible_to(1, true),
+            "admins do not see others' notifications"
+        );
+        assert!(!private.visible_to(1, false));
+    }
+
+    #[test]
+    fn typed_payloads_serialize_like_json_literals() {
+        let typed = app::types::StateUpdate {
+            info_hash: "ab".into(),
+            state: app::types::TorrentState::Queued,
+            paused: Some(false),
+            priority: Some(app::types::Priority::High),
+        };
+        assert_eq!(
+            to_data("x", &typed),
+            json!({ "infoHash": "ab", "state": "queued", "paused": false, "priority": "high" })
+                .to_string()
+        );
     }
 }

@@ -29,10 +29,17 @@ impl Ring {
         }
     }
 
-    pub fn push(&mut self, owner: Option<i64>, name: &'static str, data: String) -> Arc<HubEvent> {
+    pub fn push(
+        &mut self,
+        owner: Option<i64>,
+        private: bool,
+        name: &'static str,
+        data: String,
+    ) -> Arc<HubEvent> {
         let ev = Arc::new(HubEvent {
             id: self.next_id,
             owner,
+            private,
             name,
             data,
         });
@@ -83,7 +90,7 @@ mod tests {
         let mut ring = Ring::new(3, 100);
         assert_eq!(ids(ring.since(99)), Some(vec![]), "nothing missed yet");
         for _ in 0..5 {
-            ring.push(None, "x", String::new());
+            ring.push(None, false, "x", String::new());
         }
         // ids 100..=104, kept 102..=104
         assert_eq!(ring.latest_id(), 104);

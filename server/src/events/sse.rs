@@ -10,7 +10,8 @@ use futures_util::Stream;
 use serde_json::json;
 use tokio::sync::{broadcast, watch};
 
-use super::{EventHub, HubEvent, Replay, Subscription, RESYNC};
+use super::names::RESYNC;
+use super::{EventHub, HubEvent, Replay, Subscription};
 
 /// Who is watching.
 #[derive(Clone, Copy, Debug)]

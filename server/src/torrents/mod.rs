@@ -4,7 +4,9 @@
 
 pub mod create;
 pub mod magnet;
+pub mod notify;
 pub mod paths;
+mod queue;
 pub mod registry;
 mod restore;
 pub mod view;
@@ -14,16 +16,17 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use app::types::{AddOptions, PeerInfo, PiecesInfo, Priority, TorrentDetail, TorrentSummary};
+use app::types::{
+    AddOptions, PeerInfo, PiecesInfo, Priority, TorrentDetail, TorrentRef, TorrentSummary,
+};
 use engine::metainfo::Metainfo;
 use engine::session::{AddTorrentOptions, EngineError, Session};
 use engine::InfoHash;
-use serde_json::json;
 
 use crate::auth::AuthUser;
 use crate::db::torrents::{self as store, TorrentRow};
-use crate::db::{now_unix, Db, DbError};
-use crate::events::{self, EventHub};
+use crate::db::{now_ms, Db, DbError};
+use crate::events::{names, EventHub};
 use registry::{Entry, Registry, Runner};
 
 pub use watch::spawn as spawn_watcher;
@@ -78,6 +81,13 @@ pub struct Library {
     download_path: PathBuf,
     /// What was last written per torrent, so unchanged torrents are not written again.
     saved: std::sync::Mutex<std::collections::HashMap<InfoHash, store::Progress>>,
+    /// Torrents added during this run that have neither downloaded nor seeded yet: one
+    /// that starts seeding straight away was complete when added (see `notify`).
+    fresh: std::sync::Mutex<std::collections::HashSet<InfoHash>>,
+    /// `MAX_CONCURRENT_TORRENTS`; 0 = no cap (see `queue`).
+    max_active: std::sync::atomic::AtomicU32,
+    /// Held while the queue's or the owner's flags change and the engine is made to follow.
+    queue_lock: std::sync::Mutex<()>,
 }
 
 impl Library {
@@ -89,7 +99,20 @@ impl Library {
             registry: Arc::new(Registry::default()),
             download_path,
             saved: Default::default(),
+            fresh: Default::default(),
+            max_active: Default::default(),
+            queue_lock: Default::default(),
         }
+    }
+
+    fn fresh(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<InfoHash>> {
+        self.fresh.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `ih` was still fresh (added this run, not yet downloading or seeding); it is
+    /// not any more.
+    pub(crate) fn take_fresh(&self, ih: &InfoHash) -> bool {
+        self.fresh().remove(ih)
     }
 
     pub fn session(&self) -> &Session {
@@ -146,7 +169,9 @@ impl Library {
         peers: Vec<SocketAddr>,
     ) -> Result<TorrentSummary, LibraryError> {
         let ih = meta.info_hash;
-        let now = now_unix();
+        let ms = now_ms();
+        // Under a cap, the engine starts it paused and the queue decides when it runs.
+        let hold = !paused && self.max_active() > 0;
         let entry = Entry {
             info_hash: ih,
             owner_id: owner,
@@ -154,13 +179,15 @@ impl Library {
             save_path: save_dir.clone(),
             priority,
             paused,
-            added_at: now,
+            added_at: ms / 1000,
+            added_ms: ms,
             completed_at: None,
             base_uploaded: 0,
             base_downloaded: 0,
             saved_bytes_done: 0,
             saved_total_bytes: meta.total_length,
             runner: Runner::Adding,
+            queued: hold,
         };
         if !self.registry.reserve(entry.clone()) {
             return Err(LibraryError::Duplicate);
@@ -175,7 +202,8 @@ impl Library {
             state: "checking".into(),
             paused,
             priority: priority.as_str().into(),
-            added_at: now,
+            added_at: ms / 1000,
+            added_ms: ms,
             completed_at: None,
             uploaded: 0,
             downloaded: 0,
@@ -189,12 +217,15 @@ impl Library {
             }
             let opts = AddTorrentOptions {
                 save_dir,
-                paused,
+                paused: paused || hold,
                 peers,
             };
+            // Before the engine has it: its first state change may come at once.
+            self.fresh().insert(ih);
             match self.session.add_torrent(meta, opts).await {
                 Ok(h) => Ok(h),
                 Err(e) => {
+                    self.take_fresh(&ih);
                     store::delete(&self.db, &row.info_hash).await?;
                     Err(LibraryError::from(e))
                 }
@@ -210,15 +241,14 @@ impl Library {
         };
         self.registry
             .update(&ih, |e| e.runner = Runner::Engine(handle.clone()));
-        let summary = view::summary(
-            &Entry {
-                runner: Runner::Engine(handle.clone()),
-                ..entry
-            },
-            Some(&handle.status()),
-        );
-        self.publish_added(owner, &summary);
-        Ok(summary)
+        let entry = Entry {
+            runner: Runner::Engine(handle.clone()),
+            ..entry
+        };
+        self.publish_added(owner, &view::summary(&entry, Some(&handle.status())));
+        self.update_queue();
+        let entry = self.registry.get(&ih).unwrap_or(entry);
+        Ok(view::summary(&entry, Some(&handle.status())))
     }
 
     /// Adds a magnet link: stored and shown as fetching metadata until metadata exchange
@@ -233,7 +263,7 @@ impl Library {
         parse_peers(&opts.peers)?;
         let save_dir = self.save_dir(user, opts.save_path.as_deref())?;
         let ih = m.info_hash;
-        let now = now_unix();
+        let ms = now_ms();
         let name = m.name.clone().unwrap_or_else(|| ih.to_hex());
         let uri = uri.trim().to_owned();
         let entry = Entry {
@@ -243,13 +273,15 @@ impl Library {
             save_path: save_dir.clone(),
             priority: opts.priority,
             paused: opts.paused,
-            added_at: now,
+            added_at: ms / 1000,
+            added_ms: ms,
             completed_at: None,
             base_uploaded: 0,
             base_downloaded: 0,
             saved_bytes_done: 0,
             saved_total_bytes: 0,
             runner: Runner::Magnet { uri: uri.clone() },
+            queued: false,
         };
         if !self.registry.reserve(entry.clone()) {
             return Err(LibraryError::Duplicate);
@@ -264,7 +296,8 @@ impl Library {
             state: app::types::TorrentState::FetchingMetadata.as_str().into(),
             paused: opts.paused,
             priority: opts.priority.as_str().into(),
-            added_at: now,
+            added_at: ms / 1000,
+            added_ms: ms,
             completed_at: None,
             uploaded: 0,
             downloaded: 0,
@@ -289,21 +322,7 @@ impl Library {
     }
 
     fn publish_added(&self, owner: i64, summary: &TorrentSummary) {
-        self.hub.publish(
-            Some(owner),
-            events::TORRENT_ADDED,
-            serde_json::to_value(summary)
-                .unwrap_or_else(|_| json!({ "infoHash": summary.info_hash })),
-        );
-    }
-
-    fn publish_queue(&self, e: &Entry) {
-        let s = view::summary(e, e.handle().map(|h| h.status()).as_ref());
-        self.hub.publish(
-            Some(e.owner_id),
-            events::QUEUE_UPDATED,
-            json!({ "infoHash": s.info_hash, "state": s.state, "paused": e.paused, "priority": e.priority }),
-        );
+        self.hub.publish(Some(owner), names::TORRENT_ADDED, summary);
     }
 
     /// The user's torrents (an admin's: all).
@@ -350,18 +369,18 @@ impl Library {
         paused: bool,
     ) -> Result<TorrentSummary, LibraryError> {
         let e = self.entry_for(user, ih)?;
-        if let Some(h) = e.handle() {
-            if paused {
-                h.pause()
-            } else {
-                h.resume()
-            }
-        }
         store::set_paused(&self.db, &ih.to_hex(), paused).await?;
-        self.registry.update(ih, |e| e.paused = paused);
-        let e = Entry { paused, ..e };
-        self.publish_queue(&e);
-        Ok(view::summary(&e, e.handle().map(|h| h.status()).as_ref()))
+        let hold = self.max_active() > 0;
+        let changed = {
+            let _queue = self.queue_lock();
+            self.registry.update(ih, |e| {
+                // A resumed download waits in the queue until the queue gives it a slot.
+                e.queued = !paused && hold && e.handle().is_some() && (e.queued || e.paused);
+                e.paused = paused;
+            });
+            self.apply_queue()
+        };
+        self.summary_after_change(ih, e, changed)
     }
 
     pub async fn set_priority(
@@ -372,9 +391,26 @@ impl Library {
     ) -> Result<TorrentSummary, LibraryError> {
         let e = self.entry_for(user, ih)?;
         store::set_priority(&self.db, &ih.to_hex(), priority.as_str()).await?;
-        self.registry.update(ih, |e| e.priority = priority);
-        let e = Entry { priority, ..e };
-        self.publish_queue(&e);
+        let changed = {
+            let _queue = self.queue_lock();
+            self.registry.update(ih, |e| e.priority = priority);
+            self.apply_queue()
+        };
+        self.summary_after_change(ih, e, changed)
+    }
+
+    /// After a pause, resume or priority change: `queue:updated` for the torrent (unless the
+    /// queue already published one) and its summary.
+    fn summary_after_change(
+        &self,
+        ih: &InfoHash,
+        before: Entry,
+        published: std::collections::HashSet<InfoHash>,
+    ) -> Result<TorrentSummary, LibraryError> {
+        let e = self.registry.get(ih).unwrap_or(before);
+        if !published.contains(ih) {
+            self.publish_state(&e);
+        }
         Ok(view::summary(&e, e.handle().map(|h| h.status()).as_ref()))
     }
 
@@ -408,6 +444,7 @@ impl Library {
             }
         }
         self.registry.remove(ih);
+        self.take_fresh(ih);
         self.saved
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -415,9 +452,14 @@ impl Library {
         store::delete(&self.db, &ih.to_hex()).await?;
         self.hub.publish(
             Some(e.owner_id),
-            events::TORRENT_REMOVED,
-            json!({ "infoHash": ih.to_hex(), "filesDeleted": delete_files }),
+            names::TORRENT_REMOVED,
+            &TorrentRef {
+                info_hash: ih.to_hex(),
+                files_deleted: Some(delete_files),
+            },
         );
+        // A slot may have come free.
+        self.update_queue();
         Ok(())
     }
 

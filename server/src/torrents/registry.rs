@@ -33,6 +33,8 @@ pub struct Entry {
     pub priority: Priority,
     pub paused: bool,
     pub added_at: i64,
+    /// Also when added, in milliseconds: the queue's order.
+    pub added_ms: i64,
     pub completed_at: Option<i64>,
     /// Totals from earlier runs; the engine counts from zero each start.
     pub base_uploaded: u64,
@@ -41,6 +43,8 @@ pub struct Entry {
     pub saved_bytes_done: u64,
     pub saved_total_bytes: u64,
     pub runner: Runner,
+    /// Held paused in the engine by the queue (`MAX_CONCURRENT_TORRENTS`), not by its owner.
+    pub queued: bool,
 }
 
 impl Entry {
@@ -88,7 +92,7 @@ impl Registry {
     /// Entries for which `keep` is true, in the order they were added.
     pub fn filtered(&self, keep: impl Fn(&Entry) -> bool) -> Vec<Entry> {
         let mut v: Vec<Entry> = self.read().values().filter(|e| keep(e)).cloned().collect();
-        v.sort_by_key(|a| (a.added_at, a.info_hash));
+        v.sort_by_key(|a| (a.added_ms, a.info_hash));
         v
     }
 

@@ -14,9 +14,11 @@ use crate::db::torrents::{self as store, Progress};
 
 /// Adds every stored torrent to the engine in its saved state (paused stays paused). The
 /// engine checks the data on disk first, so partly downloaded torrents carry on from what
-/// is verified. A torrent that cannot be restored is kept, in the error state.
+/// is verified. A torrent that cannot be restored is kept, in the error state. Under a cap
+/// (when it is already set), the others start held and the queue decides which run.
 pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
     let rows = store::all(&lib.db).await?;
+    let hold = lib.max_active() > 0;
     let mut restored = 0;
     for row in rows {
         let Ok(ih) = InfoHash::from_hex(&row.info_hash) else {
@@ -34,12 +36,14 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
             priority: Priority::parse(&row.priority).unwrap_or_default(),
             paused: row.paused,
             added_at: row.added_at,
+            added_ms: row.added_ms,
             completed_at: row.completed_at,
             base_uploaded: row.uploaded.max(0) as u64,
             base_downloaded: row.downloaded.max(0) as u64,
             saved_bytes_done: row.bytes_done.max(0) as u64,
             saved_total_bytes: row.total_bytes.max(0) as u64,
             runner: Runner::Adding,
+            queued: false,
         };
         if !lib.registry.reserve(entry) {
             continue;
@@ -49,7 +53,7 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
                 Ok(meta) => {
                     let opts = AddTorrentOptions {
                         save_dir: PathBuf::from(&row.save_path),
-                        paused: row.paused,
+                        paused: row.paused || hold,
                         peers: Vec::new(),
                     };
                     match lib.session.add_torrent(meta, opts).await {
@@ -74,8 +78,13 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
         if let Runner::Failed { error } = &runner {
             tracing::warn!("torrent {}: {error}", row.info_hash);
         }
-        lib.registry.update(&ih, |e| e.runner = runner);
+        let queued = hold && !row.paused && matches!(runner, Runner::Engine(_));
+        lib.registry.update(&ih, |e| {
+            e.runner = runner;
+            e.queued = queued;
+        });
     }
+    lib.update_queue();
     Ok(restored)
 }
 

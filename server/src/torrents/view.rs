@@ -21,6 +21,27 @@ pub fn api_state(s: status::TorrentState) -> TorrentState {
     }
 }
 
+/// The state to show for `e` when the engine reports `engine`: the owner's pause and the
+/// queue's hold are shown as such (also before the engine has acted on them), and a torrent
+/// the engine still has paused although nothing holds it is about to run. `complete` is
+/// asked only then.
+pub fn shown_state(
+    e: &Entry,
+    engine: status::TorrentState,
+    complete: impl FnOnce() -> bool,
+) -> TorrentState {
+    use status::TorrentState as S;
+    match engine {
+        S::Checking => TorrentState::Checking,
+        S::Error => TorrentState::Error,
+        _ if e.paused => TorrentState::Paused,
+        _ if e.queued => TorrentState::Queued,
+        S::Paused if complete() => TorrentState::Seeding,
+        S::Paused => TorrentState::Downloading,
+        other => api_state(other),
+    }
+}
+
 fn fraction(done: u64, total: u64) -> f64 {
     if total == 0 {
         0.0
@@ -42,7 +63,12 @@ fn ratio(uploaded: u64, downloaded: u64, total: u64) -> f64 {
 /// The summary of `e`, given its engine status when it runs.
 pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
     let (state, error) = match (&e.runner, st) {
-        (Runner::Engine(_), Some(st)) => (api_state(st.state), st.error.clone()),
+        (Runner::Engine(_), Some(st)) => (
+            shown_state(e, st.state, || {
+                st.total_bytes > 0 && st.bytes_done >= st.total_bytes
+            }),
+            st.error.clone(),
+        ),
         (Runner::Magnet { .. }, _) if e.paused => (TorrentState::Paused, None),
         (Runner::Magnet { .. }, _) => (TorrentState::FetchingMetadata, None),
         (Runner::Failed { error }, _) => (TorrentState::Error, Some(error.clone())),

@@ -1,11 +1,15 @@
 //! Integration tests: the real `torrentedge serve` on a free loopback port, against SQLite
 //! and against PostgreSQL.
 
+mod lt;
 mod sse;
 mod support;
 
 mod auth;
+mod chat;
 mod events;
+mod notifications;
 mod ops;
+mod queue;
 mod restart;
 mod torrents;

@@ -336,6 +336,31 @@ impl Server {
         body["token"].as_str().unwrap().to_owned()
     }
 
+    /// Logs in like the dashboard does; returns the `Cookie` header to send and the CSRF
+    /// token to echo in `X-CSRF-Token`.
+    pub async fn cookie_login(&self, username: &str) -> (String, String) {
+        let res = self
+            .http
+            .post(self.url("/api/auth/login"))
+            .json(&json!({ "username": username, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let value = |name: &str| {
+            res.headers()
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap())
+                .find_map(|c| c.strip_prefix(&format!("{name}=")))
+                .and_then(|c| c.split(';').next())
+                .unwrap_or_else(|| panic!("no {name} cookie"))
+                .to_owned()
+        };
+        let (session, csrf) = (value("te_session"), value("te_csrf"));
+        (format!("te_session={session}; te_csrf={csrf}"), csrf)
+    }
+
     /// Uploads a .torrent; returns status and body.
     pub async fn upload(
         &self,

@@ -1,0 +1,98 @@
+//! A real libtorrent peer (`engine/tests/peers/lt_peer.py`, `/usr/bin/python3` with
+//! `python3-libtorrent`) for tests that download from something other than ourselves.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A libtorrent peer (engine/tests/peers/lt_peer.py), stopped with SIGTERM when dropped.
+pub struct LtPeer {
+    child: Child,
+    pub port: u16,
+}
+
+impl LtPeer {
+    pub fn seed(torrent: &Path, dir: &Path, upload_limit: u64, connect: &str) -> LtPeer {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/peers/lt_peer.py");
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(script)
+            .arg("seed")
+            .arg(torrent)
+            .arg(dir)
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--connect",
+                connect,
+                "--timeout",
+                "600",
+            ])
+            .args(["--upload-limit", &upload_limit.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start lt_peer.py (python3-libtorrent)");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let port = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(l) if l.starts_with("READY ") => break l[6..].trim().parse().unwrap(),
+                Ok(l) if l.starts_with("FAILED") => panic!("lt_peer: {l}"),
+                Ok(_) => {}
+                Err(_) => panic!("lt_peer did not get ready"),
+            }
+        };
+        LtPeer { child, port }
+    }
+}
+
+impl Drop for LtPeer {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn lt_make_torrent(path: &Path, out: &Path, piece_size: u32) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/peers/lt_peer.py");
+    let o = Command::new("/usr/bin/python3")
+        .arg(script)
+        .args(["make-torrent"])
+        .arg(path)
+        .arg(out)
+        .args(["--piece-size", &piece_size.to_string()])
+        .output()
+        .expect("lt_peer.py make-torrent");
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success(), "make-torrent: {text}");
+    // CREATED <infohash> <pieces> <piece length>
+    text.split_whitespace().nth(1).unwrap().to_owned()
+}
