@@ -12,7 +12,8 @@ out="$SITE/pkg/torrentedge_bg.wasm"
 if [ ! -f "$out" ] || [ "$wasm" -nt "$out" ]; then
   mkdir -p "$SITE/pkg"
   "$HOME/.cargo/bin/wasm-bindgen" --target web --no-typescript --out-dir "$SITE/pkg" --out-name torrentedge "$wasm"
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$out" -o "$out"
+  # WASM_OPT=0 keeps function names, for readable panics while debugging.
+  [ "${WASM_OPT:-1}" = 0 ] || wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$out" -o "$out"
   touch "$out"
 fi
 ls -l "$SITE/pkg"

@@ -35,14 +35,12 @@ pub fn run(live: Live, info_hash: String, action: Action) {
             Action::Resume => browser::post::<_, TorrentSummary>(format!("{base}/resume"), &())
                 .await
                 .map(Some),
-            Action::Priority(priority) => {
-                browser::put::<_, TorrentSummary>(
-                    format!("{base}/priority"),
-                    &PriorityRequest { priority },
-                )
-                .await
-                .map(Some)
-            }
+            Action::Priority(priority) => browser::put::<_, TorrentSummary>(
+                format!("{base}/priority"),
+                &PriorityRequest { priority },
+            )
+            .await
+            .map(Some),
             Action::Remove { delete_files } => {
                 browser::delete(format!("{base}?deleteFiles={delete_files}"))
                     .await

@@ -149,7 +149,11 @@ pub mod browser {
     /// The `te_csrf` cookie, which cookie-authenticated writes echo in `X-CSRF-Token`.
     pub fn csrf_token() -> Option<String> {
         let doc = web_sys::window()?.document()?;
-        let cookies = doc.dyn_into::<web_sys::HtmlDocument>().ok()?.cookie().ok()?;
+        let cookies = doc
+            .dyn_into::<web_sys::HtmlDocument>()
+            .ok()?
+            .cookie()
+            .ok()?;
         cookies
             .split(';')
             .filter_map(|c| c.trim().split_once('='))
@@ -157,7 +161,11 @@ pub mod browser {
             .map(|(_, v)| v.to_owned())
     }
 
-    pub async fn send<T: DeserializeOwned>(method: Method, path: String, body: Body) -> ApiResult<T> {
+    pub async fn send<T: DeserializeOwned>(
+        method: Method,
+        path: String,
+        body: Body,
+    ) -> ApiResult<T> {
         let mut req = RequestBuilder::new(&path).method(method.clone());
         if method != Method::GET {
             if let Some(token) = csrf_token() {
@@ -197,7 +205,10 @@ pub mod browser {
         send(Method::DELETE, path, Body::None).await
     }
 
-    pub async fn post_form<T: DeserializeOwned>(path: String, form: web_sys::FormData) -> ApiResult<T> {
+    pub async fn post_form<T: DeserializeOwned>(
+        path: String,
+        form: web_sys::FormData,
+    ) -> ApiResult<T> {
         send(Method::POST, path, Body::Form(form)).await
     }
 
@@ -219,13 +230,14 @@ pub mod browser {
         if !res.ok() {
             let status = res.status();
             let text = res.text().await.map_err(ApiFailure::network)?;
-            return decode::<()>(status, &text).and_then(|()| {
-                Err(ApiFailure::network(format!("status {status}")))
-            });
+            return decode::<()>(status, &text)
+                .and_then(|()| Err(ApiFailure::network(format!("status {status}"))));
         }
         let headers = res.headers();
         let raw: web_sys::Response = res.into();
-        let promise = raw.blob().map_err(|e| ApiFailure::network(format!("{e:?}")))?;
+        let promise = raw
+            .blob()
+            .map_err(|e| ApiFailure::network(format!("{e:?}")))?;
         let blob = wasm_bindgen_futures::JsFuture::from(promise)
             .await
             .map_err(|e| ApiFailure::network(format!("{e:?}")))?;

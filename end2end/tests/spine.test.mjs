@@ -1,4 +1,4 @@
-// The build spine: the page is rendered on the server, then hydrated by the WASM bundle, and a
+// The build spine: a page is rendered on the server, then hydrated by the WASM bundle, and a
 // server function answers from the browser.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,12 +8,12 @@ let server, browser;
 before(async () => { server = await startServer(); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); await server?.stop(); });
 
-test('home page is server-rendered without JavaScript', async () => {
-  const html = await (await fetch(`${server.base}/`)).text();
+test('pages are server-rendered without JavaScript', async () => {
+  const html = await (await fetch(`${server.base}/statistics`)).text();
   assert.match(html, /id="server-version"[^>]*>\d+\.\d+\.\d+</);
   assert.match(html, /pkg\/torrentedge\.js/, 'hydration script is referenced');
   const page = await newPage(browser, { javaScriptEnabled: false });
-  await page.goto(server.base);
+  await page.goto(`${server.base}/statistics`);
   assert.match(await page.textContent('#server-version'), /^\d+\.\d+\.\d+$/);
   await shot(page, 'spine-no-js');
 });
@@ -30,7 +30,7 @@ test('the bundle and styles are served from the binary', async () => {
 
 test('page hydrates and a server function round trip works', async () => {
   const page = await newPage(browser);
-  await page.goto(server.base);
+  await page.goto(`${server.base}/statistics`);
   await page.waitForSelector('[data-hydrated="true"]', { timeout: 20_000 });
   const before = await page.textContent('#server-uptime');
   assert.ok(before.length > 0);

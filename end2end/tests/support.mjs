@@ -76,3 +76,48 @@ export async function newPage(browser, opts = {}) {
 export async function shot(page, name) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+const LT_PEER = new URL('../../engine/tests/peers/lt_peer.py', import.meta.url).pathname;
+
+/** Runs engine/tests/peers/lt_peer.py (real libtorrent) and resolves when it prints READY. */
+export async function libtorrent(args, { timeoutMs = 30_000 } = {}) {
+  const child = spawn('/usr/bin/python3', [LT_PEER, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`lt_peer ${args[0]}: no READY in ${timeoutMs} ms`)), timeoutMs);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/^READY (\d+)$/m);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`lt_peer ${args[0]} exited ${code}`)); });
+  });
+  return {
+    port,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Makes a .torrent with libtorrent's create_torrent (no tracker: peers are given directly). */
+export async function makeTorrent(path, out, pieceSize = 65536) {
+  await new Promise((resolve, reject) => {
+    const c = spawn('/usr/bin/python3', [LT_PEER, 'make-torrent', path, out, '--piece-size', String(pieceSize)],
+      { stdio: ['ignore', 'ignore', 'inherit'] });
+    c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`make-torrent exited ${code}`))));
+  });
+}
+
+/** Registers `username` through the dashboard and waits until the page shows them signed in. */
+export async function register(page, base, username, password = 'a long enough password') {
+  await page.goto(`${base}/register`);
+  await page.waitForSelector('main[data-hydrated="true"]');
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await page.click('#auth-form button[type=submit]');
+  await page.waitForSelector(`#whoami:text-is("${username}")`);
+}

@@ -13,9 +13,6 @@ use crate::torrents::clamp_i64;
 /// Also applies `MAX_CONCURRENT_TORRENTS` to the library: this is the first place at start
 /// that has both the configuration and the library, right after the restore.
 pub fn spawn(state: AppState, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-    state
-        .library
-        .set_max_active(state.config.max_concurrent_torrents);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(state.config.stats_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -25,7 +25,13 @@ pub fn points(values: &[f64], max: f64) -> String {
     values
         .iter()
         .enumerate()
-        .map(|(i, v)| format!("{:.1},{:.1}", i as f64 * step, H - (v / max).clamp(0.0, 1.0) * H))
+        .map(|(i, v)| {
+            format!(
+                "{:.1},{:.1}",
+                i as f64 * step,
+                H - (v / max).clamp(0.0, 1.0) * H
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -103,7 +109,10 @@ mod tests {
     #[test]
     fn scales_into_the_box() {
         assert_eq!(points(&[], 1.0), "");
-        assert_eq!(points(&[0.0, 5.0, 10.0], 10.0), "0.0,160.0 300.0,80.0 600.0,0.0");
+        assert_eq!(
+            points(&[0.0, 5.0, 10.0], 10.0),
+            "0.0,160.0 300.0,80.0 600.0,0.0"
+        );
         // Values above max are clamped; a zero max draws nothing.
         assert_eq!(points(&[20.0], 10.0), "0.0,0.0");
         assert_eq!(points(&[1.0], 0.0), "");

@@ -43,7 +43,9 @@ pub fn state_label(s: TorrentState) -> &'static str {
 }
 
 #[component]
-pub fn StateBadge(state: impl Fn() -> TorrentState + Copy + Send + Sync + 'static) -> impl IntoView {
+pub fn StateBadge(
+    state: impl Fn() -> TorrentState + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     view! {
         <span class=move || format!("badge {}", state().as_str())>
             {move || state_label(state())}
@@ -87,9 +89,9 @@ pub fn WithTorrents(children: ChildrenFn) -> impl IntoView {
             {move || {
                 live.list
                     .get()
-                    .map(|r| match r {
+                    .map(|(version, r)| match r {
                         Ok(list) => {
-                            untrack(|| live.torrents.seed(list));
+                            untrack(|| live.seed(version, list));
                             children().into_any()
                         }
                         Err(error) => view! { <Failure error /> }.into_any(),

@@ -47,7 +47,7 @@ pub fn PieceMap(#[prop(into)] have: Signal<Vec<bool>>) -> impl IntoView {
         {move || {
             have.with(|have| {
                 let rows = have.len().div_ceil(COLS).max(1);
-                let cols = have.len().min(COLS).max(1);
+                let cols = have.len().clamp(1, COLS);
                 let done = have.iter().filter(|h| **h).count();
                 let label = format!("{done} of {} pieces verified", have.len());
                 view! {

@@ -23,8 +23,12 @@ pub struct Toast {
 pub struct Live {
     /// `GET /api/users/me`; an error (401) means nobody is logged in.
     pub me: Resource<ApiResult<User>>,
-    /// `GET /api/torrents`, refetched on `resync` and when the user changes.
-    pub list: Resource<ApiResult<Vec<TorrentSummary>>>,
+    /// `GET /api/torrents` with the `version` it was fetched for; refetched on `resync` and
+    /// when the user changes.
+    pub list: Resource<(u64, ApiResult<Vec<TorrentSummary>>)>,
+    /// The `version` whose list is in the store: a page that mounts later must not re-seed
+    /// the store from that (by now stale) list.
+    seeded: StoredValue<Option<u64>>,
     pub notices: Resource<ApiResult<NotificationList>>,
     pub torrents: TorrentStore,
     /// Notifications that arrived live, newest first (the resource holds the earlier ones).
@@ -41,10 +45,16 @@ pub struct Live {
 impl Live {
     pub fn provide() -> Live {
         let version = RwSignal::new(0u64);
-        let me = Resource::new(move || version.get(), |_| client::get("/api/users/me".into()));
+        let me = Resource::new(
+            move || version.get(),
+            |_| client::get("/api/users/me".into()),
+        );
         let list = Resource::new(
             move || version.get(),
-            |_| client::get("/api/torrents".into()),
+            |v| {
+                let fetch = client::get("/api/torrents".into());
+                async move { (v, fetch.await) }
+            },
         );
         let notices = Resource::new(
             move || version.get(),
@@ -53,6 +63,7 @@ impl Live {
         let live = Live {
             me,
             list,
+            seeded: StoredValue::new(None),
             notices,
             torrents: TorrentStore::default(),
             fresh_notices: RwSignal::new(Vec::new()),
@@ -70,6 +81,14 @@ impl Live {
     /// The signed-in user, once `me` has loaded.
     pub fn user(&self) -> Option<User> {
         self.me.get().and_then(Result::ok)
+    }
+
+    /// Puts a freshly fetched list into the store, once per fetch.
+    pub fn seed(&self, version: u64, list: Vec<TorrentSummary>) {
+        if self.seeded.get_value() != Some(version) {
+            self.seeded.set_value(Some(version));
+            self.torrents.seed(list);
+        }
     }
 
     /// Reload every list (and who is signed in) from the server.

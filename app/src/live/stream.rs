@@ -59,15 +59,14 @@ fn connect(live: Live) -> Result<web_sys::EventSource, wasm_bindgen::JsValue> {
         NOTIFICATION,
         RESYNC,
     ] {
-        let handler = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |e: web_sys::MessageEvent| {
+        let handler =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                 if let Some(data) = e.data().as_string() {
                     if let Err(err) = dispatch(live, name, &data) {
                         leptos::logging::warn!("bad {name} event: {err}");
                     }
                 }
-            },
-        );
+            });
         es.add_event_listener_with_callback(name, handler.as_ref().unchecked_ref())?;
         handler.forget();
     }

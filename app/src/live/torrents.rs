@@ -29,7 +29,7 @@ impl Default for TorrentStore {
             rows: StoredValue::new(HashMap::new()),
             watched: StoredValue::new(None),
             pieces_tick: RwSignal::new(0),
-            owner: StoredValue::new(Owner::current().unwrap_or_else(Owner::new).downgrade()),
+            owner: StoredValue::new(Owner::current().unwrap_or_default().downgrade()),
         }
     }
 }
@@ -92,7 +92,13 @@ impl TorrentStore {
             .with(|ids| ids.iter().filter_map(|id| self.row(id)).collect())
     }
 
-    pub fn upsert(&self, t: TorrentSummary) {
+    pub fn upsert(&self, mut t: TorrentSummary) {
+        // The server's rates lag a pause by a tick; a paused torrent moves nothing.
+        if matches!(t.state, TorrentState::Paused | TorrentState::Queued) {
+            t.download_rate = 0;
+            t.upload_rate = 0;
+            t.eta_secs = None;
+        }
         if let Some(sig) = self.row(&t.info_hash) {
             sig.set(t);
             return;
@@ -107,7 +113,11 @@ impl TorrentStore {
 
     pub fn remove(&self, info_hash: &str) {
         // The row's signal lives in the root's arena: free it.
-        if let Some(sig) = self.rows.try_update_value(|rows| rows.remove(info_hash)).flatten() {
+        if let Some(sig) = self
+            .rows
+            .try_update_value(|rows| rows.remove(info_hash))
+            .flatten()
+        {
             sig.dispose();
         }
         self.ids.update(|ids| ids.retain(|i| i != info_hash));
@@ -151,6 +161,8 @@ impl TorrentStore {
                 t.bytes_done = t.total_bytes;
                 t.progress = 1.0;
                 t.eta_secs = Some(0);
+                // Nothing left to download: the last progress event's rate is history.
+                t.download_rate = 0;
                 t.completed_at.get_or_insert(now_secs);
             });
         }

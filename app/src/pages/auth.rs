@@ -73,12 +73,20 @@ fn AuthForm(mode: Mode) -> impl IntoView {
         let _ = (creds, next, navigate, live);
     };
     let (title, action, other) = match mode {
-        Mode::Login => ("Log in", "Log in", view! {
-            <p class="muted">"No account yet? " <a href="/register">"Register"</a></p>
-        }),
-        Mode::Register => ("Create an account", "Register", view! {
-            <p class="muted">"Already registered? " <a href="/login">"Log in"</a></p>
-        }),
+        Mode::Login => (
+            "Log in",
+            "Log in",
+            view! {
+                <p class="muted">"No account yet? " <a href="/register">"Register"</a></p>
+            },
+        ),
+        Mode::Register => (
+            "Create an account",
+            "Register",
+            view! {
+                <p class="muted">"Already registered? " <a href="/login">"Log in"</a></p>
+            },
+        ),
     };
     view! {
         <section class="card narrow">
@@ -123,8 +131,8 @@ pub fn LogoutButton() -> impl IntoView {
         let navigate = navigate.clone();
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            if let Err(e) = crate::client::browser::post::<_, ()>("/api/auth/logout".into(), &())
-                .await
+            if let Err(e) =
+                crate::client::browser::post::<_, ()>("/api/auth/logout".into(), &()).await
             {
                 live.toast(e.message, true);
             }

@@ -84,7 +84,9 @@ pub fn ChatPage() -> impl IntoView {
         let Some(first) = first else { return };
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            match client::get::<Vec<ChatMessage>>(format!("/api/chat?before={first}&limit=100")).await {
+            match client::get::<Vec<ChatMessage>>(format!("/api/chat?before={first}&limit=100"))
+                .await
+            {
                 Ok(page) => {
                     if page.is_empty() {
                         exhausted.set(true);

@@ -84,28 +84,58 @@ pub fn CreatePage() -> impl IntoView {
             if !pl.is_empty() {
                 let _ = form.append_with_str("pieceLength", &pl);
             }
-            let _ = form.append_with_str("private", if private.get_untracked() { "true" } else { "false" });
+            let _ = form.append_with_str(
+                "private",
+                if private.get_untracked() {
+                    "true"
+                } else {
+                    "false"
+                },
+            );
             busy.set(true);
             leptos::task::spawn_local(async move {
-                let result = crate::client::browser::post_form_file("/api/torrents/create".into(), form).await;
+                let result =
+                    crate::client::browser::post_form_file("/api/torrents/create".into(), form)
+                        .await;
                 busy.set(false);
                 match result {
                     Ok((blob, headers)) => {
                         let info_hash = headers.get("x-info-hash").unwrap_or_default();
                         let file_name = headers
                             .get("content-disposition")
-                            .and_then(|d| d.split("filename=\"").nth(1).map(|s| s.trim_end_matches('"').to_owned()))
+                            .and_then(|d| {
+                                d.split("filename=\"")
+                                    .nth(1)
+                                    .map(|s| s.trim_end_matches('"').to_owned())
+                            })
                             .unwrap_or_else(|| "created.torrent".into());
-                        let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap_or_default();
+                        let url =
+                            web_sys::Url::create_object_url_with_blob(&blob).unwrap_or_default();
                         live.toast(format!("Created {file_name}; seeding"), false);
-                        created.set(Some(Created { url, file_name, info_hash }));
+                        created.set(Some(Created {
+                            url,
+                            file_name,
+                            info_hash,
+                        }));
                     }
                     Err(e) => error.set(Some(e.message)),
                 }
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (live, from_server, path, name, trackers, comment, piece_length, private, files_ref, busy, created);
+        let _ = (
+            live,
+            from_server,
+            path,
+            name,
+            trackers,
+            comment,
+            piece_length,
+            private,
+            files_ref,
+            busy,
+            created,
+        );
     };
 
     view! {

@@ -9,7 +9,8 @@ use crate::components::rates::{totals, RateChart};
 use crate::components::WithTorrents;
 use crate::format;
 use crate::live::use_live;
-use crate::types::{Statistics, TorrentState};
+use crate::pages::torrents::StateFilter;
+use crate::types::Statistics;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -29,34 +30,31 @@ pub fn OverviewPage() -> impl IntoView {
 #[component]
 fn Counts() -> impl IntoView {
     let live = use_live();
-    let count = move |pred: fn(&crate::types::TorrentSummary) -> bool| {
+    // The same filters as the list's state filter, so a card's number is what its link shows.
+    let count = move |filter: StateFilter| {
         live.torrents
             .all()
             .iter()
-            .filter(|t| t.with(|t| pred(t)))
+            .filter(|t| t.with(|t| filter.matches(t)))
             .count()
     };
-    let cards: [(&'static str, &'static str, fn(&crate::types::TorrentSummary) -> bool); 6] = [
-        ("downloading", "Downloading", |t| t.state == TorrentState::Downloading),
-        ("seeding", "Seeding", |t| t.state == TorrentState::Seeding),
-        ("paused", "Paused", |t| t.state == TorrentState::Paused),
-        ("queued", "Queued", |t| {
-            matches!(
-                t.state,
-                TorrentState::Queued | TorrentState::Checking | TorrentState::FetchingMetadata
-            )
-        }),
-        ("completed", "Completed", |t| t.total_bytes > 0 && t.bytes_done == t.total_bytes),
-        ("error", "Error", |t| t.state == TorrentState::Error),
+    let cards = [
+        ("downloading", "Downloading"),
+        ("seeding", "Seeding"),
+        ("paused", "Paused"),
+        ("queued", "Queued"),
+        ("completed", "Completed"),
+        ("error", "Error"),
     ];
     view! {
         <section class="counts" aria-label="Torrents by state">
             {cards
                 .into_iter()
-                .map(|(key, label, pred)| {
+                .map(|(key, label)| {
+                    let filter = StateFilter::parse(key);
                     view! {
                         <a class=format!("count-card {key}") href=format!("/torrents?state={key}")>
-                            <span class="n" id=format!("count-{key}")>{move || count(pred)}</span>
+                            <span class="n" id=format!("count-{key}")>{move || count(filter)}</span>
                             <span class="label">{label}</span>
                         </a>
                     }
@@ -69,7 +67,10 @@ fn Counts() -> impl IntoView {
 #[component]
 fn Rates() -> impl IntoView {
     let live = use_live();
-    let stats = Resource::new(|| (), |_| client::get::<Statistics>("/api/statistics".into()));
+    let stats = Resource::new(
+        || (),
+        |_| client::get::<Statistics>("/api/statistics".into()),
+    );
     let history = Signal::derive(move || {
         stats
             .get()

@@ -20,7 +20,10 @@ fn ratio(up: u64, down: u64) -> f64 {
 
 #[component]
 pub fn StatisticsPage() -> impl IntoView {
-    let stats = Resource::new(|| (), |_| client::get::<Statistics>("/api/statistics".into()));
+    let stats = Resource::new(
+        || (),
+        |_| client::get::<Statistics>("/api/statistics".into()),
+    );
     view! {
         <h1 class="page-title">"Statistics"</h1>
         <WithTorrents>
@@ -37,10 +40,13 @@ pub fn StatisticsPage() -> impl IntoView {
     }
 }
 
+/// A chart line: label, CSS class, and the value it plots from each history point.
+type Line = (&'static str, &'static str, fn(&HistoryPoint) -> f64);
+
 #[component]
 fn Charts(stats: Statistics) -> impl IntoView {
     let h: Vec<HistoryPoint> = stats.history.clone();
-    let series = |items: Vec<(&'static str, &'static str, fn(&HistoryPoint) -> f64)>| {
+    let series = |items: Vec<Line>| {
         let h = h.clone();
         Signal::derive(move || {
             items
@@ -57,7 +63,9 @@ fn Charts(stats: Statistics) -> impl IntoView {
         ("Downloaded", "down", |p| p.downloaded as f64),
         ("Uploaded", "up", |p| p.uploaded as f64),
     ]);
-    let ratios = series(vec![("Ratio", "ratio", |p| ratio(p.uploaded, p.downloaded))]);
+    let ratios = series(vec![("Ratio", "ratio", |p| {
+        ratio(p.uploaded, p.downloaded)
+    })]);
     let swarm = series(vec![
         ("Peers", "peers", |p| p.peers as f64),
         ("Torrents", "torrents", |p| p.torrents as f64),
@@ -129,9 +137,14 @@ fn About() -> impl IntoView {
                     })
                 }}
             </Transition>
-            <button type="button" class="small" id="refresh" on:click=move |_| refreshes.update(|n| *n += 1)>
-                "Refresh"
-            </button>
+            <p class="row">
+                <button type="button" class="small" id="refresh" on:click=move |_| refreshes.update(|n| *n += 1)>
+                    "Refresh"
+                </button>
+                <span class="muted">
+                    "Refreshed " <span id="refresh-count">{move || refreshes.get()}</span> " times"
+                </span>
+            </p>
         </section>
     }
 }

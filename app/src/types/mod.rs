@@ -70,7 +70,7 @@ pub struct UpdateMe {
     pub new_password: String,
 }
 
-/// Download priority. Stored and shown; the engine does not act on it yet.
+/// Download priority: orders the queue under `MAX_CONCURRENT_TORRENTS`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {

@@ -11,6 +11,26 @@ pub enum NotificationKind {
     Error,
 }
 
+impl NotificationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::Completed => "completed",
+            NotificationKind::Seeding => "seeding",
+            NotificationKind::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NotificationKind> {
+        [
+            NotificationKind::Completed,
+            NotificationKind::Seeding,
+            NotificationKind::Error,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
 /// One notification, stored for its owner.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

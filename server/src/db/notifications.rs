@@ -5,22 +5,6 @@ use sqlx::Row;
 
 use super::{Db, DbError};
 
-pub fn kind_str(kind: NotificationKind) -> &'static str {
-    match kind {
-        NotificationKind::Completed => "completed",
-        NotificationKind::Seeding => "seeding",
-        NotificationKind::Error => "error",
-    }
-}
-
-fn parse_kind(s: &str) -> NotificationKind {
-    match s {
-        "completed" => NotificationKind::Completed,
-        "seeding" => NotificationKind::Seeding,
-        _ => NotificationKind::Error,
-    }
-}
-
 /// A notification to store.
 #[derive(Clone, Debug)]
 pub struct New {
@@ -38,7 +22,8 @@ const COLUMNS: &str = "id, kind, info_hash, name, message, created_at, read_at";
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Notification, sqlx::Error> {
     Ok(Notification {
         id: r.try_get("id")?,
-        kind: parse_kind(&r.try_get::<String, _>("kind")?),
+        kind: NotificationKind::parse(&r.try_get::<String, _>("kind")?)
+            .unwrap_or(NotificationKind::Error),
         info_hash: r.try_get("info_hash")?,
         name: r.try_get("name")?,
         message: r.try_get("message")?,
@@ -56,7 +41,7 @@ pub async fn insert(db: &Db, n: &New, keep: i64) -> Result<Notification, DbError
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
     ))
     .bind(n.user_id)
-    .bind(kind_str(n.kind))
+    .bind(n.kind.as_str())
     .bind(&n.info_hash)
     .bind(&n.name)
     .bind(&n.message)

@@ -39,9 +39,12 @@ pub fn router(state: AppState) -> Router {
     );
     // The API once more, for pages rendering on the server to read in-process.
     let ssr = ssr_api::ssr_api(
-        api::routes(state.config.max_torrent_size, state.config.max_create_upload)
-            .router
-            .with_state(state.clone()),
+        api::routes(
+            state.config.max_torrent_size,
+            state.config.max_create_upload,
+        )
+        .router
+        .with_state(state.clone()),
     );
     let context = move || leptos::prelude::provide_context(ssr.clone());
     api.router
@@ -103,6 +106,8 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         shutdown.subscribe(),
     );
     torrents::spawn_watcher(library.clone(), session.subscribe(), shutdown.subscribe());
+    // The cap first, so restored torrents beyond it wait in the queue from the start.
+    library.set_max_active(config.max_concurrent_torrents);
     let restored = library.restore().await.context("cannot restore torrents")?;
     tracing::info!("restored {restored} torrents");
     let state = AppState::new(Inner {

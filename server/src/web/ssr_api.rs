@@ -33,9 +33,8 @@ pub fn ssr_api(api: Router) -> SsrApi {
             }
         });
         Box::pin(async move {
-            call.await.unwrap_or_else(|e| {
-                (500, format!(r#"{{"error":"internal","message":"{e}"}}"#))
-            })
+            call.await
+                .unwrap_or_else(|e| (500, format!(r#"{{"error":"internal","message":"{e}"}}"#)))
         })
     }))
 }

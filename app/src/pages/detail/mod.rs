@@ -33,10 +33,12 @@ const TABS: [(&str, &str); 5] = [
 #[component]
 pub fn DetailPage() -> impl IntoView {
     let params = use_params_map();
-    let hash = Memo::new(move |_| params.with(|p| p.get("hash").unwrap_or_default().to_lowercase()));
+    let hash =
+        Memo::new(move |_| params.with(|p| p.get("hash").unwrap_or_default().to_lowercase()));
     view! {
         <WithTorrents>
-            {move || view! { <Detail hash=hash.get() /> }}
+            // try_: the router's params change before this page is torn down.
+            {move || hash.try_get().map(|hash| view! { <Detail hash /> })}
         </WithTorrents>
     }
 }
@@ -74,7 +76,9 @@ fn Detail(hash: String) -> impl IntoView {
     Effect::new(move |prev: Option<(u64, usize, TorrentState)>| {
         let now = row.with(|t| (t.bytes_done, t.peers, t.state));
         // try_: a row update can race this page's disposal.
-        let due = last.try_get_value().is_some_and(|t| js_now_ms() - t >= REFRESH_MS);
+        let due = last
+            .try_get_value()
+            .is_some_and(|t| js_now_ms() - t >= REFRESH_MS);
         if prev.is_some_and(|p| p != now) && due {
             last.try_set_value(js_now_ms());
             version.try_update(|v| *v += 1);
@@ -102,16 +106,29 @@ fn Detail(hash: String) -> impl IntoView {
     let series = Signal::derive(move || {
         samples.with(|s| {
             vec![
-                Series { label: "Down", class: "down", values: s.iter().map(|p| p.0).collect() },
-                Series { label: "Up", class: "up", values: s.iter().map(|p| p.1).collect() },
+                Series {
+                    label: "Down",
+                    class: "down",
+                    values: s.iter().map(|p| p.0).collect(),
+                },
+                Series {
+                    label: "Up",
+                    class: "up",
+                    values: s.iter().map(|p| p.1).collect(),
+                },
             ]
         })
     });
 
-    let query = use_query_map();
-    let tab = Memo::new(move |_| {
-        query.with(|q| q.get("tab")).filter(|t| TABS.iter().any(|(k, _)| k == t)).unwrap_or_else(|| "files".into())
-    });
+    // The tab is local state seeded from `?tab=` (so links work without JavaScript); a click
+    // switches it without a router navigation, whose new location would re-run this page's
+    // effects during teardown.
+    let tab = RwSignal::new(
+        use_query_map()
+            .with_untracked(|q| q.get("tab"))
+            .filter(|t| TABS.iter().any(|(k, _)| k == t))
+            .unwrap_or_else(|| "files".into()),
+    );
 
     view! {
         <Header row />
@@ -127,6 +144,11 @@ fn Detail(hash: String) -> impl IntoView {
                             href=format!("?tab={key}")
                             id=format!("tab-{key}")
                             aria-current=move || (tab.get() == key).then_some("page")
+                            on:click=move |ev| {
+                                ev.prevent_default();
+                                tab.set(key.to_string());
+                                replace_query(&format!("?tab={key}"));
+                            }
                         >
                             {label}
                         </a>
@@ -235,4 +257,14 @@ fn Header(row: RwSignal<TorrentSummary>) -> impl IntoView {
             </Show>
         </section>
     }
+}
+
+/// Puts `query` in the address bar without a navigation.
+fn replace_query(query: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(query));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = query;
 }

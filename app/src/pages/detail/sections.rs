@@ -11,7 +11,8 @@ use crate::types::{FileProgress, PeerInfo, PiecesInfo, TorrentDetail, TrackerInf
 #[component]
 pub fn Files(files: Vec<FileProgress>) -> impl IntoView {
     if files.is_empty() {
-        return view! { <p class="muted">"No file list yet (waiting for metadata)."</p> }.into_any();
+        return view! { <p class="muted">"No file list yet (waiting for metadata)."</p> }
+            .into_any();
     }
     view! {
         <div class="table-wrap">
@@ -69,7 +70,8 @@ pub fn peer_flags(p: &PeerInfo) -> String {
 #[component]
 pub fn Peers(peers: Vec<PeerInfo>) -> impl IntoView {
     if peers.is_empty() {
-        return view! { <p class="muted" id="no-peers">"Not connected to any peer."</p> }.into_any();
+        return view! { <p class="muted" id="no-peers">"Not connected to any peer."</p> }
+            .into_any();
     }
     view! {
         <div class="table-wrap">
@@ -214,7 +216,11 @@ pub fn magnet_link(d: &TorrentDetail) -> String {
     if let Some(m) = &d.summary.magnet_uri {
         return m.clone();
     }
-    let mut link = format!("magnet:?xt=urn:btih:{}&dn={}", d.summary.info_hash, encode(&d.summary.name));
+    let mut link = format!(
+        "magnet:?xt=urn:btih:{}&dn={}",
+        d.summary.info_hash,
+        encode(&d.summary.name)
+    );
     for t in &d.trackers {
         link.push_str("&tr=");
         link.push_str(&encode(&t.url));
@@ -225,7 +231,9 @@ pub fn magnet_link(d: &TorrentDetail) -> String {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -243,12 +251,21 @@ pub fn Info(detail: TorrentDetail) -> impl IntoView {
             let text = copy_magnet.clone();
             leptos::task::spawn_local(async move {
                 let ok = match web_sys::window() {
-                    Some(w) => wasm_bindgen_futures::JsFuture::from(w.navigator().clipboard().write_text(&text))
-                        .await
-                        .is_ok(),
+                    Some(w) => wasm_bindgen_futures::JsFuture::from(
+                        w.navigator().clipboard().write_text(&text),
+                    )
+                    .await
+                    .is_ok(),
                     None => false,
                 };
-                live.toast(if ok { "Magnet link copied" } else { "Cannot copy: select the link and copy it" }, !ok);
+                live.toast(
+                    if ok {
+                        "Magnet link copied"
+                    } else {
+                        "Cannot copy: select the link and copy it"
+                    },
+                    !ok,
+                );
             });
         }
         #[cfg(not(feature = "hydrate"))]

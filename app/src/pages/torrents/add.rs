@@ -198,12 +198,18 @@ impl Item {
 
 #[cfg(feature = "hydrate")]
 fn files_of(list: web_sys::FileList) -> Vec<Item> {
-    (0..list.length()).filter_map(|i| list.get(i)).map(Item::File).collect()
+    (0..list.length())
+        .filter_map(|i| list.get(i))
+        .map(Item::File)
+        .collect()
 }
 
 /// One `POST /api/torrents` (multipart, which takes both files and magnets).
 #[cfg(feature = "hydrate")]
-async fn upload(item: &Item, opts: &Options) -> crate::client::ApiResult<crate::types::TorrentSummary> {
+async fn upload(
+    item: &Item,
+    opts: &Options,
+) -> crate::client::ApiResult<crate::types::TorrentSummary> {
     use crate::client::{browser, ApiFailure};
     let form = web_sys::FormData::new().map_err(|_| ApiFailure {
         status: 0,

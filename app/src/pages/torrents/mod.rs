@@ -37,10 +37,14 @@ fn TorrentTable() -> impl IntoView {
     let live = use_live();
     let query = use_query_map();
     let navigate = use_navigate();
-    let list_view = Memo::new(move |_| {
-        query.with(|q| ListView::from_query(q.get("q"), q.get("state"), q.get("sort"), q.get("dir")))
-    });
+    // A local signal seeded from the URL, not a memo of the router's query: effects of a page
+    // being navigated away from must not re-run on the router's new location (they would read
+    // this page's disposed values).
+    let list_view = RwSignal::new(query.with_untracked(|q| {
+        ListView::from_query(q.get("q"), q.get("state"), q.get("sort"), q.get("dir"))
+    }));
     let set_view = move |v: ListView| {
+        list_view.set(v.clone());
         navigate(
             &format!("/torrents{}", v.to_query()),
             NavigateOptions {
@@ -71,7 +75,10 @@ fn TorrentTable() -> impl IntoView {
         let snapshot: Vec<_> = rows.iter().map(|r| r.get_untracked()).collect();
         let mut shown: Vec<_> = snapshot.iter().filter(|t| v.matches(t)).collect();
         v.sort(&mut shown);
-        shown.into_iter().map(|t| t.info_hash.clone()).collect::<Vec<_>>()
+        shown
+            .into_iter()
+            .map(|t| t.info_hash.clone())
+            .collect::<Vec<_>>()
     });
     let remove = RwSignal::new(None::<(String, String)>);
 

@@ -11,7 +11,10 @@ use crate::types::{Priority, TorrentSummary};
 /// Every field reads its own slice of the row's signal, so an update touches a few text
 /// nodes.
 #[component]
-pub fn TorrentRow(row: RwSignal<TorrentSummary>, remove: RwSignal<Option<(String, String)>>) -> impl IntoView {
+pub fn TorrentRow(
+    row: RwSignal<TorrentSummary>,
+    remove: RwSignal<Option<(String, String)>>,
+) -> impl IntoView {
     let live = use_live();
     let (hash, name) = row.with_untracked(|t| (t.info_hash.clone(), t.name.clone()));
     let field = move |f: fn(&TorrentSummary) -> String| move || row.with(f);
@@ -117,7 +120,13 @@ pub fn RemoveDialog(target: RwSignal<Option<(String, String)>>) -> impl IntoView
     let delete_files = RwSignal::new(false);
     let confirm = move |_| {
         if let Some((hash, _)) = target.get_untracked() {
-            actions::run(live, hash, Action::Remove { delete_files: delete_files.get_untracked() });
+            actions::run(
+                live,
+                hash,
+                Action::Remove {
+                    delete_files: delete_files.get_untracked(),
+                },
+            );
         }
         target.set(None);
         delete_files.set(false);

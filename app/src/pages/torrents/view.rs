@@ -36,18 +36,30 @@ impl SortKey {
     ];
 
     pub fn parse(s: &str) -> Option<SortKey> {
-        SortKey::ALL.iter().find(|(_, k, _)| *k == s).map(|(v, _, _)| *v)
+        SortKey::ALL
+            .iter()
+            .find(|(_, k, _)| *k == s)
+            .map(|(v, _, _)| *v)
     }
 
     pub fn as_str(self) -> &'static str {
-        SortKey::ALL.iter().find(|(v, _, _)| *v == self).map_or("added", |(_, k, _)| k)
+        SortKey::ALL
+            .iter()
+            .find(|(v, _, _)| *v == self)
+            .map_or("added", |(_, k, _)| k)
     }
 
     /// Keys whose values change while torrents run: the list re-sorts on a timer for these.
     pub fn is_live(self) -> bool {
         matches!(
             self,
-            SortKey::Progress | SortKey::Down | SortKey::Up | SortKey::Peers | SortKey::Eta | SortKey::Ratio | SortKey::State
+            SortKey::Progress
+                | SortKey::Down
+                | SortKey::Up
+                | SortKey::Peers
+                | SortKey::Eta
+                | SortKey::Ratio
+                | SortKey::State
         )
     }
 
@@ -63,7 +75,10 @@ impl SortKey {
             SortKey::Peers => a.peers.cmp(&b.peers),
             SortKey::Ratio => f(a.ratio, b.ratio),
             // Unknown ETAs last.
-            SortKey::Eta => a.eta_secs.unwrap_or(u64::MAX).cmp(&b.eta_secs.unwrap_or(u64::MAX)),
+            SortKey::Eta => a
+                .eta_secs
+                .unwrap_or(u64::MAX)
+                .cmp(&b.eta_secs.unwrap_or(u64::MAX)),
             // High first when ascending.
             SortKey::Priority => priority_rank(a).cmp(&priority_rank(b)),
             SortKey::Added => a.added_at.cmp(&b.added_at),
@@ -131,11 +146,19 @@ pub struct ListView {
 }
 
 impl ListView {
-    pub fn from_query(q: Option<String>, state: Option<String>, sort: Option<String>, dir: Option<String>) -> ListView {
+    pub fn from_query(
+        q: Option<String>,
+        state: Option<String>,
+        sort: Option<String>,
+        dir: Option<String>,
+    ) -> ListView {
         ListView {
             text: q.unwrap_or_default(),
             state: StateFilter::parse(state.as_deref().unwrap_or("")),
-            sort: sort.as_deref().and_then(SortKey::parse).unwrap_or(SortKey::Added),
+            sort: sort
+                .as_deref()
+                .and_then(SortKey::parse)
+                .unwrap_or(SortKey::Added),
             desc: dir.as_deref() == Some("desc"),
         }
     }
@@ -188,7 +211,9 @@ fn encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -228,8 +253,16 @@ mod tests {
 
     #[test]
     fn query_round_trips() {
-        let v = ListView::from_query(Some("a b&c".into()), Some("seeding".into()), Some("down".into()), Some("desc".into()));
-        assert_eq!(v.to_query(), "?q=a%20b%26c&state=seeding&sort=down&dir=desc");
+        let v = ListView::from_query(
+            Some("a b&c".into()),
+            Some("seeding".into()),
+            Some("down".into()),
+            Some("desc".into()),
+        );
+        assert_eq!(
+            v.to_query(),
+            "?q=a%20b%26c&state=seeding&sort=down&dir=desc"
+        );
         assert_eq!(v.state, StateFilter::State(TorrentState::Seeding));
         let d = ListView::from_query(None, Some("nonsense".into()), Some("bogus".into()), None);
         assert_eq!(d.to_query(), "");
@@ -243,11 +276,17 @@ mod tests {
         let mut v = ListView::from_query(None, None, Some("down".into()), Some("desc".into()));
         let mut rows = vec![&a, &b, &c];
         v.sort(&mut rows);
-        assert_eq!(rows.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["beta", "Alpha", "Gamma"]);
+        assert_eq!(
+            rows.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            ["beta", "Alpha", "Gamma"]
+        );
         v.sort = SortKey::Name;
         v.desc = false;
         v.sort(&mut rows);
-        assert_eq!(rows.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["Alpha", "beta", "Gamma"]);
+        assert_eq!(
+            rows.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            ["Alpha", "beta", "Gamma"]
+        );
         v.text = "AMM".into();
         assert!(v.matches(&c) && !v.matches(&a));
         let done = ListView::from_query(None, Some("completed".into()), None, None);

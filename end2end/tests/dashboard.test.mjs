@@ -1,0 +1,209 @@
+// The dashboard end to end in real Chromium: a real libtorrent seeder on 127.0.0.1 serves a
+// multi-file torrent that a user adds through the page and watches finish live.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, launchBrowser, newPage, shot, libtorrent, makeTorrent, register } from './support.mjs';
+
+const NAME = 'dash-album';
+let server, browser, seeder, torrentPath, otherTorrent, infoHash;
+
+before(async () => {
+  const work = mkdtempSync(join(tmpdir(), 'te-dash-'));
+  const content = join(work, 'seed', NAME);
+  mkdirSync(content, { recursive: true });
+  // Two files, one crossing piece boundaries; ~6 MiB at 1.5 MB/s takes a few seconds,
+  // long enough to watch progress, pause and resume.
+  writeFileSync(join(content, 'track-01.bin'), randomBytes(4 * 1024 * 1024 + 12345));
+  writeFileSync(join(content, 'cover.bin'), randomBytes(1_700_000));
+  torrentPath = join(work, `${NAME}.torrent`);
+  await makeTorrent(content, torrentPath);
+  // A second torrent, for the user-isolation test (one info-hash belongs to one user).
+  writeFileSync(join(work, 'notes.txt'), randomBytes(70_000));
+  otherTorrent = join(work, 'notes.torrent');
+  await makeTorrent(join(work, 'notes.txt'), otherTorrent, 16384);
+  seeder = await libtorrent(['seed', torrentPath, join(work, 'seed'), '--upload-limit', '1500000']);
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => { await browser?.close(); await server?.stop(); await seeder?.stop(); });
+
+/** The row's progress text, e.g. "42.1%". */
+const rowPct = (page) => page.textContent('tr.torrent .pct');
+
+test('register, add a torrent from a real seeder, watch it finish live, pause, resume, inspect, remove', async () => {
+  const page = await newPage(browser);
+  await register(page, server.base, 'alice');
+  await shot(page, 'dash-1-overview-empty');
+
+  // Logged in across reloads (the session cookie).
+  await page.reload();
+  await page.waitForSelector('#whoami:text-is("alice")');
+
+  await page.goto(`${server.base}/torrents`);
+  await page.waitForSelector('main[data-hydrated="true"]');
+  // A marker that a full reload would wipe: progress must arrive over the event stream.
+  await page.evaluate(() => { window.__noReload = true; });
+  await page.click('.add-options summary');
+  await page.fill('#add-peers', `127.0.0.1:${seeder.port}`);
+  await page.setInputFiles('#torrent-file', torrentPath);
+  await page.waitForSelector('tr.torrent');
+  assert.equal(await page.textContent('tr.torrent th.name a'), NAME);
+  infoHash = await page.getAttribute('tr.torrent', 'data-hash');
+  assert.match(infoHash, /^[0-9a-f]{40}$/);
+
+  // Part-way progress shows up live.
+  await page.waitForFunction(() => {
+    const t = document.querySelector('tr.torrent .pct')?.textContent ?? '';
+    const v = parseFloat(t);
+    return v > 0 && v < 100;
+  }, null, { timeout: 30_000 });
+  await shot(page, 'dash-2-downloading');
+
+  // Pause, then resume.
+  await page.click('tr.torrent button.toggle');
+  await page.waitForSelector('tr.torrent .badge.paused');
+  const pausedAt = await rowPct(page);
+  await page.waitForTimeout(1500);
+  assert.equal(await rowPct(page), pausedAt, 'no progress while paused');
+  await shot(page, 'dash-3-paused');
+  await page.click('tr.torrent button.toggle');
+  await page.waitForFunction(() => !document.querySelector('tr.torrent .badge.paused'));
+
+  // The detail page (client-side navigation), while the download is still going.
+  await page.click('tr.torrent th.name a');
+  await page.waitForSelector('#detail-name');
+  assert.equal(await page.textContent('#detail-name'), NAME);
+  await page.waitForSelector('#files');
+  const files = await page.$$eval('#files tbody th', (ths) => ths.map((t) => t.textContent));
+  assert.deepEqual(files.sort(), [`${NAME}/cover.bin`, `${NAME}/track-01.bin`].sort());
+  await shot(page, 'dash-4-detail-files');
+
+  // Progress reaches 100% live, without a reload.
+  await page.waitForFunction(() => document.querySelector('.detail-head .pct')?.textContent === '100.0%',
+    null, { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'the page was never reloaded');
+  await page.waitForSelector('.detail-head .badge.seeding');
+  // The completion notification arrives live: toast and bell.
+  await page.waitForSelector('.toast:has-text("finished downloading")', { timeout: 15_000 });
+  await page.waitForSelector('#unread-count');
+  await shot(page, 'dash-5-complete');
+
+  await page.click('#tab-peers');
+  await page.waitForSelector('#peers, #no-peers');
+  await shot(page, 'dash-6-peers');
+  await page.click('#tab-info');
+  assert.equal(await page.textContent('#info-hash'), infoHash);
+  assert.match(await page.inputValue('#magnet-link'), new RegExp(`^magnet:\\?xt=urn:btih:${infoHash}`));
+  await shot(page, 'dash-7-info');
+
+  // Remove with its files.
+  await page.goto(`${server.base}/torrents`);
+  await page.waitForSelector('main[data-hydrated="true"]');
+  await page.click('tr.torrent button.danger');
+  await page.waitForSelector('#remove-dialog');
+  await page.check('#delete-files');
+  await shot(page, 'dash-8-remove-dialog');
+  await page.click('#confirm-remove');
+  await page.waitForSelector('#no-torrents');
+  const saved = join(server.dataDir, 'data', 'downloads', 'alice', NAME);
+  assert.equal(existsSync(saved), false, 'the downloaded files were deleted');
+  assert.deepEqual(page.errors, [], 'no errors in the browser console');
+});
+
+test('the peers tab lists the seeder while downloading', async () => {
+  const page = await newPage(browser);
+  await register(page, server.base, 'carol');
+  await page.goto(`${server.base}/torrents`);
+  await page.waitForSelector('main[data-hydrated="true"]');
+  await page.click('.add-options summary');
+  await page.fill('#add-peers', `127.0.0.1:${seeder.port}`);
+  await page.setInputFiles('#torrent-file', torrentPath);
+  await page.waitForSelector('tr.torrent');
+  await page.click('tr.torrent th.name a');
+  await page.waitForSelector('#detail-name');
+  await page.click('#tab-peers');
+  // Refreshed by progress events while the download runs.
+  await page.waitForSelector(`#peers th:has-text("127.0.0.1:${seeder.port}")`, { timeout: 30_000 });
+  assert.match(await page.textContent('#peers tbody tr'), /libtorrent|LT|-LT/i);
+  await shot(page, 'dash-peers-live');
+  assert.deepEqual(page.errors, [], 'no errors in the browser console');
+});
+
+test('a bad magnet link shows a readable error', async () => {
+  const page = await newPage(browser);
+  await register(page, server.base, 'dave');
+  await page.goto(`${server.base}/torrents`);
+  await page.waitForSelector('main[data-hydrated="true"]');
+  await page.fill('#magnet', 'magnet:?xt=urn:btih:not-a-hash');
+  await page.click('#add-magnet');
+  await page.waitForSelector('#add-error');
+  assert.match(await page.textContent('#add-error'), /magnet/i);
+  assert.equal(await page.$('tr.torrent'), null);
+  await shot(page, 'dash-bad-magnet');
+  // The 400 shows in the console as a failed request; nothing else may.
+  assert.deepEqual(page.errors.filter((e) => !/status of 400/.test(e)), []);
+});
+
+test("a second user cannot see the first user's torrent", async () => {
+  const alice = await newPage(browser);
+  await register(alice, server.base, 'erin');
+  await alice.goto(`${server.base}/torrents`);
+  await alice.waitForSelector('main[data-hydrated="true"]');
+  await alice.setInputFiles('#torrent-file', otherTorrent);
+  await alice.waitForSelector('tr.torrent');
+  const hash = await alice.getAttribute('tr.torrent', 'data-hash');
+
+  const bob = await newPage(browser);
+  await register(bob, server.base, 'frank');
+  await bob.goto(`${server.base}/torrents`);
+  await bob.waitForSelector('#no-torrents');
+  await bob.goto(`${server.base}/torrents/${hash}`);
+  await bob.waitForSelector('#not-found');
+  await shot(bob, 'dash-isolation');
+  assert.deepEqual(bob.errors, []);
+});
+
+test('read-only pages render without JavaScript, at phone width, in the dark theme', async () => {
+  const page = await newPage(browser, { javaScriptEnabled: false, viewport: { width: 390, height: 844 },
+    colorScheme: 'dark' });
+  // Sign in through the API; the cookie is shared with the page's context.
+  const res = await page.context().request.post(`${server.base}/api/auth/login`,
+    { data: { username: 'erin', password: 'a long enough password' } });
+  assert.equal(res.status(), 200);
+  await page.goto(`${server.base}/torrents`);
+  assert.equal(await page.textContent('tr.torrent th.name a'), 'notes.txt');
+  await shot(page, 'dash-nojs-phone-list');
+  const hash = await page.getAttribute('tr.torrent', 'data-hash');
+  await page.goto(`${server.base}/torrents/${hash}`);
+  await page.waitForSelector('#files');
+  await page.goto(`${server.base}/torrents/${hash}?tab=info`);
+  assert.equal(await page.textContent('#info-hash'), hash);
+  await page.goto(`${server.base}/`);
+  assert.equal(await page.textContent('#count-downloading, #count-seeding').then(() => 'ok'), 'ok');
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(13, 17, 23)', 'dark theme follows the system');
+  await shot(page, 'dash-nojs-phone-overview');
+  // No horizontal scrolling at phone width.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page is ${overflow}px wider than the phone`);
+});
+
+test('chat messages reach another user live', async () => {
+  const a = await newPage(browser);
+  await register(a, server.base, 'gina');
+  const b = await newPage(browser);
+  await register(b, server.base, 'hank');
+  await a.goto(`${server.base}/chat`);
+  await b.goto(`${server.base}/chat`);
+  await a.waitForSelector('main[data-hydrated="true"]');
+  await b.waitForSelector('main[data-hydrated="true"]');
+  await a.fill('#chat-input', 'hello from gina');
+  await a.click('#chat-send');
+  await b.waitForSelector('#messages .message:has-text("hello from gina")');
+  await shot(b, 'dash-chat');
+  assert.deepEqual([...a.errors, ...b.errors], []);
+});
