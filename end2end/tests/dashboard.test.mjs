@@ -207,3 +207,54 @@ test('chat messages reach another user live', async () => {
   await shot(b, 'dash-chat');
   assert.deepEqual([...a.errors, ...b.errors], []);
 });
+
+test('create a torrent from uploaded files, download it, and it seeds', async () => {
+  const page = await newPage(browser, { acceptDownloads: true });
+  await register(page, server.base, 'ivan');
+  await page.goto(`${server.base}/create`);
+  await page.waitForSelector('main[data-hydrated="true"]');
+  await page.setInputFiles('#create-files', [
+    { name: 'one.txt', mimeType: 'text/plain', buffer: randomBytes(40_000) },
+    { name: 'two.txt', mimeType: 'text/plain', buffer: randomBytes(90_000) },
+  ]);
+  await page.fill('#create-name', 'made-here');
+  await page.fill('#create-trackers', 'http://127.0.0.1:9/announce');
+  await page.fill('#create-comment', 'from the dashboard test');
+  await page.click('#create-submit');
+  await page.waitForSelector('#created');
+  await shot(page, 'dash-create');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#created a.button')]);
+  assert.equal(download.suggestedFilename(), 'made-here.torrent');
+  const path = join(mkdtempSync(join(tmpdir(), 'te-dl-')), 'made-here.torrent');
+  await download.saveAs(path);
+  const bytes = (await import('node:fs')).readFileSync(path);
+  assert.ok(bytes.includes(Buffer.from('8:announce27:http://127.0.0.1:9/announce')), 'tracker in the file');
+  await page.click('#created a:has-text("Open the torrent")');
+  await page.waitForSelector('#detail-name');
+  assert.equal(await page.textContent('#detail-name'), 'made-here');
+  await page.waitForSelector('.detail-head .badge.seeding');
+  await page.click('#tab-info');
+  assert.equal(await page.textContent('#info dd:nth-of-type(5)'), 'from the dashboard test');
+  assert.deepEqual(page.errors, [], 'no errors in the browser console');
+});
+
+test('overview and statistics show the counts and charts', async () => {
+  const page = await newPage(browser);
+  await register(page, server.base, 'judy');
+  await page.goto(`${server.base}/`);
+  await page.waitForSelector('#count-downloading');
+  assert.equal(await page.textContent('#count-downloading'), '0');
+  await page.goto(`${server.base}/statistics`);
+  await page.waitForSelector('#total-down');
+  assert.ok(await page.$$eval('.chart svg', (s) => s.length) >= 4, 'four charts');
+  await shot(page, 'dash-statistics');
+  // The theme toggle cycles system -> light -> dark and sticks across a reload.
+  await page.waitForSelector('main[data-hydrated="true"]');
+  await page.click('#theme-toggle');
+  await page.click('#theme-toggle');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await page.reload();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await shot(page, 'dash-statistics-dark');
+  assert.deepEqual(page.errors, []);
+});

@@ -121,3 +121,20 @@ export async function register(page, base, username, password = 'a long enough p
   await page.click('#auth-form button[type=submit]');
   await page.waitForSelector(`#whoami:text-is("${username}")`);
 }
+
+/** Bencodes strings, Buffers, integers, arrays and objects (keys sorted). */
+export function bencode(v) {
+  if (Buffer.isBuffer(v)) return Buffer.concat([Buffer.from(`${v.length}:`), v]);
+  if (typeof v === 'string') return bencode(Buffer.from(v));
+  if (typeof v === 'number') return Buffer.from(`i${Math.trunc(v)}e`);
+  if (Array.isArray(v)) return Buffer.concat([Buffer.from('l'), ...v.map(bencode), Buffer.from('e')]);
+  const keys = Object.keys(v).sort();
+  return Buffer.concat([Buffer.from('d'), ...keys.flatMap((k) => [bencode(k), bencode(v[k])]), Buffer.from('e')]);
+}
+
+/** A valid single-file .torrent whose data exists nowhere (for list-scale tests). */
+export function fakeTorrent(name, length, pieceLength = 262144) {
+  const pieces = Buffer.alloc(20 * Math.ceil(length / pieceLength));
+  for (let i = 0; i < pieces.length; i++) pieces[i] = Math.floor(Math.random() * 256);
+  return bencode({ info: { name, length, 'piece length': pieceLength, pieces } });
+}

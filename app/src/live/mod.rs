@@ -74,6 +74,14 @@ impl Live {
             version,
         };
         provide_context(live);
+        // In the browser, a fetched list goes into the store as soon as it arrives, so events
+        // after it apply on top; pages that mount later find it seeded and leave it alone.
+        // (While rendering on the server, and during hydration, `WithTorrents` seeds.)
+        Effect::new(move |_| {
+            if let Some((version, Ok(list))) = live.list.get() {
+                live.seed(version, list);
+            }
+        });
         stream::run(live);
         live
     }

@@ -111,6 +111,11 @@ pub fn CreatePage() -> impl IntoView {
                             .unwrap_or_else(|| "created.torrent".into());
                         let url =
                             web_sys::Url::create_object_url_with_blob(&blob).unwrap_or_default();
+                        // The new torrent in the store now, whatever the event stream is doing.
+                        let api = format!("/api/torrents/{info_hash}");
+                        if let Ok(summary) = crate::client::get(api).await {
+                            live.torrents.upsert(summary);
+                        }
                         live.toast(format!("Created {file_name}; seeding"), false);
                         created.set(Some(Created {
                             url,
