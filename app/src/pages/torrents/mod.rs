@@ -197,7 +197,7 @@ fn TorrentTable() -> impl IntoView {
             <span class="muted" id="torrent-count">
                 {move || {
                     let (shown, all) = (visible.with(Vec::len), live.torrents.len());
-                    if shown == all { format!("{all} torrents") } else { format!("{shown} of {all} torrents") }
+                    if shown == all { plural(all) } else { format!("{shown} of {all} torrents") }
                 }}
             </span>
         </form>
@@ -231,5 +231,13 @@ fn TorrentTable() -> impl IntoView {
             </div>
         </Show>
         <RemoveDialog target=remove />
+    }
+}
+
+fn plural(n: usize) -> String {
+    if n == 1 {
+        "1 torrent".into()
+    } else {
+        format!("{n} torrents")
     }
 }
