@@ -31,9 +31,10 @@ fn AuthForm(mode: Mode) -> impl IntoView {
     let live = use_live();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let query = leptos_router::hooks::use_query_map();
+    // Set by the server when a form posted without JavaScript failed.
+    let error = RwSignal::new(query.with_untracked(|q| q.get("error")));
+    let busy = RwSignal::new(false);
     let navigate = leptos_router::hooks::use_navigate();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -1,6 +1,7 @@
 //! `torrentedge serve`: starts the engine, restores torrents, serves the dashboard and the API.
 
 mod assets;
+mod forms;
 mod ssr_api;
 
 use std::net::SocketAddr;
@@ -48,6 +49,9 @@ pub fn router(state: AppState) -> Router {
     );
     let context = move || leptos::prelude::provide_context(ssr.clone());
     api.router
+        // The login and register forms post here when JavaScript is off.
+        .route("/login", axum::routing::post(forms::login))
+        .route("/register", axum::routing::post(forms::register))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos.clone())
         })
