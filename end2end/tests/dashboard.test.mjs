@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newPage, shot, libtorrent, makeTorrent, register } from './support.mjs';
+import { startServer, launchBrowser, newPage, shot, libtorrent, makeTorrent, register, fakeTorrent } from './support.mjs';
 
 const NAME = 'dash-album';
 let server, browser, seeder, torrentPath, otherTorrent, infoHash;
@@ -92,6 +92,12 @@ test('register, add a torrent from a real seeder, watch it finish live, pause, r
   await page.waitForSelector('.toast:has-text("finished downloading")', { timeout: 15_000 });
   await page.waitForSelector('#unread-count');
   await shot(page, 'dash-5-complete');
+  await page.click('#bell');
+  await page.waitForSelector('.dropdown .notice:has-text("finished downloading")');
+  await shot(page, 'dash-5b-notifications');
+  await page.click('.dropdown button:has-text("Mark all read")');
+  await page.waitForSelector('#unread-count', { state: 'detached' });
+  await page.click('#bell');
 
   await page.click('#tab-peers');
   await page.waitForSelector('#peers, #no-peers');
@@ -165,6 +171,23 @@ test("a second user cannot see the first user's torrent", async () => {
   await bob.goto(`${server.base}/torrents/${hash}`);
   await bob.waitForSelector('#not-found');
   await shot(bob, 'dash-isolation');
+  // A malformed address reaches the error boundary with a readable message.
+  await bob.goto(`${server.base}/torrents/not-a-hash`);
+  await bob.waitForSelector('[role=alert] h1:text("Something went wrong")');
+  assert.match(await bob.textContent('[role=alert]'), /"not-a-hash" is not an info-hash/);
+  await shot(bob, 'dash-error-boundary');
+  // Bob adds his own torrent by dropping a file on the add box.
+  await bob.goto(`${server.base}/torrents`);
+  await bob.waitForSelector('main[data-hydrated="true"]');
+  const bytes = [...fakeTorrent('dropped.iso', 300_000)];
+  const dt = await bob.evaluateHandle((b) => {
+    const d = new DataTransfer();
+    d.items.add(new File([new Uint8Array(b)], 'dropped.torrent', { type: 'application/x-bittorrent' }));
+    return d;
+  }, bytes);
+  await bob.dispatchEvent('#add-panel', 'dragover', { dataTransfer: dt });
+  await bob.dispatchEvent('#add-panel', 'drop', { dataTransfer: dt });
+  await bob.waitForSelector('tr.torrent th.name a:text("dropped.iso")');
   assert.deepEqual(bob.errors, []);
 });
 

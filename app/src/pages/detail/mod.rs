@@ -38,8 +38,24 @@ pub fn DetailPage() -> impl IntoView {
     view! {
         <WithTorrents>
             // try_: the router's params change before this page is torn down.
-            {move || hash.try_get().map(|hash| view! { <Detail hash /> })}
+            {move || hash.try_get().map(|hash| {
+                // A malformed address is an error for the page's error boundary.
+                valid_hash(&hash).map(|()| view! { <Detail hash /> })
+            })}
         </WithTorrents>
+    }
+}
+
+/// v1 info-hashes are 40 hex digits.
+fn valid_hash(hash: &str) -> Result<(), crate::client::ApiFailure> {
+    if hash.len() == 40 && hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(crate::client::ApiFailure {
+            status: 400,
+            error: "invalid_info_hash".into(),
+            message: format!("{hash:?} is not an info-hash (40 hexadecimal digits)"),
+        })
     }
 }
 
