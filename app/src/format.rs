@@ -82,6 +82,20 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// Percent-encodes a URL component (RFC 3986 unreserved characters stay).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Estimated seconds left at the current rate; None when stalled.
 pub fn eta_secs(total: u64, done: u64, rate: u64) -> Option<u64> {
     if done >= total {
@@ -121,6 +135,12 @@ mod tests {
         assert_eq!(datetime(951_782_400), "2000-02-29 00:00");
         assert_eq!(datetime(1_795_000_000), "2026-11-18 11:06");
         assert_eq!(datetime_ms(-1000), "1969-12-31 23:59");
+    }
+
+    #[test]
+    fn url_components_are_percent_encoded() {
+        assert_eq!(url_encode("a b&c/é"), "a%20b%26c%2F%C3%A9");
+        assert_eq!(url_encode("Az09-_.~"), "Az09-_.~");
     }
 
     #[test]

@@ -53,6 +53,38 @@ pub fn StateBadge(
     }
 }
 
+/// A table that scrolls sideways in its box and stacks its rows at phone width. `headers`
+/// are (label, tooltip) pairs; an empty tooltip is left out.
+#[component]
+pub fn DataTable(
+    id: &'static str,
+    class: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class=class id=id>
+                <thead>
+                    <tr>
+                        {headers
+                            .iter()
+                            .map(|(label, tip)| {
+                                view! {
+                                    <th scope="col" title=(!tip.is_empty()).then_some(*tip)>
+                                        {*label}
+                                    </th>
+                                }
+                            })
+                            .collect_view()}
+                    </tr>
+                </thead>
+                <tbody>{children()}</tbody>
+            </table>
+        </div>
+    }
+}
+
 /// What a page shows when the API says no: a login link for 401, the message otherwise.
 #[component]
 pub fn Failure(error: ApiFailure) -> impl IntoView {

@@ -1,5 +1,5 @@
-//! The global transfer-rate chart: the server's history, then live samples of the store's
-//! totals every two seconds.
+//! Transfer-rate charts: samples of live rates every two seconds, after whatever history the
+//! server had.
 
 use leptos::prelude::*;
 
@@ -18,14 +18,14 @@ pub fn totals(live: Live) -> (u64, u64) {
     })
 }
 
-#[component]
-pub fn RateChart(#[prop(into)] history: Signal<Vec<HistoryPoint>>) -> impl IntoView {
-    let live = use_live();
+/// (download, upload) samples of `read`, every two seconds while the calling component
+/// lives (in the browser; nothing is sampled while rendering on the server).
+pub fn sample_rates(read: impl Fn() -> (u64, u64) + 'static) -> RwSignal<Vec<(f64, f64)>> {
     let samples = RwSignal::new(Vec::<(f64, f64)>::new());
     #[cfg(feature = "hydrate")]
     if let Ok(h) = set_interval_with_handle(
         move || {
-            let (d, u) = untrack(|| totals(live));
+            let (d, u) = untrack(&read);
             samples.update(|s| {
                 s.push((d as f64, u as f64));
                 let excess = s.len().saturating_sub(SAMPLES);
@@ -37,7 +37,31 @@ pub fn RateChart(#[prop(into)] history: Signal<Vec<HistoryPoint>>) -> impl IntoV
         on_cleanup(move || h.clear());
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = live;
+    let _ = read;
+    samples
+}
+
+/// The "Down" and "Up" lines of (download, upload) points.
+pub fn rate_series(points: &[(f64, f64)]) -> Vec<Series> {
+    vec![
+        Series {
+            label: "Down",
+            class: "down",
+            values: points.iter().map(|p| p.0).collect(),
+        },
+        Series {
+            label: "Up",
+            class: "up",
+            values: points.iter().map(|p| p.1).collect(),
+        },
+    ]
+}
+
+/// The global rates: the server's history, then the store's live totals.
+#[component]
+pub fn RateChart(#[prop(into)] history: Signal<Vec<HistoryPoint>>) -> impl IntoView {
+    let live = use_live();
+    let samples = sample_rates(move || totals(live));
     let series = Signal::derive(move || {
         let mut points: Vec<(f64, f64)> = history.with(|h| {
             h.iter()
@@ -45,19 +69,7 @@ pub fn RateChart(#[prop(into)] history: Signal<Vec<HistoryPoint>>) -> impl IntoV
                 .collect()
         });
         points.extend(samples.get());
-        let points = &points[points.len().saturating_sub(SAMPLES)..];
-        vec![
-            Series {
-                label: "Down",
-                class: "down",
-                values: points.iter().map(|p| p.0).collect(),
-            },
-            Series {
-                label: "Up",
-                class: "up",
-                values: points.iter().map(|p| p.1).collect(),
-            },
-        ]
+        rate_series(&points[points.len().saturating_sub(SAMPLES)..])
     });
     view! { <LineChart series title="Transfer rate" format=|v| format::rate(v as u64) /> }
 }

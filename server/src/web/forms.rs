@@ -33,13 +33,7 @@ fn see_other(location: &str, mut headers: HeaderMap) -> Response {
 
 /// Back to the form, with the reason in `?error=` (the page shows it).
 fn back(form: &str, message: &str) -> Response {
-    let encoded: String = message
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let encoded = app::format::url_encode(message);
     see_other(&format!("/{form}?error={encoded}"), HeaderMap::new())
 }
 

@@ -9,7 +9,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::actions::{self, Action};
 use crate::client::{self, ApiResult};
-use crate::components::chart::{LineChart, Series};
+use crate::components::chart::LineChart;
+use crate::components::rates::{rate_series, sample_rates};
 use crate::components::{Failure, ProgressBar, StateBadge, WithTorrents};
 use crate::format;
 use crate::live::{js_now_ms, use_live};
@@ -18,9 +19,6 @@ use crate::types::{PeerInfo, PiecesInfo, TorrentDetail, TorrentState, TorrentSum
 
 /// Least time between two re-reads of files, peers and trackers.
 const REFRESH_MS: f64 = 2000.0;
-/// Speed-chart samples kept (one every two seconds).
-#[cfg(feature = "hydrate")]
-const SAMPLES: usize = 150;
 
 const TABS: [(&str, &str); 5] = [
     ("files", "Files"),
@@ -104,37 +102,8 @@ fn Detail(hash: String) -> impl IntoView {
     live.torrents.watch_pieces(Some(hash.clone()));
     on_cleanup(move || live.torrents.watch_pieces(None));
 
-    let samples = RwSignal::new(Vec::<(f64, f64)>::new());
-    #[cfg(feature = "hydrate")]
-    if let Ok(h) = set_interval_with_handle(
-        move || {
-            let (d, u) = row.with_untracked(|t| (t.download_rate as f64, t.upload_rate as f64));
-            samples.update(|s| {
-                s.push((d, u));
-                let excess = s.len().saturating_sub(SAMPLES);
-                s.drain(..excess);
-            });
-        },
-        std::time::Duration::from_secs(2),
-    ) {
-        on_cleanup(move || h.clear());
-    }
-    let series = Signal::derive(move || {
-        samples.with(|s| {
-            vec![
-                Series {
-                    label: "Down",
-                    class: "down",
-                    values: s.iter().map(|p| p.0).collect(),
-                },
-                Series {
-                    label: "Up",
-                    class: "up",
-                    values: s.iter().map(|p| p.1).collect(),
-                },
-            ]
-        })
-    });
+    let samples = sample_rates(move || row.with(|t| (t.download_rate, t.upload_rate)));
+    let series = Signal::derive(move || samples.with(|s| rate_series(s)));
 
     // The tab is local state seeded from `?tab=` (so links work without JavaScript); a click
     // switches it without a router navigation, whose new location would re-run this page's

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::piece_map::{decode_bitfield, PieceMap};
-use crate::components::ProgressBar;
+use crate::components::{DataTable, ProgressBar};
 use crate::format;
 use crate::live::use_live;
 use crate::types::{FileProgress, PeerInfo, PiecesInfo, TorrentDetail, TrackerInfo};
@@ -15,16 +15,7 @@ pub fn Files(files: Vec<FileProgress>) -> impl IntoView {
             .into_any();
     }
     view! {
-        <div class="table-wrap">
-            <table class="files" id="files">
-                <thead>
-                    <tr>
-                        <th scope="col">"File"</th>
-                        <th scope="col">"Size"</th>
-                        <th scope="col">"Progress"</th>
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable id="files" class="files" headers=&[("File", ""), ("Size", ""), ("Progress", "")]>
                     {files
                         .into_iter()
                         .map(|f| {
@@ -40,9 +31,7 @@ pub fn Files(files: Vec<FileProgress>) -> impl IntoView {
                             }
                         })
                         .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
     }
     .into_any()
 }
@@ -67,6 +56,18 @@ pub fn peer_flags(p: &PeerInfo) -> String {
     f
 }
 
+const PEER_HEADERS: &[(&str, &str)] = &[
+    ("Address", ""),
+    ("Client", ""),
+    (
+        "Flags",
+        "D: downloading from; d: we want, they choke; U: uploading to; u: they want, we choke; I: incoming",
+    ),
+    ("Down", ""),
+    ("Up", ""),
+    ("Their progress", ""),
+];
+
 #[component]
 pub fn Peers(peers: Vec<PeerInfo>) -> impl IntoView {
     if peers.is_empty() {
@@ -74,23 +75,7 @@ pub fn Peers(peers: Vec<PeerInfo>) -> impl IntoView {
             .into_any();
     }
     view! {
-        <div class="table-wrap">
-            <table class="peers" id="peers">
-                <thead>
-                    <tr>
-                        <th scope="col">"Address"</th>
-                        <th scope="col">"Client"</th>
-                        <th scope="col">
-                            <abbr title="D: downloading from; d: we want, they choke; U: uploading to; u: they want, we choke; I: incoming">
-                                "Flags"
-                            </abbr>
-                        </th>
-                        <th scope="col">"Down"</th>
-                        <th scope="col">"Up"</th>
-                        <th scope="col">"Their progress"</th>
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable id="peers" class="peers" headers=PEER_HEADERS>
                     {peers
                         .into_iter()
                         .map(|p| {
@@ -110,12 +95,20 @@ pub fn Peers(peers: Vec<PeerInfo>) -> impl IntoView {
                             }
                         })
                         .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
     }
     .into_any()
 }
+
+const TRACKER_HEADERS: &[(&str, &str)] = &[
+    ("Tier", ""),
+    ("URL", ""),
+    ("Status", ""),
+    ("Seeds", ""),
+    ("Leechers", ""),
+    ("Last announce", ""),
+    ("Next", ""),
+];
 
 #[component]
 pub fn Trackers(trackers: Vec<TrackerInfo>) -> impl IntoView {
@@ -123,20 +116,7 @@ pub fn Trackers(trackers: Vec<TrackerInfo>) -> impl IntoView {
         return view! { <p class="muted">"This torrent has no trackers."</p> }.into_any();
     }
     view! {
-        <div class="table-wrap">
-            <table class="trackers" id="trackers">
-                <thead>
-                    <tr>
-                        <th scope="col">"Tier"</th>
-                        <th scope="col">"URL"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Seeds"</th>
-                        <th scope="col">"Leechers"</th>
-                        <th scope="col">"Last announce"</th>
-                        <th scope="col">"Next"</th>
-                    </tr>
-                </thead>
-                <tbody>
+        <DataTable id="trackers" class="trackers" headers=TRACKER_HEADERS>
                     {trackers
                         .into_iter()
                         .map(|t| {
@@ -170,9 +150,7 @@ pub fn Trackers(trackers: Vec<TrackerInfo>) -> impl IntoView {
                             }
                         })
                         .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
     }
     .into_any()
 }
@@ -219,24 +197,13 @@ pub fn magnet_link(d: &TorrentDetail) -> String {
     let mut link = format!(
         "magnet:?xt=urn:btih:{}&dn={}",
         d.summary.info_hash,
-        encode(&d.summary.name)
+        format::url_encode(&d.summary.name)
     );
     for t in &d.trackers {
         link.push_str("&tr=");
-        link.push_str(&encode(&t.url));
+        link.push_str(&format::url_encode(&t.url));
     }
     link
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

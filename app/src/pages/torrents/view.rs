@@ -167,7 +167,7 @@ impl ListView {
     pub fn to_query(&self) -> String {
         let mut parts = Vec::new();
         if !self.text.is_empty() {
-            parts.push(format!("q={}", encode(&self.text)));
+            parts.push(format!("q={}", crate::format::url_encode(&self.text)));
         }
         if self.state != StateFilter::All {
             parts.push(format!("state={}", self.state.as_str()));
@@ -204,20 +204,6 @@ impl ListView {
             }
         });
     }
-}
-
-/// Percent-encodes a query value.
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
