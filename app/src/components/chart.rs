@@ -74,6 +74,9 @@ pub fn LineChart(
             </figcaption>
             <div class="plot">
                 <span class="ymax">{move || format(max.get())}</span>
+                <Show when=move || series.with(|s| s.iter().all(|s| s.values.len() < 2))>
+                    <span class="no-data muted">"Collecting samples…"</span>
+                </Show>
                 <svg
                     viewBox=format!("0 0 {W} {H}")
                     preserveAspectRatio="none"
