@@ -42,10 +42,14 @@ fn main() {
         .expect("runtime");
     let t0 = Instant::now();
     let ok = runtime.block_on(async move {
-        let config = SessionConfig {
+        let mut config = SessionConfig {
             listen_addr: "127.0.0.1:0".parse().expect("addr"),
             ..Default::default()
         };
+        // For experiments only: the CLI always uses the default.
+        if let Some(n) = std::env::var("TE_HASH_THREADS").ok().and_then(|v| v.parse().ok()) {
+            config.hash_threads = n;
+        }
         let session = Session::start(config).await.expect("session");
         let mut rx = session.subscribe();
         let ih = meta.info_hash;
