@@ -58,8 +58,12 @@ fn main() {
             paused: false,
             peers,
         };
+        let peers_empty = opts.peers.is_empty();
         let h = session.add_torrent(meta, opts).await.expect("add");
-        let mut tick = tokio::time::interval(Duration::from_millis(10));
+        // Like the CLI: events, plus a status poll every 500 ms while downloading. A recheck
+        // that finds everything emits no `Completed`, so poll it finely to time it.
+        let poll = if peers_empty { 10 } else { 500 };
+        let mut tick = tokio::time::interval(Duration::from_millis(poll));
         let ok = loop {
             tokio::select! {
                 ev = rx.recv() => match ev {

@@ -34,6 +34,8 @@ pub(crate) struct DonePiece {
 pub(crate) struct Assembly {
     pieces: HashMap<u32, PieceBuf>,
     pool: Vec<AlignedBuf>,
+    /// Bytes allocated by the buffers in `pool`.
+    pool_bytes: usize,
     /// Bytes this torrent has reserved from the budget (assembling + hashing).
     held: usize,
 }
@@ -48,7 +50,13 @@ impl Assembly {
             return false;
         }
         self.held += len;
-        let mut data = self.pool.pop().unwrap_or_default();
+        let mut data = match self.pool.pop() {
+            Some(b) => {
+                self.pool_bytes -= b.capacity();
+                b
+            }
+            None => AlignedBuf::default(),
+        };
         data.resize(len);
         self.pieces.insert(
             piece,
@@ -119,7 +127,14 @@ impl Assembly {
         let len = data.len().min(self.held);
         self.held -= len;
         budget.release(len);
-        if (self.pool.len() + 1) * data.capacity() <= POOL_MAX_BYTES || self.pool.is_empty() {
+        // Idle buffers are memory too: keep this one only while the budget's use plus the pool
+        // stays within the budget, so peak memory is about the budget, not budget + pool.
+        // (`ensure` takes from the pool before reserving, which keeps that sum from growing.)
+        let keep = self.pool_bytes + data.capacity();
+        if self.pool.is_empty()
+            || (keep <= POOL_MAX_BYTES && budget.used().saturating_add(keep) <= budget.max())
+        {
+            self.pool_bytes += data.capacity();
             self.pool.push(data);
         }
     }
@@ -131,12 +146,19 @@ impl Assembly {
         }
     }
 
+    /// Frees the idle buffers (download complete: a seed assembles nothing).
+    pub fn drop_pool(&mut self) {
+        self.pool = Vec::new();
+        self.pool_bytes = 0;
+    }
+
     /// Frees everything (torrent removed).
     pub fn clear(&mut self, budget: &Budget) {
         budget.release(self.held);
         self.held = 0;
         self.pieces.clear();
         self.pool.clear();
+        self.pool_bytes = 0;
     }
 
     #[cfg(test)]
@@ -170,6 +192,34 @@ mod tests {
         a.recycle(done, &budget);
         assert_eq!(a.held_bytes(), 0);
         assert!(a.ensure(1, 80, &budget));
+    }
+
+    #[test]
+    fn pool_stays_within_the_budget() {
+        const MIB: usize = 1 << 20;
+        let budget = Budget::new(3 * MIB);
+        let mut a = Assembly::default();
+        for p in 0..3 {
+            assert!(a.ensure(p, MIB, &budget));
+        }
+        assert!(!a.ensure(3, MIB, &budget), "budget spent");
+        for p in 0..3 {
+            let d = a.take(p).unwrap().buf.data;
+            a.recycle(d, &budget);
+            assert!(a.pool.len() == 1 || a.pool_bytes + budget.used() <= 3 * MIB);
+        }
+        // The second buffer came back while the third was still held: no room to keep it.
+        assert_eq!(a.pool.len(), 2);
+        assert_eq!(budget.used(), 0);
+        assert!(a.ensure(7, MIB, &budget));
+        assert_eq!(
+            a.pool.len(),
+            1,
+            "a pooled buffer is reused before allocating"
+        );
+        assert!(a.pool_bytes + budget.used() <= 3 * MIB);
+        a.drop_pool();
+        assert_eq!((a.pool.len(), a.pool_bytes), (0, 0));
     }
 
     #[test]

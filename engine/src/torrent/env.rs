@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, Semaphore};
+use tokio::sync::broadcast;
+
+use super::hashpool::HashPool;
 
 use crate::config::SessionConfig;
 use crate::events::Event;
@@ -20,8 +22,8 @@ pub(crate) struct Env {
     pub conns: ConnLimiter,
     pub buffers: Budget,
     pub tracker: TrackerClient,
-    /// Bounds concurrent piece hashing to `hash_threads` blocking workers.
-    pub hashers: Arc<Semaphore>,
+    /// `hash_threads` threads that hash and store completed pieces.
+    pub hashers: HashPool,
     next_peer_key: AtomicU64,
 }
 
@@ -35,7 +37,7 @@ impl Env {
             conns: ConnLimiter::new(config.max_peers_total),
             buffers: Budget::new(config.max_buffered_bytes),
             tracker: TrackerClient::new(config.tracker_config())?,
-            hashers: Arc::new(Semaphore::new(config.hash_threads())),
+            hashers: HashPool::new(config.hash_threads()),
             next_peer_key: AtomicU64::new(1),
             config,
             listen_addr,
@@ -118,6 +120,15 @@ impl Budget {
                 (u.saturating_add(n) <= self.max).then_some(u + n)
             })
             .is_ok()
+    }
+
+    /// Bytes reserved right now.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
+
+    pub fn max(&self) -> usize {
+        self.max
     }
 
     pub fn release(&self, n: usize) {

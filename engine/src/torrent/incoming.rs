@@ -244,9 +244,15 @@ impl Torrent {
     }
 
     /// Tops up every peer's pipeline: assembly memory was just freed, and peers whose
-    /// picks were refused for lack of it would otherwise idle until the next tick.
-    pub(crate) fn top_up_all(&self, sh: &mut Shared) {
+    /// picks were refused for lack of it would otherwise idle until the next tick. `first`
+    /// (a `have`) goes to every peer in the same writer command, so it costs no extra wake-up.
+    pub(crate) fn top_up_all(&self, sh: &mut Shared, first: Option<Message>) {
         if sh.state != TorrentState::Downloading {
+            if let Some(m) = first {
+                for p in sh.peers.values() {
+                    p.send(WriterCmd::One(Out::Msg(m.clone())));
+                }
+            }
             return;
         }
         let now = Instant::now();
@@ -258,10 +264,12 @@ impl Torrent {
             ..
         } = sh;
         for (key, p) in peers.iter_mut() {
-            let mut out = Vec::new();
+            let mut out: Vec<Out> = first.iter().map(|m| Out::Msg(m.clone())).collect();
             self.top_up(*key, p, picker, assembly, pick_scratch, &mut out, now);
-            if !out.is_empty() {
-                p.send(WriterCmd::Batch(out));
+            match out.len() {
+                0 => {}
+                1 => p.send(WriterCmd::One(out.remove(0))),
+                _ => p.send(WriterCmd::Batch(out)),
             }
         }
     }

@@ -1,5 +1,6 @@
-//! Completed pieces: hash and write on a blocking worker, then publish the result.
+//! Completed pieces: hash and write on a session hashing thread, then publish the result.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use super::assembly::{DonePiece, PieceBuf};
@@ -18,14 +19,16 @@ enum Verdict {
 }
 
 impl Torrent {
-    /// Hands whole pieces to hashing workers (at most `hash_threads` at once, session-wide).
+    /// Hands whole pieces to the session's hashing threads.
     pub fn spawn_verify(self: &Arc<Self>, done: impl Iterator<Item = DonePiece>) {
         for piece in done {
-            tokio::spawn(self.clone().verify_piece(piece));
+            let t = self.clone();
+            self.env.hashers.submit(move || t.verify_piece(piece));
         }
     }
 
-    async fn verify_piece(self: Arc<Self>, done: DonePiece) {
+    /// Hashes and stores one piece, then publishes the verdict. Runs on a hashing thread.
+    fn verify_piece(&self, done: DonePiece) {
         let DonePiece {
             piece,
             buf: PieceBuf {
@@ -35,33 +38,23 @@ impl Torrent {
         let Some(expected) = self.meta.piece_hashes.get(piece as usize).copied() else {
             return;
         };
-        let Ok(_permit) = self.env.hashers.clone().acquire_owned().await else {
-            return;
-        };
-        let storage = self.storage.clone();
-        let mut stopped = self.control.subscribe();
-        let write_lock = self.write_lock.clone();
-        let job = tokio::task::spawn_blocking(move || {
-            let verdict = if sha1_piece(&data) != expected {
+        let checked = catch_unwind(AssertUnwindSafe(|| {
+            if sha1_piece(&data) != expected {
                 Verdict::Corrupt
-            } else if *stopped.borrow_and_update() == Control::Stop {
+            } else if *self.control.borrow() == Control::Stop {
                 // Removed meanwhile (maybe with its files deleted): do not recreate them.
                 Verdict::Dropped
             } else {
-                let _serial = super::lock(&write_lock);
-                match storage.write_piece(piece, &data) {
+                let _serial = super::lock(&self.write_lock);
+                match self.storage.write_piece(piece, &data) {
                     Ok(()) => Verdict::Good,
                     Err(e) => Verdict::WriteFailed(e.to_string()),
                 }
-            };
-            (data, verdict)
-        });
-        let (data, verdict) = match job.await {
-            Ok(r) => r,
-            Err(e) => {
-                self.fail(format!("hashing piece {piece} failed: {e}"));
-                return;
             }
+        }));
+        let Ok(verdict) = checked else {
+            self.fail(format!("hashing piece {piece} failed: worker panicked"));
+            return;
         };
         let len = data.len() as u64;
         let mut guard = self.lock();
@@ -71,23 +64,24 @@ impl Torrent {
             Verdict::Good => {
                 sh.picker.piece_verified(piece);
                 sh.stats.bytes_done += len;
-                for p in sh.peers.values() {
-                    p.send(WriterCmd::One(Out::Msg(Message::Have(piece))));
-                }
                 self.env.emit(Event::PieceVerified {
                     info_hash: self.info_hash,
                     piece,
                 });
                 if sh.picker.is_complete() && sh.state == TorrentState::Downloading {
+                    for p in sh.peers.values() {
+                        p.send(WriterCmd::One(Out::Msg(Message::Have(piece))));
+                    }
                     self.on_complete(sh);
                 } else {
-                    self.top_up_all(sh);
+                    // One command per peer: the `have` and the requests that refill its pipeline.
+                    self.top_up_all(sh, Some(Message::Have(piece)));
                 }
             }
             Verdict::Corrupt => {
                 sh.picker.piece_failed(piece);
                 sh.stats.wasted += len;
-                self.top_up_all(sh);
+                self.top_up_all(sh, None);
                 drop(guard);
                 tracing::warn!(torrent = %self.info_hash, piece, ?contributors, "piece failed hash check");
                 self.env.emit(Event::PieceFailed {
@@ -108,6 +102,7 @@ impl Torrent {
     /// Download finished: become a seed, tell the tracker, drop peers that are seeds too.
     fn on_complete(&self, sh: &mut super::shared::Shared) {
         self.set_state(sh, TorrentState::Seeding);
+        sh.assembly.drop_pool();
         self.env.emit(Event::Completed {
             info_hash: self.info_hash,
         });
