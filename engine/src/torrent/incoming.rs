@@ -173,6 +173,9 @@ impl Torrent {
         if !seeding {
             self.top_up(key, p, picker, assembly, pick_scratch, &mut out.msgs, now);
         }
+        if !out.msgs.is_empty() {
+            p.take_haves(&mut out.msgs);
+        }
         for (k, r) in cancels {
             if let Some(o) = peers.get_mut(&k) {
                 if o.pipe.remove(&r) {
@@ -226,7 +229,7 @@ impl Torrent {
         if p.peer_choking || !p.am_interested {
             return;
         }
-        let want = p.pipe.deficit();
+        let want = p.pipe.refill();
         if want == 0 {
             return;
         }
@@ -244,15 +247,10 @@ impl Torrent {
     }
 
     /// Tops up every peer's pipeline: assembly memory was just freed, and peers whose
-    /// picks were refused for lack of it would otherwise idle until the next tick. `first`
-    /// (a `have`) goes to every peer in the same writer command, so it costs no extra wake-up.
-    pub(crate) fn top_up_all(&self, sh: &mut Shared, first: Option<Message>) {
+    /// picks were refused for lack of it would otherwise idle until the next tick. Pending
+    /// `have`s go along with any requests.
+    pub(crate) fn top_up_all(&self, sh: &mut Shared) {
         if sh.state != TorrentState::Downloading {
-            if let Some(m) = first {
-                for p in sh.peers.values() {
-                    p.send(WriterCmd::One(Out::Msg(m.clone())));
-                }
-            }
             return;
         }
         let now = Instant::now();
@@ -264,12 +262,11 @@ impl Torrent {
             ..
         } = sh;
         for (key, p) in peers.iter_mut() {
-            let mut out: Vec<Out> = first.iter().map(|m| Out::Msg(m.clone())).collect();
+            let mut out = Vec::new();
             self.top_up(*key, p, picker, assembly, pick_scratch, &mut out, now);
-            match out.len() {
-                0 => {}
-                1 => p.send(WriterCmd::One(out.remove(0))),
-                _ => p.send(WriterCmd::Batch(out)),
+            if !out.is_empty() {
+                p.take_haves(&mut out);
+                p.send(WriterCmd::Batch(out));
             }
         }
     }

@@ -68,20 +68,19 @@ impl Torrent {
                     info_hash: self.info_hash,
                     piece,
                 });
+                for p in sh.peers.values_mut() {
+                    p.haves.push(piece);
+                }
                 if sh.picker.is_complete() && sh.state == TorrentState::Downloading {
-                    for p in sh.peers.values() {
-                        p.send(WriterCmd::One(Out::Msg(Message::Have(piece))));
-                    }
                     self.on_complete(sh);
                 } else {
-                    // One command per peer: the `have` and the requests that refill its pipeline.
-                    self.top_up_all(sh, Some(Message::Have(piece)));
+                    self.top_up_all(sh);
                 }
             }
             Verdict::Corrupt => {
                 sh.picker.piece_failed(piece);
                 sh.stats.wasted += len;
-                self.top_up_all(sh, None);
+                self.top_up_all(sh);
                 drop(guard);
                 tracing::warn!(torrent = %self.info_hash, piece, ?contributors, "piece failed hash check");
                 self.env.emit(Event::PieceFailed {
@@ -112,9 +111,14 @@ impl Torrent {
                 p.disconnect();
                 continue;
             }
+            let mut out = Vec::new();
+            p.take_haves(&mut out);
             if p.am_interested {
                 p.am_interested = false;
-                p.send(WriterCmd::One(Out::Msg(Message::NotInterested)));
+                out.push(Out::Msg(Message::NotInterested));
+            }
+            if !out.is_empty() {
+                p.send(WriterCmd::Batch(out));
             }
         }
         tracing::info!(torrent = %self.info_hash, "download complete");
