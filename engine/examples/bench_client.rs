@@ -7,7 +7,8 @@
 //!
 //! It does what `torrentedge download --bind 127.0.0.1 --port 0 --quiet` does (default session
 //! settings, multi-threaded runtime), so the caller's rusage of this process is comparable with
-//! the CLI's. `bench/ab.py` drives it.
+//! the CLI's. `bench/ab.py` drives it. For experiments only, `TE_HASH_THREADS` and
+//! `TE_BUFFER_MIB` override `hash_threads` and `max_buffered_bytes`.
 
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,9 @@ fn main() {
         // For experiments only: the CLI always uses the default.
         if let Some(n) = std::env::var("TE_HASH_THREADS").ok().and_then(|v| v.parse().ok()) {
             config.hash_threads = n;
+        }
+        if let Some(mib) = std::env::var("TE_BUFFER_MIB").ok().and_then(|v| v.parse::<usize>().ok()) {
+            config.max_buffered_bytes = mib << 20;
         }
         let session = Session::start(config).await.expect("session");
         let mut rx = session.subscribe();

@@ -1,16 +1,12 @@
-//! Piece assembly: blocks are copied once into a pooled per-piece buffer; a whole piece
-//! leaves as one page-aligned buffer for hashing and a direct write to disk. Memory is charged
-//! to the session [`Budget`].
+//! Piece assembly: blocks are copied once into a per-piece buffer; a whole piece leaves as one
+//! page-aligned buffer for hashing and a direct write to disk. Buffers come from and go back to
+//! the session [`Budget`], which charges them and keeps idle ones for reuse.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use super::env::Budget;
 use crate::storage::AlignedBuf;
-
-/// Bytes of idle buffers kept for reuse, so steady-state downloading does not allocate,
-/// fault in and zero fresh memory for every piece.
-const POOL_MAX_BYTES: usize = 16 << 20;
 
 /// A piece being assembled.
 pub(crate) struct PieceBuf {
@@ -33,9 +29,6 @@ pub(crate) struct DonePiece {
 #[derive(Default)]
 pub(crate) struct Assembly {
     pieces: HashMap<u32, PieceBuf>,
-    pool: Vec<AlignedBuf>,
-    /// Bytes allocated by the buffers in `pool`.
-    pool_bytes: usize,
     /// Bytes this torrent has reserved from the budget (assembling + hashing).
     held: usize,
 }
@@ -50,14 +43,7 @@ impl Assembly {
             return false;
         }
         self.held += len;
-        let mut data = match self.pool.pop() {
-            Some(b) => {
-                self.pool_bytes -= b.capacity();
-                b
-            }
-            None => AlignedBuf::default(),
-        };
-        data.resize(len);
+        let data = budget.buffer(len);
         self.pieces.insert(
             piece,
             PieceBuf {
@@ -127,16 +113,7 @@ impl Assembly {
         let len = data.len().min(self.held);
         self.held -= len;
         budget.release(len);
-        // Idle buffers are memory too: keep this one only while the budget's use plus the pool
-        // stays within the budget, so peak memory is about the budget, not budget + pool.
-        // (`ensure` takes from the pool before reserving, which keeps that sum from growing.)
-        let keep = self.pool_bytes + data.capacity();
-        if self.pool.is_empty()
-            || (keep <= POOL_MAX_BYTES && budget.used().saturating_add(keep) <= budget.max())
-        {
-            self.pool_bytes += data.capacity();
-            self.pool.push(data);
-        }
+        budget.recycle(data);
     }
 
     /// Drops a partly assembled piece (its blocks must be re-requested).
@@ -146,19 +123,11 @@ impl Assembly {
         }
     }
 
-    /// Frees the idle buffers (download complete: a seed assembles nothing).
-    pub fn drop_pool(&mut self) {
-        self.pool = Vec::new();
-        self.pool_bytes = 0;
-    }
-
     /// Frees everything (torrent removed).
     pub fn clear(&mut self, budget: &Budget) {
         budget.release(self.held);
         self.held = 0;
         self.pieces.clear();
-        self.pool.clear();
-        self.pool_bytes = 0;
     }
 
     #[cfg(test)]
@@ -192,34 +161,6 @@ mod tests {
         a.recycle(done, &budget);
         assert_eq!(a.held_bytes(), 0);
         assert!(a.ensure(1, 80, &budget));
-    }
-
-    #[test]
-    fn pool_stays_within_the_budget() {
-        const MIB: usize = 1 << 20;
-        let budget = Budget::new(3 * MIB);
-        let mut a = Assembly::default();
-        for p in 0..3 {
-            assert!(a.ensure(p, MIB, &budget));
-        }
-        assert!(!a.ensure(3, MIB, &budget), "budget spent");
-        for p in 0..3 {
-            let d = a.take(p).unwrap().buf.data;
-            a.recycle(d, &budget);
-            assert!(a.pool.len() == 1 || a.pool_bytes + budget.used() <= 3 * MIB);
-        }
-        // The second buffer came back while the third was still held: no room to keep it.
-        assert_eq!(a.pool.len(), 2);
-        assert_eq!(budget.used(), 0);
-        assert!(a.ensure(7, MIB, &budget));
-        assert_eq!(
-            a.pool.len(),
-            1,
-            "a pooled buffer is reused before allocating"
-        );
-        assert!(a.pool_bytes + budget.used() <= 3 * MIB);
-        a.drop_pool();
-        assert_eq!((a.pool.len(), a.pool_bytes), (0, 0));
     }
 
     #[test]

@@ -3,11 +3,13 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
 use super::hashpool::HashPool;
+use super::lock;
+use crate::storage::AlignedBuf;
 
 use crate::config::SessionConfig;
 use crate::events::Event;
@@ -94,10 +96,25 @@ impl Drop for ConnSlot {
     }
 }
 
-/// A byte budget shared by all torrents' piece assembly buffers.
+/// A byte budget shared by all torrents' piece assembly buffers, and the idle buffers kept for
+/// reuse.
+///
+/// Idle buffers count against the budget too: one is kept only while reserved bytes plus idle
+/// bytes stay within `max`, so buffer memory peaks at about the budget however many torrents
+/// there are. Reusing them means steady-state downloading neither faults in fresh memory
+/// (expensive first touches on a VM) nor frees and reallocates 1 MiB blocks from several threads
+/// (freed blocks can stay in per-thread malloc arenas). With a separate 16 MiB pool per torrent
+/// on top of the budget, one 1 GiB download had peaked at 102 MiB RSS.
 pub(crate) struct Budget {
     used: AtomicUsize,
     max: usize,
+    idle: Mutex<Idle>,
+}
+
+#[derive(Default)]
+struct Idle {
+    bufs: Vec<AlignedBuf>,
+    bytes: usize,
 }
 
 impl Budget {
@@ -105,7 +122,43 @@ impl Budget {
         Budget {
             used: AtomicUsize::new(0),
             max,
+            idle: Mutex::default(),
         }
+    }
+
+    /// A buffer of `len` bytes, reused if one is idle. Reserve the bytes first.
+    pub fn buffer(&self, len: usize) -> AlignedBuf {
+        let mut idle = lock(&self.idle);
+        let mut b = match idle.bufs.pop() {
+            Some(b) => {
+                idle.bytes -= b.capacity();
+                b
+            }
+            None => AlignedBuf::default(),
+        };
+        drop(idle);
+        b.resize(len);
+        b
+    }
+
+    /// Takes back a buffer whose bytes were released; keeps it if it fits (see the type docs).
+    pub fn recycle(&self, b: AlignedBuf) {
+        let mut idle = lock(&self.idle);
+        let keep = idle.bytes + b.capacity();
+        if self.used().saturating_add(keep) <= self.max {
+            idle.bytes = keep;
+            idle.bufs.push(b);
+        }
+    }
+
+    /// Frees the idle buffers (a download finished: memory should not stay at its peak).
+    pub fn trim(&self) {
+        *lock(&self.idle) = Idle::default();
+    }
+
+    #[cfg(test)]
+    pub fn idle_bytes(&self) -> usize {
+        lock(&self.idle).bytes
     }
 
     /// Reserves `n` bytes if they fit, or unconditionally when `force` (one piece per
@@ -127,15 +180,51 @@ impl Budget {
         self.used.load(Ordering::Acquire)
     }
 
-    pub fn max(&self) -> usize {
-        self.max
-    }
-
     pub fn release(&self, n: usize) {
         let _ = self
             .used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
                 Some(u.saturating_sub(n))
             });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_buffers_stay_within_the_budget() {
+        const MIB: usize = 1 << 20;
+        let b = Budget::new(3 * MIB);
+        let bufs: Vec<_> = (0..3)
+            .map(|_| {
+                assert!(b.try_reserve(MIB, false));
+                b.buffer(MIB)
+            })
+            .collect();
+        assert!(!b.try_reserve(MIB, false), "budget spent");
+        for buf in bufs {
+            b.release(MIB);
+            b.recycle(buf);
+            assert!(b.used() + b.idle_bytes() <= 3 * MIB);
+        }
+        // Each buffer allocates a page more than it holds, so the second one came back while
+        // the third was still reserved and did not fit.
+        assert_eq!(b.used(), 0);
+        assert_eq!(
+            b.idle_bytes(),
+            2 * (MIB + crate::storage::aligned::ALIGN - 1)
+        );
+        assert!(b.try_reserve(MIB, false));
+        let again = b.buffer(MIB);
+        assert_eq!(again.len(), MIB);
+        assert_eq!(
+            b.idle_bytes(),
+            MIB + crate::storage::aligned::ALIGN - 1,
+            "reused"
+        );
+        b.trim();
+        assert_eq!(b.idle_bytes(), 0);
     }
 }

@@ -101,7 +101,7 @@ impl Torrent {
     /// Download finished: become a seed, tell the tracker, drop peers that are seeds too.
     fn on_complete(&self, sh: &mut super::shared::Shared) {
         self.set_state(sh, TorrentState::Seeding);
-        sh.assembly.drop_pool();
+        self.env.buffers.trim();
         self.env.emit(Event::Completed {
             info_hash: self.info_hash,
         });
