@@ -1,16 +1,16 @@
 //! Creating `.torrent` files from a file or a directory.
 //!
 //! Pieces are hashed in parallel: workers take piece indices from a shared counter and read
-//! each piece with positioned reads into their own buffer, so memory stays at one piece per
-//! thread whatever the content size.
+//! each piece in small chunks into their own buffer, so memory stays at one chunk per thread
+//! whatever the piece or content size.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::metainfo::{put_bytes, put_int, put_str, torrent_file, valid_component};
-use crate::storage::verify::par_pieces;
-use crate::storage::{sha1_piece, Storage, StorageError};
+use crate::storage::verify::{hash_stored_piece, par_pieces, HASH_CHUNK};
+use crate::storage::{Storage, StorageError};
 
 /// What to put in the torrent besides the content.
 #[derive(Clone, Debug, Default)]
@@ -210,17 +210,12 @@ fn hash_all(
         .min(n as usize)
         .max(1);
     let hashed = AtomicU64::new(0);
-    let parts = par_pieces(
-        n,
-        threads,
-        storage.layout().piece_length() as usize,
-        |piece, buf| {
-            storage.read_piece(piece, buf)?;
-            let hash = sha1_piece(buf);
-            progress(hashed.fetch_add(buf.len() as u64, Ordering::Relaxed) + buf.len() as u64);
-            Ok::<_, StorageError>(Some(hash))
-        },
-    )?;
+    let parts = par_pieces(n, threads, HASH_CHUNK, |piece, buf| {
+        let hash = hash_stored_piece(storage, piece, buf)?;
+        let len = u64::from(storage.layout().piece_len(piece));
+        progress(hashed.fetch_add(len, Ordering::Relaxed) + len);
+        Ok::<_, StorageError>(Some(hash))
+    })?;
     let mut hashes = vec![[0u8; 20]; n as usize];
     let mut count = 0;
     for (piece, h) in parts {
@@ -244,6 +239,7 @@ mod tests {
 
     use super::*;
     use crate::metainfo::Metainfo;
+    use crate::storage::sha1_piece;
 
     fn content(n: usize, seed: u32) -> Vec<u8> {
         (0..n as u32)

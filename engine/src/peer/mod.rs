@@ -85,6 +85,7 @@ pub(crate) async fn run(
         uploaded_seen: 0,
         last_recv: now,
         abuse: 0,
+        haves: Vec::new(),
     };
     if let Err(why) = t.register_peer(key, entry) {
         tracing::debug!(%addr, "peer refused: {why}");

@@ -11,6 +11,8 @@ use crate::wire::{BlockRequest, BLOCK_SIZE};
 
 pub(crate) const MIN_DEPTH: usize = 16;
 pub(crate) const MAX_DEPTH: usize = 1000;
+/// Largest deficit [`Pipeline::refill`] waits for (1 MiB of requests).
+const REFILL_BATCH_MAX: usize = 64;
 /// How much transfer time the pipeline should cover.
 const QUEUE_TIME: Duration = Duration::from_secs(1);
 /// A peer that sent nothing for this long while we wait on it is snubbing us.
@@ -51,6 +53,19 @@ impl Pipeline {
     /// How many more requests may be sent now.
     pub fn deficit(&self) -> usize {
         self.target.saturating_sub(self.outstanding.len())
+    }
+
+    /// How many requests to send now: the deficit once it reaches 1/8 of the depth (at most
+    /// [`REFILL_BATCH_MAX`]), else 0. Refilling after every socket read sent a few requests per
+    /// `send` and woke the writer once per read; a deep pipeline loses nothing by waiting for a
+    /// batch, and a shallow one (slow start) still refills every block or two.
+    pub fn refill(&self) -> usize {
+        let deficit = self.deficit();
+        if deficit >= (self.target / 8).clamp(1, REFILL_BATCH_MAX) {
+            deficit
+        } else {
+            0
+        }
     }
 
     pub fn push(&mut self, req: BlockRequest, now: Instant) {
@@ -148,14 +163,27 @@ mod tests {
             p.push(req(i), t0);
         }
         assert_eq!(p.deficit(), 0);
+        assert_eq!(p.refill(), 0);
         for i in 0..16 {
             assert!(p.on_block(&req(i), t0));
         }
         assert_eq!(p.target(), 32);
         assert!(!p.on_block(&req(99), t0));
+        assert_eq!(p.refill(), 32, "an empty pipeline refills whole");
         p.on_tick(10 << 20);
         p.on_tick(10 << 20); // no growth: slow start ends, depth = 10 MiB/s × 1 s
         assert_eq!(p.target(), 640);
+        for i in 0..600 {
+            p.push(req(i), t0);
+        }
+        assert_eq!(p.refill(), 0, "40 missing of 640: wait for a batch of 64");
+        for i in 600..560 + 80 {
+            p.push(req(i), t0);
+        }
+        for i in 0..80 {
+            assert!(p.on_block(&req(i), t0));
+        }
+        assert_eq!(p.refill(), 80);
         p.on_tick(1 << 30);
         assert_eq!(p.target(), MAX_DEPTH);
     }

@@ -1,12 +1,15 @@
 //! Torrent data on disk: geometry ([`layout`]), positioned file I/O ([`files`]) and hashing
 //! ([`verify`]). Everything here is blocking and meant for worker threads.
 
+pub mod aligned;
+mod direct;
 pub mod files;
 pub mod layout;
 pub mod verify;
 
 use std::path::PathBuf;
 
+pub use aligned::AlignedBuf;
 pub use files::Storage;
 pub use layout::{Layout, Segment};
 pub use verify::{recheck, sha1_piece};

@@ -10,12 +10,40 @@ use std::sync::Mutex;
 
 use sha1::{Digest, Sha1};
 
-use super::{Storage, StorageError};
+use super::{AlignedBuf, Storage, StorageError};
 use crate::Bitfield;
 
 /// SHA-1 of one piece.
 pub fn sha1_piece(data: &[u8]) -> [u8; 20] {
     Sha1::digest(data).into()
+}
+
+/// Bytes read per call when hashing stored data. The chunk is hashed right after it is read,
+/// while it is still in the core's L2 cache, and memory stays small for any piece size.
+pub(crate) const HASH_CHUNK: usize = 256 * 1024;
+
+/// SHA-1 of piece `piece` as stored, read in [`HASH_CHUNK`] parts through `buf`.
+///
+/// `buf` is page-aligned on purpose: `Vec` buffers of this size come from `mmap` with malloc's
+/// 16-byte header in front, and copying page-cache pages to an address 16 bytes past a page
+/// boundary ran 3–4× slower here (0.55 vs 0.15 CPU s per GiB on this AMD EPYC; it looks like
+/// 4K aliasing between the copy's loads and stores). That copy was 40 % of recheck time.
+pub fn hash_stored_piece(
+    storage: &Storage,
+    piece: u32,
+    buf: &mut AlignedBuf,
+) -> Result<[u8; 20], StorageError> {
+    let len = storage.layout().piece_len(piece) as usize;
+    buf.resize(HASH_CHUNK.min(len));
+    let mut h = Sha1::new();
+    let mut off = 0usize;
+    while off < len {
+        let n = HASH_CHUNK.min(len - off);
+        storage.read_block(piece, off as u32, &mut buf[..n])?;
+        h.update(&buf[..n]);
+        off += n;
+    }
+    Ok(h.finalize().into())
 }
 
 /// Hashes every piece whose bytes are all on disk and returns which ones match `hashes`.
@@ -45,12 +73,12 @@ pub fn recheck(
     };
 
     let handled = AtomicU32::new(0);
-    let found = par_pieces(n, threads, layout.piece_length() as usize, |piece, buf| {
+    let found = par_pieces(n, threads, HASH_CHUNK, |piece, buf| {
         let mut good = None;
         if present(piece) {
-            match storage.read_piece(piece, buf) {
-                Ok(()) if sha1_piece(buf) == hashes[piece as usize] => good = Some(()),
-                Ok(()) => {}
+            match hash_stored_piece(storage, piece, buf) {
+                Ok(h) if h == hashes[piece as usize] => good = Some(()),
+                Ok(_) => {}
                 // Truncated or deleted while we ran: simply not present.
                 Err(StorageError::Missing { .. }) => {}
                 Err(StorageError::Io { source, .. })
@@ -69,14 +97,15 @@ pub fn recheck(
 }
 
 /// Runs `work` for every piece index on `threads` scoped threads. Pieces are handed out by an
-/// atomic counter and each worker keeps one reusable buffer of `buf_capacity` bytes; the
+/// atomic counter and each worker keeps one reusable page-aligned buffer of `buf_capacity`
+/// bytes (see [`hash_stored_piece`] for why aligned); the
 /// first error stops every worker. Returns what `work` produced, tagged with its piece, in
 /// no particular order. A worker that panics (only through a caller's callback) yields nothing.
 pub(crate) fn par_pieces<T: Send, E: Send>(
     num_pieces: u32,
     threads: usize,
     buf_capacity: usize,
-    work: impl Fn(u32, &mut Vec<u8>) -> Result<Option<T>, E> + Sync,
+    work: impl Fn(u32, &mut AlignedBuf) -> Result<Option<T>, E> + Sync,
 ) -> Result<Vec<(u32, T)>, E> {
     let next = AtomicU32::new(0);
     let stop = AtomicBool::new(false);
@@ -87,7 +116,7 @@ pub(crate) fn par_pieces<T: Send, E: Send>(
             .map(|_| {
                 s.spawn(|| {
                     let mut out = Vec::new();
-                    let mut buf = Vec::with_capacity(buf_capacity);
+                    let mut buf = AlignedBuf::zeroed(buf_capacity);
                     while !stop.load(Ordering::Relaxed) {
                         let piece = next.fetch_add(1, Ordering::Relaxed);
                         if piece >= num_pieces {

@@ -1,18 +1,17 @@
-//! Piece assembly: blocks are copied once into a pooled per-piece buffer; a whole piece
-//! leaves as one `Vec<u8>` for hashing. Memory is charged to the session [`Budget`].
+//! Piece assembly: blocks are copied once into a per-piece buffer; a whole piece leaves as one
+//! page-aligned buffer for hashing and a direct write to disk. Buffers come from and go back to
+//! the session [`Budget`], which charges them and keeps idle ones for reuse.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use super::env::Budget;
-
-/// Bytes of idle buffers kept for reuse, so steady-state downloading does not allocate,
-/// fault in and zero fresh memory for every piece.
-const POOL_MAX_BYTES: usize = 16 << 20;
+use crate::storage::AlignedBuf;
 
 /// A piece being assembled.
 pub(crate) struct PieceBuf {
-    pub data: Vec<u8>,
+    /// Page-aligned so the piece can be written with `O_DIRECT` (storage/direct.rs).
+    pub data: AlignedBuf,
     /// Peers that sent blocks of this piece, reported if the hash fails.
     pub contributors: Vec<SocketAddr>,
     /// Requests for this piece in flight across all peers.
@@ -30,7 +29,6 @@ pub(crate) struct DonePiece {
 #[derive(Default)]
 pub(crate) struct Assembly {
     pieces: HashMap<u32, PieceBuf>,
-    pool: Vec<Vec<u8>>,
     /// Bytes this torrent has reserved from the budget (assembling + hashing).
     held: usize,
 }
@@ -45,8 +43,7 @@ impl Assembly {
             return false;
         }
         self.held += len;
-        let mut data = self.pool.pop().unwrap_or_default();
-        data.resize(len, 0);
+        let data = budget.buffer(len);
         self.pieces.insert(
             piece,
             PieceBuf {
@@ -111,14 +108,12 @@ impl Assembly {
     }
 
     /// Returns a buffer after hashing and releases its budget.
-    pub fn recycle(&mut self, data: Vec<u8>, budget: &Budget) {
+    pub fn recycle(&mut self, data: AlignedBuf, budget: &Budget) {
         // After `clear` (torrent removed) late buffers were already released.
         let len = data.len().min(self.held);
         self.held -= len;
         budget.release(len);
-        if (self.pool.len() + 1) * data.capacity() <= POOL_MAX_BYTES || self.pool.is_empty() {
-            self.pool.push(data);
-        }
+        budget.recycle(data);
     }
 
     /// Drops a partly assembled piece (its blocks must be re-requested).
@@ -133,7 +128,6 @@ impl Assembly {
         budget.release(self.held);
         self.held = 0;
         self.pieces.clear();
-        self.pool.clear();
     }
 
     #[cfg(test)]
@@ -199,7 +193,7 @@ mod tests {
         assert!(!a.write_block(3, 8, &[2; 5], addr(2)), "past the end");
         assert!(!a.write_block(4, 0, &[2; 5], addr(2)), "no buffer");
         let done = a.take(3).expect("piece present");
-        assert_eq!(done.buf.data, [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
+        assert_eq!(&done.buf.data[..], [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
         assert_eq!(done.buf.contributors, vec![addr(1), addr(2)]);
     }
 }

@@ -173,6 +173,9 @@ impl Torrent {
         if !seeding {
             self.top_up(key, p, picker, assembly, pick_scratch, &mut out.msgs, now);
         }
+        if !out.msgs.is_empty() {
+            p.take_haves(&mut out.msgs);
+        }
         for (k, r) in cancels {
             if let Some(o) = peers.get_mut(&k) {
                 if o.pipe.remove(&r) {
@@ -226,7 +229,7 @@ impl Torrent {
         if p.peer_choking || !p.am_interested {
             return;
         }
-        let want = p.pipe.deficit();
+        let want = p.pipe.refill();
         if want == 0 {
             return;
         }
@@ -244,7 +247,8 @@ impl Torrent {
     }
 
     /// Tops up every peer's pipeline: assembly memory was just freed, and peers whose
-    /// picks were refused for lack of it would otherwise idle until the next tick.
+    /// picks were refused for lack of it would otherwise idle until the next tick. Pending
+    /// `have`s go along with any requests.
     pub(crate) fn top_up_all(&self, sh: &mut Shared) {
         if sh.state != TorrentState::Downloading {
             return;
@@ -261,6 +265,7 @@ impl Torrent {
             let mut out = Vec::new();
             self.top_up(*key, p, picker, assembly, pick_scratch, &mut out, now);
             if !out.is_empty() {
+                p.take_haves(&mut out);
                 p.send(WriterCmd::Batch(out));
             }
         }

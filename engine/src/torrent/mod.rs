@@ -2,7 +2,7 @@
 //!
 //! Peer tasks apply whole batches of messages under the torrent lock (`incoming`), a
 //! driver task runs the lifecycle and the 1 s tick (`driver`, `tick`), completed pieces are
-//! hashed and written on blocking workers (`verify`).
+//! hashed and written on the session's hashing threads (`hashpool`, `verify`).
 
 mod announce;
 pub(crate) mod assembly;
@@ -12,6 +12,7 @@ pub(crate) mod dialer;
 mod driver;
 pub(crate) mod env;
 mod handle;
+mod hashpool;
 mod incoming;
 mod peers;
 pub(crate) mod shared;

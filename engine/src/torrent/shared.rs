@@ -13,10 +13,10 @@ use super::choker::ChokePolicy;
 use super::dialer::PeerBook;
 use crate::peer::pipeline::Pipeline;
 use crate::peer::rate::RateMeter;
-use crate::peer::WriterCmd;
+use crate::peer::{Out, WriterCmd};
 use crate::picker::Picker;
 use crate::status::TorrentState;
-use crate::wire::BlockRequest;
+use crate::wire::{BlockRequest, Message};
 use crate::{Bitfield, PeerId, PeerKey};
 
 /// Everything behind the torrent lock. Never held across `.await` or I/O.
@@ -85,11 +85,20 @@ pub(crate) struct PeerEntry {
     pub last_recv: Instant,
     /// Invalid requests seen; too many and we disconnect.
     pub abuse: u32,
+    /// Pieces verified since we last told this peer. They ride along with the next command for
+    /// its writer (usually the next batch of requests, milliseconds later) instead of waking the
+    /// writer once per piece; the 1 s tick flushes whatever is left.
+    pub haves: Vec<u32>,
 }
 
 impl PeerEntry {
     pub fn is_seed(&self) -> bool {
         self.bitfield.is_full()
+    }
+
+    /// Moves the pending `have`s into `out`.
+    pub fn take_haves(&mut self, out: &mut Vec<Out>) {
+        out.extend(self.haves.drain(..).map(|i| Out::Msg(Message::Have(i))));
     }
 
     pub fn send(&self, cmd: WriterCmd) {

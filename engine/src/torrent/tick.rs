@@ -53,6 +53,7 @@ impl Torrent {
             if !seeding {
                 self.top_up(*key, p, picker, assembly, pick_scratch, &mut out, now);
             }
+            p.take_haves(&mut out);
             if !out.is_empty() {
                 p.send(WriterCmd::Batch(out));
             }

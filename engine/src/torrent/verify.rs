@@ -1,5 +1,6 @@
-//! Completed pieces: hash and write on a blocking worker, then publish the result.
+//! Completed pieces: hash and write on a session hashing thread, then publish the result.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use super::assembly::{DonePiece, PieceBuf};
@@ -18,14 +19,16 @@ enum Verdict {
 }
 
 impl Torrent {
-    /// Hands whole pieces to hashing workers (at most `hash_threads` at once, session-wide).
+    /// Hands whole pieces to the session's hashing threads.
     pub fn spawn_verify(self: &Arc<Self>, done: impl Iterator<Item = DonePiece>) {
         for piece in done {
-            tokio::spawn(self.clone().verify_piece(piece));
+            let t = self.clone();
+            self.env.hashers.submit(move || t.verify_piece(piece));
         }
     }
 
-    async fn verify_piece(self: Arc<Self>, done: DonePiece) {
+    /// Hashes and stores one piece, then publishes the verdict. Runs on a hashing thread.
+    fn verify_piece(&self, done: DonePiece) {
         let DonePiece {
             piece,
             buf: PieceBuf {
@@ -35,33 +38,23 @@ impl Torrent {
         let Some(expected) = self.meta.piece_hashes.get(piece as usize).copied() else {
             return;
         };
-        let Ok(_permit) = self.env.hashers.clone().acquire_owned().await else {
-            return;
-        };
-        let storage = self.storage.clone();
-        let mut stopped = self.control.subscribe();
-        let write_lock = self.write_lock.clone();
-        let job = tokio::task::spawn_blocking(move || {
-            let verdict = if sha1_piece(&data) != expected {
+        let checked = catch_unwind(AssertUnwindSafe(|| {
+            if sha1_piece(&data) != expected {
                 Verdict::Corrupt
-            } else if *stopped.borrow_and_update() == Control::Stop {
+            } else if *self.control.borrow() == Control::Stop {
                 // Removed meanwhile (maybe with its files deleted): do not recreate them.
                 Verdict::Dropped
             } else {
-                let _serial = super::lock(&write_lock);
-                match storage.write_piece(piece, &data) {
+                let _serial = super::lock(&self.write_lock);
+                match self.storage.write_piece(piece, &data) {
                     Ok(()) => Verdict::Good,
                     Err(e) => Verdict::WriteFailed(e.to_string()),
                 }
-            };
-            (data, verdict)
-        });
-        let (data, verdict) = match job.await {
-            Ok(r) => r,
-            Err(e) => {
-                self.fail(format!("hashing piece {piece} failed: {e}"));
-                return;
             }
+        }));
+        let Ok(verdict) = checked else {
+            self.fail(format!("hashing piece {piece} failed: worker panicked"));
+            return;
         };
         let len = data.len() as u64;
         let mut guard = self.lock();
@@ -71,13 +64,13 @@ impl Torrent {
             Verdict::Good => {
                 sh.picker.piece_verified(piece);
                 sh.stats.bytes_done += len;
-                for p in sh.peers.values() {
-                    p.send(WriterCmd::One(Out::Msg(Message::Have(piece))));
-                }
                 self.env.emit(Event::PieceVerified {
                     info_hash: self.info_hash,
                     piece,
                 });
+                for p in sh.peers.values_mut() {
+                    p.haves.push(piece);
+                }
                 if sh.picker.is_complete() && sh.state == TorrentState::Downloading {
                     self.on_complete(sh);
                 } else {
@@ -108,6 +101,7 @@ impl Torrent {
     /// Download finished: become a seed, tell the tracker, drop peers that are seeds too.
     fn on_complete(&self, sh: &mut super::shared::Shared) {
         self.set_state(sh, TorrentState::Seeding);
+        self.env.buffers.trim();
         self.env.emit(Event::Completed {
             info_hash: self.info_hash,
         });
@@ -117,9 +111,14 @@ impl Torrent {
                 p.disconnect();
                 continue;
             }
+            let mut out = Vec::new();
+            p.take_haves(&mut out);
             if p.am_interested {
                 p.am_interested = false;
-                p.send(WriterCmd::One(Out::Msg(Message::NotInterested)));
+                out.push(Out::Msg(Message::NotInterested));
+            }
+            if !out.is_empty() {
+                p.send(WriterCmd::Batch(out));
             }
         }
         tracing::info!(torrent = %self.info_hash, "download complete");
