@@ -108,6 +108,10 @@ async fn run_until_complete(
         tokio::select! {
             ev = events.recv() => match ev {
                 Ok(Event::Completed { info_hash }) if info_hash == ih => return Ok(()),
+                // Data that was already complete (a recheck) never sends Completed: it goes
+                // straight to seeding, and the caller should not wait for the next tick.
+                Ok(Event::StateChanged { info_hash, state: TorrentState::Seeding })
+                    if info_hash == ih && is_complete(handle) => return Ok(()),
                 Ok(Event::Error { info_hash, message }) if info_hash == ih => bail!("{message}"),
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => bail!("the engine stopped"),
@@ -125,6 +129,11 @@ async fn run_until_complete(
             _ = tokio::signal::ctrl_c() => bail!("interrupted before the download completed"),
         }
     }
+}
+
+fn is_complete(handle: &TorrentHandle) -> bool {
+    let s = handle.status();
+    s.bytes_done == s.total_bytes
 }
 
 async fn seed_forever(handle: &TorrentHandle, progress: &mut Progress) {
