@@ -101,7 +101,9 @@ impl Live {
 
     /// Reload every list (and who is signed in) from the server.
     pub fn refresh(&self) {
+        // The refetched notification list counts these again.
         self.fresh_notices.set(Vec::new());
+        self.unread.set(0);
         self.version.update(|v| *v += 1);
     }
 
