@@ -76,7 +76,8 @@ pub fn AddPanel() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let input: web_sys::HtmlInputElement = ev.target().unwrap().unchecked_into();
+            let Some(target) = ev.target() else { return };
+            let input: web_sys::HtmlInputElement = target.unchecked_into();
             let files = input.files().map(files_of).unwrap_or_default();
             input.set_value("");
             if !files.is_empty() {
