@@ -45,6 +45,7 @@ impl std::error::Error for ApiFailure {}
 pub type ApiResult<T> = Result<T, ApiFailure>;
 
 /// Turns a response into `T` (an empty body reads as JSON `null`, so `()` fits 204s).
+#[cfg_attr(not(any(feature = "ssr", feature = "hydrate")), allow(dead_code))]
 fn decode<T: DeserializeOwned>(status: u16, body: &str) -> ApiResult<T> {
     if (200..300).contains(&status) {
         let body = if body.trim().is_empty() { "null" } else { body };

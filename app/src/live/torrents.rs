@@ -9,6 +9,15 @@ use leptos::reactive::owner::WeakOwner;
 use crate::format::eta_secs;
 use crate::types::{ErrorUpdate, ProgressUpdate, StateUpdate, TorrentState, TorrentSummary};
 
+/// A paused or queued torrent moves nothing; the server's rates lag such a change by a tick.
+fn still_if_stopped(t: &mut TorrentSummary) {
+    if matches!(t.state, TorrentState::Paused | TorrentState::Queued) {
+        t.download_rate = 0;
+        t.upload_rate = 0;
+        t.eta_secs = None;
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct TorrentStore {
     /// Info-hashes, in the order the server listed them (newest added last).
@@ -93,12 +102,7 @@ impl TorrentStore {
     }
 
     pub fn upsert(&self, mut t: TorrentSummary) {
-        // The server's rates lag a pause by a tick; a paused torrent moves nothing.
-        if matches!(t.state, TorrentState::Paused | TorrentState::Queued) {
-            t.download_rate = 0;
-            t.upload_rate = 0;
-            t.eta_secs = None;
-        }
+        still_if_stopped(&mut t);
         if let Some(sig) = self.row(&t.info_hash) {
             sig.set(t);
             return;
@@ -147,10 +151,7 @@ impl TorrentStore {
                 if let Some(p) = s.priority {
                     t.priority = p;
                 }
-                if matches!(s.state, TorrentState::Paused | TorrentState::Queued) {
-                    t.download_rate = 0;
-                    t.upload_rate = 0;
-                }
+                still_if_stopped(t);
             });
         }
     }
