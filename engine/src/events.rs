@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
+use crate::peer::DisconnectReason;
 use crate::status::TorrentState;
 use crate::tracker::AnnounceSummary;
 use crate::InfoHash;
@@ -58,7 +59,7 @@ pub enum Event {
     PeerDisconnected {
         info_hash: InfoHash,
         addr: SocketAddr,
-        reason: String,
+        reason: DisconnectReason,
     },
     TrackerAnnounced {
         info_hash: InfoHash,

@@ -9,7 +9,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 
 use crate::peer::HANDSHAKE_TIMEOUT;
-use crate::torrent::env::{ConnLimiter, ConnSlot};
+use crate::session::conns::{ConnLimiter, ConnSlot};
 use crate::torrent::Torrent;
 use crate::wire::read_handshake;
 use crate::InfoHash;

@@ -1,25 +1,27 @@
 //! One peer connection: a reader task that applies message batches to the torrent and a
 //! writer task that sends batched messages and serves blocks from disk.
 
+pub(crate) mod dial;
+pub(crate) mod handler;
 pub(crate) mod pipeline;
 pub(crate) mod rate;
 mod reader;
+pub mod reason;
 mod writer;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
 use crate::events::Event;
-use crate::torrent::env::ConnSlot;
-use crate::torrent::shared::{PeerEntry, PeerIo};
-use crate::torrent::Torrent;
+use crate::session::conns::ConnSlot;
+use crate::torrent::shared::PeerIo;
 use crate::wire::{BlockRequest, Handshake, Message};
-use crate::Bitfield;
-use pipeline::Pipeline;
+use handler::{PeerConn, PeerHandler};
+pub use reason::DisconnectReason;
 
 /// Time allowed for connecting and exchanging handshakes.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -41,14 +43,9 @@ pub(crate) enum WriterCmd {
     Batch(Vec<Out>),
 }
 
-/// Our handshake for a torrent (`Handshake::new` sets the BEP 10 extension bit).
-pub(crate) fn our_handshake(t: &Torrent) -> Handshake {
-    Handshake::new(t.info_hash, t.env.config.peer_id)
-}
-
 /// Runs an established connection (handshakes exchanged) until either side ends it.
-pub(crate) async fn run(
-    t: Arc<Torrent>,
+pub(crate) async fn run<H: PeerHandler>(
+    h: Arc<H>,
     stream: TcpStream,
     remote: Handshake,
     addr: SocketAddr,
@@ -61,49 +58,32 @@ pub(crate) async fn run(
     let (rd, wr) = stream.into_split();
     let (tx, rx) = mpsc::unbounded_channel();
     let (kill, kill_rx) = watch::channel(false);
-    let kill = Arc::new(kill);
     let io = Arc::new(PeerIo::default());
-    let key = t.env.next_peer_key();
-    let now = Instant::now();
-    let entry = PeerEntry {
+    let key = h.env().next_peer_key();
+    let info_hash = h.info_hash();
+    let conn = PeerConn {
         addr,
-        peer_id: remote.peer_id,
+        remote,
         incoming,
         tx: tx.clone(),
-        kill: kill.clone(),
+        kill: Arc::new(kill),
         io: io.clone(),
-        bitfield: Bitfield::new(t.num_pieces() as usize),
-        announced: false,
-        am_choking: true,
-        am_interested: false,
-        peer_choking: true,
-        peer_interested: false,
-        pipe: Pipeline::new(now),
-        downloaded: 0,
-        down: Default::default(),
-        up: Default::default(),
-        uploaded_seen: 0,
-        last_recv: now,
-        abuse: 0,
-        haves: Vec::new(),
     };
-    if let Err(why) = t.register_peer(key, entry) {
+    let kill = conn.kill.clone();
+    if let Err(why) = h.register(key, conn) {
         tracing::debug!(%addr, "peer refused: {why}");
         return;
     }
-    tracing::debug!(torrent = %t.info_hash, %addr, incoming, client = %remote.peer_id.client_name(), "peer connected");
-    t.env.emit(Event::PeerConnected {
-        info_hash: t.info_hash,
-        addr,
-    });
-    let writer = tokio::spawn(writer::run(t.clone(), wr, rx, io, kill_rx.clone()));
-    let reason = reader::run(&t, rd, key, tx, kill_rx).await;
+    tracing::debug!(torrent = %info_hash, %addr, incoming, client = %remote.peer_id.client_name(), "peer connected");
+    h.env().emit(Event::PeerConnected { info_hash, addr });
+    let writer = tokio::spawn(writer::run(h.clone(), wr, rx, io, kill_rx.clone()));
+    let reason = reader::run(&h, rd, key, tx, kill_rx).await;
     kill.send_replace(true);
-    t.unregister_peer(key);
+    h.unregister(key, &reason);
     let _ = writer.await;
-    tracing::debug!(torrent = %t.info_hash, %addr, %reason, "peer disconnected");
-    t.env.emit(Event::PeerDisconnected {
-        info_hash: t.info_hash,
+    tracing::debug!(torrent = %info_hash, %addr, %reason, "peer disconnected");
+    h.env().emit(Event::PeerDisconnected {
+        info_hash,
         addr,
         reason,
     });

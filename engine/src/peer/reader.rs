@@ -1,5 +1,5 @@
-//! The receive side: one large read, decode every complete message, apply the batch to the
-//! torrent under one lock, hand the writer one batch.
+//! The receive side: one large read, decode every complete message, hand the batch to the
+//! handler (one lock for a torrent), hand the writer one batch.
 
 use std::sync::Arc;
 
@@ -8,31 +8,29 @@ use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::{mpsc, watch};
 
-use super::WriterCmd;
-use crate::torrent::{BatchOut, Torrent};
-use crate::wire::{Codec, DEFAULT_MAX_MESSAGE_LEN};
+use super::handler::PeerHandler;
+use super::{DisconnectReason, WriterCmd};
+use crate::wire::Codec;
 use crate::PeerKey;
 
 /// Read buffer size: at 400+ MiB/s one read should carry a dozen or more blocks.
 const READ_BUF: usize = 512 * 1024;
 
 /// Reads until the connection ends; returns why.
-pub(super) async fn run(
-    t: &Arc<Torrent>,
+pub(super) async fn run<H: PeerHandler>(
+    h: &Arc<H>,
     mut rd: OwnedReadHalf,
     key: PeerKey,
     tx: mpsc::UnboundedSender<WriterCmd>,
     mut kill: watch::Receiver<bool>,
-) -> String {
-    // A bitfield for a huge torrent may exceed the default frame limit.
-    let max_len = DEFAULT_MAX_MESSAGE_LEN.max(t.num_pieces() as usize / 8 + 16);
-    let codec = Codec::new(max_len);
+) -> DisconnectReason {
+    let codec = Codec::new(h.max_frame_len());
     let mut buf = BytesMut::with_capacity(READ_BUF);
     let mut msgs = Vec::with_capacity(64);
-    let mut out = BatchOut::default();
+    let mut out = Vec::new();
     loop {
         if *kill.borrow_and_update() {
-            return "disconnected by us".into();
+            return DisconnectReason::ByUs;
         }
         if buf.capacity() - buf.len() < READ_BUF / 4 {
             // Reclaims the front of the buffer once the previous batch's blocks are dropped.
@@ -40,34 +38,28 @@ pub(super) async fn run(
         }
         let read = tokio::select! {
             r = rd.read_buf(&mut buf) => r,
-            _ = kill.changed() => return "disconnected by us".into(),
+            _ = kill.changed() => return DisconnectReason::ByUs,
         };
         match read {
-            Ok(0) => return "connection closed by peer".into(),
+            Ok(0) => return DisconnectReason::ClosedByPeer,
             Ok(_) => {}
-            Err(e) => return format!("read error: {e}"),
+            Err(e) => return DisconnectReason::Io(e.to_string()),
         }
         loop {
             match codec.decode(&mut buf) {
                 Ok(Some(m)) => msgs.push(m),
                 Ok(None) => break,
-                Err(e) => return format!("protocol error: {e}"),
+                Err(e) => return DisconnectReason::Protocol(e.to_string()),
             }
         }
         if msgs.is_empty() {
             continue;
         }
-        t.on_messages(key, &mut msgs, &mut out);
-        if !out.msgs.is_empty() {
-            let batch = std::mem::take(&mut out.msgs);
-            if tx.send(WriterCmd::Batch(batch)).is_err() {
-                return "writer gone".into();
-            }
+        let close = h.on_messages(key, &mut msgs, &mut out);
+        if !out.is_empty() && tx.send(WriterCmd::Batch(std::mem::take(&mut out))).is_err() {
+            return DisconnectReason::WriterGone;
         }
-        if !out.done.is_empty() {
-            t.spawn_verify(out.done.drain(..));
-        }
-        if let Some(reason) = out.close.take() {
+        if let Some(reason) = close {
             return reason;
         }
     }

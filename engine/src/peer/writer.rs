@@ -12,9 +12,10 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::handler::PeerHandler;
 use super::{Out, WriterCmd};
 use crate::torrent::shared::PeerIo;
-use crate::torrent::Torrent;
+use crate::storage::Storage;
 use crate::wire::{BlockRequest, Codec, Message};
 
 /// Send a keep-alive after this much idle time (peers drop us after ~2 min of silence).
@@ -30,8 +31,8 @@ struct Writer {
     io: Arc<PeerIo>,
 }
 
-pub(super) async fn run(
-    t: Arc<Torrent>,
+pub(super) async fn run<H: PeerHandler>(
+    h: Arc<H>,
     mut wr: OwnedWriteHalf,
     mut rx: mpsc::UnboundedReceiver<WriterCmd>,
     io: Arc<PeerIo>,
@@ -62,12 +63,15 @@ pub(super) async fn run(
         }
         let mut payload = 0u64;
         if !w.serve.is_empty() {
-            match w.read_blocks(&t).await {
-                Ok(n) => payload = n,
-                Err(e) => {
-                    t.fail(e);
-                    return;
-                }
+            match h.blocks() {
+                Some(storage) => match w.read_blocks(storage).await {
+                    Ok(n) => payload = n,
+                    Err(e) => {
+                        h.on_read_error(e);
+                        return;
+                    }
+                },
+                None => w.drop_serves(),
             }
         }
         if w.out.is_empty() {
@@ -121,12 +125,17 @@ impl Writer {
         }
     }
 
+    /// Forgets queued requests (the handler has nothing to serve them from).
+    fn drop_serves(&mut self) {
+        self.io.queued.fetch_sub(self.serve.len(), Ordering::Relaxed);
+        self.serve.clear();
+    }
+
     /// Appends up to [`SERVE_BATCH`] piece messages read from disk; returns payload bytes.
-    async fn read_blocks(&mut self, t: &Arc<Torrent>) -> Result<u64, String> {
+    async fn read_blocks(&mut self, storage: Arc<Storage>) -> Result<u64, String> {
         let n = self.serve.len().min(SERVE_BATCH);
         let batch: Vec<BlockRequest> = self.serve.drain(..n).collect();
         self.io.queued.fetch_sub(n, Ordering::Relaxed);
-        let storage = t.storage.clone();
         let mut out = std::mem::take(&mut self.out);
         let job = tokio::task::spawn_blocking(move || {
             let mut payload = 0u64;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use super::env::Budget;
+use crate::session::budget::Budget;
 use crate::storage::AlignedBuf;
 
 /// A piece being assembled.

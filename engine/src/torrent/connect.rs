@@ -7,11 +7,11 @@ use std::time::Instant;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-use super::env::ConnSlot;
 use super::Torrent;
-use crate::peer::{self, our_handshake, HANDSHAKE_TIMEOUT};
+use crate::peer::{self, dial, HANDSHAKE_TIMEOUT};
+use crate::session::conns::ConnSlot;
 use crate::status::TorrentState;
-use crate::wire::{read_handshake, write_handshake, Handshake};
+use crate::wire::{write_handshake, Handshake};
 
 impl Torrent {
     /// Dials known addresses while below the per-torrent cap (not while seeding: leechers
@@ -48,13 +48,16 @@ impl Torrent {
     async fn dial(self: Arc<Self>, addr: SocketAddr) {
         let slot = self.env.conns.try_acquire();
         let result = match slot {
-            Some(_) => timeout(HANDSHAKE_TIMEOUT, self.connect(addr))
-                .await
-                .ok()
-                .and_then(|r| {
-                    r.map_err(|e| tracing::debug!(%addr, "dial failed: {e}"))
-                        .ok()
-                }),
+            Some(_) => {
+                // libtorrent answers a v1 handshake for a hybrid (v1+v2) torrent with the
+                // truncated v2 hash; any other hash is a peer that does not serve this torrent.
+                let hybrid = self.meta.hybrid_v2_hash();
+                let ours = self.handshake();
+                dial::connect(addr, &ours, |h| *h == self.info_hash || Some(*h) == hybrid)
+                    .await
+                    .map_err(|e| tracing::debug!(%addr, "dial failed: {e}"))
+                    .ok()
+            }
             None => None,
         };
         {
@@ -69,28 +72,6 @@ impl Torrent {
         }
     }
 
-    async fn connect(&self, addr: SocketAddr) -> Result<(TcpStream, Handshake), String> {
-        let mut stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-        write_handshake(&mut stream, &our_handshake(self))
-            .await
-            .map_err(|e| e.to_string())?;
-        let remote = read_handshake(&mut stream)
-            .await
-            .map_err(|e| e.to_string())?;
-        if remote.info_hash != self.info_hash {
-            // libtorrent answers a v1 handshake for a hybrid (v1+v2) torrent with the
-            // truncated v2 hash; any other hash is a peer that does not serve this torrent.
-            if Some(remote.info_hash) != self.meta.hybrid_v2_hash() {
-                return Err(format!(
-                    "peer answered with another info-hash {}",
-                    remote.info_hash
-                ));
-            }
-            tracing::debug!(%addr, "peer answered with the hybrid torrent's v2 hash");
-        }
-        Ok((stream, remote))
-    }
-
     /// Completes an incoming connection the listener routed here.
     pub async fn accept_incoming(
         self: Arc<Self>,
@@ -102,7 +83,7 @@ impl Torrent {
         if !self.lock().accepting {
             return;
         }
-        let hs = our_handshake(&self);
+        let hs = self.handshake();
         match timeout(HANDSHAKE_TIMEOUT, write_handshake(&mut stream, &hs)).await {
             Ok(Ok(())) => peer::run(self, stream, remote, addr, true, slot).await,
             _ => tracing::debug!(%addr, "incoming handshake failed"),

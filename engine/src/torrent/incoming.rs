@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::assembly::{Assembly, DonePiece};
 use super::shared::{PeerEntry, Shared};
 use super::Torrent;
-use crate::peer::{Out, WriterCmd};
+use crate::peer::{DisconnectReason, Out, WriterCmd};
 use crate::picker::{BlockOutcome, Picker};
 use crate::status::TorrentState;
 use crate::wire::{BlockRequest, Message, BLOCK_SIZE};
@@ -27,12 +27,12 @@ pub(crate) struct BatchOut {
     /// Whole pieces to hash and write.
     pub done: Vec<DonePiece>,
     /// Disconnect with this reason.
-    pub close: Option<String>,
+    pub close: Option<DisconnectReason>,
 }
 
 impl Torrent {
     /// Applies `msgs` (drained) from peer `key`.
-    pub fn on_messages(&self, key: PeerKey, msgs: &mut Vec<Message>, out: &mut BatchOut) {
+    pub fn apply_batch(&self, key: PeerKey, msgs: &mut Vec<Message>, out: &mut BatchOut) {
         let now = Instant::now();
         let mut guard = self.lock();
         let sh = &mut *guard;
@@ -46,7 +46,7 @@ impl Torrent {
             ..
         } = &mut *sh;
         let Some(p) = peers.get_mut(&key) else {
-            out.close = Some("peer removed".into());
+            out.close = Some(DisconnectReason::Removed);
             msgs.clear();
             return;
         };
@@ -74,7 +74,7 @@ impl Torrent {
                 Message::NotInterested => p.peer_interested = false,
                 Message::Have(i) => {
                     if i >= self.num_pieces() {
-                        out.close = Some(format!("have for piece {i} out of range"));
+                        out.close = Some(DisconnectReason::HaveOutOfRange(i));
                     } else if p.bitfield.set(i as usize) {
                         p.announced = true;
                         picker.add_peer_have(i);
@@ -97,7 +97,7 @@ impl Torrent {
                                 set_interest(p, true, &mut out.msgs);
                             }
                         }
-                        Err(e) => out.close = Some(format!("bad bitfield: {e}")),
+                        Err(e) => out.close = Some(DisconnectReason::BadBitfield(e.to_string())),
                     }
                 }
                 Message::Request(r) => self.on_request(p, r, picker.have(), out),
@@ -168,7 +168,7 @@ impl Torrent {
             }
         }
         if seeding && p.is_seed() && out.close.is_none() {
-            out.close = Some("both sides are seeds".into());
+            out.close = Some(DisconnectReason::BothSeeds);
         }
         if !seeding {
             self.top_up(key, p, picker, assembly, pick_scratch, &mut out.msgs, now);
@@ -203,7 +203,7 @@ impl Torrent {
         if !in_range || !have.get(r.piece as usize) {
             p.abuse += 1;
             if p.abuse > MAX_ABUSE {
-                out.close = Some("too many invalid requests".into());
+                out.close = Some(DisconnectReason::InvalidRequests);
             }
             return;
         }

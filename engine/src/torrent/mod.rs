@@ -10,9 +10,8 @@ pub(crate) mod choker;
 mod connect;
 pub(crate) mod dialer;
 mod driver;
-pub(crate) mod env;
 mod handle;
-mod hashpool;
+mod handler;
 mod incoming;
 mod peers;
 pub(crate) mod shared;
@@ -27,7 +26,7 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 pub use handle::TorrentHandle;
-pub(crate) use incoming::BatchOut;
+
 
 use crate::events::Event;
 use crate::metainfo::Metainfo;
@@ -36,7 +35,7 @@ use crate::status::TorrentState;
 use crate::storage::Storage;
 use crate::tracker::TrackerStatus;
 use crate::InfoHash;
-use env::Env;
+use crate::session::env::Env;
 use shared::{Shared, Stats};
 
 /// What the owner wants the torrent to do.

@@ -3,15 +3,40 @@
 use std::time::Instant;
 
 use super::Torrent;
-use crate::peer::{Out, WriterCmd};
+use crate::peer::handler::PeerConn;
+use crate::peer::pipeline::Pipeline;
+use crate::peer::{DisconnectReason, Out, WriterCmd};
 use crate::torrent::shared::{PeerEntry, Shared};
 use crate::wire::Message;
-use crate::PeerKey;
+use crate::{Bitfield, PeerKey};
 
 impl Torrent {
     /// Adds a handshaken peer if the torrent is running, below its cap and the peer is not
     /// already connected; queues our bitfield as its first message.
-    pub fn register_peer(&self, key: PeerKey, entry: PeerEntry) -> Result<(), &'static str> {
+    pub fn register_peer(&self, key: PeerKey, conn: PeerConn) -> Result<(), DisconnectReason> {
+        let now = Instant::now();
+        let entry = PeerEntry {
+            addr: conn.addr,
+            peer_id: conn.remote.peer_id,
+            incoming: conn.incoming,
+            tx: conn.tx,
+            kill: conn.kill,
+            io: conn.io,
+            bitfield: Bitfield::new(self.num_pieces() as usize),
+            announced: false,
+            am_choking: true,
+            am_interested: false,
+            peer_choking: true,
+            peer_interested: false,
+            pipe: Pipeline::new(now),
+            downloaded: 0,
+            down: Default::default(),
+            up: Default::default(),
+            uploaded_seen: 0,
+            last_recv: now,
+            abuse: 0,
+            haves: Vec::new(),
+        };
         let mut sh = self.lock();
         if let Some(why) = self.refusal(&sh, &entry) {
             if !entry.incoming {
@@ -31,22 +56,22 @@ impl Torrent {
         Ok(())
     }
 
-    fn refusal(&self, sh: &Shared, entry: &PeerEntry) -> Option<&'static str> {
+    fn refusal(&self, sh: &Shared, entry: &PeerEntry) -> Option<DisconnectReason> {
         if !sh.accepting {
-            return Some("torrent not running");
+            return Some(DisconnectReason::NotRunning);
         }
         if entry.peer_id == self.env.config.peer_id {
-            return Some("connected to ourselves");
+            return Some(DisconnectReason::Ourselves);
         }
         if sh.peers.len() >= self.env.config.max_peers_per_torrent {
-            return Some("torrent connection limit");
+            return Some(DisconnectReason::TorrentLimit);
         }
         if sh
             .peers
             .values()
             .any(|p| p.peer_id == entry.peer_id || p.addr == entry.addr)
         {
-            return Some("already connected");
+            return Some(DisconnectReason::Duplicate);
         }
         None
     }

@@ -1,101 +1,11 @@
-//! Session-wide resources every torrent shares: settings, the event bus, connection and
-//! memory budgets, the tracker client and the hashing limit.
+//! The session-wide byte budget for piece assembly buffers.
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
-use tokio::sync::broadcast;
-
-use super::hashpool::HashPool;
-use super::lock;
 use crate::storage::aligned::ALIGN;
 use crate::storage::AlignedBuf;
-
-use crate::config::SessionConfig;
-use crate::events::Event;
-use crate::tracker::{TrackerClient, TrackerError};
-use crate::PeerKey;
-
-pub(crate) struct Env {
-    pub config: SessionConfig,
-    /// The address the listener actually bound (port resolved).
-    pub listen_addr: SocketAddr,
-    pub events: broadcast::Sender<Event>,
-    pub conns: ConnLimiter,
-    pub buffers: Budget,
-    pub tracker: TrackerClient,
-    /// `hash_threads` threads that hash and store completed pieces.
-    pub hashers: HashPool,
-    next_peer_key: AtomicU64,
-}
-
-impl Env {
-    pub fn new(
-        config: SessionConfig,
-        listen_addr: SocketAddr,
-        events: broadcast::Sender<Event>,
-    ) -> Result<Self, TrackerError> {
-        Ok(Env {
-            conns: ConnLimiter::new(config.max_peers_total),
-            buffers: Budget::new(config.max_buffered_bytes),
-            tracker: TrackerClient::new(config.tracker_config())?,
-            hashers: HashPool::new(config.hash_threads()),
-            next_peer_key: AtomicU64::new(1),
-            config,
-            listen_addr,
-            events,
-        })
-    }
-
-    /// Publishes an event; nobody listening is fine.
-    pub fn emit(&self, ev: Event) {
-        let _ = self.events.send(ev);
-    }
-
-    pub fn next_peer_key(&self) -> PeerKey {
-        PeerKey(self.next_peer_key.fetch_add(1, Ordering::Relaxed))
-    }
-}
-
-/// Counts open peer connections against the session-wide cap.
-#[derive(Clone)]
-pub(crate) struct ConnLimiter {
-    open: Arc<AtomicUsize>,
-    max: usize,
-}
-
-/// One counted connection; dropping it frees the slot.
-pub(crate) struct ConnSlot {
-    open: Arc<AtomicUsize>,
-}
-
-impl ConnLimiter {
-    pub fn new(max: usize) -> Self {
-        ConnLimiter {
-            open: Arc::new(AtomicUsize::new(0)),
-            max,
-        }
-    }
-
-    /// A slot if the session is below its connection cap.
-    pub fn try_acquire(&self) -> Option<ConnSlot> {
-        self.open
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.max).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| ConnSlot {
-                open: self.open.clone(),
-            })
-    }
-}
-
-impl Drop for ConnSlot {
-    fn drop(&mut self) {
-        self.open.fetch_sub(1, Ordering::AcqRel);
-    }
-}
+use crate::torrent::lock;
 
 /// A byte budget shared by all torrents' piece assembly buffers, and the idle buffers kept for
 /// reuse.

@@ -1,4 +1,11 @@
-//! The public entry point: owns the torrents, the listener and the event bus.
+//! The public entry point: owns the torrents, the listener and the event bus, and the
+//! resources every torrent shares (`env`: connection cap, buffer budget, hashing threads,
+//! tracker client).
+
+pub(crate) mod budget;
+pub(crate) mod conns;
+pub(crate) mod env;
+pub(crate) mod hashpool;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,7 +23,7 @@ use crate::events::{Event, EVENT_CAPACITY};
 use crate::listener::{self, Routes};
 use crate::metainfo::{Metainfo, MetainfoError};
 use crate::storage::{Storage, StorageError};
-use crate::torrent::env::Env;
+use env::Env;
 use crate::torrent::{lock, Torrent};
 use crate::tracker::TrackerError;
 use crate::InfoHash;

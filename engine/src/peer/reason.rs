@@ -1,0 +1,50 @@
+//! Why a peer connection ended (or was refused). Typed, because bans, strikes and the
+//! dashboard's peer list read it; `Display` gives the text users see.
+
+use serde::Serialize;
+
+/// The end of one peer connection.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+pub enum DisconnectReason {
+    /// Paused, stopped, removed, or replaced (metadata arrived): our decision.
+    #[error("disconnected by us")]
+    ByUs,
+    #[error("connection closed by peer")]
+    ClosedByPeer,
+    #[error("I/O error: {0}")]
+    Io(String),
+    /// The byte stream broke the wire protocol (bad frame, oversized message).
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    #[error("have for piece {0} out of range")]
+    HaveOutOfRange(u32),
+    #[error("bad bitfield: {0}")]
+    BadBitfield(String),
+    #[error("malformed extension message: {0}")]
+    BadExtension(String),
+    #[error("too many invalid requests")]
+    InvalidRequests,
+    #[error("sent data that failed verification")]
+    BadData,
+    #[error("both sides are seeds")]
+    BothSeeds,
+    #[error("silent for too long")]
+    Silent,
+    #[error("the peer has nothing for us")]
+    Useless,
+    #[error("torrent not running")]
+    NotRunning,
+    #[error("connected to ourselves")]
+    Ourselves,
+    #[error("torrent connection limit")]
+    TorrentLimit,
+    #[error("already connected")]
+    Duplicate,
+    #[error("peer removed")]
+    Removed,
+    #[error("writer gone")]
+    WriterGone,
+    #[error("reading from disk failed")]
+    DiskRead,
+}

@@ -1,0 +1,58 @@
+//! Session-wide resources every torrent shares: settings, the event bus, connection and
+//! memory budgets, the tracker client and the hashing limit.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::broadcast;
+
+use super::budget::Budget;
+use super::conns::ConnLimiter;
+use super::hashpool::HashPool;
+
+use crate::config::SessionConfig;
+use crate::events::Event;
+use crate::tracker::{TrackerClient, TrackerError};
+use crate::PeerKey;
+
+pub(crate) struct Env {
+    pub config: SessionConfig,
+    /// The address the listener actually bound (port resolved).
+    pub listen_addr: SocketAddr,
+    pub events: broadcast::Sender<Event>,
+    pub conns: ConnLimiter,
+    pub buffers: Budget,
+    pub tracker: TrackerClient,
+    /// `hash_threads` threads that hash and store completed pieces.
+    pub hashers: HashPool,
+    next_peer_key: AtomicU64,
+}
+
+impl Env {
+    pub fn new(
+        config: SessionConfig,
+        listen_addr: SocketAddr,
+        events: broadcast::Sender<Event>,
+    ) -> Result<Self, TrackerError> {
+        Ok(Env {
+            conns: ConnLimiter::new(config.max_peers_total),
+            buffers: Budget::new(config.max_buffered_bytes),
+            tracker: TrackerClient::new(config.tracker_config())?,
+            hashers: HashPool::new(config.hash_threads()),
+            next_peer_key: AtomicU64::new(1),
+            config,
+            listen_addr,
+            events,
+        })
+    }
+
+    /// Publishes an event; nobody listening is fine.
+    pub fn emit(&self, ev: Event) {
+        let _ = self.events.send(ev);
+    }
+
+    pub fn next_peer_key(&self) -> PeerKey {
+        PeerKey(self.next_peer_key.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
