@@ -22,6 +22,11 @@ pub enum Event {
         info_hash: InfoHash,
         name: String,
     },
+    /// A magnet's info dictionary arrived and verified; the torrent now has its metainfo.
+    MetadataReceived {
+        info_hash: InfoHash,
+        name: String,
+    },
     StateChanged {
         info_hash: InfoHash,
         state: TorrentState,

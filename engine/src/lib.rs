@@ -10,6 +10,8 @@ pub mod config;
 pub mod create;
 pub mod events;
 pub mod listener;
+pub mod magnet;
+mod metadata;
 pub mod metainfo;
 pub mod peer;
 pub mod picker;

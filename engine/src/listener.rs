@@ -8,14 +8,15 @@ use std::sync::{Arc, RwLock};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 
-use crate::peer::HANDSHAKE_TIMEOUT;
+use crate::peer::handler::PeerHandler;
+use crate::peer::{self, HANDSHAKE_TIMEOUT};
 use crate::session::conns::{ConnLimiter, ConnSlot};
-use crate::torrent::Torrent;
-use crate::wire::read_handshake;
+use crate::torrent::slot::{Slot, Stage};
+use crate::wire::{read_handshake, write_handshake, Handshake};
 use crate::InfoHash;
 
 /// Torrents by info-hash, shared between the session and the listener.
-pub(crate) type Routes = Arc<RwLock<HashMap<InfoHash, Arc<Torrent>>>>;
+pub(crate) type Routes = Arc<RwLock<HashMap<InfoHash, Arc<Slot>>>>;
 
 /// Accepts forever (the session aborts the task on shutdown).
 pub(crate) async fn run(listener: TcpListener, routes: Routes, conns: ConnLimiter) {
@@ -47,9 +48,27 @@ async fn route(mut stream: TcpStream, addr: SocketAddr, routes: Routes, slot: Co
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .get(&remote.info_hash)
-        .cloned();
+        .map(|s| s.stage());
     match torrent {
-        Some(t) => t.accept_incoming(stream, remote, addr, slot).await,
-        None => tracing::debug!(%addr, info_hash = %remote.info_hash, "unknown torrent"),
+        Some(Stage::Live(t)) => answer(t, stream, remote, addr, slot).await,
+        Some(Stage::Metadata(f)) => answer(f, stream, remote, addr, slot).await,
+        Some(Stage::Failed(_)) | None => {
+            tracing::debug!(%addr, info_hash = %remote.info_hash, "unknown torrent")
+        }
+    }
+}
+
+/// Sends our handshake and runs the connection with the handler the info-hash belongs to.
+async fn answer<H: PeerHandler>(
+    h: Arc<H>,
+    mut stream: TcpStream,
+    remote: Handshake,
+    addr: SocketAddr,
+    slot: ConnSlot,
+) {
+    let ours = h.handshake();
+    match timeout(HANDSHAKE_TIMEOUT, write_handshake(&mut stream, &ours)).await {
+        Ok(Ok(())) => peer::run(h, stream, remote, addr, true, slot).await,
+        _ => tracing::debug!(%addr, "incoming handshake failed"),
     }
 }

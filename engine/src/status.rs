@@ -11,6 +11,8 @@ use crate::InfoHash;
 /// Where a torrent is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum TorrentState {
+    /// A magnet: finding peers and fetching the info dictionary.
+    FetchingMetadata,
     /// Hashing data already on disk.
     Checking,
     Downloading,
@@ -54,6 +56,20 @@ pub struct FileStatus {
     pub bytes_done: u64,
 }
 
+/// Where the engine learned of a peer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeerSource {
+    /// It connected to us.
+    #[default]
+    Incoming,
+    Tracker,
+    Dht,
+    Pex,
+    /// Given by the user (add options, magnet `x.pe`, `add_peers`).
+    User,
+}
+
 /// One connected peer.
 #[derive(Clone, Debug, Serialize)]
 pub struct PeerStatus {
@@ -69,4 +85,9 @@ pub struct PeerStatus {
     pub peer_choking: bool,
     pub peer_interested: bool,
     pub pieces: u32,
+    pub source: PeerSource,
+    /// Speaks the BEP 6 fast extension.
+    pub fast: bool,
+    /// Speaks BEP 10 extensions (`ut_metadata`, `ut_pex`).
+    pub extensions: bool,
 }

@@ -135,7 +135,10 @@ async fn leecher_downloads_everything_from_seeder() {
     let lh = leecher.add_torrent(meta, opts).await.unwrap();
     assert!(matches!(
         leecher
-            .add_torrent(lh.metainfo().as_ref().clone(), AddTorrentOptions::default())
+            .add_torrent(
+                lh.metainfo().unwrap().as_ref().clone(),
+                AddTorrentOptions::default()
+            )
             .await,
         Err(engine::session::EngineError::AlreadyAdded(_))
     ));

@@ -30,9 +30,7 @@ pub(crate) async fn connect(
     accept: impl Fn(&InfoHash) -> bool,
 ) -> Result<(TcpStream, Handshake), DialError> {
     let attempt = async {
-        let mut stream = TcpStream::connect(addr)
-            .await
-            .map_err(DialError::Connect)?;
+        let mut stream = TcpStream::connect(addr).await.map_err(DialError::Connect)?;
         write_handshake(&mut stream, ours).await?;
         let remote = read_handshake(&mut stream).await?;
         if !accept(&remote.info_hash) {

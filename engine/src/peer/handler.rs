@@ -35,6 +35,8 @@ pub(crate) struct PeerConn {
 pub(crate) trait PeerHandler: Send + Sync + 'static {
     fn env(&self) -> &Arc<Env>;
     fn info_hash(&self) -> InfoHash;
+    /// Our handshake for this info-hash.
+    fn handshake(&self) -> Handshake;
     /// Largest frame accepted from peers (a bitfield may exceed the default).
     fn max_frame_len(&self) -> usize;
     /// Admits a connection and queues its first messages, or says why not.

@@ -76,7 +76,8 @@ pub(crate) async fn run<H: PeerHandler>(
     }
     tracing::debug!(torrent = %info_hash, %addr, incoming, client = %remote.peer_id.client_name(), "peer connected");
     h.env().emit(Event::PeerConnected { info_hash, addr });
-    let writer = tokio::spawn(writer::run(h.clone(), wr, rx, io, kill_rx.clone()));
+    let fast = remote.supports_fast();
+    let writer = tokio::spawn(writer::run(h.clone(), wr, rx, io, fast, kill_rx.clone()));
     let reason = reader::run(&h, rd, key, tx, kill_rx).await;
     kill.send_replace(true);
     h.unregister(key, &reason);

@@ -25,6 +25,8 @@ pub enum DisconnectReason {
     BadExtension(String),
     #[error("too many invalid requests")]
     InvalidRequests,
+    #[error("sent too many blocks we did not ask for")]
+    UnrequestedData,
     #[error("sent data that failed verification")]
     BadData,
     #[error("both sides are seeds")]

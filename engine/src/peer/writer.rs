@@ -14,8 +14,8 @@ use tokio::time::Instant;
 
 use super::handler::PeerHandler;
 use super::{Out, WriterCmd};
-use crate::torrent::shared::PeerIo;
 use crate::storage::Storage;
+use crate::torrent::shared::PeerIo;
 use crate::wire::{BlockRequest, Codec, Message};
 
 /// Send a keep-alive after this much idle time (peers drop us after ~2 min of silence).
@@ -26,6 +26,8 @@ const SERVE_BATCH: usize = 64;
 const FLUSH_AT: usize = 1 << 20;
 
 struct Writer {
+    /// The peer speaks BEP 6: dropped requests are rejected explicitly.
+    fast: bool,
     out: BytesMut,
     serve: VecDeque<BlockRequest>,
     io: Arc<PeerIo>,
@@ -36,9 +38,11 @@ pub(super) async fn run<H: PeerHandler>(
     mut wr: OwnedWriteHalf,
     mut rx: mpsc::UnboundedReceiver<WriterCmd>,
     io: Arc<PeerIo>,
+    fast: bool,
     mut kill: watch::Receiver<bool>,
 ) {
     let mut w = Writer {
+        fast,
         out: BytesMut::with_capacity(64 * 1024),
         serve: VecDeque::new(),
         io,
@@ -105,14 +109,19 @@ impl Writer {
     fn apply_one(&mut self, o: Out) {
         match o {
             Out::Msg(m) => {
+                self.encode(&m);
                 if matches!(m, Message::Choke) {
-                    // Choking discards the peer's pending requests (BEP 3).
+                    // Choking discards the peer's pending requests (BEP 3); a fast peer is
+                    // told which (BEP 6).
                     self.io
                         .queued
                         .fetch_sub(self.serve.len(), Ordering::Relaxed);
-                    self.serve.clear();
+                    for r in std::mem::take(&mut self.serve) {
+                        if self.fast {
+                            self.encode(&Message::RejectRequest(r));
+                        }
+                    }
                 }
-                self.encode(&m);
             }
             Out::Serve(r) => self.serve.push_back(r),
             Out::Unserve(r) => {
@@ -127,7 +136,9 @@ impl Writer {
 
     /// Forgets queued requests (the handler has nothing to serve them from).
     fn drop_serves(&mut self) {
-        self.io.queued.fetch_sub(self.serve.len(), Ordering::Relaxed);
+        self.io
+            .queued
+            .fetch_sub(self.serve.len(), Ordering::Relaxed);
         self.serve.clear();
     }
 

@@ -41,4 +41,3 @@ impl Drop for ConnSlot {
         self.open.fetch_sub(1, Ordering::AcqRel);
     }
 }
-

@@ -55,4 +55,3 @@ impl Env {
         PeerKey(self.next_peer_key.fetch_add(1, Ordering::Relaxed))
     }
 }
-

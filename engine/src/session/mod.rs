@@ -21,12 +21,16 @@ pub use crate::torrent::TorrentHandle;
 use crate::config::SessionConfig;
 use crate::events::{Event, EVENT_CAPACITY};
 use crate::listener::{self, Routes};
+use crate::magnet::Magnet;
+use crate::metadata::Fetcher;
 use crate::metainfo::{Metainfo, MetainfoError};
+use crate::status::PeerSource;
 use crate::storage::{Storage, StorageError};
-use env::Env;
-use crate::torrent::{lock, Torrent};
+use crate::torrent::slot::{Slot, Stage};
+use crate::torrent::{lock, Control, Torrent};
 use crate::tracker::TrackerError;
 use crate::InfoHash;
+use env::Env;
 
 /// Largest piece we accept: each piece in flight needs a buffer this big.
 const MAX_PIECE_LENGTH: u32 = 128 << 20;
@@ -115,58 +119,97 @@ impl Session {
         meta: Metainfo,
         opts: AddTorrentOptions,
     ) -> Result<TorrentHandle, EngineError> {
-        if self.inner.closed.load(Ordering::Acquire) {
-            return Err(EngineError::ShutDown);
-        }
+        self.check_open()?;
         validate(&meta)?;
         let ih = meta.info_hash;
         if self.routes_read().contains_key(&ih) {
             return Err(EngineError::AlreadyAdded(ih));
         }
-        let files: Vec<(PathBuf, u64)> = meta
-            .files
-            .iter()
-            .map(|f| (f.path.clone(), f.length))
-            .collect();
-        let root = opts.save_dir.clone();
-        let piece_length = meta.piece_length;
-        let storage =
-            tokio::task::spawn_blocking(move || Storage::new(&root, &files, piece_length))
-                .await
-                .map_err(|e| EngineError::Io(std::io::Error::other(e)))??;
-        let meta = Arc::new(meta);
-        let t = Torrent::new(
-            meta.clone(),
-            Arc::new(storage),
-            self.inner.env.clone(),
-            &opts.peers,
-            opts.paused,
-        );
-        {
-            let mut routes = self.inner.routes.write().unwrap_or_else(|e| e.into_inner());
-            if routes.contains_key(&ih) {
-                return Err(EngineError::AlreadyAdded(ih));
-            }
-            routes.insert(ih, t.clone());
-        }
+        let peers: Vec<_> = opts.peers.iter().map(|a| (*a, PeerSource::User)).collect();
+        let control = Slot::control(opts.paused);
+        let name = meta.name.clone();
+        let t = build_torrent(
+            &self.inner.env,
+            meta,
+            &opts.save_dir,
+            &peers,
+            control.clone(),
+        )
+        .await?;
+        let slot = Slot::new(ih, name.clone(), Stage::Live(t.clone()), control);
+        self.insert(slot.clone())?;
         self.inner.env.emit(Event::TorrentAdded {
             info_hash: ih,
-            name: meta.name.clone(),
+            name,
         });
         t.start();
-        Ok(TorrentHandle { t })
+        Ok(TorrentHandle { slot })
+    }
+
+    /// Adds a magnet link: peers come from its trackers, its `x.pe` addresses and
+    /// `opts.peers`; once the info dictionary is fetched and verified the torrent checks
+    /// `save_dir` and downloads like any other ([`Event::MetadataReceived`] says when).
+    pub fn add_magnet(
+        &self,
+        magnet: &Magnet,
+        opts: AddTorrentOptions,
+    ) -> Result<TorrentHandle, EngineError> {
+        self.check_open()?;
+        let ih = magnet.info_hash;
+        let mut peers: Vec<_> = magnet
+            .peers
+            .iter()
+            .map(|a| (*a, PeerSource::User))
+            .collect();
+        peers.extend(opts.peers.iter().map(|a| (*a, PeerSource::User)));
+        let trackers: Vec<Vec<String>> = magnet.trackers.iter().map(|t| vec![t.clone()]).collect();
+        let fetcher = Fetcher::new(ih, self.inner.env.clone(), trackers.clone(), &peers);
+        let control = Slot::control(opts.paused);
+        let name = magnet.name.clone().unwrap_or_else(|| ih.to_hex());
+        let slot = Slot::new(ih, name.clone(), Stage::Metadata(fetcher.clone()), control);
+        self.insert(slot.clone())?;
+        self.inner.env.emit(Event::TorrentAdded {
+            info_hash: ih,
+            name,
+        });
+        let env = self.inner.env.clone();
+        let driver = tokio::spawn(magnet_stage(
+            env,
+            slot.clone(),
+            fetcher,
+            trackers,
+            opts.save_dir,
+        ));
+        slot.set_driver(driver);
+        Ok(TorrentHandle { slot })
+    }
+
+    fn check_open(&self) -> Result<(), EngineError> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(EngineError::ShutDown);
+        }
+        Ok(())
+    }
+
+    fn insert(&self, slot: Arc<Slot>) -> Result<(), EngineError> {
+        let mut routes = self.inner.routes.write().unwrap_or_else(|e| e.into_inner());
+        if routes.contains_key(&slot.info_hash) {
+            return Err(EngineError::AlreadyAdded(slot.info_hash));
+        }
+        routes.insert(slot.info_hash, slot);
+        Ok(())
     }
 
     pub fn get(&self, ih: &InfoHash) -> Option<TorrentHandle> {
         self.routes_read()
             .get(ih)
-            .map(|t| TorrentHandle { t: t.clone() })
+            .map(|slot| TorrentHandle { slot: slot.clone() })
     }
 
     pub fn list(&self) -> Vec<TorrentHandle> {
         self.routes_read()
             .values()
-            .map(|t| TorrentHandle { t: t.clone() })
+            .map(|slot| TorrentHandle { slot: slot.clone() })
             .collect()
     }
 
@@ -180,7 +223,7 @@ impl Session {
             .remove(ih)
             .ok_or(EngineError::NotFound(*ih))?;
         t.stop().await;
-        if delete_files {
+        if let (true, Stage::Live(t)) = (delete_files, t.stage()) {
             let storage = t.storage.clone();
             tokio::task::spawn_blocking(move || storage.delete_files())
                 .await
@@ -201,7 +244,7 @@ impl Session {
         if let Some(task) = lock(&self.inner.listener).take() {
             task.abort();
         }
-        let torrents: Vec<Arc<Torrent>> = self
+        let torrents: Vec<Arc<Slot>> = self
             .inner
             .routes
             .write()
@@ -221,8 +264,86 @@ impl Session {
 
     fn routes_read(
         &self,
-    ) -> std::sync::RwLockReadGuard<'_, std::collections::HashMap<InfoHash, Arc<Torrent>>> {
+    ) -> std::sync::RwLockReadGuard<'_, std::collections::HashMap<InfoHash, Arc<Slot>>> {
         self.inner.routes.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Opens (creating) a torrent's files and makes the torrent, not started.
+async fn build_torrent(
+    env: &Arc<Env>,
+    meta: Metainfo,
+    save_dir: &std::path::Path,
+    peers: &[(SocketAddr, PeerSource)],
+    control: Arc<tokio::sync::watch::Sender<Control>>,
+) -> Result<Arc<Torrent>, EngineError> {
+    let files: Vec<(PathBuf, u64)> = meta
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.length))
+        .collect();
+    let root = save_dir.to_path_buf();
+    let piece_length = meta.piece_length;
+    let storage = tokio::task::spawn_blocking(move || Storage::new(&root, &files, piece_length))
+        .await
+        .map_err(|e| EngineError::Io(std::io::Error::other(e)))??;
+    Ok(Torrent::new(
+        Arc::new(meta),
+        Arc::new(storage),
+        env.clone(),
+        peers,
+        control,
+    ))
+}
+
+/// A magnet's life before its torrent exists: fetch and verify the info dictionary, then
+/// set up the torrent in its place and start it (or leave it paused).
+async fn magnet_stage(
+    env: Arc<Env>,
+    slot: Arc<Slot>,
+    fetcher: Arc<Fetcher>,
+    trackers: Vec<Vec<String>>,
+    save_dir: PathBuf,
+) {
+    let Some(info) = fetcher.run(slot.control.subscribe()).await else {
+        return;
+    };
+    let ih = slot.info_hash;
+    let built = match Metainfo::from_info_bytes(&info, trackers) {
+        Ok(meta) => match validate(&meta) {
+            Ok(()) => {
+                let peers = fetcher.learned_peers();
+                build_torrent(&env, meta, &save_dir, &peers, slot.control.clone()).await
+            }
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e.into()),
+    };
+    match built {
+        Ok(t) => {
+            if *slot.control.borrow() == Control::Stop {
+                return;
+            }
+            slot.set_stage(Stage::Live(t.clone()));
+            env.emit(Event::MetadataReceived {
+                info_hash: ih,
+                name: t.meta.name.clone(),
+            });
+            t.start();
+        }
+        Err(e) => {
+            let message = format!("metadata received but unusable: {e}");
+            tracing::warn!(torrent = %ih, %message);
+            slot.set_stage(Stage::Failed(message.clone()));
+            env.emit(Event::StateChanged {
+                info_hash: ih,
+                state: crate::status::TorrentState::Error,
+            });
+            env.emit(Event::Error {
+                info_hash: ih,
+                message,
+            });
+        }
     }
 }
 

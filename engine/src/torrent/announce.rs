@@ -8,7 +8,7 @@ use tokio::sync::watch;
 
 use super::{lock, Control, Torrent};
 use crate::events::Event;
-use crate::status::TorrentState;
+use crate::status::{PeerSource, TorrentState};
 use crate::tracker::{AnnounceEvent, AnnounceRequest, AnnounceSummary, TrackerTiers};
 
 /// How long `stopped` may hold up a pause, removal or shutdown.
@@ -63,7 +63,7 @@ pub(crate) async fn run(t: Arc<Torrent>, mut ctl: watch::Receiver<Control>) {
                     url,
                     result: Ok(summary),
                 });
-                t.learn_peers(&resp.peers);
+                t.learn_peers(&resp.peers, PeerSource::Tracker);
                 tiers.set_next_announce(interval.as_secs());
                 interval
             }
@@ -116,12 +116,12 @@ impl Torrent {
         }
     }
 
-    /// Remembers addresses from a tracker or the user, and wakes the dialer.
-    pub fn learn_peers(&self, addrs: &[std::net::SocketAddr]) {
+    /// Remembers addresses from a tracker, the DHT, PEX or the user, and wakes the dialer.
+    pub fn learn_peers(&self, addrs: &[std::net::SocketAddr], source: PeerSource) {
         let now = Instant::now();
         let mut sh = self.lock();
         for a in addrs {
-            sh.book.add(*a, now);
+            sh.book.add(*a, source, now);
         }
         drop(sh);
         self.dial_wake.notify_one();

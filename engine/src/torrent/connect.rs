@@ -1,17 +1,13 @@
-//! Outgoing dials and the torrent's half of incoming connections.
+//! Outgoing dials.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::net::TcpStream;
-use tokio::time::timeout;
-
 use super::Torrent;
-use crate::peer::{self, dial, HANDSHAKE_TIMEOUT};
-use crate::session::conns::ConnSlot;
+use crate::peer::handler::PeerHandler;
+use crate::peer::{self, dial};
 use crate::status::TorrentState;
-use crate::wire::{write_handshake, Handshake};
 
 impl Torrent {
     /// Dials known addresses while below the per-torrent cap (not while seeding: leechers
@@ -71,28 +67,10 @@ impl Torrent {
             peer::run(self, stream, remote, addr, false, slot).await;
         }
     }
-
-    /// Completes an incoming connection the listener routed here.
-    pub async fn accept_incoming(
-        self: Arc<Self>,
-        mut stream: TcpStream,
-        remote: Handshake,
-        addr: SocketAddr,
-        slot: ConnSlot,
-    ) {
-        if !self.lock().accepting {
-            return;
-        }
-        let hs = self.handshake();
-        match timeout(HANDSHAKE_TIMEOUT, write_handshake(&mut stream, &hs)).await {
-            Ok(Ok(())) => peer::run(self, stream, remote, addr, true, slot).await,
-            _ => tracing::debug!(%addr, "incoming handshake failed"),
-        }
-    }
 }
 
 /// Whether `a` is our own listener (same port on a loopback/unspecified or our bound IP).
-fn is_self(a: &SocketAddr, listen: SocketAddr) -> bool {
+pub(crate) fn is_self(a: &SocketAddr, listen: SocketAddr) -> bool {
     a.port() == listen.port()
         && (a.ip() == listen.ip() || a.ip().is_loopback() || a.ip().is_unspecified())
 }

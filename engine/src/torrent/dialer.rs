@@ -1,8 +1,10 @@
-//! Addresses we may dial (tracker, user, options) with retry backoff.
+//! Addresses we may dial (tracker, DHT, PEX, user) with retry backoff.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+
+use crate::status::PeerSource;
 
 /// Cap on remembered addresses, so a tracker cannot grow memory without bound.
 const MAX_ENTRIES: usize = 2000;
@@ -18,6 +20,7 @@ enum Slot {
 }
 
 struct Entry {
+    source: PeerSource,
     slot: Slot,
     failures: u32,
     next_try: Instant,
@@ -30,11 +33,12 @@ pub(crate) struct PeerBook {
 
 impl PeerBook {
     /// Learns an address (no effect if known or the book is full).
-    pub fn add(&mut self, addr: SocketAddr, now: Instant) {
+    pub fn add(&mut self, addr: SocketAddr, source: PeerSource, now: Instant) {
         if addr.port() == 0 || addr.ip().is_unspecified() || self.entries.len() >= MAX_ENTRIES {
             return;
         }
         self.entries.entry(addr).or_insert(Entry {
+            source,
             slot: Slot::Idle,
             failures: 0,
             next_try: now,
@@ -59,6 +63,18 @@ impl PeerBook {
             }
         }
         out
+    }
+
+    /// Where we learned of `addr` (incoming if we never did).
+    pub fn source(&self, addr: &SocketAddr) -> PeerSource {
+        self.entries
+            .get(addr)
+            .map_or(PeerSource::Incoming, |e| e.source)
+    }
+
+    /// Addresses known, for handing over to a torrent once its metadata arrived.
+    pub fn addresses(&self) -> impl Iterator<Item = (SocketAddr, PeerSource)> + '_ {
+        self.entries.iter().map(|(a, e)| (*a, e.source))
     }
 
     pub fn connected(&mut self, addr: &SocketAddr) {
@@ -112,8 +128,9 @@ mod tests {
         let t0 = Instant::now();
         let a = SocketAddr::from(([127, 0, 0, 1], 1000));
         let mut b = PeerBook::default();
-        b.add(a, t0);
-        b.add(SocketAddr::from(([0, 0, 0, 0], 1)), t0);
+        b.add(a, PeerSource::User, t0);
+        b.add(SocketAddr::from(([0, 0, 0, 0], 1)), PeerSource::User, t0);
+        assert_eq!(b.source(&a), PeerSource::User);
         assert_eq!(b.take_due(t0, 10, |_| false), vec![a]);
         assert!(
             b.take_due(t0, 10, |_| false).is_empty(),

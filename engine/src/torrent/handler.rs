@@ -11,13 +11,6 @@ use crate::storage::Storage;
 use crate::wire::{Handshake, Message, DEFAULT_MAX_MESSAGE_LEN};
 use crate::{InfoHash, PeerKey};
 
-impl Torrent {
-    /// Our handshake for this torrent.
-    pub(crate) fn handshake(&self) -> Handshake {
-        Handshake::new(self.info_hash, self.env.config.peer_id)
-    }
-}
-
 impl PeerHandler for Torrent {
     fn env(&self) -> &Arc<Env> {
         &self.env
@@ -25,6 +18,10 @@ impl PeerHandler for Torrent {
 
     fn info_hash(&self) -> InfoHash {
         self.info_hash
+    }
+
+    fn handshake(&self) -> Handshake {
+        Handshake::new(self.info_hash, self.env.config.peer_id)
     }
 
     fn max_frame_len(&self) -> usize {

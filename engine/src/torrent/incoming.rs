@@ -16,6 +16,9 @@ use crate::{Bitfield, PeerKey};
 
 /// Invalid requests tolerated before we hang up on a peer.
 const MAX_ABUSE: u32 = 50;
+/// Blocks that arrive after we stopped waiting for them (cancel races, timeouts) are normal;
+/// more than this many from one peer is a peer pushing data nobody asked for.
+const MAX_UNREQUESTED: u32 = 256;
 /// Block requests we queue per peer; beyond that they are dropped.
 pub(crate) const MAX_QUEUED_REQUESTS: usize = 2000;
 
@@ -43,8 +46,10 @@ impl Torrent {
             assembly,
             stats,
             pick_scratch,
+            book,
             ..
         } = &mut *sh;
+        let mut learned_any = false;
         let Some(p) = peers.get_mut(&key) else {
             out.close = Some(DisconnectReason::Removed);
             msgs.clear();
@@ -123,8 +128,19 @@ impl Torrent {
                         offset,
                         len: data.len() as u32,
                     };
+                    // Only blocks we asked this peer for (and still wait for) are taken: a
+                    // block nobody asked it for must not displace the honest requester's.
                     let expected = p.pipe.on_block(&req, now);
-                    match picker.on_block(key, req) {
+                    let outcome = if expected {
+                        picker.on_block(key, req)
+                    } else {
+                        p.unrequested += 1;
+                        if p.unrequested > MAX_UNREQUESTED {
+                            out.close = Some(DisconnectReason::UnrequestedData);
+                        }
+                        BlockOutcome::Unrequested
+                    };
+                    match outcome {
                         BlockOutcome::Accepted {
                             piece_complete,
                             cancel,
@@ -160,11 +176,38 @@ impl Torrent {
                         }
                     }
                 }
-                // BEP 10/9/11 arrive in a later change; DHT ports and unknown ids are ignored.
-                Message::KeepAlive
-                | Message::Port(_)
-                | Message::Extended { .. }
-                | Message::Unknown { .. } => {}
+                Message::HaveAll | Message::HaveNone if p.announced || !p.fast => {
+                    out.close = Some(DisconnectReason::BadBitfield(
+                        "unexpected have_all/have_none".into(),
+                    ));
+                }
+                Message::HaveAll => {
+                    let bf = Bitfield::full(self.num_pieces() as usize);
+                    picker.add_peer_bitfield(&bf);
+                    p.bitfield = bf;
+                    p.announced = true;
+                    if !seeding {
+                        set_interest(p, true, &mut out.msgs);
+                    }
+                }
+                Message::HaveNone => p.announced = true,
+                Message::RejectRequest(r) => {
+                    if p.pipe.remove(&r) {
+                        picker.cancel_request(key, r);
+                        assembly.unrequested(r.piece, &self.env.buffers);
+                    }
+                }
+                Message::Extended { id, payload } => {
+                    match self.on_extended(p, id, &payload, now, &mut out.msgs) {
+                        Ok(learned) => {
+                            learned_any |= Torrent::learn_from_pex_into(book, learned, now)
+                        }
+                        Err(reason) => out.close = Some(reason),
+                    }
+                }
+                // Advisory (BEP 6): we pick by rarity and request only while unchoked.
+                Message::SuggestPiece(_) | Message::AllowedFast(_) => {}
+                Message::KeepAlive | Message::Port(_) | Message::Unknown { .. } => {}
             }
         }
         if seeding && p.is_seed() && out.close.is_none() {
@@ -187,6 +230,9 @@ impl Torrent {
         if wants_unchoke {
             self.admit(sh, key, out);
         }
+        if learned_any {
+            self.dial_wake.notify_one();
+        }
     }
 
     /// Queues a valid request for serving; drops and counts invalid ones.
@@ -198,9 +244,16 @@ impl Torrent {
             && r.len <= BLOCK_SIZE
             && u64::from(r.offset) + u64::from(r.len) <= self.piece_size(r.piece) as u64;
         if in_range && p.am_choking {
-            return; // raced with our choke: harmless
+            // Raced with our choke: harmless. Fast peers are told (BEP 6).
+            if p.fast {
+                out.msgs.push(Out::Msg(Message::RejectRequest(r)));
+            }
+            return;
         }
         if !in_range || !have.get(r.piece as usize) {
+            if p.fast {
+                out.msgs.push(Out::Msg(Message::RejectRequest(r)));
+            }
             p.abuse += 1;
             if p.abuse > MAX_ABUSE {
                 out.close = Some(DisconnectReason::InvalidRequests);

@@ -10,11 +10,13 @@ pub(crate) mod choker;
 mod connect;
 pub(crate) mod dialer;
 mod driver;
+mod extensions;
 mod handle;
 mod handler;
 mod incoming;
 mod peers;
 pub(crate) mod shared;
+pub(crate) mod slot;
 mod tick;
 mod verify;
 
@@ -25,17 +27,17 @@ use std::time::Instant;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+pub(crate) use connect::is_self;
 pub use handle::TorrentHandle;
-
 
 use crate::events::Event;
 use crate::metainfo::Metainfo;
 use crate::picker::Picker;
-use crate::status::TorrentState;
+use crate::session::env::Env;
+use crate::status::{PeerSource, TorrentState};
 use crate::storage::Storage;
 use crate::tracker::TrackerStatus;
 use crate::InfoHash;
-use crate::session::env::Env;
 use shared::{Shared, Stats};
 
 /// What the owner wants the torrent to do.
@@ -52,7 +54,8 @@ pub(crate) struct Torrent {
     pub storage: Arc<Storage>,
     pub env: Arc<Env>,
     shared: Mutex<Shared>,
-    pub control: watch::Sender<Control>,
+    /// Shared with the torrent's [`slot::Slot`], which owns it across stages.
+    pub control: Arc<watch::Sender<Control>>,
     /// Latest tracker snapshot, published by the announce task.
     pub trackers: Mutex<Vec<TrackerStatus>>,
     /// Wakes the driver to dial newly learned addresses.
@@ -70,13 +73,13 @@ impl Torrent {
         meta: Arc<Metainfo>,
         storage: Arc<Storage>,
         env: Arc<Env>,
-        peers: &[SocketAddr],
-        paused: bool,
+        peers: &[(SocketAddr, PeerSource)],
+        control: Arc<watch::Sender<Control>>,
     ) -> Arc<Self> {
         let now = Instant::now();
         let mut book = dialer::PeerBook::default();
-        for a in peers {
-            book.add(*a, now);
+        for (a, source) in peers {
+            book.add(*a, *source, now);
         }
         let shared = Shared {
             state: TorrentState::Checking,
@@ -93,7 +96,6 @@ impl Torrent {
             down_meter: Default::default(),
             up_meter: Default::default(),
         };
-        let (control, _) = watch::channel(if paused { Control::Pause } else { Control::Run });
         Arc::new(Torrent {
             info_hash: meta.info_hash,
             meta,

@@ -5,9 +5,9 @@ use std::time::Instant;
 use super::Torrent;
 use crate::peer::handler::PeerConn;
 use crate::peer::pipeline::Pipeline;
-use crate::peer::{DisconnectReason, Out, WriterCmd};
+use crate::peer::{DisconnectReason, WriterCmd};
+use crate::status::PeerSource;
 use crate::torrent::shared::{PeerEntry, Shared};
-use crate::wire::Message;
 use crate::{Bitfield, PeerKey};
 
 impl Torrent {
@@ -35,8 +35,16 @@ impl Torrent {
             uploaded_seen: 0,
             last_recv: now,
             abuse: 0,
+            unrequested: 0,
+            fast: conn.remote.supports_fast(),
+            ext: Default::default(),
+            client: None,
+            listen_port: None,
+            source: PeerSource::Incoming,
+            ext_state: Default::default(),
             haves: Vec::new(),
         };
+        let extensions = conn.remote.supports_extensions();
         let mut sh = self.lock();
         if let Some(why) = self.refusal(&sh, &entry) {
             if !entry.incoming {
@@ -44,12 +52,11 @@ impl Torrent {
             }
             return Err(why);
         }
-        let have = sh.picker.have();
-        if have.count_ones() > 0 {
-            let bits = bytes::Bytes::copy_from_slice(have.as_bytes());
-            entry.send(WriterCmd::One(Out::Msg(Message::Bitfield(bits))));
-        }
+        let mut entry = entry;
+        let first = self.first_messages(&entry, extensions, sh.picker.have());
+        entry.send(WriterCmd::Batch(first));
         if !entry.incoming {
+            entry.source = sh.book.source(&entry.addr);
             sh.book.connected(&entry.addr);
         }
         sh.peers.insert(key, entry);

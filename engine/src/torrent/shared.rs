@@ -15,7 +15,9 @@ use crate::peer::pipeline::Pipeline;
 use crate::peer::rate::RateMeter;
 use crate::peer::{Out, WriterCmd};
 use crate::picker::Picker;
+use crate::status::PeerSource;
 use crate::status::TorrentState;
+use crate::wire::extended::PeerExtensions;
 use crate::wire::{BlockRequest, Message};
 use crate::{Bitfield, PeerId, PeerKey};
 
@@ -85,13 +87,46 @@ pub(crate) struct PeerEntry {
     pub last_recv: Instant,
     /// Invalid requests seen; too many and we disconnect.
     pub abuse: u32,
+    /// Blocks received that we were not waiting for from this peer.
+    pub unrequested: u32,
+    /// The peer speaks the BEP 6 fast extension (we always do).
+    pub fast: bool,
+    /// The peer's BEP 10 extension ids (empty until its extension handshake).
+    pub ext: PeerExtensions,
+    /// Client name from the extension handshake, better than the peer id's guess.
+    pub client: Option<String>,
+    /// The peer's listening port (from its extension handshake; for incoming peers).
+    pub listen_port: Option<u16>,
+    /// Where we learned of this peer.
+    pub source: PeerSource,
+    /// Extension-protocol bookkeeping (PEX, metadata requests).
+    pub ext_state: ExtState,
     /// Pieces verified since we last told this peer. They ride along with the next command for
     /// its writer (usually the next batch of requests, milliseconds later) instead of waking the
     /// writer once per piece; the 1 s tick flushes whatever is left.
     pub haves: Vec<u32>,
 }
 
+/// Per-peer state of the extensions we speak.
+#[derive(Default)]
+pub(crate) struct ExtState {
+    /// Addresses we last told this peer about through PEX.
+    pub pex_sent: std::collections::HashSet<SocketAddr>,
+    pub pex_last_sent: Option<Instant>,
+    pub pex_last_recv: Option<Instant>,
+    /// `ut_metadata` requests answered (bounded per connection).
+    pub metadata_served: u32,
+}
+
 impl PeerEntry {
+    /// Where the peer accepts connections, if we know (for PEX).
+    pub fn dialable(&self) -> Option<SocketAddr> {
+        if !self.incoming {
+            return Some(self.addr);
+        }
+        self.listen_port.map(|p| SocketAddr::new(self.addr.ip(), p))
+    }
+
     pub fn is_seed(&self) -> bool {
         self.bitfield.is_full()
     }

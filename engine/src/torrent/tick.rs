@@ -59,6 +59,7 @@ impl Torrent {
             }
         }
         self.choke_round(sh, now);
+        self.pex_round(sh, now);
         sh.stats.download_rate = sh.down_meter.tick(sh.stats.downloaded, dt);
         sh.stats.upload_rate = sh.up_meter.tick(sh.stats.uploaded, dt);
         if sh.accepting {

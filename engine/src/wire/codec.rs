@@ -82,6 +82,11 @@ impl Codec {
                 }
             }
             id::PORT => Message::Port(p.get_u16()),
+            id::SUGGEST_PIECE => Message::SuggestPiece(p.get_u32()),
+            id::HAVE_ALL => Message::HaveAll,
+            id::HAVE_NONE => Message::HaveNone,
+            id::REJECT_REQUEST => Message::RejectRequest(block(&mut p)),
+            id::ALLOWED_FAST => Message::AllowedFast(p.get_u32()),
             id::EXTENDED => {
                 let ext = p.get_u8();
                 Message::Extended {
@@ -109,10 +114,14 @@ impl Codec {
             | Message::Choke
             | Message::Unchoke
             | Message::Interested
-            | Message::NotInterested => {}
-            Message::Have(i) => dst.put_u32(*i),
+            | Message::NotInterested
+            | Message::HaveAll
+            | Message::HaveNone => {}
+            Message::Have(i) | Message::SuggestPiece(i) | Message::AllowedFast(i) => {
+                dst.put_u32(*i)
+            }
             Message::Bitfield(b) | Message::Unknown { payload: b, .. } => dst.put_slice(b),
-            Message::Request(r) | Message::Cancel(r) => {
+            Message::Request(r) | Message::Cancel(r) | Message::RejectRequest(r) => {
                 dst.put_u32(r.piece);
                 dst.put_u32(r.offset);
                 dst.put_u32(r.len);
@@ -156,8 +165,9 @@ impl Codec {
 fn check_len(msg_id: u8, len: usize) -> Result<(), WireError> {
     let ok = match msg_id {
         id::CHOKE | id::UNCHOKE | id::INTERESTED | id::NOT_INTERESTED => len == 0,
-        id::HAVE => len == 4,
-        id::REQUEST | id::CANCEL => len == 12,
+        id::HAVE_ALL | id::HAVE_NONE => len == 0,
+        id::HAVE | id::SUGGEST_PIECE | id::ALLOWED_FAST => len == 4,
+        id::REQUEST | id::CANCEL | id::REJECT_REQUEST => len == 12,
         id::PIECE => len >= 8,
         id::PORT => len == 2,
         id::EXTENDED => len >= 1,
@@ -196,6 +206,11 @@ mod tests {
             Message::Interested,
             Message::NotInterested,
             Message::Have(0xdead_beef),
+            Message::HaveAll,
+            Message::HaveNone,
+            Message::SuggestPiece(7),
+            Message::AllowedFast(9),
+            Message::RejectRequest(req),
             Message::Bitfield(Bytes::from_static(&[0xff, 0x80])),
             Message::Bitfield(Bytes::new()),
             Message::Request(req),
@@ -220,7 +235,7 @@ mod tests {
                 payload: Bytes::new(),
             },
             Message::Unknown {
-                id: 13,
+                id: 21,
                 payload: Bytes::from_static(&[0, 0, 0, 1]),
             },
         ]
@@ -355,12 +370,12 @@ mod tests {
     #[test]
     fn unknown_ids_are_skipped_not_fatal() {
         let codec = Codec::default();
-        // BEP 6 "have all" (id 14) followed by a choke.
-        let mut buf = BytesMut::from(&[0u8, 0, 0, 1, 14, 0, 0, 0, 1, 0][..]);
+        // An unassigned id (21) followed by a choke.
+        let mut buf = BytesMut::from(&[0u8, 0, 0, 1, 21, 0, 0, 0, 1, 0][..]);
         assert_eq!(
             codec.decode(&mut buf).unwrap(),
             Some(Message::Unknown {
-                id: 14,
+                id: 21,
                 payload: Bytes::new()
             })
         );

@@ -19,10 +19,12 @@ pub struct Handshake {
 }
 
 impl Handshake {
-    /// Our handshake: advertises the BEP 10 extension protocol (reserved bit 20 from the right).
+    /// Our handshake: advertises the BEP 10 extension protocol (reserved bit 20 from the
+    /// right) and the BEP 6 fast extension (bit 2 from the right).
     pub fn new(info_hash: InfoHash, peer_id: PeerId) -> Self {
         let mut reserved = [0u8; 8];
         reserved[5] |= 0x10;
+        reserved[7] |= 0x04;
         Handshake {
             reserved,
             info_hash,
@@ -33,6 +35,22 @@ impl Handshake {
     /// Whether the peer speaks BEP 10 extended messages.
     pub fn supports_extensions(&self) -> bool {
         self.reserved[5] & 0x10 != 0
+    }
+
+    /// Whether the peer speaks the BEP 6 fast extension.
+    pub fn supports_fast(&self) -> bool {
+        self.reserved[7] & 0x04 != 0
+    }
+
+    /// Whether the peer runs a BEP 5 DHT node (it may send `port`).
+    pub fn supports_dht(&self) -> bool {
+        self.reserved[7] & 0x01 != 0
+    }
+
+    /// Also advertise a DHT node (BEP 5).
+    pub fn with_dht(mut self) -> Self {
+        self.reserved[7] |= 0x01;
+        self
     }
 
     pub fn encode(&self) -> [u8; HANDSHAKE_LEN] {
@@ -110,6 +128,9 @@ mod tests {
     fn round_trip_and_extension_bit() {
         let hs = sample();
         assert!(hs.supports_extensions());
+        assert!(hs.supports_fast());
+        assert!(!hs.supports_dht());
+        assert!(hs.with_dht().supports_dht());
         let bytes = hs.encode();
         assert_eq!(bytes[0], 19);
         assert_eq!(&bytes[1..20], b"BitTorrent protocol");

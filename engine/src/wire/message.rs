@@ -1,4 +1,4 @@
-//! BEP 3 message types (plus BEP 5 `port` and BEP 10 `extended`).
+//! BEP 3 message types (plus BEP 5 `port`, BEP 6 fast extension and BEP 10 `extended`).
 
 use bytes::Bytes;
 
@@ -31,14 +31,23 @@ pub enum Message {
     Cancel(BlockRequest),
     /// BEP 5: the peer's DHT port.
     Port(u16),
+    /// BEP 6: "you may want this piece".
+    SuggestPiece(u32),
+    /// BEP 6: instead of a bitfield, "I have every piece".
+    HaveAll,
+    /// BEP 6: instead of a bitfield, "I have nothing".
+    HaveNone,
+    /// BEP 6: the peer will not serve this request.
+    RejectRequest(BlockRequest),
+    /// BEP 6: this piece may be requested even while choked.
+    AllowedFast(u32),
     /// BEP 10: `id` 0 is the extension handshake, others are ids we assigned.
     Extended {
         id: u8,
         payload: Bytes,
     },
-    /// An id we do not implement (e.g. BEP 6 fast-extension messages, which we never
-    /// negotiate). Decoding it is not an error so the caller can log and ignore it; the
-    /// frame has been consumed either way.
+    /// An id we do not implement. Decoding it is not an error so the caller can log and
+    /// ignore it; the frame has been consumed either way.
     Unknown {
         id: u8,
         payload: Bytes,
@@ -57,6 +66,11 @@ pub(super) mod id {
     pub const PIECE: u8 = 7;
     pub const CANCEL: u8 = 8;
     pub const PORT: u8 = 9;
+    pub const SUGGEST_PIECE: u8 = 13;
+    pub const HAVE_ALL: u8 = 14;
+    pub const HAVE_NONE: u8 = 15;
+    pub const REJECT_REQUEST: u8 = 16;
+    pub const ALLOWED_FAST: u8 = 17;
     pub const EXTENDED: u8 = 20;
 }
 
@@ -75,6 +89,11 @@ impl Message {
             Message::Piece { .. } => id::PIECE,
             Message::Cancel(_) => id::CANCEL,
             Message::Port(_) => id::PORT,
+            Message::SuggestPiece(_) => id::SUGGEST_PIECE,
+            Message::HaveAll => id::HAVE_ALL,
+            Message::HaveNone => id::HAVE_NONE,
+            Message::RejectRequest(_) => id::REJECT_REQUEST,
+            Message::AllowedFast(_) => id::ALLOWED_FAST,
             Message::Extended { .. } => id::EXTENDED,
             Message::Unknown { id, .. } => *id,
         })
@@ -84,10 +103,15 @@ impl Message {
     pub fn encoded_len(&self) -> usize {
         4 + match self {
             Message::KeepAlive => 0,
-            Message::Choke | Message::Unchoke | Message::Interested | Message::NotInterested => 1,
-            Message::Have(_) => 5,
+            Message::Choke
+            | Message::Unchoke
+            | Message::Interested
+            | Message::NotInterested
+            | Message::HaveAll
+            | Message::HaveNone => 1,
+            Message::Have(_) | Message::SuggestPiece(_) | Message::AllowedFast(_) => 5,
             Message::Bitfield(b) => 1 + b.len(),
-            Message::Request(_) | Message::Cancel(_) => 13,
+            Message::Request(_) | Message::Cancel(_) | Message::RejectRequest(_) => 13,
             Message::Piece { data, .. } => 9 + data.len(),
             Message::Port(_) => 3,
             Message::Extended { payload, .. } => 2 + payload.len(),

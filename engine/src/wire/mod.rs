@@ -7,6 +7,8 @@ mod codec;
 mod handshake;
 mod message;
 
+pub mod extended;
+
 pub use codec::{Codec, DEFAULT_MAX_MESSAGE_LEN};
 pub use handshake::{read_handshake, write_handshake, Handshake, HANDSHAKE_LEN, PROTOCOL};
 pub use message::{BlockRequest, Message};

@@ -8,6 +8,7 @@ NAT-PMP, uTP and peer exchange off. Run it inside scripts/in-netns.sh anyway.
 Modes
   seed TORRENT DATA_DIR    seed (seed_mode: data is trusted, not rechecked)
   leech TORRENT OUT_DIR    download; exit 0 once complete and rechecked
+                           (TORRENT may be a magnet URI: metadata from peers)
   make-torrent PATH OUT    create a .torrent with libtorrent's create_torrent
 
 Common options (seed, leech)
@@ -20,6 +21,7 @@ Common options (seed, leech)
   --corrupt                   seed: serve data with one flipped byte per piece
   --upload-limit BYTES        cap upload at BYTES per second (0 = none)
   --timeout SECS              give up (exit 3) after SECS (0 = never)
+  --pex                       keep peer exchange (ut_pex) on
 
 Machine-readable lines on stdout (one per line, flushed):
   READY <port>                listening (printed once)
@@ -163,7 +165,8 @@ def corrupt_copy(ti, data_dir):
 
 
 def run_peer(args):
-    ti = load_torrent(args.torrent, args.tracker_url, args.tracker_announce)
+    magnet = args.torrent.startswith("magnet:")
+    ti = None if magnet else load_torrent(args.torrent, args.tracker_url, args.tracker_announce)
     settings = loopback_settings(args.listen)
     if args.corrupt:
         # seed_mode verifies a piece the first time it is requested unless hash
@@ -178,12 +181,19 @@ def run_peer(args):
         scratch = corrupt_copy(ti, data_dir)
         data_dir = scratch
 
-    atp = lt.add_torrent_params()
-    atp.ti = ti
+    if magnet:
+        atp = lt.parse_magnet_uri(args.torrent)
+        if not args.tracker_announce:
+            atp.trackers = []
+    else:
+        atp = lt.add_torrent_params()
+        atp.ti = ti
     atp.save_path = data_dir
     atp.flags &= ~lt.torrent_flags.auto_managed
     atp.flags &= ~lt.torrent_flags.paused
-    atp.flags |= lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
+    atp.flags |= lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd
+    if not args.pex:
+        atp.flags |= lt.torrent_flags.disable_pex
     if args.mode == "seed":
         atp.flags |= lt.torrent_flags.seed_mode
     h = ses.add_torrent(atp)
@@ -251,6 +261,7 @@ def run_peer(args):
                             h.force_recheck()
                 elif isinstance(a, lt.torrent_checked_alert) and rechecking:
                     st = h.status()
+                    ti = h.torrent_file()
                     if st.num_pieces == ti.num_pieces() and st.is_seeding:
                         out("DONE", f"{time.monotonic() - START:.3f}")
                         done = True
@@ -335,6 +346,7 @@ def main():
         sp.add_argument("--corrupt", action="store_true")
         sp.add_argument("--timeout", type=float, default=0)
         sp.add_argument("--upload-limit", dest="upload_limit", type=int, default=0)
+        sp.add_argument("--pex", action="store_true")
         sp.add_argument("--no-recheck", dest="no_recheck", action="store_true",
                         help="leech: exit at FINISHED without a full recheck")
         sp.add_argument("-v", "--verbose", action="store_true")

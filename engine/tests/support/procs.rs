@@ -342,6 +342,8 @@ pub struct LtOpts {
     pub upload_limit: Option<u64>,
     /// The peer gives up after this long (default 90 s).
     pub timeout: Option<Duration>,
+    /// Keep peer exchange (ut_pex) on.
+    pub pex: bool,
 }
 
 /// A running libtorrent peer (lt_peer.py).
@@ -377,6 +379,9 @@ impl LtPeer {
         }
         if opts.no_recheck {
             cmd.arg("--no-recheck");
+        }
+        if opts.pex {
+            cmd.arg("--pex");
         }
         if let Some(limit) = opts.upload_limit {
             cmd.arg("--upload-limit").arg(limit.to_string());

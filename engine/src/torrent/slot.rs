@@ -1,0 +1,84 @@
+//! A torrent as the session holds it, from the moment it is added (maybe as a bare magnet)
+//! until it is removed. See `STATE.md` beside this file for the whole state machine.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::{lock, Control, Torrent};
+use crate::metadata::Fetcher;
+use crate::InfoHash;
+
+/// Which part of its life a torrent is in.
+#[derive(Clone)]
+pub(crate) enum Stage {
+    /// No metadata yet: the fetcher serves its connections.
+    Metadata(Arc<Fetcher>),
+    /// Metadata, storage and picker: the torrent serves its connections.
+    Live(Arc<Torrent>),
+    /// The metadata arrived but the torrent could not be set up (bad geometry, storage).
+    Failed(String),
+}
+
+pub(crate) struct Slot {
+    pub info_hash: InfoHash,
+    /// A name to show before the metadata has one (`dn`, else the info-hash).
+    pub name: String,
+    /// What the owner wants; shared by every stage, so pausing a magnet carries over.
+    pub control: Arc<watch::Sender<Control>>,
+    stage: RwLock<Stage>,
+    /// The magnet stage's task (fetch, then set up the torrent).
+    driver: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Slot {
+    pub fn new(
+        info_hash: InfoHash,
+        name: String,
+        stage: Stage,
+        control: Arc<watch::Sender<Control>>,
+    ) -> Arc<Self> {
+        Arc::new(Slot {
+            info_hash,
+            name,
+            control,
+            stage: RwLock::new(stage),
+            driver: Mutex::new(None),
+        })
+    }
+
+    pub fn control(paused: bool) -> Arc<watch::Sender<Control>> {
+        Arc::new(watch::channel(if paused { Control::Pause } else { Control::Run }).0)
+    }
+
+    pub fn stage(&self) -> Stage {
+        self.stage.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_stage(&self, stage: Stage) {
+        *self.stage.write().unwrap_or_else(|e| e.into_inner()) = stage;
+    }
+
+    pub fn set_driver(&self, task: JoinHandle<()>) {
+        *lock(&self.driver) = Some(task);
+    }
+
+    /// Stops whatever runs (announcing `stopped`, bounded) and waits for it.
+    pub async fn stop(&self) {
+        self.control.send_replace(Control::Stop);
+        let task = lock(&self.driver).take();
+        if let Some(task) = task {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(std::time::Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+        if let Stage::Live(t) = self.stage() {
+            t.stop().await;
+        }
+    }
+}
