@@ -297,6 +297,9 @@ pub struct PeerInfo {
     pub peer_interested: bool,
     pub pieces: u32,
     pub progress: f64,
+    /// Where we learned of the peer: `tracker`, `dht`, `pex`, `user` or `incoming`.
+    #[serde(default)]
+    pub source: String,
 }
 
 /// `GET /api/torrents/{infoHash}/pieces`.

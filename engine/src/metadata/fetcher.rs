@@ -49,6 +49,8 @@ struct FetchPeer {
     kill: Arc<watch::Sender<bool>>,
     ext: PeerExtensions,
     client: Option<String>,
+    /// Its listening port (extension handshake `p`), for incoming peers.
+    listen_port: Option<u16>,
     rejects: u32,
 }
 
@@ -160,8 +162,11 @@ impl Fetcher {
     pub fn learned_peers(&self) -> Vec<(SocketAddr, PeerSource)> {
         let st = self.lock();
         let mut out: Vec<_> = st.book.addresses().collect();
+        // An incoming peer's address has its outgoing port; its listening port is dialable.
         for p in st.peers.values().filter(|p| p.incoming) {
-            out.push((p.addr, p.source));
+            if let Some(port) = p.listen_port {
+                out.push((SocketAddr::new(p.addr.ip(), port), p.source));
+            }
         }
         out
     }
@@ -320,6 +325,7 @@ impl Fetcher {
                 };
                 p.ext = hs.extensions;
                 p.client = hs.client.or(p.client.take());
+                p.listen_port = hs.listen_port;
                 if p.ext.ut_metadata.is_none() {
                     return Err(DisconnectReason::Useless);
                 }
@@ -489,6 +495,7 @@ impl PeerHandler for Fetcher {
                 kill: conn.kill,
                 ext: PeerExtensions::default(),
                 client: None,
+                listen_port: None,
                 rejects: 0,
             },
         );

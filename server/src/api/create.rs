@@ -108,10 +108,15 @@ pub async fn create(
             "send JSON with a 'path', or multipart/form-data with 'files'".into(),
         ));
     };
-    Ok(torrent_file_response(&summary, bytes))
+    Ok(torrent_file_response(&summary, bytes, StatusCode::CREATED))
 }
 
-fn torrent_file_response(summary: &TorrentSummary, bytes: Vec<u8>) -> Response {
+/// A `.torrent` download named after the torrent, with its info-hash in `X-Info-Hash`.
+pub(super) fn torrent_file_response(
+    summary: &TorrentSummary,
+    bytes: Vec<u8>,
+    status: StatusCode,
+) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
@@ -134,5 +139,5 @@ fn torrent_file_response(summary: &TorrentSummary, bytes: Vec<u8>) -> Response {
     if let Ok(v) = HeaderValue::from_str(&summary.info_hash) {
         headers.insert("x-info-hash", v);
     }
-    (StatusCode::CREATED, headers, bytes).into_response()
+    (status, headers, bytes).into_response()
 }

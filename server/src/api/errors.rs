@@ -124,7 +124,7 @@ impl From<crate::torrents::LibraryError> for ApiError {
             | L::BadPeer(_)
             | L::Create(_)
             | L::Storage(_) => ApiError::BadRequest(e.to_string()),
-            L::Duplicate | L::Exists(_) => ApiError::Conflict(e.to_string()),
+            L::Duplicate | L::Exists(_) | L::NoMetadataYet => ApiError::Conflict(e.to_string()),
             L::NotFound => ApiError::not_found_torrent(),
             L::TooLarge(_) => ApiError::TooLarge(e.to_string()),
             L::Db(_) | L::Engine(_) => ApiError::Internal(e.to_string()),

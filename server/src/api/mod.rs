@@ -166,6 +166,11 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
             "/api/torrents/{infoHash}/pieces",
             torrents::pieces,
         )
+        .add(
+            Method::GET,
+            "/api/torrents/{infoHash}/torrent",
+            torrents::torrent_file,
+        )
         .add(Method::GET, "/api/statistics", statistics::statistics)
         .add(Method::GET, "/api/chat", chat::list)
         .add(Method::POST, "/api/chat", chat::post)

@@ -124,6 +124,10 @@ fn paths() -> Value {
         },
         "/api/torrents/{infoHash}/pieces": { "get": Value::Object(torrent_op("Verified pieces as a hex bitfield", vec![
             ("200", ok("pieces", schema("PiecesInfo")))])) },
+        "/api/torrents/{infoHash}/torrent": { "get": Value::Object(torrent_op("The .torrent file (a magnet's once its metadata arrived)", vec![
+            ("200", json!({ "description": "the .torrent file",
+                "content": { "application/x-bittorrent": { "schema": { "type": "string", "format": "binary" } } } })),
+            ("409", err("the metadata is not known yet"))])) },
         "/api/statistics": { "get": with(op("Rates, totals, counts by state, history", true, vec![
             ("200", ok("statistics", schema("Statistics")))]),
             "parameters", json!([{ "name": "range", "in": "query", "description": "seconds of history (default 3600)", "schema": { "type": "integer" } }])) },
@@ -204,7 +208,8 @@ fn schemas() -> Value {
             "nextAnnounceSecs": opt("integer") }), &["url", "tier"]),
         "PeerInfo": obj(json!({ "addr": s, "client": s, "incoming": b, "downloadRate": int, "uploadRate": int,
             "downloaded": int, "uploaded": int, "amChoking": b, "amInterested": b, "peerChoking": b,
-            "peerInterested": b, "pieces": int, "progress": num }), &["addr", "client"]),
+            "peerInterested": b, "pieces": int, "progress": num,
+            "source": { "type": "string", "enum": ["tracker", "dht", "pex", "user", "incoming"] } }), &["addr", "client"]),
         "PiecesInfo": obj(json!({ "numPieces": int, "piecesDone": int, "pieceLength": int, "bitfield": s }),
             &["numPieces", "piecesDone", "bitfield"]),
         "Statistics": obj(json!({ "downloadRate": int, "uploadRate": int, "totalDownloaded": int,

@@ -170,6 +170,20 @@ pub async fn pieces(
     Ok(Json(state.library.pieces(&user, &parse_info_hash(&ih)?)?))
 }
 
+/// `GET /api/torrents/{infoHash}/torrent`: the `.torrent` file.
+pub async fn torrent_file(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(ih): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    let (summary, bytes) = state.library.torrent_file(&user, &parse_info_hash(&ih)?)?;
+    Ok(super::create::torrent_file_response(
+        &summary,
+        bytes,
+        axum::http::StatusCode::OK,
+    ))
+}
+
 pub async fn pause(
     State(state): State<AppState>,
     user: AuthUser,

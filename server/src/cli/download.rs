@@ -4,6 +4,7 @@ use super::{progress::Progress, read_torrent, PeerArgs};
 use anyhow::{bail, Context};
 use engine::{
     events::Event,
+    magnet::Magnet,
     session::{AddTorrentOptions, Session, TorrentHandle},
     status::TorrentState,
 };
@@ -12,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 #[derive(clap::Args, Debug)]
 pub struct DownloadArgs {
-    /// The .torrent file.
+    /// The .torrent file, or a magnet link (quote it: it contains '&').
     pub torrent: PathBuf,
     /// Folder to save into (created if missing).
     #[arg(short, long, default_value = ".")]
@@ -26,7 +27,7 @@ pub struct DownloadArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct SeedArgs {
-    /// The .torrent file.
+    /// The .torrent file, or a magnet link.
     pub torrent: PathBuf,
     /// Folder that holds the data (the torrent's files inside it).
     pub dir: PathBuf,
@@ -80,14 +81,24 @@ async fn start(
     save_dir: PathBuf,
     peer: &PeerArgs,
 ) -> anyhow::Result<(Session, TorrentHandle)> {
-    let meta = read_torrent(torrent)?;
-    let session = peer.start_session().await?;
-    tracing::info!("listening for peers on {}", session.local_addr());
     let opts = AddTorrentOptions {
         save_dir,
         paused: false,
         peers: peer.peers.clone(),
     };
+    let arg = torrent.to_string_lossy();
+    if arg.starts_with("magnet:") {
+        let magnet = Magnet::parse(&arg)?;
+        let session = peer.start_session().await?;
+        tracing::info!("listening for peers on {}", session.local_addr());
+        let handle = session
+            .add_magnet(&magnet, opts)
+            .context("cannot add the magnet link")?;
+        return Ok((session, handle));
+    }
+    let meta = read_torrent(torrent)?;
+    let session = peer.start_session().await?;
+    tracing::info!("listening for peers on {}", session.local_addr());
     let handle = session
         .add_torrent(meta, opts)
         .await

@@ -117,6 +117,26 @@ pub async fn delete(db: &Db, info_hash: &str) -> Result<(), DbError> {
     Ok(())
 }
 
+/// A magnet's metainfo arrived.
+pub async fn set_metainfo(
+    db: &Db,
+    info_hash: &str,
+    name: &str,
+    metainfo: &[u8],
+    total_bytes: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE torrents SET name = $1, metainfo = $2, total_bytes = $3 WHERE info_hash = $4",
+    )
+    .bind(name)
+    .bind(metainfo)
+    .bind(total_bytes)
+    .bind(info_hash)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
 pub async fn set_paused(db: &Db, info_hash: &str, paused: bool) -> Result<(), DbError> {
     sqlx::query("UPDATE torrents SET paused = $1 WHERE info_hash = $2")
         .bind(i64::from(paused))

@@ -174,7 +174,9 @@ impl Adapter {
             Event::TorrentRemoved { info_hash } => self.coalescer.forget(&info_hash),
             // Added/removed are published by the library, which knows the owner for certain;
             // peer and tracker chatter is not forwarded.
+            // The library stores the metainfo and publishes the renamed torrent.
             Event::TorrentAdded { .. }
+            | Event::MetadataReceived { .. }
             | Event::PieceFailed { .. }
             | Event::PeerConnected { .. }
             | Event::PeerDisconnected { .. }

@@ -3,7 +3,6 @@
 //! someone else's torrent is "not found".
 
 pub mod create;
-pub mod magnet;
 pub mod notify;
 pub mod paths;
 mod queue;
@@ -19,6 +18,7 @@ use std::sync::Arc;
 use app::types::{
     AddOptions, PeerInfo, PiecesInfo, Priority, TorrentDetail, TorrentRef, TorrentSummary,
 };
+use engine::magnet::Magnet;
 use engine::metainfo::Metainfo;
 use engine::session::{AddTorrentOptions, EngineError, Session};
 use engine::InfoHash;
@@ -36,7 +36,7 @@ pub enum LibraryError {
     #[error("invalid torrent: {0}")]
     InvalidTorrent(String),
     #[error("invalid magnet link: {0}")]
-    InvalidMagnet(#[from] magnet::MagnetError),
+    InvalidMagnet(#[from] engine::magnet::MagnetError),
     #[error("{0}")]
     Path(#[from] paths::PathError),
     #[error("invalid peer address {0:?} (expected IP:PORT)")]
@@ -45,6 +45,8 @@ pub enum LibraryError {
     Duplicate,
     #[error("no such torrent")]
     NotFound,
+    #[error("the torrent's metadata is not known yet")]
+    NoMetadataYet,
     #[error("{0}")]
     Create(String),
     #[error("{0} already exists")]
@@ -187,6 +189,7 @@ impl Library {
             saved_bytes_done: 0,
             saved_total_bytes: meta.total_length,
             runner: Runner::Adding,
+            magnet: None,
             queued: hold,
         };
         if !self.registry.reserve(entry.clone()) {
@@ -251,21 +254,23 @@ impl Library {
         Ok(view::summary(&entry, Some(&handle.status())))
     }
 
-    /// Adds a magnet link: stored and shown as fetching metadata until metadata exchange
-    /// exists in the engine.
+    /// Adds a magnet link: the engine fetches the metadata from peers (the torrent shows as
+    /// fetching metadata meanwhile), then checks and downloads; the metainfo is stored when it
+    /// arrives ([`Self::on_metadata`]).
     pub async fn add_magnet(
         &self,
         user: &AuthUser,
         uri: &str,
         opts: &AddOptions,
     ) -> Result<TorrentSummary, LibraryError> {
-        let m = magnet::parse(uri)?;
-        parse_peers(&opts.peers)?;
+        let m = Magnet::parse(uri)?;
+        let peers = parse_peers(&opts.peers)?;
         let save_dir = self.save_dir(user, opts.save_path.as_deref())?;
         let ih = m.info_hash;
         let ms = now_ms();
         let name = m.name.clone().unwrap_or_else(|| ih.to_hex());
         let uri = uri.trim().to_owned();
+        let hold = !opts.paused && self.max_active() > 0;
         let entry = Entry {
             info_hash: ih,
             owner_id: user.id,
@@ -280,8 +285,9 @@ impl Library {
             base_downloaded: 0,
             saved_bytes_done: 0,
             saved_total_bytes: 0,
-            runner: Runner::Magnet { uri: uri.clone() },
-            queued: false,
+            runner: Runner::Adding,
+            magnet: Some(uri.clone()),
+            queued: hold,
         };
         if !self.registry.reserve(entry.clone()) {
             return Err(LibraryError::Duplicate);
@@ -316,9 +322,54 @@ impl Library {
                 return Err(e.into());
             }
         }
-        let summary = view::summary(&entry, None);
+        let engine_opts = AddTorrentOptions {
+            save_dir,
+            paused: opts.paused || hold,
+            peers,
+        };
+        let handle = match self.session.add_magnet(&m, engine_opts) {
+            Ok(h) => h,
+            Err(e) => {
+                self.registry.remove(&ih);
+                let _ = store::delete(&self.db, &ih.to_hex()).await;
+                return Err(e.into());
+            }
+        };
+        self.registry
+            .update(&ih, |e| e.runner = Runner::Engine(handle.clone()));
+        let entry = self.registry.get(&ih).unwrap_or(entry);
+        let summary = view::summary(&entry, Some(&handle.status()));
         self.publish_added(user.id, &summary);
+        self.update_queue();
         Ok(summary)
+    }
+
+    /// A magnet's metadata arrived: store the metainfo (so a restart needs no peers for it)
+    /// and show the real name and size.
+    pub async fn on_metadata(&self, ih: &InfoHash) -> Result<(), LibraryError> {
+        let Some(entry) = self.registry.get(ih) else {
+            return Ok(());
+        };
+        let Some(meta) = entry.handle().and_then(|h| h.metainfo()) else {
+            return Ok(());
+        };
+        store::set_metainfo(
+            &self.db,
+            &ih.to_hex(),
+            &meta.name,
+            &meta.to_torrent_bytes(),
+            meta.total_length as i64,
+        )
+        .await?;
+        self.registry.update(ih, |e| {
+            e.name = meta.name.clone();
+            e.saved_total_bytes = meta.total_length;
+        });
+        if let Some(e) = self.registry.get(ih) {
+            let st = e.handle().map(|h| h.status());
+            self.publish_added(e.owner_id, &view::summary(&e, st.as_ref()));
+        }
+        Ok(())
     }
 
     fn publish_added(&self, owner: i64, summary: &TorrentSummary) {
@@ -337,22 +388,38 @@ impl Library {
     pub fn detail(&self, user: &AuthUser, ih: &InfoHash) -> Result<TorrentDetail, LibraryError> {
         let e = self.entry_for(user, ih)?;
         let st = e.handle().map(|h| h.status());
-        let meta = e.handle().map(|h| h.metainfo());
+        let meta = e.handle().and_then(|h| h.metainfo());
         Ok(view::detail(&e, st.as_ref(), meta.as_deref()))
     }
 
     pub fn peers(&self, user: &AuthUser, ih: &InfoHash) -> Result<Vec<PeerInfo>, LibraryError> {
         let e = self.entry_for(user, ih)?;
         Ok(e.handle().map_or_else(Vec::new, |h| {
-            let n = h.metainfo().num_pieces();
+            let n = h.metainfo().map_or(0, |m| m.num_pieces());
             h.peers().iter().map(|p| view::peer(p, n)).collect()
         }))
     }
 
+    /// The `.torrent` file, once the metainfo is known (a magnet's arrives from peers).
+    pub fn torrent_file(
+        &self,
+        user: &AuthUser,
+        ih: &InfoHash,
+    ) -> Result<(TorrentSummary, Vec<u8>), LibraryError> {
+        let e = self.entry_for(user, ih)?;
+        let h = e.handle().ok_or(LibraryError::NotFound)?;
+        let meta = h.metainfo().ok_or(LibraryError::NoMetadataYet)?;
+        Ok((
+            view::summary(&e, Some(&h.status())),
+            meta.to_torrent_bytes(),
+        ))
+    }
+
     pub fn pieces(&self, user: &AuthUser, ih: &InfoHash) -> Result<PiecesInfo, LibraryError> {
         let e = self.entry_for(user, ih)?;
-        Ok(match e.handle() {
-            Some(h) => view::pieces(&h.pieces(), &h.metainfo()),
+        let live = e.handle().and_then(|h| Some((h.pieces(), h.metainfo()?)));
+        Ok(match live {
+            Some((have, meta)) => view::pieces(&have, &meta),
             None => PiecesInfo {
                 num_pieces: 0,
                 pieces_done: 0,

@@ -188,6 +188,7 @@ mod tests {
             saved_bytes_done: 0,
             saved_total_bytes: 0,
             runner: Runner::Adding,
+            magnet: None,
             queued: false,
         }
     }

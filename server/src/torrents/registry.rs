@@ -14,10 +14,8 @@ use engine::InfoHash;
 pub enum Runner {
     /// Being added: reserved so a second add of the same info-hash is refused.
     Adding,
-    /// In the engine.
+    /// In the engine (a magnet's handle exists before its metadata).
     Engine(TorrentHandle),
-    /// A magnet waiting for metadata (not in the engine).
-    Magnet { uri: String },
     /// Could not be restored (e.g. its data folder is gone); kept so the user can see and
     /// remove it.
     Failed { error: String },
@@ -43,6 +41,8 @@ pub struct Entry {
     pub saved_bytes_done: u64,
     pub saved_total_bytes: u64,
     pub runner: Runner,
+    /// The magnet link it was added with, if any.
+    pub magnet: Option<String>,
     /// Held paused in the engine by the queue (`MAX_CONCURRENT_TORRENTS`), not by its owner.
     pub queued: bool,
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use app::types::{Priority, TorrentState};
+use engine::magnet::Magnet;
 use engine::metainfo::Metainfo;
 use engine::session::AddTorrentOptions;
 use engine::InfoHash;
@@ -43,6 +44,7 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
             saved_bytes_done: row.bytes_done.max(0) as u64,
             saved_total_bytes: row.total_bytes.max(0) as u64,
             runner: Runner::Adding,
+            magnet: row.magnet.clone(),
             queued: false,
         };
         if !lib.registry.reserve(entry) {
@@ -70,7 +72,25 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
                     error: format!("stored torrent is unreadable: {e}"),
                 },
             },
-            (None, Some(uri)) => Runner::Magnet { uri: uri.clone() },
+            (None, Some(uri)) => {
+                let opts = AddTorrentOptions {
+                    save_dir: PathBuf::from(&row.save_path),
+                    paused: row.paused || hold,
+                    peers: Vec::new(),
+                };
+                match Magnet::parse(uri)
+                    .map_err(|e| e.to_string())
+                    .and_then(|m| lib.session.add_magnet(&m, opts).map_err(|e| e.to_string()))
+                {
+                    Ok(h) => {
+                        restored += 1;
+                        Runner::Engine(h)
+                    }
+                    Err(e) => Runner::Failed {
+                        error: format!("cannot restore the magnet link: {e}"),
+                    },
+                }
+            }
             (None, None) => Runner::Failed {
                 error: "stored torrent has neither metainfo nor a magnet link".into(),
             },

@@ -5,7 +5,7 @@ use app::types::{
     TorrentSummary, TrackerInfo,
 };
 use engine::metainfo::Metainfo;
-use engine::status::{self, PeerStatus, TorrentStatus};
+use engine::status::{self, PeerSource, PeerStatus, TorrentStatus};
 use engine::tracker::TrackerStatus;
 use engine::Bitfield;
 
@@ -13,6 +13,7 @@ use super::registry::{Entry, Runner};
 
 pub fn api_state(s: status::TorrentState) -> TorrentState {
     match s {
+        status::TorrentState::FetchingMetadata => TorrentState::FetchingMetadata,
         status::TorrentState::Checking => TorrentState::Checking,
         status::TorrentState::Downloading => TorrentState::Downloading,
         status::TorrentState::Seeding => TorrentState::Seeding,
@@ -69,8 +70,6 @@ pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
             }),
             st.error.clone(),
         ),
-        (Runner::Magnet { .. }, _) if e.paused => (TorrentState::Paused, None),
-        (Runner::Magnet { .. }, _) => (TorrentState::FetchingMetadata, None),
         (Runner::Failed { error }, _) => (TorrentState::Error, Some(error.clone())),
         _ => (TorrentState::Checking, None),
     };
@@ -100,10 +99,7 @@ pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
         owner_id: e.owner_id,
         added_at: e.added_at,
         completed_at: e.completed_at,
-        magnet_uri: match &e.runner {
-            Runner::Magnet { uri } => Some(uri.clone()),
-            _ => None,
-        },
+        magnet_uri: e.magnet.clone(),
     }
 }
 
@@ -177,6 +173,18 @@ pub fn peer(p: &PeerStatus, num_pieces: u32) -> PeerInfo {
         peer_interested: p.peer_interested,
         pieces: p.pieces,
         progress: fraction(u64::from(p.pieces), u64::from(num_pieces)),
+        source: peer_source(p.source).into(),
+    }
+}
+
+/// The API's name for where a peer came from.
+pub fn peer_source(s: PeerSource) -> &'static str {
+    match s {
+        PeerSource::Incoming => "incoming",
+        PeerSource::Tracker => "tracker",
+        PeerSource::Dht => "dht",
+        PeerSource::Pex => "pex",
+        PeerSource::User => "user",
     }
 }
 

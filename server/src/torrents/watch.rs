@@ -32,6 +32,11 @@ pub fn spawn(
                 _ = shutdown.changed() => break,
             };
             notifier.on_event(&lib, &ev).await;
+            if let Event::MetadataReceived { info_hash, .. } = &ev {
+                if let Err(e) = lib.on_metadata(info_hash).await {
+                    tracing::warn!("cannot store the metadata of {info_hash}: {e}");
+                }
+            }
             let ih = match ev {
                 Event::Completed { info_hash }
                 | Event::StateChanged { info_hash, .. }

@@ -8,6 +8,7 @@ mod support;
 mod auth;
 mod chat;
 mod events;
+mod magnet;
 mod notifications;
 mod ops;
 mod queue;

@@ -63,6 +63,7 @@ const PEER_HEADERS: &[(&str, &str)] = &[
         "Flags",
         "D: downloading from; d: we want, they choke; U: uploading to; u: they want, we choke; I: incoming",
     ),
+    ("Source", "Where the peer was found: tracker, DHT, PEX (peer exchange), user or incoming"),
     ("Down", ""),
     ("Up", ""),
     ("Their progress", ""),
@@ -86,6 +87,7 @@ pub fn Peers(peers: Vec<PeerInfo>) -> impl IntoView {
                                     <th scope="row" class="mono">{p.addr}</th>
                                     <td data-label="Client">{p.client}</td>
                                     <td class="mono" data-label="Flags">{flags}</td>
+                                    <td class="source" data-label="Source">{p.source}</td>
                                     <td class="num down" data-label="Down">{format::rate(p.download_rate)}</td>
                                     <td class="num up" data-label="Up">{format::rate(p.upload_rate)}</td>
                                     <td data-label="Their progress">
@@ -294,6 +296,7 @@ mod tests {
             peer_interested: true,
             pieces: 0,
             progress: 0.0,
+            source: "pex".into(),
         };
         assert_eq!(peer_flags(&p), "DuI");
         p.am_choking = false;
