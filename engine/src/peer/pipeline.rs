@@ -20,8 +20,14 @@ pub(crate) const SNUB_TIMEOUT: Duration = Duration::from_secs(20);
 /// A single request unanswered this long is presumed lost.
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// Requests we stopped waiting for that are still remembered, so a block that was already on
+/// its way is recognised as asked-for (late), not as unrequested.
+const LATE_MEMORY: usize = 2 * MAX_DEPTH;
+
 pub(crate) struct Pipeline {
     outstanding: VecDeque<(BlockRequest, Instant)>,
+    /// Cancelled, timed-out or choked requests, newest last (at most [`LATE_MEMORY`]).
+    late: VecDeque<BlockRequest>,
     target: usize,
     slow_start: bool,
     last_rate: u64,
@@ -33,11 +39,17 @@ impl Pipeline {
     pub fn new(now: Instant) -> Self {
         Pipeline {
             outstanding: VecDeque::new(),
+            late: VecDeque::new(),
             target: MIN_DEPTH,
             slow_start: true,
             last_rate: 0,
             last_progress: now,
         }
+    }
+
+    #[cfg(test)]
+    pub fn late_len(&self) -> usize {
+        self.late.len()
     }
 
     #[cfg(test)]
@@ -77,7 +89,7 @@ impl Pipeline {
 
     /// Records an arrived block; false if we were not waiting for it from this peer.
     pub fn on_block(&mut self, req: &BlockRequest, now: Instant) -> bool {
-        let found = self.remove(req);
+        let found = self.take(req);
         if found {
             self.last_progress = now;
             if self.slow_start && self.target < MAX_DEPTH {
@@ -87,8 +99,16 @@ impl Pipeline {
         found
     }
 
-    /// Forgets one request (cancelled or duplicated elsewhere).
+    /// Forgets one request (cancelled or duplicated elsewhere); it may still arrive late.
     pub fn remove(&mut self, req: &BlockRequest) -> bool {
+        let found = self.take(req);
+        if found {
+            self.remember_late(*req);
+        }
+        found
+    }
+
+    fn take(&mut self, req: &BlockRequest) -> bool {
         // Blocks mostly arrive in request order, so the match is usually at the front.
         match self.outstanding.iter().position(|(r, _)| r == req) {
             Some(i) => {
@@ -99,9 +119,36 @@ impl Pipeline {
         }
     }
 
+    /// The peer will never send it (rejected): not even late.
+    pub fn reject(&mut self, req: &BlockRequest) -> bool {
+        self.take(req)
+    }
+
+    fn remember_late(&mut self, req: BlockRequest) {
+        if self.late.len() >= LATE_MEMORY {
+            self.late.pop_front();
+        }
+        self.late.push_back(req);
+    }
+
+    /// Whether `req` was asked of this peer and given up on (it arrives late); forgets it.
+    pub fn take_late(&mut self, req: &BlockRequest) -> bool {
+        match self.late.iter().rposition(|r| r == req) {
+            Some(i) => {
+                self.late.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Empties the pipeline (peer choked us or is going away).
-    pub fn drain(&mut self) -> impl Iterator<Item = BlockRequest> + '_ {
-        self.outstanding.drain(..).map(|(r, _)| r)
+    pub fn drain(&mut self) -> Vec<BlockRequest> {
+        let gone: Vec<BlockRequest> = self.outstanding.drain(..).map(|(r, _)| r).collect();
+        for r in &gone {
+            self.remember_late(*r);
+        }
+        gone
     }
 
     /// Once per second: adapt the depth to the measured download rate.
@@ -131,6 +178,7 @@ impl Pipeline {
             out.extend(self.drain());
         } else if age >= REQUEST_TIMEOUT {
             if let Some((r, _)) = self.outstanding.pop_front() {
+                self.remember_late(r);
                 out.push(r);
             }
         } else {
@@ -152,6 +200,30 @@ mod tests {
             offset: 0,
             len: BLOCK_SIZE,
         }
+    }
+
+    #[test]
+    fn given_up_requests_are_recognised_when_they_arrive_late() {
+        let t0 = Instant::now();
+        let mut p = Pipeline::new(t0);
+        for i in 0..4 {
+            p.push(req(i), t0);
+        }
+        assert!(p.remove(&req(0)), "cancelled");
+        assert!(p.reject(&req(1)), "rejected: never coming");
+        assert_eq!(p.drain().len(), 2, "choked");
+        assert_eq!(p.late_len(), 3);
+        assert!(!p.on_block(&req(0), t0), "no longer outstanding");
+        assert!(p.take_late(&req(0)));
+        assert!(!p.take_late(&req(0)), "only once");
+        assert!(!p.take_late(&req(1)), "a rejected request is not late");
+        assert!(p.take_late(&req(3)));
+        assert!(!p.take_late(&req(77)), "never asked");
+        for i in 0..(LATE_MEMORY as u32 + 10) {
+            p.push(req(i), t0);
+            p.remove(&req(i));
+        }
+        assert_eq!(p.late_len(), LATE_MEMORY, "bounded");
     }
 
     #[test]

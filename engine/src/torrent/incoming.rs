@@ -17,7 +17,8 @@ use crate::{Bitfield, PeerKey};
 /// Invalid requests tolerated before we hang up on a peer.
 const MAX_ABUSE: u32 = 50;
 /// Blocks that arrive after we stopped waiting for them (cancel races, timeouts) are normal;
-/// more than this many from one peer is a peer pushing data nobody asked for.
+/// more than this many from one peer, making up most of what it sent, is a peer pushing
+/// data nobody asked for.
 const MAX_UNREQUESTED: u32 = 256;
 /// Block requests we queue per peer; beyond that they are dropped.
 pub(crate) const MAX_QUEUED_REQUESTS: usize = 2000;
@@ -128,14 +129,18 @@ impl Torrent {
                         offset,
                         len: data.len() as u32,
                     };
-                    // Only blocks we asked this peer for (and still wait for) are taken: a
-                    // block nobody asked it for must not displace the honest requester's.
+                    // Only blocks we asked this peer for (still waiting, or given up on
+                    // lately) are taken: a block nobody asked it for must not displace the
+                    // honest requester's.
                     let expected = p.pipe.on_block(&req, now);
-                    let outcome = if expected {
+                    let outcome = if expected || p.pipe.take_late(&req) {
                         picker.on_block(key, req)
                     } else {
                         p.unrequested += 1;
-                        if p.unrequested > MAX_UNREQUESTED {
+                        // Late blocks are normal (cancel races, timeouts, end-game); a peer
+                        // whose data is mostly unasked-for is pushing it.
+                        let unasked = u64::from(p.unrequested) * u64::from(BLOCK_SIZE);
+                        if p.unrequested > MAX_UNREQUESTED && unasked * 2 > p.downloaded {
                             out.close = Some(DisconnectReason::UnrequestedData);
                         }
                         BlockOutcome::Unrequested
@@ -192,7 +197,7 @@ impl Torrent {
                 }
                 Message::HaveNone => p.announced = true,
                 Message::RejectRequest(r) => {
-                    if p.pipe.remove(&r) {
+                    if p.pipe.reject(&r) {
                         picker.cancel_request(key, r);
                         assembly.unrequested(r.piece, &self.env.buffers);
                     }
