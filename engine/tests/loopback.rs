@@ -11,6 +11,7 @@ use engine::events::Event;
 use engine::metainfo::Metainfo;
 use engine::session::{AddTorrentOptions, Session, TorrentHandle};
 use engine::status::TorrentState;
+use engine::wire::extended::ExtHandshake;
 use engine::wire::{
     read_handshake, write_handshake, BlockRequest, Codec, Handshake, Message, BLOCK_SIZE,
     DEFAULT_MAX_MESSAGE_LEN,
@@ -280,12 +281,22 @@ async fn raw_peer_is_served_and_abuser_dropped() {
     assert!(hs.supports_extensions(), "we advertise BEP 10");
     let codec = Codec::new(DEFAULT_MAX_MESSAGE_LEN);
     let mut buf = BytesMut::with_capacity(1 << 16);
+    assert!(hs.supports_fast(), "we advertise BEP 6");
+    // BEP 10: the extension handshake comes first, with the metadata size (BEP 9).
     match next_msg(&mut s, &codec, &mut buf).await {
-        Some(Message::Bitfield(b)) => {
-            assert!(Bitfield::from_wire(&b, n as usize).unwrap().is_full())
+        Some(Message::Extended { id: 0, payload }) => {
+            let ext = ExtHandshake::decode(&payload).expect("valid extension handshake");
+            assert!(ext.extensions.ut_metadata.is_some());
+            assert!(ext.metadata_size.is_some_and(|n| n > 0));
+            assert_eq!(ext.listen_port, Some(seeder.local_addr().port()));
         }
-        other => panic!("expected a full bitfield first, got {other:?}"),
+        other => panic!("expected the extension handshake first, got {other:?}"),
     }
+    // BEP 6: a seed that speaks the fast extension to a fast peer says have_all.
+    assert_eq!(
+        next_msg(&mut s, &codec, &mut buf).await,
+        Some(Message::HaveAll)
+    );
     let mut out = BytesMut::new();
     Codec::encode(&Message::Interested, &mut out);
     s.write_all(&out).await.unwrap();
@@ -341,11 +352,16 @@ async fn raw_peer_is_served_and_abuser_dropped() {
         Codec::encode(&Message::Request(bad), &mut out);
     }
     s.write_all(&out).await.unwrap();
-    assert_eq!(
-        next_msg(&mut s, &codec, &mut buf).await,
-        None,
-        "abusive peer disconnected"
-    );
+    // A fast-extension peer is told about each refused request (BEP 6), then cut off.
+    let mut rejected = 0;
+    loop {
+        match next_msg(&mut s, &codec, &mut buf).await {
+            Some(Message::RejectRequest(_)) => rejected += 1,
+            None => break,
+            other => panic!("expected rejects, then the end, got {other:?}"),
+        }
+    }
+    assert!(rejected > 0, "invalid requests are rejected explicitly");
     seeder.shutdown().await;
 }
 
