@@ -27,6 +27,8 @@ const CHORES_EVERY: Duration = Duration::from_secs(60);
 const REFRESH_AFTER: Duration = Duration::from_secs(15 * 60);
 /// A questionable node is pinged at most this often.
 const REPING_AFTER: Duration = Duration::from_secs(60);
+/// Unknown queriers remembered for a ping when the budget allows.
+const MAX_TO_VERIFY: usize = 64;
 /// Re-bootstrap this often while the table is empty.
 const REBOOTSTRAP_EVERY: Duration = Duration::from_secs(30);
 
@@ -105,9 +107,14 @@ pub struct Node {
     out: Vec<(SocketAddr, Vec<u8>)>,
     counters: Counters,
     ping_budget: u32,
+    /// Unknown nodes that queried us, waiting for ping budget (bounded).
+    to_verify: VecDeque<SocketAddr>,
     last_ping_round: Instant,
     last_chores: Instant,
     last_bootstrap: Option<Instant>,
+    /// The running lookup for our own id; when it ends, every bucket gets refreshed
+    /// (Kademlia's join), so a new node is known beyond its closest neighbours.
+    join_lookup: Option<u64>,
 }
 
 impl Node {
@@ -146,9 +153,11 @@ impl Node {
             out: Vec::new(),
             counters: Counters::default(),
             ping_budget: limits.pings_per_second,
+            to_verify: VecDeque::new(),
             last_ping_round: now,
             last_chores: now,
             last_bootstrap: None,
+            join_lookup: None,
             limits,
         }
     }
@@ -172,6 +181,7 @@ impl Node {
             return;
         }
         let own = self.own_id();
+        self.join_lookup = Some(self.next_lookup + self.queue.len() as u64);
         self.start_lookup(
             LookupRequest {
                 target: own,
@@ -181,6 +191,21 @@ impl Node {
             },
             now,
         );
+    }
+
+    /// A lookup for a random id in each bucket up to the deepest non-empty one (`quiet`:
+    /// only buckets with no news for that long).
+    fn refresh(&mut self, quiet: Duration, now: Instant) {
+        let own = self.own_id();
+        for b in self.table.buckets_to_refresh(now, quiet) {
+            let req = LookupRequest {
+                target: own.random_in_bucket(b),
+                kind: LookupKind::FindNode,
+                peers: None,
+                announce: None,
+            };
+            self.start_lookup(req, now);
+        }
     }
 
     /// Pings `addr`; it enters the table if it answers (BEP 5's `port` message, or a
@@ -273,6 +298,10 @@ impl Node {
             return;
         };
         self.counters.lookups_done += 1;
+        if self.join_lookup == Some(id) {
+            self.join_lookup = None;
+            self.refresh(Duration::ZERO, now);
+        }
         if let Some(port) = run.req.announce {
             let (port, implied_port) = match port {
                 AnnouncePort::Port(p) => (p, false),
@@ -375,10 +404,15 @@ impl Node {
                 let reply = server::answer(&mut ctx, from, msg.tid, &q);
                 self.reply(from, reply);
                 let in_table = self.table.queried_by(q.id, from, now);
-                if !in_table && !msg.read_only && q.id != self.own_id() && self.ping_budget > 0 {
-                    // A node we do not know: it enters the table once it answers a ping.
-                    self.ping_budget -= 1;
-                    self.add_node(from, now);
+                let wanted = !in_table && !msg.read_only && self.table.wants(&q.id, now);
+                if wanted && !self.ping_pending(from) && !self.to_verify.contains(&from) {
+                    // A node we could use: it enters the table once it answers a ping.
+                    if self.ping_budget > 0 {
+                        self.ping_budget -= 1;
+                        self.add_node(from, now);
+                    } else if self.to_verify.len() < MAX_TO_VERIFY {
+                        self.to_verify.push_back(from);
+                    }
                 }
             }
             Body::Response(r) => self.on_response(from, &msg.tid, r, msg.read_only, now),
@@ -487,6 +521,13 @@ impl Node {
         if now.duration_since(self.last_ping_round) >= PING_EVERY {
             self.last_ping_round = now;
             self.ping_budget = self.limits.pings_per_second;
+            while self.ping_budget > 0 {
+                let Some(addr) = self.to_verify.pop_front() else {
+                    break;
+                };
+                self.ping_budget -= 1;
+                self.add_node(addr, now);
+            }
             let budget = self.ping_budget as usize;
             let room = self.limits.max_pending.saturating_sub(self.pending.len()) / 2;
             for (_, addr) in self.table.to_ping(now, REPING_AFTER, budget.min(room)) {
@@ -499,16 +540,7 @@ impl Node {
             self.tokens.tick(now);
             self.store.expire(now);
             self.limiter.prune(now);
-            let own = self.own_id();
-            for b in self.table.buckets_to_refresh(now, REFRESH_AFTER) {
-                let req = LookupRequest {
-                    target: own.random_in_bucket(b),
-                    kind: LookupKind::FindNode,
-                    peers: None,
-                    announce: None,
-                };
-                self.start_lookup(req, now);
-            }
+            self.refresh(REFRESH_AFTER, now);
         }
         let rebootstrap = self
             .last_bootstrap
@@ -718,6 +750,29 @@ mod tests {
         );
         assert!(rx.try_recv().is_err(), "one peer, then the stream ends");
         assert_eq!(nodes[0].1.stats(now).lookups_running, 0);
+    }
+
+    /// More unknown queriers than ping budget: the rest are pinged in the next seconds.
+    #[test]
+    fn unknown_queriers_beyond_the_budget_are_pinged_later() {
+        let (mut n, now) = node();
+        let budget = DhtLimits::default().pings_per_second as usize;
+        let pings = |n: &mut Node| {
+            n.take_outgoing()
+                .filter(|(_, d)| d.windows(6).any(|w| w == b"4:ping"))
+                .count()
+        };
+        for i in 0..20u16 {
+            let q = Message::query(b"q1".to_vec(), NodeId::random(), Method::Ping).encode();
+            let from = SocketAddr::from(([127, 0, 0, 1], 9000 + i));
+            n.handle_datagram(from, &q, now);
+            n.handle_datagram(from, &q, now); // a second query does not cost a second ping
+        }
+        assert_eq!(pings(&mut n), budget);
+        n.tick(now + Duration::from_secs(1));
+        assert_eq!(pings(&mut n), budget);
+        n.tick(now + Duration::from_secs(2));
+        assert_eq!(pings(&mut n), 20 - 2 * budget);
     }
 
     #[test]

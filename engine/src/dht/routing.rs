@@ -178,6 +178,16 @@ impl RoutingTable {
         true
     }
 
+    /// Whether a new node with `id` could enter the table now (its bucket has room or a
+    /// node that is not good): worth a ping to verify it.
+    pub fn wants(&self, id: &NodeId, now: Instant) -> bool {
+        let Some(b) = self.own.bucket_index(id) else {
+            return false;
+        };
+        let bucket = &self.buckets[b];
+        bucket.nodes.len() < K || bucket.nodes.iter().any(|e| !e.is_good(now))
+    }
+
     /// A query to `addr` went unanswered. A node that is now bad gives its slot to the
     /// newest replacement candidate, if there is one.
     pub fn failed(&mut self, addr: SocketAddr) {
