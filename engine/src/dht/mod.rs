@@ -38,8 +38,16 @@
 //! per remote IP: 20/s, bursts of 60, 4096 IPs tracked. Stored: ≤ 2000 info-hashes ×
 //! ≤ 200 peers, 30 minutes each. ≤ 256 of our queries in flight, ≤ 16 lookups running and
 //! ≤ 1024 queued, ≤ 64 candidates and ≤ 500 peers per lookup, ≤ 8 verification pings a
-//! second. Routing table: 160 buckets × 8 nodes, one entry per address. The saved table
-//! is read back up to 8192 nodes. Nothing a remote sends can panic the node.
+//! second (unknown queriers beyond that wait in a queue of 64). Routing table: 160
+//! buckets × 8 nodes plus 8 replacement candidates each, one entry per address. The
+//! saved table is read back up to 8192 nodes. Nothing a remote sends can panic the node.
+//!
+//! # The table over time
+//! A node enters the table only after answering one of our queries (a node that queries
+//! us gets a ping first). Joining is a lookup for our own id, then one for a random id in
+//! every bucket; afterwards a bucket quiet for 15 minutes gets such a lookup again, and a
+//! node not heard from for 15 minutes is pinged. Two missed answers make a node bad: a
+//! replacement candidate takes its slot (or, with none, it goes after four).
 
 mod config;
 mod driver;
