@@ -705,17 +705,29 @@ mod tests {
     /// Three in-memory nodes: C announces, A (who knows only B) finds C's peer.
     #[test]
     fn announce_then_get_peers_across_nodes() {
+        announce_then_get_peers("127.0.0.1".parse().unwrap());
+    }
+
+    /// The same over IPv6 (BEP 32: `nodes6`, 18-byte peers).
+    #[test]
+    fn announce_then_get_peers_across_ipv6_nodes() {
+        announce_then_get_peers("::1".parse().unwrap());
+    }
+
+    fn announce_then_get_peers(ip: std::net::IpAddr) {
         let now = Instant::now();
-        let addrs: Vec<SocketAddr> = (0..3)
-            .map(|i| SocketAddr::from(([127, 0, 0, 1], 9100 + i)))
-            .collect();
+        let addrs: Vec<SocketAddr> = (0..3).map(|i| SocketAddr::new(ip, 9100 + i)).collect();
         let mut nodes: Vec<(SocketAddr, Node)> = addrs
             .iter()
             .map(|a| {
-                (
-                    *a,
-                    Node::new(NodeId::random(), false, DhtLimits::default(), &[], now),
-                )
+                let n = Node::new(
+                    NodeId::random(),
+                    ip.is_ipv6(),
+                    DhtLimits::default(),
+                    &[],
+                    now,
+                );
+                (*a, n)
             })
             .collect();
         nodes[0].1.bootstrap(vec![addrs[1]], now);
@@ -744,10 +756,7 @@ mod tests {
             now,
         );
         settle(&mut nodes, now);
-        assert_eq!(
-            rx.try_recv().ok(),
-            Some(SocketAddr::from(([127, 0, 0, 1], 7777)))
-        );
+        assert_eq!(rx.try_recv().ok(), Some(SocketAddr::new(ip, 7777)));
         assert!(rx.try_recv().is_err(), "one peer, then the stream ends");
         assert_eq!(nodes[0].1.stats(now).lookups_running, 0);
     }
