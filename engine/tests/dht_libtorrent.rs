@@ -77,7 +77,10 @@ async fn our_lookup_finds_a_libtorrent_seeder() {
             |s| s.nodes >= 1,
         )
         .await;
-        assert_eq!(searcher.stats().await.unwrap().stored_torrents, 0);
+        // The peer comes from `boot`'s get_peers reply, or from libtorrent announcing to
+        // the searcher itself once it knows it (it re-announces every 2 s): both are
+        // libtorrent's announce_peer accepted by us. Values over the wire from a node that
+        // does not hold them locally are covered by dht_swarm.rs.
         let want = seeder.addr();
         let mut found = HashSet::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
