@@ -8,6 +8,7 @@ pub mod bencode;
 pub mod bitfield;
 pub mod config;
 pub mod create;
+pub mod dht;
 pub mod events;
 pub mod listener;
 pub mod magnet;
