@@ -26,6 +26,7 @@ async fn magnet_fetches_metadata_then_downloads_and_survives_restart(backend: Ba
     let mut opts = Options::new(backend);
     opts.peer_port = port;
     let srv = Server::start_with(opts).await;
+    let _admin = srv.user("admin").await;
     let alice = srv.user("alice").await;
     let mut events = Reader::open(&srv.base, &alice, None).await;
     let seeder = LtPeer::seed(&torrent_path, &seed_dir, 0, &format!("127.0.0.1:{port}"));
