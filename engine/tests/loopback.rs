@@ -17,7 +17,7 @@ use engine::wire::{
     DEFAULT_MAX_MESSAGE_LEN,
 };
 use engine::InfoHash;
-use engine::{Bitfield, PeerId};
+use engine::PeerId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::broadcast;

@@ -82,12 +82,16 @@ impl MetadataPieces {
 
     /// The next piece to ask `peer` for, now marked requested by it.
     pub fn next_request(&mut self, peer: PeerKey, now: Instant) -> Option<u32> {
-        if self.single_source && *self.source.get_or_insert(peer) != peer {
+        if self.single_source && self.source.is_some_and(|s| s != peer) {
             return None;
         }
         let i = (0..self.pieces.len() as u32).find(|&i| {
             self.pieces[i as usize] == Piece::Missing && !self.rejected.contains(&(peer, i))
         })?;
+        // Only a peer that is actually asked becomes the single source.
+        if self.single_source {
+            self.source = Some(peer);
+        }
         self.pieces[i as usize] = Piece::Requested { by: peer, at: now };
         Some(i)
     }
@@ -258,6 +262,11 @@ mod tests {
         m.peer_gone(b);
         assert_eq!(m.next_request(a, t0), Some(1), "a rejected 0 before");
         assert_eq!(m.next_request(a, t0), None);
+        // A peer with nothing it may be asked for does not take the single-source role.
+        let c = PeerKey(3);
+        m.on_reject(a, 1);
+        assert_eq!(m.next_request(a, t0), None, "a rejected both");
+        assert_eq!(m.next_request(c, t0), Some(0), "c is asked instead");
     }
 
     #[test]
