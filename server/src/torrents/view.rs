@@ -104,6 +104,10 @@ pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
             Runner::Magnet { uri } => Some(uri.clone()),
             _ => None,
         },
+        // Filled in by `Library::labelled`.
+        id: 0,
+        category: None,
+        tags: Vec::new(),
     }
 }
 
