@@ -7,6 +7,7 @@ pub mod magnet;
 pub mod notify;
 pub mod paths;
 mod queue;
+mod quota;
 pub mod registry;
 mod restore;
 pub mod view;
@@ -57,6 +58,8 @@ pub enum LibraryError {
     Db(#[from] DbError),
     #[error("engine: {0}")]
     Engine(String),
+    #[error("quota: {0}")]
+    Quota(String),
 }
 
 impl From<EngineError> for LibraryError {
@@ -88,6 +91,8 @@ pub struct Library {
     max_active: std::sync::atomic::AtomicU32,
     /// Held while the queue's or the owner's flags change and the engine is made to follow.
     queue_lock: std::sync::Mutex<()>,
+    /// Per-user limits (see `quota`).
+    quotas: quota::Quotas,
 }
 
 impl Library {
@@ -102,6 +107,7 @@ impl Library {
             fresh: Default::default(),
             max_active: Default::default(),
             queue_lock: Default::default(),
+            quotas: Default::default(),
         }
     }
 
@@ -121,7 +127,7 @@ impl Library {
 
     /// The folder `user`'s save paths are relative to.
     pub fn user_root(&self, user: &AuthUser) -> PathBuf {
-        paths::user_root(&self.download_path, &user.username, user.is_admin())
+        paths::user_root(&self.download_path, user.id, user.is_admin())
     }
 
     /// Resolves (and creates) a save folder inside the user's root.
@@ -153,6 +159,7 @@ impl Library {
         let meta =
             Metainfo::from_bytes(bytes).map_err(|e| LibraryError::InvalidTorrent(e.to_string()))?;
         let peers = parse_peers(&opts.peers)?;
+        self.check_quota(user, meta.total_length)?;
         let save_dir = self.save_dir(user, opts.save_path.as_deref())?;
         self.add_metainfo(user.id, meta, save_dir, opts.paused, opts.priority, peers)
             .await
@@ -168,6 +175,9 @@ impl Library {
         priority: Priority,
         peers: Vec<SocketAddr>,
     ) -> Result<TorrentSummary, LibraryError> {
+        if let Some(first) = meta.files.first() {
+            paths::check_not_reserved(&self.download_path, &save_dir, &first.path)?;
+        }
         let ih = meta.info_hash;
         let ms = now_ms();
         // Under a cap, the engine starts it paused and the queue decides when it runs.
@@ -261,6 +271,7 @@ impl Library {
     ) -> Result<TorrentSummary, LibraryError> {
         let m = magnet::parse(uri)?;
         parse_peers(&opts.peers)?;
+        self.check_quota(user, 0)?;
         let save_dir = self.save_dir(user, opts.save_path.as_deref())?;
         let ih = m.info_hash;
         let ms = now_ms();
