@@ -1,5 +1,6 @@
 //! `GET /api/health` (no token needed): engine, database and peer listener. 200 when all
-//! are fine, 503 otherwise.
+//! are fine, 503 otherwise. Kafka (when configured) unreachable: "degraded" but 200, since
+//! the server works on and queues its events.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -39,13 +40,17 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     };
     let peer_listener = probe_listener(state.library.session().local_addr()).await;
     let ok = engine.ok && database.ok && peer_listener.ok;
+    // Kafka down: events wait in the adapter's queue; the server itself keeps working.
+    let kafka = state.kafka.as_ref().map(|k| k.status.health());
+    let kafka_ok = kafka.as_ref().is_none_or(|k| k.ok);
     let body = Health {
-        status: if ok { "ok" } else { "degraded" }.into(),
+        status: if ok && kafka_ok { "ok" } else { "degraded" }.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         uptime_secs: state.started.elapsed().as_secs(),
         engine,
         database,
         peer_listener,
+        kafka,
     };
     let status = if ok {
         StatusCode::OK
