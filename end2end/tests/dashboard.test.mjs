@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newPage, shot, libtorrent, makeTorrent, register, fakeTorrent } from './support.mjs';
+import { startServer, launchBrowser, newPage, shot, libtorrent, makeTorrent, register, fakeTorrent, freePort } from './support.mjs';
 
 const NAME = 'dash-album';
 let server, browser, seeder, torrentPath, otherTorrent, infoHash;
@@ -290,3 +290,53 @@ test('overview and statistics show the counts and charts', async () => {
   await shot(page, 'dash-statistics-dark');
   assert.deepEqual(page.errors, []);
 });
+
+test('a magnet goes from fetching metadata to 100% live', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'te-magnet-'));
+  const content = join(work, 'seed', 'magnet-film.bin');
+  mkdirSync(join(work, 'seed'), { recursive: true });
+  writeFileSync(content, randomBytes(3 * 1024 * 1024 + 777));
+  const torrent = join(work, 'magnet-film.torrent');
+  await makeTorrent(content, torrent);
+  const { createHash } = await import('node:crypto');
+  const { readFileSync } = await import('node:fs');
+  const hash = infoHashOf(readFileSync(torrent), createHash);
+  // A server of its own, so its peer port is known: the seeder dials it once the magnet waits.
+  const peerPort = await freePort();
+  const srv = await startServer({ LOGIN_RATE_LIMIT: '1000', PEER_PORT: String(peerPort) });
+  let lt;
+  try {
+    const page = await newPage(browser);
+    await register(page, srv.base, 'gina');
+    await page.goto(`${srv.base}/torrents`);
+    await page.waitForSelector('main[data-hydrated="true"]');
+    await page.evaluate(() => { window.__noReload = true; });
+    await page.fill('#magnet', `magnet:?xt=urn:btih:${hash}&dn=shown-until-metadata`);
+    await page.click('#add-magnet');
+    await page.waitForSelector('tr.torrent');
+    assert.equal(await page.textContent('tr.torrent th.name a'), 'shown-until-metadata');
+    assert.equal(await page.textContent('tr.torrent .badge'), 'Fetching metadata');
+    await shot(page, 'dash-magnet-1-metadata');
+    // No tracker, no peer address: the metadata comes once a seeder connects to us.
+    lt = await libtorrent(['seed', torrent, join(work, 'seed'), '--upload-limit', '1500000',
+      '--connect', `127.0.0.1:${peerPort}`]);
+    await page.waitForFunction(() => document.querySelector('tr.torrent th.name a')?.textContent === 'magnet-film.bin',
+      null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('tr.torrent .pct')?.textContent === '100.0%',
+      null, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => window.__noReload), true, 'updated live, without a reload');
+    await shot(page, 'dash-magnet-2-complete');
+    assert.deepEqual(page.errors, [], 'no errors in the browser console');
+  } finally {
+    await lt?.stop();
+    await srv.stop();
+  }
+});
+
+/** SHA-1 of the bencoded `info` value of a .torrent (the file from make-torrent has `info` last). */
+function infoHashOf(bytes, createHash) {
+  const key = Buffer.from('4:info');
+  const at = bytes.indexOf(key);
+  assert.ok(at > 0, 'the torrent has an info dictionary');
+  return createHash('sha1').update(bytes.subarray(at + key.length, bytes.length - 1)).digest('hex');
+}
