@@ -120,17 +120,8 @@ impl Torrent {
     /// Stops peers and announces, then waits (bounded) for the lifecycle task to end.
     pub async fn stop(&self) {
         self.control.send_replace(Control::Stop);
-        let task = lock(&self.driver).take();
-        if let Some(task) = task {
-            // Checking cannot be interrupted mid-piece; do not let it hold up a removal.
-            let abort = task.abort_handle();
-            if tokio::time::timeout(std::time::Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
+        // Checking cannot be interrupted mid-piece; do not let it hold up a removal.
+        join_bounded(&self.driver).await;
         let mut sh = self.lock();
         sh.assembly.clear(&self.env.buffers);
     }
@@ -175,6 +166,20 @@ impl Torrent {
             info_hash: self.info_hash,
             message,
         });
+    }
+}
+
+/// Waits up to 5 s for the task in `slot` (taken out of it) to end, then aborts it.
+pub(crate) async fn join_bounded(slot: &Mutex<Option<JoinHandle<()>>>) {
+    let task = lock(slot).take();
+    if let Some(task) = task {
+        let abort = task.abort_handle();
+        if tokio::time::timeout(std::time::Duration::from_secs(5), task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{lock, Control, Torrent};
+use super::{join_bounded, lock, Control, Torrent};
 use crate::metadata::Fetcher;
 use crate::InfoHash;
 
@@ -67,16 +67,7 @@ impl Slot {
     /// Stops whatever runs (announcing `stopped`, bounded) and waits for it.
     pub async fn stop(&self) {
         self.control.send_replace(Control::Stop);
-        let task = lock(&self.driver).take();
-        if let Some(task) = task {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(std::time::Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
+        join_bounded(&self.driver).await;
         if let Stage::Live(t) = self.stage() {
             t.stop().await;
         }
