@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 # for the server's database tests (scripts/pg-test.sh starts a throwaway cluster).
 APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 chromium
   python3-libtorrent opentracker aria2 mktorrent postgresql)
+# transmission-remote drives the Transmission RPC compatibility tests.
+APT_PACKAGES+=(transmission-cli)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,4 +37,11 @@ for dir in tools end2end; do
     (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts)
   fi
 done
+# PyPI clients of the qBittorrent and Transmission compatibility tests, for Debian's python3
+# (the one with python3-libtorrent).
+if ! /usr/bin/python3 -c 'import qbittorrentapi, transmission_rpc' 2>/dev/null; then
+  echo "setup: pip install qbittorrent-api transmission-rpc"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO /usr/bin/python3 -m pip install --quiet --break-system-packages qbittorrent-api transmission-rpc
+fi
 echo "setup: ok"

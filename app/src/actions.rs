@@ -21,6 +21,50 @@ pub fn toggle_for(state: TorrentState) -> Action {
     }
 }
 
+/// Puts a torrent in `category` (creating it, with the user's folder as its save path, when
+/// it does not exist; empty: none) and gives it `tags` (browser only).
+pub fn set_labels(live: Live, info_hash: String, category: String, tags: Vec<String>) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        use crate::client::browser;
+        use crate::types::{Category, SetCategory, SetTags, TorrentSummary};
+        let category = category.trim().to_owned();
+        let base = format!("/api/torrents/{info_hash}");
+        let result = async {
+            if !category.is_empty() {
+                let known: Vec<Category> = browser::send(
+                    gloo_net::http::Method::GET,
+                    "/api/categories".into(),
+                    browser::Body::None,
+                )
+                .await?;
+                if !known.iter().any(|c| c.name == category) {
+                    let new = Category {
+                        name: category.clone(),
+                        save_path: String::new(),
+                    };
+                    browser::post::<_, Category>("/api/categories".into(), &new).await?;
+                }
+            }
+            let body = SetCategory {
+                category: Some(category).filter(|c| !c.is_empty()),
+            };
+            browser::put::<_, TorrentSummary>(format!("{base}/category"), &body).await?;
+            browser::put::<_, TorrentSummary>(format!("{base}/tags"), &SetTags { tags }).await
+        }
+        .await;
+        match result {
+            Ok(summary) => {
+                live.torrents.upsert(summary);
+                live.toast("Labels saved", false);
+            }
+            Err(e) => live.toast(e.message, true),
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, info_hash, category, tags);
+}
+
 /// Sends `action` for `info_hash` (browser only; a no-op while rendering on the server).
 pub fn run(live: Live, info_hash: String, action: Action) {
     #[cfg(feature = "hydrate")]

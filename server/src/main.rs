@@ -1,8 +1,12 @@
 //! `torrentedge`: the dashboard server and the command-line client in one binary.
 
+// The compatibility adapters build large `json!` objects.
+#![recursion_limit = "256"]
+
 mod api;
 mod auth;
 mod cli;
+mod compat;
 mod config;
 mod db;
 mod events;

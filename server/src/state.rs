@@ -33,6 +33,8 @@ pub struct Inner {
     pub register_lock: tokio::sync::Mutex<()>,
     /// Flips to true when the server shuts down: event streams end.
     pub shutdown: watch::Sender<bool>,
+    /// The qBittorrent and Transmission adapters' sessions.
+    pub compat: crate::compat::CompatState,
 }
 
 impl AppState {

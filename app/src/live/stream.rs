@@ -55,6 +55,7 @@ fn connect(live: Live) -> Result<web_sys::EventSource, wasm_bindgen::JsValue> {
         TORRENT_ERROR,
         TORRENT_REMOVED,
         QUEUE_UPDATED,
+        TORRENT_LABELS,
         CHAT_MESSAGE,
         NOTIFICATION,
         RESYNC,
@@ -92,6 +93,7 @@ fn dispatch(live: Live, name: &str, data: &str) -> Result<(), serde_json::Error>
         }
         TORRENT_SEEDING | QUEUE_UPDATED => store.state(serde_json::from_str::<StateUpdate>(data)?),
         TORRENT_ERROR => store.error(serde_json::from_str::<ErrorUpdate>(data)?),
+        TORRENT_LABELS => store.labels(serde_json::from_str::<LabelsUpdate>(data)?),
         TORRENT_REMOVED => store.remove(&serde_json::from_str::<TorrentRef>(data)?.info_hash),
         CHAT_MESSAGE => {
             let m: ChatMessage = serde_json::from_str(data)?;

@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos::reactive::owner::WeakOwner;
 
 use crate::format::eta_secs;
-use crate::types::{ErrorUpdate, ProgressUpdate, StateUpdate, TorrentState, TorrentSummary};
+use crate::types::{
+    ErrorUpdate, LabelsUpdate, ProgressUpdate, StateUpdate, TorrentState, TorrentSummary,
+};
 
 /// A paused or queued torrent moves nothing; the server's rates lag such a change by a tick.
 fn still_if_stopped(t: &mut TorrentSummary) {
@@ -165,6 +167,16 @@ impl TorrentStore {
                 // Nothing left to download: the last progress event's rate is history.
                 t.download_rate = 0;
                 t.completed_at.get_or_insert(now_secs);
+            });
+        }
+    }
+
+    /// `torrent:labels`: a new category or tags.
+    pub fn labels(&self, l: LabelsUpdate) {
+        if let Some(sig) = self.row(&l.info_hash) {
+            sig.update(|t| {
+                t.category = l.category;
+                t.tags = l.tags;
             });
         }
     }

@@ -4,10 +4,12 @@ use serde::{Deserialize, Serialize};
 
 mod chat;
 mod events;
+mod labels;
 mod notifications;
 
 pub use chat::*;
 pub use events::*;
+pub use labels::*;
 pub use notifications::*;
 
 /// What the server says about itself.
@@ -172,6 +174,11 @@ pub struct AddOptions {
     /// Extra peers to dial (`IP:PORT`), besides those trackers return.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<String>,
+    /// One of the user's categories; its save path applies when `savePath` is not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// `POST /api/torrents/create` with a JSON body: share a file or folder that is already on the
@@ -223,6 +230,14 @@ pub struct TorrentSummary {
     pub added_at: i64,
     pub completed_at: Option<i64>,
     pub magnet_uri: Option<String>,
+    /// Small and stable while the torrent exists (Transmission RPC addresses torrents by it).
+    #[serde(default)]
+    pub id: u32,
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Sorted.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// `GET /api/torrents/{infoHash}`.

@@ -128,6 +128,10 @@ impl From<crate::torrents::LibraryError> for ApiError {
             L::NotFound => ApiError::not_found_torrent(),
             L::TooLarge(_) => ApiError::TooLarge(e.to_string()),
             L::Db(_) | L::Engine(_) => ApiError::Internal(e.to_string()),
+            L::Label(crate::torrents::labels::LabelError::UnknownCategory(_)) => {
+                ApiError::NotFound(e.to_string())
+            }
+            L::Label(_) => ApiError::BadRequest(e.to_string()),
         }
     }
 }

@@ -7,6 +7,7 @@ mod create;
 pub mod errors;
 mod events;
 mod health;
+mod labels;
 mod notifications;
 pub mod openapi;
 mod statistics;
@@ -23,6 +24,7 @@ use axum::{Json, Router};
 use crate::auth::AuthUser;
 use crate::state::AppState;
 use errors::ApiError;
+pub use torrents::content_type_is;
 
 /// A router that remembers what it routes.
 pub struct Routes {
@@ -171,6 +173,27 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
             "/api/torrents/{infoHash}/torrent",
             torrents::torrent_file,
         )
+        .add(
+            Method::PUT,
+            "/api/torrents/{infoHash}/category",
+            labels::set_category,
+        )
+        .add(
+            Method::PUT,
+            "/api/torrents/{infoHash}/tags",
+            labels::set_tags,
+        )
+        .add(Method::GET, "/api/categories", labels::categories)
+        .add(Method::POST, "/api/categories", labels::create_category)
+        .add(Method::PUT, "/api/categories/{name}", labels::edit_category)
+        .add(
+            Method::DELETE,
+            "/api/categories/{name}",
+            labels::remove_category,
+        )
+        .add(Method::GET, "/api/tags", labels::tags)
+        .add(Method::POST, "/api/tags", labels::create_tag)
+        .add(Method::DELETE, "/api/tags/{name}", labels::delete_tag)
         .add(Method::GET, "/api/statistics", statistics::statistics)
         .add(Method::GET, "/api/chat", chat::list)
         .add(Method::POST, "/api/chat", chat::post)

@@ -75,7 +75,10 @@ fn paths() -> Value {
                 "requestBody", json_body(schema("UpdateMe"))),
         },
         "/api/torrents": {
-            "get": Value::Object(op("The caller's torrents (an admin's: all)", true, vec![("200", ok("torrents", summary_list))])),
+            "get": with(op("The caller's torrents (an admin's: all)", true, vec![("200", ok("torrents", summary_list)),
+                ("400", err("malformed query"))]), "parameters", json!([
+                    { "name": "category", "in": "query", "description": "only this category (empty: none)", "schema": { "type": "string" } },
+                    { "name": "tag", "in": "query", "description": "only with this tag (empty: untagged)", "schema": { "type": "string" } }])),
             "post": with(op("Add a .torrent upload or a magnet link", true, vec![
                 ("201", ok("added", schema("TorrentSummary"))),
                 ("400", err("invalid torrent, magnet, save path or peer")),
@@ -84,7 +87,8 @@ fn paths() -> Value {
                     "multipart/form-data": { "schema": { "type": "object", "required": ["torrent"], "properties": {
                         "torrent": { "type": "string", "format": "binary" }, "savePath": { "type": "string" },
                         "paused": { "type": "boolean" }, "priority": schema("Priority"),
-                        "peers": { "type": "string", "description": "IP:PORT list, comma separated" } } } },
+                        "peers": { "type": "string", "description": "IP:PORT list, comma separated" },
+                        "category": { "type": "string" }, "tags": { "type": "string", "description": "comma separated" } } } },
                     "application/json": { "schema": schema("AddMagnet") } } })),
         },
         "/api/torrents/create": { "post": with(op("Make a .torrent from uploads or a server path, start seeding it", true, vec![
@@ -152,7 +156,7 @@ fn paths() -> Value {
             ("204", json!({ "description": "marked" })), ("400", err("malformed body or more than 1000 ids")),
             ("403", err("cookie authentication without the CSRF header"))]),
             "requestBody", json_body(schema("MarkRead"))) },
-        "/api/events": { "get": with(op("Server-sent events: torrent:added, torrent:progress, torrent:piece, torrent:complete, torrent:seeding, torrent:error, torrent:removed, queue:updated, chat:message, notification, resync", true, vec![
+        "/api/events": { "get": with(op("Server-sent events: torrent:added, torrent:progress, torrent:piece, torrent:complete, torrent:seeding, torrent:error, torrent:removed, queue:updated, torrent:labels, chat:message, notification, resync", true, vec![
             ("200", json!({ "description": "event stream", "content": { "text/event-stream": { "schema": { "type": "string" } } } }))]),
             "parameters", json!([
                 { "name": "Last-Event-ID", "in": "header", "schema": { "type": "string" } },
@@ -162,6 +166,58 @@ fn paths() -> Value {
         "/metrics": { "get": Value::Object(op("Prometheus metrics (METRICS_TOKEN or an admin token)", true, vec![
             ("200", json!({ "description": "Prometheus text format", "content": { "text/plain": { "schema": { "type": "string" } } } })),
             ("403", err("not an admin"))])) },
+    })
+}
+
+/// Categories, tags and a torrent's labels.
+fn label_paths() -> Value {
+    let name =
+        json!([{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }]);
+    let mut edit = op(
+        "Change a category's save path",
+        true,
+        vec![
+            ("200", ok("updated", schema("Category"))),
+            ("400", err("invalid save path")),
+            ("404", err("no such category")),
+        ],
+    );
+    edit.insert(
+        "requestBody".into(),
+        json_body(obj(
+            json!({ "savePath": { "type": "string" } }),
+            &["savePath"],
+        )),
+    );
+    let edit_category = with(edit, "parameters", name.clone());
+    json!({
+        "/api/torrents/{infoHash}/category": { "put": with(torrent_op("Put the torrent in one of its owner's categories (null: none); data is not moved", vec![
+            ("200", ok("updated", schema("TorrentSummary")))]), "requestBody",
+            json_body(obj(json!({ "category": { "type": ["string", "null"] } }), &[]))) },
+        "/api/torrents/{infoHash}/tags": { "put": with(torrent_op("Replace the torrent's tags (new ones join the owner's list)", vec![
+            ("200", ok("updated", schema("TorrentSummary")))]), "requestBody",
+            json_body(obj(json!({ "tags": { "type": "array", "items": { "type": "string" } } }), &["tags"]))) },
+        "/api/categories": {
+            "get": Value::Object(op("The caller's categories", true, vec![
+                ("200", ok("categories", json!({ "type": "array", "items": schema("Category") })))])),
+            "post": with(op("Create a category (torrents added to it are saved in savePath)", true, vec![
+                ("201", ok("created", schema("Category"))), ("400", err("invalid name or save path")),
+                ("409", err("exists"))]), "requestBody", json_body(schema("Category"))),
+        },
+        "/api/categories/{name}": {
+            "put": edit_category,
+            "delete": with(op("Remove a category (its torrents become uncategorized)", true, vec![
+                ("204", json!({ "description": "removed" })), ("404", err("no such category"))]), "parameters", name.clone()),
+        },
+        "/api/tags": {
+            "get": Value::Object(op("The caller's tags", true, vec![
+                ("200", ok("tags", json!({ "type": "array", "items": { "type": "string" } })))])),
+            "post": with(op("Create a tag", true, vec![
+                ("204", json!({ "description": "created (or already there)" })), ("400", err("invalid name"))]),
+                "requestBody", json_body(obj(json!({ "name": { "type": "string" } }), &["name"]))),
+        },
+        "/api/tags/{name}": { "delete": with(op("Delete a tag (also from the caller's torrents)", true, vec![
+            ("204", json!({ "description": "deleted (or was not there)" }))]), "parameters", name) },
     })
 }
 
@@ -184,16 +240,19 @@ fn schemas() -> Value {
             &["token", "expiresAt", "csrfToken", "user"]),
         "UpdateMe": obj(json!({ "currentPassword": s, "newPassword": s }), &["currentPassword", "newPassword"]),
         "Priority": { "enum": ["high", "normal", "low"] },
+        "Category": obj(json!({ "name": s, "savePath": { "type": "string", "description": "inside the user's folder; empty: the folder itself" } }), &["name"]),
         "TorrentState": { "enum": ["fetchingMetadata", "checking", "queued", "downloading", "seeding", "paused", "error"] },
         "AddMagnet": obj(json!({ "magnetURI": s, "savePath": s, "paused": b, "priority": schema("Priority"),
-            "peers": { "type": "array", "items": s } }), &["magnetURI"]),
+            "peers": { "type": "array", "items": s }, "category": s, "tags": { "type": "array", "items": s } }), &["magnetURI"]),
         "CreateTorrent": obj(json!({ "path": s, "trackers": { "type": "array", "items": s }, "private": b,
             "comment": s, "pieceLength": int, "paused": b, "priority": schema("Priority") }), &["path"]),
         "TorrentSummary": obj(json!({ "infoHash": s, "name": s, "state": schema("TorrentState"), "error": opt("string"),
             "progress": num, "totalBytes": int, "bytesDone": int, "downloadRate": int, "uploadRate": int,
             "downloaded": int, "uploaded": int, "ratio": num, "peers": int, "seeds": int, "etaSecs": opt("integer"),
             "priority": schema("Priority"), "savePath": s, "ownerId": int, "addedAt": int,
-            "completedAt": opt("integer"), "magnetUri": opt("string") }),
+            "completedAt": opt("integer"), "magnetUri": opt("string"),
+            "id": { "type": "integer", "description": "small, stable while the torrent exists" },
+            "category": opt("string"), "tags": { "type": "array", "items": s } }),
             &["infoHash", "name", "state", "progress", "totalBytes", "bytesDone", "priority"]),
         "TorrentDetail": { "allOf": [schema("TorrentSummary"), obj(json!({ "piecesDone": int, "numPieces": int,
             "pieceLength": int, "wasted": int, "private": b, "comment": opt("string"),
@@ -236,6 +295,13 @@ fn schemas() -> Value {
     })
 }
 
+fn merged(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
 /// The whole document.
 pub fn document() -> Value {
     json!({
@@ -246,7 +312,7 @@ pub fn document() -> Value {
             "description": "Torrents of the calling user (admins: all). Authenticate with `Authorization: Bearer <token>` from /api/auth/login, or with the te_session cookie plus the te_csrf cookie's value in X-CSRF-Token on POST/PUT/DELETE. Errors are {\"error\", \"message\"}."
         },
         "security": [{ "bearer": [] }, { "cookie": [] }],
-        "paths": paths(),
+        "paths": merged(paths(), label_paths()),
         "components": {
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::errors::{ApiError, ApiJson, ApiQuery};
 use crate::auth::AuthUser;
 use crate::state::AppState;
+use crate::torrents::categories::AddSource;
 
 pub fn parse_info_hash(s: &str) -> Result<InfoHash, ApiError> {
     InfoHash::from_hex(s)
@@ -76,6 +77,17 @@ pub async fn add(
                 }
                 "magnetURI" | "magnetUri" | "magnet" => magnet = Some(field.text().await?),
                 "savePath" => opts.save_path = Some(field.text().await?),
+                "category" => opts.category = Some(field.text().await?),
+                "tags" => {
+                    opts.tags = field
+                        .text()
+                        .await?
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                }
                 "paused" => opts.paused = parse_bool("paused", &field.text().await?)?,
                 "priority" => opts.priority = parse_priority(&field.text().await?)?,
                 "peers" => {
@@ -94,8 +106,14 @@ pub async fn add(
             }
         }
         match (torrent, magnet) {
-            (Some(bytes), None) => lib.add_torrent_file(&user, &bytes, &opts).await?,
-            (None, Some(uri)) => lib.add_magnet(&user, &uri, &opts).await?,
+            (Some(bytes), None) => {
+                lib.add_labelled(&user, AddSource::File(&bytes), &opts)
+                    .await?
+            }
+            (None, Some(uri)) => {
+                lib.add_labelled(&user, AddSource::Magnet(&uri), &opts)
+                    .await?
+            }
             (Some(_), Some(_)) => {
                 return Err(ApiError::BadRequest(
                     "send either a torrent file or a magnet link, not both".into(),
@@ -109,7 +127,7 @@ pub async fn add(
         }
     } else if content_type_is(&req, "application/json") {
         let ApiJson(body) = ApiJson::<AddMagnet>::from_request(req, &state).await?;
-        lib.add_magnet(&user, &body.magnet_uri, &body.options)
+        lib.add_labelled(&user, AddSource::Magnet(&body.magnet_uri), &body.options)
             .await?
     } else {
         return Err(ApiError::UnsupportedMediaType(
@@ -119,8 +137,23 @@ pub async fn add(
     Ok((StatusCode::CREATED, Json(summary)))
 }
 
-pub async fn list(State(state): State<AppState>, user: AuthUser) -> Json<Vec<TorrentSummary>> {
-    Json(state.library.list(&user))
+/// `GET /api/torrents?category=&tag=`: an empty value selects torrents without one.
+#[derive(Deserialize)]
+pub struct ListQuery {
+    category: Option<String>,
+    tag: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Json<Vec<TorrentSummary>> {
+    Json(
+        state
+            .library
+            .list_labelled(&user, q.category.as_deref(), q.tag.as_deref()),
+    )
 }
 
 pub async fn detail(

@@ -24,6 +24,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "queue order",
         include_str!("../../../migrations/sqlite/0003_queue_order.sql"),
     ),
+    (
+        4,
+        "categories tags",
+        include_str!("../../../migrations/sqlite/0004_categories_tags.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -40,6 +45,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "queue order",
         include_str!("../../../migrations/postgres/0003_queue_order.sql"),
+    ),
+    (
+        4,
+        "categories tags",
+        include_str!("../../../migrations/postgres/0004_categories_tags.sql"),
     ),
 ];
 

@@ -1,7 +1,9 @@
 //! Persistence: one sqlx `Any` pool over SQLite (default) or PostgreSQL, the same queries for
 //! both (`$1` placeholders, BIGINT/TEXT columns), embedded migrations per backend.
 
+pub mod categories;
 pub mod chat;
+pub mod labels;
 mod migrate;
 pub mod notifications;
 pub mod stats;

@@ -2,12 +2,15 @@
 //! knows who owns each. Every operation is scoped to the calling user (admins see all);
 //! someone else's torrent is "not found".
 
+pub mod categories;
 pub mod create;
+pub mod labels;
 pub mod notify;
 pub mod paths;
 mod queue;
 pub mod registry;
 mod restore;
+pub mod tags;
 pub mod view;
 mod watch;
 
@@ -59,6 +62,8 @@ pub enum LibraryError {
     Db(#[from] DbError),
     #[error("engine: {0}")]
     Engine(String),
+    #[error(transparent)]
+    Label(#[from] labels::LabelError),
 }
 
 impl From<EngineError> for LibraryError {
@@ -90,6 +95,8 @@ pub struct Library {
     max_active: std::sync::atomic::AtomicU32,
     /// Held while the queue's or the owner's flags change and the engine is made to follow.
     queue_lock: std::sync::Mutex<()>,
+    /// Categories, tags and numeric ids (see `categories`, `tags`).
+    labels: labels::Labels,
 }
 
 impl Library {
@@ -104,6 +111,7 @@ impl Library {
             fresh: Default::default(),
             max_active: Default::default(),
             queue_lock: Default::default(),
+            labels: Default::default(),
         }
     }
 
@@ -373,7 +381,9 @@ impl Library {
     }
 
     fn publish_added(&self, owner: i64, summary: &TorrentSummary) {
-        self.hub.publish(Some(owner), names::TORRENT_ADDED, summary);
+        let summary = self.labelled(summary.clone());
+        self.hub
+            .publish(Some(owner), names::TORRENT_ADDED, &summary);
     }
 
     /// The user's torrents (an admin's: all).
@@ -381,7 +391,7 @@ impl Library {
         self.registry
             .filtered(|e| user.can_access(e.owner_id) && !matches!(e.runner, Runner::Adding))
             .iter()
-            .map(|e| view::summary(e, e.handle().map(|h| h.status()).as_ref()))
+            .map(|e| self.labelled(view::summary(e, e.handle().map(|h| h.status()).as_ref())))
             .collect()
     }
 
@@ -389,7 +399,9 @@ impl Library {
         let e = self.entry_for(user, ih)?;
         let st = e.handle().map(|h| h.status());
         let meta = e.handle().and_then(|h| h.metainfo());
-        Ok(view::detail(&e, st.as_ref(), meta.as_deref()))
+        let mut d = view::detail(&e, st.as_ref(), meta.as_deref());
+        d.summary = self.labelled(d.summary);
+        Ok(d)
     }
 
     pub fn peers(&self, user: &AuthUser, ih: &InfoHash) -> Result<Vec<PeerInfo>, LibraryError> {
@@ -478,7 +490,7 @@ impl Library {
         if !published.contains(ih) {
             self.publish_state(&e);
         }
-        Ok(view::summary(&e, e.handle().map(|h| h.status()).as_ref()))
+        Ok(self.labelled(view::summary(&e, e.handle().map(|h| h.status()).as_ref())))
     }
 
     pub fn add_peers(
@@ -517,6 +529,7 @@ impl Library {
             .unwrap_or_else(|e| e.into_inner())
             .remove(ih);
         store::delete(&self.db, &ih.to_hex()).await?;
+        self.forget_labels(ih).await?;
         self.hub.publish(
             Some(e.owner_id),
             names::TORRENT_REMOVED,
@@ -544,6 +557,7 @@ impl Library {
 
     /// Restores every stored torrent into the engine (see `restore.rs`).
     pub async fn restore(&self) -> Result<usize, LibraryError> {
+        self.load_labels().await?;
         restore::restore_all(self).await
     }
 

@@ -100,6 +100,10 @@ pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
         added_at: e.added_at,
         completed_at: e.completed_at,
         magnet_uri: e.magnet.clone(),
+        // Filled in by `Library::labelled`.
+        id: 0,
+        category: None,
+        tags: Vec::new(),
     }
 }
 

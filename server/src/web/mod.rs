@@ -49,6 +49,8 @@ pub fn router(state: AppState) -> Router {
     );
     let context = move || leptos::prelude::provide_context(ssr.clone());
     api.router
+        // qBittorrent's WebUI API and Transmission's RPC (see docs/compat.md).
+        .merge(crate::compat::router(state.config.max_torrent_size))
         // The login and register forms post here when JavaScript is off.
         .route("/login", axum::routing::post(forms::login))
         .route("/register", axum::routing::post(forms::register))
@@ -126,6 +128,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         hub,
         leptos,
         shutdown,
+        compat: Default::default(),
     });
     crate::stats::spawn(state.clone(), state.shutdown.subscribe());
     Ok(state)

@@ -2,6 +2,7 @@
 //! The summary is the live store's row; files, peers and trackers are re-read when a
 //! progress event for this torrent arrives (at most every two seconds), so nothing polls.
 
+mod labels;
 mod sections;
 
 use leptos::prelude::*;
@@ -216,6 +217,7 @@ fn Header(row: RwSignal<TorrentSummary>) -> impl IntoView {
                     "Remove"
                 </button>
             </div>
+            <labels::LabelsEditor row />
             <Show when=move || confirming.get()>
                 <div class="confirm" role="group" aria-label="Confirm removal">
                     <label class="check">

@@ -42,6 +42,7 @@ fn TorrentTable() -> impl IntoView {
     // this page's disposed values).
     let list_view = RwSignal::new(query.with_untracked(|q| {
         ListView::from_query(q.get("q"), q.get("state"), q.get("sort"), q.get("dir"))
+            .with_labels(q.get("category"), q.get("tag"))
     }));
     let set_view = move |v: ListView| {
         list_view.set(v.clone());
@@ -82,6 +83,23 @@ fn TorrentTable() -> impl IntoView {
     });
     let remove = RwSignal::new(None::<(String, String)>);
 
+    // The categories and tags of the listed torrents, for the filters.
+    let labels = Memo::new(move |_| {
+        let mut cats = std::collections::BTreeSet::new();
+        let mut tags = std::collections::BTreeSet::new();
+        for row in live.torrents.all() {
+            row.with(|t| {
+                cats.extend(t.category.clone());
+                tags.extend(t.tags.iter().cloned());
+            });
+        }
+        (
+            cats.into_iter().collect::<Vec<_>>(),
+            tags.into_iter().collect::<Vec<_>>(),
+        )
+    });
+    let set_view_category = set_view.clone();
+    let set_view_tag = set_view.clone();
     let set_view_text = set_view.clone();
     let set_view_state = set_view.clone();
     let set_view_sort = set_view.clone();
@@ -167,6 +185,76 @@ fn TorrentTable() -> impl IntoView {
                         }
                     })
                     .collect_view()}
+            </select>
+            <label class="sr-only" for="filter-category">"Filter by category"</label>
+            <select
+                id="filter-category"
+                name="category"
+                on:change=move |ev| {
+                    let v = list_view.get_untracked();
+                    let tag = v.tag.clone();
+                    set_view_category(v.with_labels(Some(event_target_value(&ev)), tag));
+                }
+            >
+                <option value="*" selected=move || list_view.with(|v| v.category.is_none())>
+                    "All categories"
+                </option>
+                <option value="" selected=move || list_view.with(|v| v.category.as_deref() == Some(""))>
+                    "No category"
+                </option>
+                {move || {
+                    labels
+                        .get()
+                        .0
+                        .into_iter()
+                        .map(|c| {
+                            let (selected, value) = (c.clone(), c.clone());
+                            view! {
+                                <option
+                                    value=value
+                                    selected=move || list_view.with(|v| v.category.as_deref() == Some(selected.as_str()))
+                                >
+                                    {c}
+                                </option>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </select>
+            <label class="sr-only" for="filter-tag">"Filter by tag"</label>
+            <select
+                id="filter-tag"
+                name="tag"
+                on:change=move |ev| {
+                    let v = list_view.get_untracked();
+                    let category = v.category.clone();
+                    set_view_tag(v.with_labels(category, Some(event_target_value(&ev))));
+                }
+            >
+                <option value="*" selected=move || list_view.with(|v| v.tag.is_none())>
+                    "All tags"
+                </option>
+                <option value="" selected=move || list_view.with(|v| v.tag.as_deref() == Some(""))>
+                    "Untagged"
+                </option>
+                {move || {
+                    labels
+                        .get()
+                        .1
+                        .into_iter()
+                        .map(|t| {
+                            let (selected, value, label) = (t.clone(), t.clone(), format!("#{t}"));
+                            view! {
+                                <option
+                                    value=value
+                                    selected=move || list_view.with(|v| v.tag.as_deref() == Some(selected.as_str()))
+                                >
+                                    {label}
+                                </option>
+                            }
+                        })
+                        .collect_view()
+                }}
             </select>
             <label class="sr-only" for="sort-key">"Sort by"</label>
             <select

@@ -29,6 +29,9 @@ pub fn TorrentRow(
                 <a href=format!("/torrents/{hash}") title=name.clone()>
                     {move || row.with(|t| t.name.clone())}
                 </a>
+                <Show when=move || row.with(|t| t.category.is_some() || !t.tags.is_empty())>
+                    <span class="labels small muted">{move || row.with(labels_text)}</span>
+                </Show>
                 <Show when=move || row.with(|t| t.error.is_some())>
                     <span class="error small">{move || row.with(|t| t.error.clone())}</span>
                 </Show>
@@ -152,5 +155,20 @@ pub fn RemoveDialog(target: RwSignal<Option<(String, String)>>) -> impl IntoView
                 </div>
             </div>
         </Show>
+    }
+}
+
+/// "category · #tag #tag" for the name cell.
+pub fn labels_text(t: &TorrentSummary) -> String {
+    let tags = t
+        .tags
+        .iter()
+        .map(|x| format!("#{x}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    match (&t.category, tags.is_empty()) {
+        (Some(c), true) => c.clone(),
+        (Some(c), false) => format!("{c} · {tags}"),
+        (None, _) => tags,
     }
 }

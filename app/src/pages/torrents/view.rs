@@ -143,6 +143,10 @@ pub struct ListView {
     pub state: StateFilter,
     pub sort: SortKey,
     pub desc: bool,
+    /// Only this category (`Some("")`: torrents without one).
+    pub category: Option<String>,
+    /// Only torrents with this tag (`Some("")`: untagged ones).
+    pub tag: Option<String>,
 }
 
 impl ListView {
@@ -160,6 +164,18 @@ impl ListView {
                 .and_then(SortKey::parse)
                 .unwrap_or(SortKey::Added),
             desc: dir.as_deref() == Some("desc"),
+            category: None,
+            tag: None,
+        }
+    }
+
+    /// The same view limited to a category and a tag (from `?category=&tag=`).
+    /// `*` (the "all" choice of the list's filter form) is no filter.
+    pub fn with_labels(self, category: Option<String>, tag: Option<String>) -> ListView {
+        ListView {
+            category: category.filter(|c| c != "*"),
+            tag: tag.filter(|t| t != "*"),
+            ..self
         }
     }
 
@@ -178,6 +194,12 @@ impl ListView {
         if self.desc {
             parts.push("dir=desc".into());
         }
+        if let Some(c) = &self.category {
+            parts.push(format!("category={}", crate::format::url_encode(c)));
+        }
+        if let Some(t) = &self.tag {
+            parts.push(format!("tag={}", crate::format::url_encode(t)));
+        }
         if parts.is_empty() {
             String::new()
         } else {
@@ -186,7 +208,19 @@ impl ListView {
     }
 
     pub fn matches(&self, t: &TorrentSummary) -> bool {
-        self.state.matches(t)
+        let category_ok = match self.category.as_deref() {
+            None => true,
+            Some("") => t.category.is_none(),
+            Some(c) => t.category.as_deref() == Some(c),
+        };
+        let tag_ok = match self.tag.as_deref() {
+            None => true,
+            Some("") => t.tags.is_empty(),
+            Some(x) => t.tags.iter().any(|y| y == x),
+        };
+        category_ok
+            && tag_ok
+            && self.state.matches(t)
             && (self.text.is_empty() || {
                 let needle = self.text.to_lowercase();
                 t.name.to_lowercase().contains(&needle) || t.info_hash.starts_with(&needle)
@@ -234,6 +268,9 @@ mod tests {
             added_at: 0,
             completed_at: None,
             magnet_uri: None,
+            id: 0,
+            category: None,
+            tags: Vec::new(),
         }
     }
 
@@ -279,5 +316,20 @@ mod tests {
         assert!(done.matches(&b) && !done.matches(&a));
         let active = ListView::from_query(None, Some("active".into()), None, None);
         assert!(active.matches(&a) && !active.matches(&c));
+    }
+
+    #[test]
+    fn category_and_tag_filters() {
+        let mut a = t("Alpha", TorrentState::Downloading, 5, 10);
+        a.category = Some("tv shows".into());
+        a.tags = vec!["hd".into()];
+        let b = t("beta", TorrentState::Seeding, 9, 100);
+        let v = ListView::from_query(None, None, None, None)
+            .with_labels(Some("tv shows".into()), Some("hd".into()));
+        assert_eq!(v.to_query(), "?category=tv%20shows&tag=hd");
+        assert!(v.matches(&a) && !v.matches(&b));
+        let none = ListView::from_query(None, None, None, None)
+            .with_labels(Some(String::new()), Some(String::new()));
+        assert!(none.matches(&b) && !none.matches(&a));
     }
 }

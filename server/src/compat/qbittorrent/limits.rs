@@ -1,0 +1,233 @@
+//! Calls for features TorrentEdge does not have yet (rate and share limits, file
+//! priorities, moving data, recheck, reannounce, sequential download, super seeding):
+//! they answer 409 with the reason, never a success that changes nothing. A call that asks
+//! for what is already the case (no limit, the current folder) succeeds. Queue positions map
+//! onto TorrentEdge's priorities, and answer 409 while queueing is off, as qBittorrent does.
+
+use app::types::Priority;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{Map, Value};
+
+use super::session::QbitUser;
+use super::torrents::selected;
+use super::{Params, QbitError};
+use crate::state::AppState;
+
+fn lacking(what: &str) -> QbitError {
+    QbitError::Conflict(format!("TorrentEdge does not support {what} yet"))
+}
+
+fn ok() -> Response {
+    StatusCode::OK.into_response()
+}
+
+/// Whether a limit parameter means "none" or "the global one" (which is none).
+fn no_limit(v: Option<&str>) -> bool {
+    v.is_none_or(|v| matches!(v.trim(), "" | "0" | "-1" | "-2"))
+}
+
+pub async fn recheck(_u: QbitUser) -> QbitError {
+    lacking("rechecking a torrent")
+}
+
+pub async fn reannounce(_u: QbitUser) -> QbitError {
+    lacking("forcing a reannounce")
+}
+
+pub async fn set_share_limits(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
+    let keys = ["ratioLimit", "seedingTimeLimit", "inactiveSeedingTimeLimit"];
+    if keys.iter().all(|k| no_limit(p.get(k))) {
+        return Ok(ok());
+    }
+    Err(lacking("share limits"))
+}
+
+pub async fn set_download_limit(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
+    if no_limit(p.get("limit")) {
+        return Ok(ok());
+    }
+    Err(lacking("per-torrent rate limits"))
+}
+
+pub async fn set_upload_limit(u: QbitUser, p: Params) -> Result<Response, QbitError> {
+    set_download_limit(u, p).await
+}
+
+/// `torrents/downloadLimit` and `uploadLimit`: every selected torrent has none (0).
+pub async fn download_limit(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Json<Value>, QbitError> {
+    let m: Map<String, Value> = selected(&state, &user, p.required("hashes")?)
+        .into_iter()
+        .map(|ih| (ih.to_hex(), Value::from(0)))
+        .collect();
+    Ok(Json(Value::Object(m)))
+}
+
+pub async fn upload_limit(
+    state: State<AppState>,
+    user: QbitUser,
+    p: Params,
+) -> Result<Json<Value>, QbitError> {
+    download_limit(state, user, p).await
+}
+
+pub async fn file_prio(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
+    p.required("hash")?;
+    let id = p.required("id")?;
+    if id.split('|').any(|i| i.trim().parse::<usize>().is_err()) {
+        return Err(QbitError::BadRequest("File IDs must be integers".into()));
+    }
+    match p.required("priority")?.trim() {
+        "1" => Ok(ok()),
+        "0" | "6" | "7" => Err(lacking("file priorities")),
+        _ => Err(QbitError::BadRequest("Priority is not valid".into())),
+    }
+}
+
+/// `torrents/setLocation`: only the folder a torrent is already in (moving data is not
+/// supported).
+pub async fn set_location(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    let location = p.required("location")?.trim();
+    if location.is_empty() {
+        return Err(QbitError::BadRequest("Save path cannot be empty".into()));
+    }
+    for ih in selected(&state, &user, p.required("hashes")?) {
+        let same = state
+            .library
+            .is_saved_in(&user, &ih, location)
+            .map_err(|e| QbitError::Conflict(e.to_string()))?;
+        if !same {
+            return Err(lacking("moving a torrent's data"));
+        }
+    }
+    Ok(ok())
+}
+
+pub async fn rename(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
+    p.required("hash")?;
+    if p.required("name")?.trim().is_empty() {
+        return Err(QbitError::Conflict("Incorrect torrent name".into()));
+    }
+    Err(lacking("renaming torrents"))
+}
+
+/// `value=false` is what every torrent already is.
+fn only_false(p: &Params, what: &str) -> Result<Response, QbitError> {
+    if p.flag("value") {
+        Err(lacking(what))
+    } else {
+        Ok(ok())
+    }
+}
+
+pub async fn set_super_seeding(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
+    only_false(&p, "super seeding")
+}
+
+pub async fn set_auto_management(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
+    only_false(&p, "automatic torrent management")
+}
+
+pub async fn toggle_sequential(_u: QbitUser) -> QbitError {
+    lacking("sequential download")
+}
+
+pub async fn toggle_first_last(_u: QbitUser) -> QbitError {
+    lacking("first and last piece priority")
+}
+
+/// `torrents/setForceStart`: without a download cap, forcing is starting; under a cap
+/// TorrentEdge cannot let one torrent bypass the queue.
+pub async fn set_force_start(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    if !p.flag("value") {
+        return Ok(ok());
+    }
+    if state.library.max_active() > 0 {
+        return Err(lacking("forcing a torrent past the download queue"));
+    }
+    for ih in selected(&state, &user, p.required("hashes")?) {
+        state.library.set_paused(&user, &ih, false).await?;
+    }
+    Ok(ok())
+}
+
+#[derive(Clone, Copy)]
+enum Move {
+    Top,
+    Bottom,
+    Up,
+    Down,
+}
+
+/// Queue moves as priority changes: top = high, bottom = low, up/down one step.
+async fn move_prio(
+    state: &AppState,
+    user: QbitUser,
+    p: &Params,
+    m: Move,
+) -> Result<Response, QbitError> {
+    if state.library.max_active() == 0 {
+        return Err(QbitError::Conflict(
+            "Torrent queueing must be enabled".into(),
+        ));
+    }
+    let user = user.0;
+    for ih in selected(state, &user, p.required("hashes")?) {
+        let cur = state.library.entry_for(&user, &ih)?.priority;
+        let next = match (m, cur) {
+            (Move::Top, _) | (Move::Up, Priority::Normal | Priority::High) => Priority::High,
+            (Move::Bottom, _) | (Move::Down, Priority::Normal | Priority::Low) => Priority::Low,
+            (Move::Up, Priority::Low) | (Move::Down, Priority::High) => Priority::Normal,
+        };
+        if next != cur {
+            state.library.set_priority(&user, &ih, next).await?;
+        }
+    }
+    Ok(ok())
+}
+
+pub async fn top_prio(
+    State(s): State<AppState>,
+    u: QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    move_prio(&s, u, &p, Move::Top).await
+}
+
+pub async fn bottom_prio(
+    State(s): State<AppState>,
+    u: QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    move_prio(&s, u, &p, Move::Bottom).await
+}
+
+pub async fn increase_prio(
+    State(s): State<AppState>,
+    u: QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    move_prio(&s, u, &p, Move::Up).await
+}
+
+pub async fn decrease_prio(
+    State(s): State<AppState>,
+    u: QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    move_prio(&s, u, &p, Move::Down).await
+}

@@ -1,0 +1,536 @@
+//! The RPC methods, on legacy names. Transmission's labels are TorrentEdge's tags. Calls for
+//! features TorrentEdge lacks (verify, reannounce, rate and seed limits, file wants and
+//! priorities, moving data, free space, the port test) fail with a message saying so.
+
+use std::collections::HashSet;
+
+use app::types::{AddOptions, Priority, TorrentSummary};
+use base64::Engine as _;
+use engine::InfoHash;
+use serde_json::{json, Map, Value};
+
+use super::fields::{self, wanted};
+use super::names::snake;
+use super::{RpcError, RPC_VERSION, RPC_VERSION_MIN, RPC_VERSION_SEMVER};
+use crate::auth::AuthUser;
+use crate::state::AppState;
+use crate::torrents::categories::AddSource;
+use crate::torrents::tags::TagEdit;
+use crate::torrents::LibraryError;
+
+type Args = Map<String, Value>;
+type Answer = Result<Args, RpcError>;
+
+/// Argument names (legacy spelling) that JSON-RPC requests may send in snake_case.
+pub const ARGUMENT_NAMES: &[&str] = &[
+    "delete-local-data",
+    "download-dir",
+    "files-wanted",
+    "files-unwanted",
+    "priority-high",
+    "priority-low",
+    "priority-normal",
+    "peer-limit",
+    "bandwidthPriority",
+    "seedRatioLimit",
+    "seedRatioMode",
+    "seedIdleLimit",
+    "seedIdleMode",
+    "downloadLimit",
+    "downloadLimited",
+    "uploadLimit",
+    "uploadLimited",
+    "honorsSessionLimits",
+    "queuePosition",
+    "trackerAdd",
+    "trackerRemove",
+    "trackerReplace",
+    "trackerList",
+    "sequentialDownload",
+    "speed-limit-down",
+    "speed-limit-down-enabled",
+    "speed-limit-up",
+    "speed-limit-up-enabled",
+    "alt-speed-enabled",
+    "seedRatioLimited",
+    "idle-seeding-limit",
+    "idle-seeding-limit-enabled",
+    "download-queue-enabled",
+    "download-queue-size",
+    "seed-queue-enabled",
+    "peer-port",
+    "dht-enabled",
+    "pex-enabled",
+    "lpd-enabled",
+    "utp-enabled",
+    "start-added-torrents",
+];
+
+const METHODS: &[&str] = &[
+    "session-get",
+    "session-set",
+    "session-stats",
+    "session-close",
+    "torrent-get",
+    "torrent-add",
+    "torrent-remove",
+    "torrent-start",
+    "torrent-start-now",
+    "torrent-stop",
+    "torrent-verify",
+    "torrent-reannounce",
+    "torrent-set",
+    "torrent-set-location",
+    "torrent-rename-path",
+    "queue-move-top",
+    "queue-move-up",
+    "queue-move-down",
+    "queue-move-bottom",
+    "free-space",
+    "port-test",
+    "blocklist-update",
+    "group-get",
+    "group-set",
+];
+
+pub fn known(method: &str) -> bool {
+    METHODS.contains(&method)
+}
+
+fn lacking(what: &str) -> RpcError {
+    RpcError(format!("TorrentEdge does not support {what} yet"))
+}
+
+pub async fn call(state: &AppState, user: &AuthUser, method: &str, args: Args) -> Answer {
+    match method {
+        "session-get" => Ok(session_get(state, user, &args)),
+        "session-set" => session_set(state, user, &args),
+        "session-stats" => Ok(session_stats(state, user)),
+        "session-close" => Err(RpcError("TorrentEdge is not stopped over RPC".into())),
+        "torrent-get" => torrent_get(state, user, &args),
+        "torrent-add" => torrent_add(state, user, &args).await,
+        "torrent-remove" => {
+            let delete = args
+                .get("delete-local-data")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            for ih in ids(state, user, &args)? {
+                state.library.remove(user, &ih, delete).await?;
+            }
+            Ok(Args::new())
+        }
+        "torrent-start" | "torrent-start-now" | "torrent-stop" => {
+            let paused = method == "torrent-stop";
+            for ih in ids(state, user, &args)? {
+                state.library.set_paused(user, &ih, paused).await?;
+            }
+            Ok(Args::new())
+        }
+        "torrent-verify" => Err(lacking("verifying local data on request")),
+        "torrent-reannounce" => Err(lacking("forcing a reannounce")),
+        "torrent-set" => torrent_set(state, user, &args).await,
+        "torrent-set-location" => {
+            let loc = args
+                .get("location")
+                .and_then(Value::as_str)
+                .ok_or_else(|| RpcError("no location".into()))?;
+            for ih in ids(state, user, &args)? {
+                if !state.library.is_saved_in(user, &ih, loc)? {
+                    return Err(lacking("moving a torrent's data"));
+                }
+            }
+            Ok(Args::new())
+        }
+        "torrent-rename-path" => Err(lacking("renaming files")),
+        "queue-move-top" | "queue-move-up" | "queue-move-down" | "queue-move-bottom" => {
+            for ih in ids(state, user, &args)? {
+                let cur = state.library.entry_for(user, &ih)?.priority;
+                let next = match (method, cur) {
+                    ("queue-move-top", _)
+                    | ("queue-move-up", Priority::Normal | Priority::High) => Priority::High,
+                    ("queue-move-bottom", _)
+                    | ("queue-move-down", Priority::Normal | Priority::Low) => Priority::Low,
+                    _ => Priority::Normal,
+                };
+                if next != cur {
+                    state.library.set_priority(user, &ih, next).await?;
+                }
+            }
+            Ok(Args::new())
+        }
+        "free-space" => Err(lacking("free-space")),
+        "port-test" => Err(RpcError(
+            "port-test needs an outside service, which TorrentEdge does not contact".into(),
+        )),
+        "blocklist-update" => Err(lacking("blocklists")),
+        "group-get" => Ok(obj(json!({ "group": [] }))),
+        "group-set" => Err(lacking("bandwidth groups")),
+        other => Err(RpcError(format!("method name not recognized: {other}"))),
+    }
+}
+
+fn obj(v: Value) -> Args {
+    match v {
+        Value::Object(m) => m,
+        _ => Args::new(),
+    }
+}
+
+/// The torrents `ids` names: absent = all; a number, a hash string, a list of those, or
+/// `recently-active`. Ids and hashes the caller cannot see are skipped.
+fn ids(state: &AppState, user: &AuthUser, args: &Args) -> Result<Vec<InfoHash>, RpcError> {
+    let all = || -> Vec<InfoHash> {
+        state
+            .library
+            .list(user)
+            .iter()
+            .filter_map(|s| InfoHash::from_hex(&s.info_hash).ok())
+            .collect()
+    };
+    let one = |v: &Value| -> Result<Option<InfoHash>, RpcError> {
+        match v {
+            Value::Number(n) => Ok(n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .and_then(|n| state.library.hash_by_id(user, n))),
+            Value::String(s) => Ok(InfoHash::from_hex(s.trim())
+                .ok()
+                .filter(|ih| state.library.entry_for(user, ih).is_ok())),
+            _ => Err(RpcError("invalid ids".into())),
+        }
+    };
+    match args.get("ids") {
+        None => Ok(all()),
+        Some(Value::String(s)) if s == "recently-active" => Ok(state
+            .library
+            .list(user)
+            .iter()
+            .filter(|s| s.download_rate > 0 || s.upload_rate > 0)
+            .filter_map(|s| InfoHash::from_hex(&s.info_hash).ok())
+            .collect()),
+        Some(Value::Array(a)) => {
+            let mut out = Vec::new();
+            for v in a.iter().take(100_000) {
+                out.extend(one(v)?);
+            }
+            Ok(out)
+        }
+        Some(v) => Ok(one(v)?.into_iter().collect()),
+    }
+}
+
+fn session_values(state: &AppState, user: &AuthUser) -> Args {
+    let cap = state.library.max_active();
+    obj(json!({
+        "alt-speed-down": 0, "alt-speed-enabled": false, "alt-speed-time-enabled": false,
+        "alt-speed-up": 0,
+        "blocklist-enabled": false, "blocklist-size": 0, "blocklist-url": "",
+        "cache-size-mb": 0,
+        "config-dir": state.config.data_dir.display().to_string(),
+        "dht-enabled": false, "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false,
+        "download-dir": state.library.user_root(user).display().to_string(),
+        "download-queue-enabled": cap > 0,
+        "download-queue-size": cap,
+        "encryption": "tolerated",
+        "idle-seeding-limit": 30, "idle-seeding-limit-enabled": false,
+        "incomplete-dir": "", "incomplete-dir-enabled": false,
+        "peer-limit-global": state.config.max_peer_connections,
+        "peer-limit-per-torrent": state.config.max_peers_per_torrent,
+        "peer-port": state.config.peer_port, "peer-port-random-on-start": false,
+        "port-forwarding-enabled": false,
+        "queue-stalled-enabled": false, "queue-stalled-minutes": 30,
+        "rename-partial-files": false,
+        "rpc-version": RPC_VERSION, "rpc-version-minimum": RPC_VERSION_MIN,
+        "rpc-version-semver": RPC_VERSION_SEMVER,
+        "script-torrent-done-enabled": false, "script-torrent-done-filename": "",
+        "seed-queue-enabled": false, "seed-queue-size": 0,
+        "seedRatioLimit": 2.0, "seedRatioLimited": false,
+        "session-id": state.compat.transmission.session_id(),
+        "speed-limit-down": 0, "speed-limit-down-enabled": false,
+        "speed-limit-up": 0, "speed-limit-up-enabled": false,
+        "start-added-torrents": true,
+        "trash-original-torrent-files": false,
+        "units": { "memory-bytes": 1024, "memory-units": ["KiB", "MiB", "GiB", "TiB"],
+            "size-bytes": 1000, "size-units": ["kB", "MB", "GB", "TB"],
+            "speed-bytes": 1000, "speed-units": ["kB/s", "MB/s", "GB/s", "TB/s"] },
+        "version": format!("4.0.6 (TorrentEdge {})", env!("CARGO_PKG_VERSION")),
+    }))
+}
+
+fn session_get(state: &AppState, user: &AuthUser, args: &Args) -> Args {
+    let all = session_values(state, user);
+    let want = wanted(args.get("fields"));
+    if want.is_empty() {
+        return all;
+    }
+    all.into_iter()
+        .filter(|(k, _)| want.contains(&snake(k)))
+        .collect()
+}
+
+/// `session-set`: the download queue (admins; server-wide) is applied; any other known
+/// setting may only be set to its current value.
+fn session_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
+    let current = session_values(state, user);
+    let mut cap = None;
+    let mut refused = Vec::new();
+    let queue_on = args.get("download-queue-enabled").and_then(Value::as_bool);
+    let size = args.get("download-queue-size").and_then(Value::as_u64);
+    match (queue_on, size) {
+        (Some(false), _) => cap = Some(0),
+        (Some(true), Some(n)) | (None, Some(n)) if n > 0 => {
+            cap = Some(u32::try_from(n).unwrap_or(u32::MAX))
+        }
+        (Some(true), _) if state.library.max_active() == 0 => cap = Some(5),
+        _ => {}
+    }
+    for (k, v) in args {
+        if matches!(k.as_str(), "download-queue-enabled" | "download-queue-size") {
+            continue;
+        }
+        if let Some(cur) = current.get(k) {
+            let same = match (cur.as_f64(), v.as_f64()) {
+                (Some(a), Some(b)) => a == b,
+                _ => cur == v,
+            };
+            if !same {
+                refused.push(k.clone());
+            }
+        }
+    }
+    if !refused.is_empty() {
+        return Err(RpcError(format!(
+            "TorrentEdge cannot change these settings: {}",
+            refused.join(", ")
+        )));
+    }
+    if let Some(n) = cap {
+        if n != state.library.max_active() {
+            if !user.is_admin() {
+                return Err(RpcError(
+                    "only an admin can change the download queue".into(),
+                ));
+            }
+            state.library.set_max_active(n);
+        }
+    }
+    Ok(Args::new())
+}
+
+fn session_stats(state: &AppState, user: &AuthUser) -> Args {
+    let list = state.library.list(user);
+    let (mut dl, mut ul, mut dld, mut uld, mut paused) = (0u64, 0u64, 0u64, 0u64, 0usize);
+    for s in &list {
+        dl += s.download_rate;
+        ul += s.upload_rate;
+        dld += s.downloaded;
+        uld += s.uploaded;
+        if s.state == app::types::TorrentState::Paused {
+            paused += 1;
+        }
+    }
+    let secs = state.started.elapsed().as_secs();
+    let stats = json!({ "uploadedBytes": uld, "downloadedBytes": dld, "filesAdded": list.len(),
+        "sessionCount": 1, "secondsActive": secs });
+    obj(json!({
+        "activeTorrentCount": list.len() - paused, "pausedTorrentCount": paused,
+        "torrentCount": list.len(), "downloadSpeed": dl, "uploadSpeed": ul,
+        "cumulative-stats": stats, "current-stats": stats,
+    }))
+}
+
+fn torrent_get(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
+    let want = wanted(args.get("fields"));
+    if want.is_empty() {
+        return Err(RpcError("no fields specified".into()));
+    }
+    let list: Vec<TorrentSummary> = state.library.list_labelled(user, None, None);
+    let selected: Option<HashSet<String>> = match args.get("ids") {
+        None => None,
+        Some(_) => Some(
+            ids(state, user, args)?
+                .iter()
+                .map(InfoHash::to_hex)
+                .collect(),
+        ),
+    };
+    let torrents: Vec<Value> = list
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            selected
+                .as_ref()
+                .is_none_or(|set| set.contains(&s.info_hash))
+        })
+        .map(|(pos, s)| Value::Object(fields::torrent(state, user, s, pos, &want)))
+        .collect();
+    let mut out = Args::new();
+    if args.get("format").and_then(Value::as_str) == Some("table") {
+        let keys: Vec<String> = torrents
+            .first()
+            .and_then(Value::as_object)
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        let mut rows = vec![json!(keys)];
+        for t in &torrents {
+            rows.push(json!(keys.iter().map(|k| t[k].clone()).collect::<Vec<_>>()));
+        }
+        out.insert("torrents".into(), json!(rows));
+    } else {
+        out.insert("torrents".into(), json!(torrents));
+    }
+    if args.get("ids").and_then(Value::as_str) == Some("recently-active") {
+        // Removals are not tracked per client; a client sees them as missing ids.
+        out.insert("removed".into(), json!([]));
+    }
+    Ok(out)
+}
+
+fn str_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn non_empty_list(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::Array(a)) if !a.is_empty())
+}
+
+async fn torrent_add(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
+    if non_empty_list(args.get("files-unwanted"))
+        || non_empty_list(args.get("priority-high"))
+        || non_empty_list(args.get("priority-low"))
+    {
+        return Err(lacking("file wants and priorities"));
+    }
+    let opts = AddOptions {
+        save_path: args
+            .get("download-dir")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        paused: args.get("paused").and_then(Value::as_bool).unwrap_or(false),
+        priority: match args.get("bandwidthPriority").and_then(Value::as_i64) {
+            Some(p) if p > 0 => Priority::High,
+            Some(p) if p < 0 => Priority::Low,
+            _ => Priority::Normal,
+        },
+        tags: str_list(args.get("labels")),
+        ..AddOptions::default()
+    };
+    let metainfo;
+    let source = if let Some(b64) = args.get("metainfo").and_then(Value::as_str) {
+        let cleaned: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+        metainfo = base64::engine::general_purpose::STANDARD
+            .decode(cleaned)
+            .map_err(|_| RpcError("invalid or corrupt torrent file".into()))?;
+        if metainfo.len() > state.config.max_torrent_size {
+            return Err(RpcError("torrent file is too large".into()));
+        }
+        AddSource::File(&metainfo)
+    } else if let Some(f) = args.get("filename").and_then(Value::as_str) {
+        if !f.trim_start().starts_with("magnet:") {
+            return Err(lacking(
+                "adding torrents by URL or server path; send metainfo or a magnet link",
+            ));
+        }
+        AddSource::Magnet(f)
+    } else {
+        return Err(RpcError("no filename or metainfo specified".into()));
+    };
+    let dup_hash = match &source {
+        AddSource::File(b) => engine::metainfo::Metainfo::from_bytes(b)
+            .ok()
+            .map(|m| m.info_hash),
+        AddSource::Magnet(u) => crate::torrents::magnet::parse(u).ok().map(|m| m.info_hash),
+    };
+    match state.library.add_labelled(user, source, &opts).await {
+        Ok(s) => Ok(obj(
+            json!({ "torrent-added": { "id": s.id, "name": s.name, "hashString": s.info_hash } }),
+        )),
+        Err(LibraryError::Duplicate) => {
+            let s = dup_hash
+                .and_then(|ih| state.library.summary_of(user, &ih).ok())
+                .ok_or_else(|| RpcError("duplicate torrent".into()))?;
+            Ok(obj(
+                json!({ "torrent-duplicate": { "id": s.id, "name": s.name, "hashString": s.info_hash } }),
+            ))
+        }
+        Err(LibraryError::InvalidTorrent(_)) => {
+            Err(RpcError("invalid or corrupt torrent file".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `torrent-set`: labels and bandwidth priority are applied; limits, file wants and
+/// priorities, queue positions and tracker edits only when they ask for what is already so.
+async fn torrent_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
+    let on = |k: &str| args.get(k).and_then(Value::as_bool) == Some(true);
+    let nonzero = |k: &str| {
+        args.get(k)
+            .and_then(Value::as_f64)
+            .is_some_and(|v| v != 0.0)
+    };
+    if on("downloadLimited") || on("uploadLimited") {
+        return Err(lacking("per-torrent rate limits"));
+    }
+    if nonzero("seedRatioMode") || nonzero("seedIdleMode") {
+        return Err(lacking("seed ratio and idle limits"));
+    }
+    if non_empty_list(args.get("files-unwanted"))
+        || non_empty_list(args.get("priority-high"))
+        || non_empty_list(args.get("priority-low"))
+    {
+        return Err(lacking("file wants and priorities"));
+    }
+    if args.contains_key("queuePosition") {
+        return Err(lacking("queue positions (use queue-move-*)"));
+    }
+    if [
+        "trackerAdd",
+        "trackerRemove",
+        "trackerReplace",
+        "trackerList",
+    ]
+    .iter()
+    .any(|k| args.contains_key(*k))
+    {
+        return Err(lacking("editing trackers"));
+    }
+    if on("sequentialDownload") {
+        return Err(lacking("sequential download"));
+    }
+    if let Some(loc) = args.get("location").and_then(Value::as_str) {
+        for ih in ids(state, user, args)? {
+            if !state.library.is_saved_in(user, &ih, loc)? {
+                return Err(lacking("moving a torrent's data"));
+            }
+        }
+    }
+    let labels = args.get("labels").map(|v| str_list(Some(v)));
+    let priority = args
+        .get("bandwidthPriority")
+        .and_then(Value::as_i64)
+        .map(|p| match p {
+            p if p > 0 => Priority::High,
+            p if p < 0 => Priority::Low,
+            _ => Priority::Normal,
+        });
+    for ih in ids(state, user, args)? {
+        if let Some(l) = &labels {
+            state
+                .library
+                .edit_tags(user, &ih, TagEdit::Replace, l)
+                .await?;
+        }
+        if let Some(p) = priority {
+            state.library.set_priority(user, &ih, p).await?;
+        }
+    }
+    Ok(Args::new())
+}
