@@ -39,30 +39,21 @@ fn split_tags(s: &str) -> Vec<String> {
 }
 
 /// Writes a torrent's labels (inserting its row the first time). Does nothing when the
-/// torrent is no longer stored.
+/// torrent is no longer stored. One statement, so SQLite takes the write lock at once
+/// (a read-then-write transaction could fail with "database is locked").
 pub async fn save(db: &Db, l: &LabelRow) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
-    let exists: i64 = sqlx::query("SELECT COUNT(*) AS n FROM torrents WHERE info_hash = $1")
-        .bind(&l.info_hash)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
-    if exists > 0 {
-        sqlx::query("DELETE FROM torrent_labels WHERE info_hash = $1")
-            .bind(&l.info_hash)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO torrent_labels (id, info_hash, category, tags) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(l.id)
-        .bind(&l.info_hash)
-        .bind(l.category.clone())
-        .bind(l.tags.join(","))
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
+    sqlx::query(
+        "INSERT INTO torrent_labels (id, info_hash, category, tags) \
+         SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM torrents WHERE info_hash = $5) \
+         ON CONFLICT (info_hash) DO UPDATE SET category = excluded.category, tags = excluded.tags",
+    )
+    .bind(l.id)
+    .bind(&l.info_hash)
+    .bind(l.category.clone())
+    .bind(l.tags.join(","))
+    .bind(&l.info_hash)
+    .execute(db.pool())
+    .await?;
     Ok(())
 }
 

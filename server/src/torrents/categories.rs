@@ -182,7 +182,11 @@ impl Library {
         };
         match added {
             Ok(summary) => {
-                self.save_label(&ih).await?;
+                // The torrent is added either way; its labels stay in memory and are saved
+                // with the next change.
+                if let Err(e) = self.save_label(&ih).await {
+                    tracing::warn!("cannot save the labels of {}: {e}", ih.to_hex());
+                }
                 Ok(self.labelled(summary))
             }
             Err(e) => {
