@@ -546,12 +546,6 @@ async fn sync_maindata_deltas_add_up_to_torrents_info() {
     assert_eq!(m.torrents[&other_ih]["state"], "pausedDL");
 
     // Progress from a real seeder, applied delta by delta.
-    let seeder = LtPeer::seed(
-        &torrent_path,
-        &seed_dir,
-        2 << 20,
-        &format!("127.0.0.1:{port}"),
-    );
     let (s, body) = q
         .add(
             &std::fs::read(&torrent_path).unwrap(),
@@ -559,6 +553,12 @@ async fn sync_maindata_deltas_add_up_to_torrents_info() {
         )
         .await;
     assert_eq!((s, body.as_str()), (StatusCode::OK, "Ok."));
+    let seeder = LtPeer::seed(
+        &torrent_path,
+        &seed_dir,
+        2 << 20,
+        &format!("127.0.0.1:{port}"),
+    );
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut progress_seen = Vec::new();
     loop {
@@ -615,27 +615,50 @@ async fn sonarr_through_qbittorrent_api() {
     opts.peer_port = port;
     let srv = Server::start_with(opts).await;
     srv.user("admin").await;
-    srv.user("alice").await;
-    let _seeder = LtPeer::seed(&torrent_path, &seed_dir, 0, &format!("127.0.0.1:{port}"));
-    let out = python(
-        "sonarr_qbittorrent.py",
-        &[
-            &srv.base,
-            "alice",
-            PASSWORD,
-            torrent_path.to_str().unwrap(),
-            &ih,
-            &SIZE.to_string(),
-        ],
-    );
+    let alice = srv.user("alice").await;
+    let args: Vec<String> = vec![
+        srv.base.clone(),
+        "alice".into(),
+        PASSWORD.into(),
+        torrent_path.display().to_string(),
+        ih.clone(),
+        SIZE.to_string(),
+    ];
+    let script = tokio::task::spawn_blocking(move || python("sonarr_qbittorrent.py", &args));
+    let _seeder = seed_once_added(&srv, &alice, &ih, &torrent_path, &seed_dir, port).await;
+    let out = script.await.unwrap();
     assert!(out.contains("OK"), "{out}\n{}", srv.logs());
     let tv = srv.downloads().join("alice/tv");
     assert!(tv.is_dir(), "the category's folder was used");
     assert!(!tv.join("payload.bin").exists(), "deleted with its files");
 }
 
+/// A libtorrent seeder dialling the server's peer `port`, started once the torrent `ih`
+/// exists for `token`'s user (added by a client under test): libtorrent waits a minute before
+/// dialling again a peer that did not know the torrent yet.
+pub async fn seed_once_added(
+    srv: &Server,
+    token: &str,
+    ih: &str,
+    torrent: &std::path::Path,
+    dir: &std::path::Path,
+    port: u16,
+) -> LtPeer {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while srv.get(&format!("/api/torrents/{ih}"), token).await.0 != StatusCode::OK {
+        assert!(Instant::now() < deadline, "the client never added {ih}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (torrent, dir) = (torrent.to_path_buf(), dir.to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        LtPeer::seed(&torrent, &dir, 0, &format!("127.0.0.1:{port}"))
+    })
+    .await
+    .unwrap()
+}
+
 /// Runs a script of `server/tests/compat/` with Debian's python3; its stdout and stderr.
-pub fn python(script: &str, args: &[&str]) -> String {
+pub fn python<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/compat")
         .join(script);

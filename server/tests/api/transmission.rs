@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::lt::{free_port, lt_make_torrent, LtPeer};
-use crate::qbittorrent::python;
+use crate::qbittorrent::{python, seed_once_added};
 use crate::support::*;
 
 fn basic(user: &str, pass: &str) -> String {
@@ -261,15 +261,14 @@ async fn transmission_remote_drives_torrentedge() {
     srv.user("admin").await;
     srv.user("alice").await;
     let port: u16 = srv.base.rsplit(':').next().unwrap().parse().unwrap();
+    let out = ok(port, &["-a", torrent_path.to_str().unwrap()]);
+    assert!(out.contains("success"), "{out}");
     let _seeder = LtPeer::seed(
         &torrent_path,
         &seed_dir,
         0,
         &format!("127.0.0.1:{peer_port}"),
     );
-
-    let out = ok(port, &["-a", torrent_path.to_str().unwrap()]);
-    assert!(out.contains("success"), "{out}");
     let magnet = format!("magnet:?xt=urn:btih:{}&dn=waiting", "cd".repeat(20));
     assert!(ok(port, &["-a", &magnet]).contains("success"));
 
@@ -349,25 +348,19 @@ async fn sonarr_through_transmission_rpc() {
     opts.peer_port = peer_port;
     let srv = Server::start_with(opts).await;
     srv.user("admin").await;
-    srv.user("alice").await;
+    let alice = srv.user("alice").await;
     let port = srv.base.rsplit(':').next().unwrap().to_owned();
-    let _seeder = LtPeer::seed(
-        &torrent_path,
-        &seed_dir,
-        0,
-        &format!("127.0.0.1:{peer_port}"),
-    );
-    let out = python(
-        "sonarr_transmission.py",
-        &[
-            &port,
-            "alice",
-            PASSWORD,
-            torrent_path.to_str().unwrap(),
-            &ih,
-            &SIZE.to_string(),
-        ],
-    );
+    let args: Vec<String> = vec![
+        port,
+        "alice".into(),
+        PASSWORD.into(),
+        torrent_path.display().to_string(),
+        ih.clone(),
+        SIZE.to_string(),
+    ];
+    let script = tokio::task::spawn_blocking(move || python("sonarr_transmission.py", &args));
+    let _seeder = seed_once_added(&srv, &alice, &ih, &torrent_path, &seed_dir, peer_port).await;
+    let out = script.await.unwrap();
     assert!(out.contains("OK"), "{out}\n{}", srv.logs());
     assert!(!srv.downloads().join("alice/tv/payload.bin").exists());
 }
