@@ -6,10 +6,11 @@ use std::collections::BTreeSet;
 
 use app::types::{AddOptions, Category, TorrentSummary};
 use engine::metainfo::Metainfo;
+use engine::magnet::Magnet;
 use engine::InfoHash;
 
 use super::labels::{category_name, tag_name, LabelError, MAX_TAGS_PER_TORRENT};
-use super::{magnet, paths, Library, LibraryError};
+use super::{paths, Library, LibraryError};
 use crate::auth::AuthUser;
 use crate::db::categories as store;
 
@@ -169,7 +170,7 @@ impl Library {
                     .map_err(|e| LibraryError::InvalidTorrent(e.to_string()))?
                     .info_hash
             }
-            AddSource::Magnet(uri) => magnet::parse(uri)?.info_hash,
+            AddSource::Magnet(uri) => Magnet::parse(uri)?.info_hash,
         };
         if self.registry.get(&ih).is_some() {
             return Err(LibraryError::Duplicate);

@@ -446,7 +446,7 @@ async fn torrent_add(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
         AddSource::File(b) => engine::metainfo::Metainfo::from_bytes(b)
             .ok()
             .map(|m| m.info_hash),
-        AddSource::Magnet(u) => crate::torrents::magnet::parse(u).ok().map(|m| m.info_hash),
+        AddSource::Magnet(u) => engine::magnet::Magnet::parse(u).ok().map(|m| m.info_hash),
     };
     match state.library.add_labelled(user, source, &opts).await {
         Ok(s) => Ok(obj(
