@@ -14,7 +14,7 @@ DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/torrentedge
 # Tests run in a private network namespace with only loopback: nothing they start can reach out.
 NETNS := scripts/in-netns.sh
 
-.PHONY: setup wasm build run test lint test-rust test-e2e bench
+.PHONY: setup wasm build run test lint test-rust test-e2e bench fuzz
 
 setup:
 	@scripts/setup.sh
@@ -38,6 +38,7 @@ lint:
 test-rust:
 	cargo test --no-run
 	$(NETNS) cargo test --offline
+	cargo test --offline -p fuzz
 
 test-e2e: wasm
 	cargo build -p server
@@ -49,3 +50,9 @@ test: setup lint test-rust test-e2e
 ## Loopback swarm benchmark (1 GiB from a libtorrent seeder) and cargo benches.
 bench: build
 	$(NETNS) /usr/bin/python3 bench/swarm.py --bin $(RELEASE_BIN)
+
+## Every fuzz target for FUZZ_SECONDS each (cargo-fuzz; docs/security.md). `cargo test -p fuzz`
+## (part of test-rust) runs the seeds and saved crash inputs without it.
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)

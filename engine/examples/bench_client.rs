@@ -45,6 +45,7 @@ fn main() {
     let ok = runtime.block_on(async move {
         let mut config = SessionConfig {
             listen_addr: "127.0.0.1:0".parse().expect("addr"),
+            allow_local_trackers: true,
             ..Default::default()
         };
         // For experiments only: the CLI always uses the default.

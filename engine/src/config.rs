@@ -23,6 +23,8 @@ pub struct SessionConfig {
     pub tracker_timeout: Duration,
     /// Threads that hash pieces (recheck and download verification).
     pub hash_threads: usize,
+    /// Contact trackers on loopback/private addresses at any path (LAN, tests); off: SSRF rule.
+    pub allow_local_trackers: bool,
 }
 
 impl Default for SessionConfig {
@@ -35,6 +37,7 @@ impl Default for SessionConfig {
             max_buffered_bytes: 64 << 20,
             tracker_timeout: Duration::from_secs(15),
             hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            allow_local_trackers: false,
         }
     }
 }
@@ -47,6 +50,7 @@ impl SessionConfig {
             udp_initial_timeout: Duration::from_secs(3).min(self.tracker_timeout),
             udp_max_retries: 3,
             user_agent: concat!("TorrentEdge/", env!("CARGO_PKG_VERSION")).to_string(),
+            allow_local: self.allow_local_trackers,
         }
     }
 

@@ -212,8 +212,10 @@ fn count_values_exceeds(input: &[u8], limit: usize) -> bool {
                 let Some(colon) = input[i..].iter().position(|&b| b == b':') else {
                     return false;
                 };
+                // A length like `1 :` has a non-digit: leave it to the decoder's error.
                 let len = input[i..i + colon].iter().try_fold(0usize, |n, &d| {
-                    n.checked_mul(10)?.checked_add((d - b'0') as usize)
+                    let d = char::from(d).to_digit(10)?;
+                    n.checked_mul(10)?.checked_add(d as usize)
                 });
                 let Some(len) = len else { return false };
                 i = (i + colon + 1).saturating_add(len);
@@ -506,6 +508,16 @@ mod tests {
 
     fn hashes(n: usize) -> Value {
         Value::Bytes((0..n * 20).map(|i| (i * 13) as u8).collect())
+    }
+
+    /// Regression (found by reading, issue 11): a non-digit inside a string length made the
+    /// pre-scan compute `d - b'0'` and overflow in debug builds.
+    #[test]
+    fn non_digit_in_a_string_length_is_an_error_not_a_panic() {
+        for input in [&b"1 :a"[..], b"d4:info1 :xe", b"9/:", b"l1\xff:ae"] {
+            assert!(!count_values_exceeds(input, 10));
+            assert!(Metainfo::from_bytes(input).is_err());
+        }
     }
 
     fn single_info(len: i64, pl: i64, pieces: usize) -> Value {

@@ -62,6 +62,7 @@ fn make_torrent(dir: &Path) -> Metainfo {
 async fn start_session() -> Session {
     let config = SessionConfig {
         listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        allow_local_trackers: true,
         ..SessionConfig::default()
     };
     Session::start(config).await.expect("session starts")
@@ -448,6 +449,7 @@ async fn tiny_buffer_budget_still_completes() {
     // Room for three pieces: picks of new pieces beyond that are given back.
     let config = SessionConfig {
         listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        allow_local_trackers: true,
         max_buffered_bytes: 3 * PIECE as usize,
         ..SessionConfig::default()
     };
@@ -686,6 +688,7 @@ async fn bench_seed_for_peer() {
     let meta = Metainfo::from_bytes(&std::fs::read(torrent).unwrap()).unwrap();
     let config = SessionConfig {
         listen_addr: listen.parse().unwrap(),
+        allow_local_trackers: true,
         ..SessionConfig::default()
     };
     let session = Session::start(config).await.unwrap();

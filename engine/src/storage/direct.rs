@@ -37,31 +37,18 @@ pub fn split(data: &[u8], offset: u64) -> (usize, usize) {
     (head, mid)
 }
 
-/// Opens `path` (which must exist) for direct writes; `None` when the filesystem refuses.
-pub fn open(path: &Path) -> Option<File> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let flags = rustix::fs::OFlags::DIRECT.bits() as i32;
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(flags)
-            .open(path)
-        {
-            Ok(f) => Some(f),
-            Err(e) => {
-                tracing::debug!(
-                    ?path,
-                    "O_DIRECT unavailable, writing through the page cache: {e}"
-                );
-                None
-            }
+/// Opens `rel` below `root` (which must exist) for direct writes; `None` when the filesystem
+/// refuses.
+pub fn open(root: &Path, rel: &Path) -> Option<File> {
+    match super::beneath::open(root, rel, super::beneath::Access::Direct) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            tracing::debug!(
+                ?rel,
+                "O_DIRECT unavailable, writing through the page cache: {e}"
+            );
+            None
         }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = path;
-        None
     }
 }
 
@@ -108,7 +95,7 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         let mut buf = AlignedBuf::zeroed(MIN_DIRECT);
         buf.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
-        let Some(f) = open(&path) else {
+        let Some(f) = open(dir.path(), Path::new("f")) else {
             return; // this filesystem has no O_DIRECT: the buffered path is tested elsewhere
         };
         use std::os::unix::fs::FileExt;

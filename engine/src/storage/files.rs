@@ -4,16 +4,20 @@
 //! doing `pwrite`/`pread` on different (or the same) files never queue behind one mutex: the
 //! lock is only held to fetch or install the handle, never during I/O.
 //!
+//! Every open, size query and delete stays inside the root ([`super::beneath`]): a symlink in
+//! the save folder never leads a write, read or delete elsewhere.
+//!
 //! Writes send their page-aligned middle through a second, `O_DIRECT` handle when the filesystem
 //! allows it ([`super::direct`] says why); everything else goes through the page cache.
 
 use std::collections::BTreeSet;
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use super::beneath::{self, Access};
 use super::{direct, Layout, StorageError};
 
 /// A torrent's files under one root directory.
@@ -181,7 +185,7 @@ impl Storage {
         }
         let mut guard = slot.direct.write().unwrap_or_else(|p| p.into_inner());
         if let Direct::Untried = *guard {
-            *guard = match direct::open(&slot.path) {
+            *guard = match direct::open(&self.root, &slot.rel) {
                 Some(f) => Direct::Open(Arc::new(f)),
                 None => Direct::Off,
             };
@@ -246,9 +250,8 @@ impl Storage {
     pub fn file_sizes_on_disk(&self) -> Result<Vec<u64>, StorageError> {
         self.files
             .iter()
-            .map(|slot| match fs::metadata(&slot.path) {
-                Ok(m) if m.is_file() => Ok(m.len()),
-                Ok(_) => Ok(0),
+            .map(|slot| match beneath::file_len(&self.root, &slot.rel) {
+                Ok(len) => Ok(len.unwrap_or(0)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
                 Err(e) => Err(io_err(&slot.path)(e)),
             })
@@ -268,7 +271,7 @@ impl Storage {
             if let Ok(mut d) = slot.direct.write() {
                 *d = Direct::Untried;
             }
-            match fs::remove_file(&slot.path) {
+            match beneath::remove(&self.root, &slot.rel, false) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => {
@@ -287,7 +290,7 @@ impl Storage {
         dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
         for dir in dirs {
             // Fails harmlessly when the directory holds anything else or is already gone.
-            let _ = fs::remove_dir(self.root.join(dir));
+            let _ = beneath::remove(&self.root, dir, true);
         }
         first_err.map_or(Ok(()), Err)
     }
@@ -317,16 +320,8 @@ impl Storage {
         if let Handle::ReadWrite(f) = &*guard {
             return Ok(f.clone());
         }
-        if let Some(parent) = slot.path.parent() {
-            fs::create_dir_all(parent).map_err(io_err(parent))?;
-        }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&slot.path)
-            .map_err(io_err(&slot.path))?;
+        let file =
+            beneath::open(&self.root, &slot.rel, Access::Write).map_err(io_err(&slot.path))?;
         let file = Arc::new(file);
         *guard = Handle::ReadWrite(file.clone());
         Ok(file)
@@ -342,7 +337,7 @@ impl Storage {
         if let Handle::ReadOnly(f) | Handle::ReadWrite(f) = &*guard {
             return Ok(f.clone());
         }
-        let file = match File::open(&slot.path) {
+        let file = match beneath::open(&self.root, &slot.rel, Access::Read) {
             Ok(f) => Arc::new(f),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(StorageError::Missing {
@@ -359,6 +354,7 @@ impl Storage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn pattern(n: usize, seed: u8) -> Vec<u8> {
         (0..n)
@@ -368,6 +364,28 @@ mod tests {
 
     fn files(list: &[(&str, u64)]) -> Vec<(PathBuf, u64)> {
         list.iter().map(|(p, l)| (PathBuf::from(p), *l)).collect()
+    }
+
+    /// Issue 11 item 13: `t` is a symlink to a folder outside the save folder; writing,
+    /// reading, sizing and deleting the torrent's files never reach through it.
+    #[test]
+    fn symlinked_folders_are_not_followed() {
+        let top = tempfile::tempdir().unwrap();
+        let (root, outside) = (top.path().join("root"), top.path().join("outside"));
+        fs::create_dir_all(&root).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(outside.join("a"), b"precious").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("t")).unwrap();
+        let st = Storage::new(&root, &files(&[("t/a", 8)]), 8).unwrap();
+        assert!(st.write_piece(0, b"12345678").is_err());
+        let mut buf = Vec::new();
+        assert!(st.read_piece(0, &mut buf).is_err());
+        assert!(
+            !matches!(st.file_sizes_on_disk(), Ok(v) if v == [8]),
+            "the outside file's size is not taken for the torrent's"
+        );
+        let _ = st.delete_files();
+        assert_eq!(fs::read(outside.join("a")).unwrap(), b"precious");
     }
 
     #[test]

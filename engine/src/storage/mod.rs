@@ -2,6 +2,7 @@
 //! ([`verify`]). Everything here is blocking and meant for worker threads.
 
 pub mod aligned;
+mod beneath;
 mod direct;
 pub mod files;
 pub mod layout;

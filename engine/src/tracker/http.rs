@@ -10,12 +10,13 @@ const MAX_REDIRECTS: usize = 3;
 
 /// System proxies are deliberately not used: announces go straight to the tracker.
 /// Idle connections are not kept: announces are minutes apart and trackers (opentracker)
-/// close idle keep-alive connections, so a pooled one fails with a reset.
+/// close idle keep-alive connections, so a pooled one fails with a reset. Redirects are
+/// followed by [`fetch`] itself, which checks each target against the SSRF rule.
 pub(super) fn build_client(cfg: &TrackerConfig) -> Result<reqwest::Client, TrackerError> {
     reqwest::Client::builder()
         .timeout(cfg.timeout)
         .connect_timeout(cfg.timeout)
-        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(cfg.user_agent.clone())
         .no_proxy()
         .pool_max_idle_per_host(0)
@@ -60,14 +61,52 @@ pub(super) async fn announce(
 ) -> Result<AnnounceResponse, TrackerError> {
     let url = announce_url(base, req);
     // reqwest's own timeout covers the request; this also bounds our body loop.
-    match tokio::time::timeout(cfg.timeout, fetch(client, &url)).await {
+    match tokio::time::timeout(cfg.timeout, fetch(client, cfg, &url)).await {
         Ok(r) => r,
         Err(_) => Err(TrackerError::Timeout),
     }
 }
 
-async fn fetch(client: &reqwest::Client, url: &str) -> Result<AnnounceResponse, TrackerError> {
-    let mut resp = client.get(url).send().await.map_err(map_err)?;
+/// GETs `url`, following up to [`MAX_REDIRECTS`] redirects to http(s) URLs (none into a
+/// local address unless the config allows local trackers), and parses the final body.
+async fn fetch(
+    client: &reqwest::Client,
+    cfg: &TrackerConfig,
+    url: &str,
+) -> Result<AnnounceResponse, TrackerError> {
+    let mut url = url::Url::parse(url).map_err(|e| TrackerError::InvalidUrl(e.to_string()))?;
+    let mut redirects = 0;
+    loop {
+        let resp = client.get(url.clone()).send().await.map_err(map_err)?;
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .filter(|_| resp.status().is_redirection());
+        let Some(location) = location else {
+            return read_response(resp).await;
+        };
+        if redirects == MAX_REDIRECTS {
+            return Err(TrackerError::Http(format!(
+                "more than {MAX_REDIRECTS} redirects"
+            )));
+        }
+        redirects += 1;
+        let next = location
+            .to_str()
+            .ok()
+            .and_then(|l| url.join(l).ok())
+            .ok_or_else(|| TrackerError::InvalidUrl("unreadable redirect location".into()))?;
+        if !matches!(next.scheme(), "http" | "https") {
+            return Err(TrackerError::UnsupportedScheme(next.scheme().to_string()));
+        }
+        if !cfg.allow_local {
+            super::ssrf::check_redirect(&next, cfg.timeout).await?;
+        }
+        url = next;
+    }
+}
+
+async fn read_response(mut resp: reqwest::Response) -> Result<AnnounceResponse, TrackerError> {
     let status = resp.status();
     if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
         return Err(TrackerError::Malformed(format!(
@@ -168,9 +207,50 @@ pub(super) mod tests {
     fn client() -> TrackerClient {
         TrackerClient::new(TrackerConfig {
             timeout: Duration::from_secs(5),
+            allow_local: true,
             ..Default::default()
         })
         .unwrap()
+    }
+
+    /// With local trackers not allowed (the default), the in-process tracker on 127.0.0.1 is
+    /// contacted only at `/announce`, and a redirect from there into a local address is not
+    /// followed.
+    #[tokio::test]
+    async fn ssrf_rule_for_local_trackers() {
+        let strict = TrackerClient::new(TrackerConfig {
+            timeout: Duration::from_secs(5),
+            ..Default::default()
+        })
+        .unwrap();
+        let redirect = b"HTTP/1.1 302 Found\r\nLocation: {base}/admin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec();
+        let (base, srv) = serve(vec![ok(COMPACT), redirect]).await;
+        for path in ["/", "/admin?x=1", "/announce.php", "/announce/"] {
+            let e = strict
+                .announce(&format!("{base}{path}"), &request())
+                .await
+                .unwrap_err();
+            assert!(matches!(e, TrackerError::Refused(_)), "{path}: {e:?}");
+        }
+        let r = strict
+            .announce(&format!("{base}/announce"), &request())
+            .await
+            .unwrap();
+        assert_eq!(r.peers.len(), 1);
+        let e = strict
+            .announce(&format!("{base}/announce"), &request())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, TrackerError::Refused(m) if m.contains("redirect")),
+            "{e:?}"
+        );
+        let seen = srv.await.unwrap();
+        assert_eq!(seen.len(), 2, "refused URLs were never requested: {seen:?}");
+        assert!(
+            seen.iter().all(|l| l.starts_with("GET /announce?")),
+            "{seen:?}"
+        );
     }
 
     const COMPACT: &[u8] =
@@ -336,6 +416,7 @@ pub(super) mod tests {
         });
         let c = TrackerClient::new(TrackerConfig {
             timeout: Duration::from_millis(300),
+            allow_local: true,
             ..Default::default()
         })
         .unwrap();

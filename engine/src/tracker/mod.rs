@@ -5,6 +5,7 @@
 
 mod http;
 mod response;
+mod ssrf;
 mod tiers;
 mod udp;
 
@@ -14,7 +15,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use response::{parse_announce_response, MAX_INTERVAL, MAX_PEERS, MIN_INTERVAL};
-pub use tiers::TrackerTiers;
+pub use ssrf::is_local;
+pub use tiers::{TrackerTiers, MAX_TRACKERS};
+pub use udp::{
+    parse_announce_reply as parse_udp_announce_reply,
+    parse_connect_reply as parse_udp_connect_reply,
+};
 
 use crate::types::{InfoHash, PeerId};
 
@@ -94,6 +100,9 @@ pub enum TrackerError {
     Resolve(String),
     #[error("no trackers")]
     NoTrackers,
+    /// Not contacted: the SSRF rule ([`TrackerConfig::allow_local`]) forbids it.
+    #[error("tracker refused: {0}")]
+    Refused(String),
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -137,6 +146,9 @@ pub struct TrackerConfig {
     /// UDP retransmissions before giving up.
     pub udp_max_retries: u32,
     pub user_agent: String,
+    /// Contact trackers on loopback and private addresses whatever their path, and follow
+    /// redirects into them (LAN trackers, tests). Off: libtorrent's SSRF rule (`ssrf.rs`).
+    pub allow_local: bool,
 }
 
 impl Default for TrackerConfig {
@@ -146,6 +158,7 @@ impl Default for TrackerConfig {
             udp_initial_timeout: Duration::from_secs(15),
             udp_max_retries: 4,
             user_agent: concat!("TorrentEdge/", env!("CARGO_PKG_VERSION")).to_string(),
+            allow_local: false,
         }
     }
 }
@@ -183,16 +196,32 @@ impl TrackerClient {
         req: &AnnounceRequest,
     ) -> Result<AnnounceResponse, TrackerError> {
         let parsed = url::Url::parse(url).map_err(|e| TrackerError::InvalidUrl(e.to_string()))?;
-        let result = match parsed.scheme() {
-            "http" | "https" => http::announce(&self.inner.http, &self.inner.cfg, url, req).await,
-            "udp" => udp::announce(&self.inner, &parsed, req).await,
-            other => Err(TrackerError::UnsupportedScheme(other.to_string())),
-        };
+        let result = self.dispatch(url, &parsed, req).await;
         match &result {
             Ok(r) => tracing::debug!(url, peers = r.peers.len(), "announce ok"),
             Err(e) => tracing::debug!(url, error = %e, "announce failed"),
         }
         result
+    }
+
+    async fn dispatch(
+        &self,
+        url: &str,
+        parsed: &url::Url,
+        req: &AnnounceRequest,
+    ) -> Result<AnnounceResponse, TrackerError> {
+        let scheme = parsed.scheme();
+        if !matches!(scheme, "http" | "https" | "udp") {
+            return Err(TrackerError::UnsupportedScheme(scheme.to_string()));
+        }
+        if !self.inner.cfg.allow_local {
+            ssrf::check_tracker(parsed, self.inner.cfg.timeout).await?;
+        }
+        if scheme == "udp" {
+            udp::announce(&self.inner, parsed, req).await
+        } else {
+            http::announce(&self.inner.http, &self.inner.cfg, url, req).await
+        }
     }
 }
 

@@ -17,6 +17,10 @@ struct Entry {
     last_result: Option<Result<AnnounceSummary, String>>,
 }
 
+/// Trackers kept per torrent: a torrent listing thousands would otherwise make us contact
+/// each of them (one timeout each) on every announce. Real torrents list a few dozen at most.
+pub const MAX_TRACKERS: usize = 64;
+
 /// A torrent's trackers with their last results.
 pub struct TrackerTiers {
     tiers: Vec<Vec<Entry>>,
@@ -25,7 +29,8 @@ pub struct TrackerTiers {
 
 impl TrackerTiers {
     /// Shuffles each tier once (BEP 12) after dropping blank URLs, URLs already listed
-    /// (in this or an earlier tier) and tiers left empty.
+    /// (in this or an earlier tier), URLs beyond the first [`MAX_TRACKERS`] and tiers left
+    /// empty.
     pub fn new(tiers: Vec<Vec<String>>) -> Self {
         let mut t = Self::ordered(tiers);
         let mut rng = rand::rng();
@@ -43,7 +48,9 @@ impl TrackerTiers {
             .map(|tier| {
                 tier.into_iter()
                     .map(|u| u.trim().to_string())
-                    .filter(|u| !u.is_empty() && seen.insert(u.clone()))
+                    .filter(|u| {
+                        !u.is_empty() && seen.len() < MAX_TRACKERS && seen.insert(u.clone())
+                    })
                     .map(|url| Entry {
                         url,
                         last_announce_unix: None,
@@ -174,11 +181,29 @@ mod tests {
             .all(|s| s.last_result.is_none() && s.next_announce_secs.is_none()));
     }
 
+    #[test]
+    fn trackers_are_capped_per_torrent() {
+        let tiers: Vec<Vec<String>> = (0..3000)
+            .map(|i| vec![format!("http://10.0.{}.{}/announce", i / 256, i % 256)])
+            .collect();
+        let t = TrackerTiers::new(tiers);
+        let st = t.status();
+        assert_eq!(st.len(), MAX_TRACKERS);
+        assert_eq!(
+            st[0].url, "http://10.0.0.0/announce",
+            "the first ones are kept"
+        );
+    }
+
     /// Announces run inside spawned torrent tasks, so their futures must be `Send`.
     #[test]
     fn announce_futures_are_send() {
         fn assert_send<T: Send>(_: &T) {}
-        let client = TrackerClient::new(TrackerConfig::default()).unwrap();
+        let client = TrackerClient::new(TrackerConfig {
+            allow_local: true,
+            ..Default::default()
+        })
+        .unwrap();
         let mut t = TrackerTiers::new(Vec::new());
         let req = request();
         assert_send(&client.announce("udp://127.0.0.1:1", &req));
@@ -190,7 +215,11 @@ mod tests {
         let mut t = TrackerTiers::new(vec![vec![], vec![" ".into()]]);
         assert!(t.is_empty());
         assert!(t.status().is_empty());
-        let client = TrackerClient::new(TrackerConfig::default()).unwrap();
+        let client = TrackerClient::new(TrackerConfig {
+            allow_local: true,
+            ..Default::default()
+        })
+        .unwrap();
         assert!(matches!(
             t.announce(&client, &request()).await,
             Err(TrackerError::NoTrackers)
@@ -209,7 +238,11 @@ mod tests {
         .await;
         let (bad, good) = (format!("{bad}/a"), format!("{good}/a"));
         let mut t = TrackerTiers::ordered(s(&[&[&bad, &good], &["udp://127.0.0.1:1"]]));
-        let client = TrackerClient::new(TrackerConfig::default()).unwrap();
+        let client = TrackerClient::new(TrackerConfig {
+            allow_local: true,
+            ..Default::default()
+        })
+        .unwrap();
 
         let (url, resp) = t.announce(&client, &request()).await.unwrap();
         assert_eq!(url, good);
@@ -244,7 +277,11 @@ mod tests {
         let (bad, _a) = serve(vec![ok(b"garbage"), ok(b"garbage")]).await;
         let (good, _b) = serve(vec![ok(b"d8:intervali900ee")]).await;
         let (bad, good) = (format!("{bad}/a"), format!("{good}/a"));
-        let client = TrackerClient::new(TrackerConfig::default()).unwrap();
+        let client = TrackerClient::new(TrackerConfig {
+            allow_local: true,
+            ..Default::default()
+        })
+        .unwrap();
 
         let mut t = TrackerTiers::ordered(s(&[&[&bad], &[&good]]));
         assert_eq!(t.announce(&client, &request()).await.unwrap().0, good);

@@ -113,8 +113,8 @@ async fn connect_once(
     pkt[..8].copy_from_slice(&PROTOCOL_ID.to_be_bytes());
     pkt[8..12].copy_from_slice(&ACTION_CONNECT.to_be_bytes());
     pkt[12..16].copy_from_slice(&tid.to_be_bytes());
-    let resp = exchange(sock, buf, &pkt, tid, ACTION_CONNECT, 16, wait).await?;
-    Ok(u64::from_be_bytes(read8(&resp[8..16])))
+    let resp = exchange(sock, buf, &pkt, tid, wait).await?;
+    parse_connect_reply(resp)
 }
 
 async fn announce_once(
@@ -144,10 +144,16 @@ async fn announce_once(
     pkt.extend_from_slice(&num_want.to_be_bytes());
     pkt.extend_from_slice(&req.port.to_be_bytes());
 
-    let resp = exchange(sock, buf, &pkt, tid, ACTION_ANNOUNCE, 20, wait).await?;
+    let resp = exchange(sock, buf, &pkt, tid, wait).await?;
+    parse_announce_reply(resp, ipv6)
+}
+
+/// Parses a tracker's reply to an announce (BEP 15): an error's text, or the interval,
+/// counts and compact peers (IPv6 ones when the announce went over IPv6).
+pub fn parse_announce_reply(resp: &[u8], ipv6: bool) -> Result<AnnounceResponse, TrackerError> {
+    let resp = check_reply(resp, ACTION_ANNOUNCE, 20)?;
     let field = |i: usize| u32::from_be_bytes(read4(&resp[i..i + 4]));
     let mut peers = Vec::new();
-    // BEP 15: peers are IPv6 (18 bytes) when the announce went over IPv6.
     if ipv6 {
         parse_compact_v6(&resp[20..], &mut peers)?;
     } else {
@@ -163,6 +169,31 @@ async fn announce_once(
     })
 }
 
+/// Parses a tracker's reply to a connect: the connection id.
+pub fn parse_connect_reply(resp: &[u8]) -> Result<u64, TrackerError> {
+    let resp = check_reply(resp, ACTION_CONNECT, 16)?;
+    Ok(u64::from_be_bytes(read8(&resp[8..16])))
+}
+
+/// An error action becomes the tracker's failure text; any other action than `action`, or a
+/// reply shorter than `min_len`, is malformed.
+fn check_reply(resp: &[u8], action: u32, min_len: usize) -> Result<&[u8], TrackerError> {
+    let n = resp.len();
+    if n < 8 {
+        return Err(TrackerError::Malformed(format!("{n}-byte reply")));
+    }
+    match u32::from_be_bytes(read4(&resp[..4])) {
+        ACTION_ERROR => Err(TrackerError::Failure(tracker_text(&resp[8..]))),
+        a if a != action => Err(TrackerError::Malformed(format!(
+            "action {a}, expected {action}"
+        ))),
+        _ if n < min_len => Err(TrackerError::Malformed(format!(
+            "{n}-byte reply to action {action}"
+        ))),
+        _ => Ok(resp),
+    }
+}
+
 /// Sends `pkt` once and waits up to `wait` for the reply carrying `tid`. Datagrams with
 /// another transaction id are stray (late replies to earlier attempts) and are ignored.
 async fn exchange<'b>(
@@ -170,8 +201,6 @@ async fn exchange<'b>(
     buf: &'b mut [u8],
     pkt: &[u8],
     tid: u32,
-    action: u32,
-    min_len: usize,
     wait: Duration,
 ) -> Result<&'b [u8], TrackerError> {
     sock.send(pkt).await?;
@@ -187,17 +216,7 @@ async fn exchange<'b>(
         }
         break n;
     };
-    let resp = &buf[..n];
-    match u32::from_be_bytes(read4(&resp[..4])) {
-        ACTION_ERROR => Err(TrackerError::Failure(tracker_text(&resp[8..]))),
-        a if a != action => Err(TrackerError::Malformed(format!(
-            "action {a}, expected {action}"
-        ))),
-        _ if n < min_len => Err(TrackerError::Malformed(format!(
-            "{n}-byte reply to action {action}"
-        ))),
-        _ => Ok(resp),
-    }
+    Ok(&buf[..n])
 }
 
 fn read4(b: &[u8]) -> [u8; 4] {

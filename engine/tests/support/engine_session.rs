@@ -49,6 +49,7 @@ pub fn te_make_torrent(content: &Path, out: &Path, piece_size: u32, trackers: &[
 pub fn test_config() -> SessionConfig {
     SessionConfig {
         listen_addr: SocketAddr::from((super::LOCALHOST, 0)),
+        allow_local_trackers: true,
         tracker_timeout: Duration::from_secs(5),
         ..SessionConfig::default()
     }

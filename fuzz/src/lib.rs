@@ -1,0 +1,140 @@
+//! One function per fuzz target: each feeds arbitrary bytes to a parser of outside input and
+//! checks what must hold for any input (no panic, bounded work, round-trips where they exist).
+//!
+//! `fuzz_targets/*.rs` hand these to libFuzzer (`make fuzz`); `tests/corpus.rs` runs every
+//! seed and every saved crash input through them as a plain test, so CI needs no nightly.
+
+use bytes::BytesMut;
+use engine::bencode;
+use engine::metainfo::Metainfo;
+use engine::tracker;
+use engine::wire::{Codec, Handshake, Message, HANDSHAKE_LEN};
+use engine::Bitfield;
+
+/// A fuzz target: takes any bytes, panics only on a bug.
+pub type Target = fn(&[u8]);
+
+/// Every target by name: the names of `fuzz_targets/` and of the `corpus/` folders.
+pub const TARGETS: &[(&str, Target)] = &[
+    ("bencode", bencode),
+    ("metainfo", metainfo),
+    ("wire_frames", wire_frames),
+    ("handshake", handshake),
+    ("tracker_http", tracker_http),
+    ("tracker_udp", tracker_udp),
+];
+
+/// Bencode from peers, trackers and `.torrent` files: whatever decodes re-encodes
+/// canonically to something that decodes to the same value, and the prefix decoder agrees.
+pub fn bencode(data: &[u8]) {
+    if let Ok((v, used)) = bencode::decode_prefix(data) {
+        assert!(used <= data.len());
+        let again = bencode::encode(&v);
+        assert_eq!(bencode::decode(&again).as_ref(), Ok(&v));
+        assert_eq!(bencode::decode(&data[..used]).as_ref(), Ok(&v));
+    }
+    if let Ok(Some(span)) = bencode::dict_value_span(data, b"info") {
+        assert!(bencode::decode(&data[span]).is_ok());
+    }
+}
+
+/// `.torrent` files and BEP 9 metadata: a parsed torrent is internally consistent and
+/// survives a round trip through its own encoding.
+pub fn metainfo(data: &[u8]) {
+    if let Ok(m) = Metainfo::from_bytes(data) {
+        check_metainfo(&m);
+        let again = Metainfo::from_bytes(&m.to_torrent_bytes()).expect("re-encoded torrent");
+        assert_eq!(again.info_hash, m.info_hash);
+        assert_eq!(again.files, m.files);
+        let _ = m.magnet_link();
+    }
+    if let Ok(m) = Metainfo::from_info_bytes(data, Vec::new()) {
+        check_metainfo(&m);
+    }
+}
+
+fn check_metainfo(m: &Metainfo) {
+    assert!(!m.piece_hashes.is_empty() || m.total_length == 0);
+    assert_eq!(
+        m.files.iter().map(|f| f.length).sum::<u64>(),
+        m.total_length
+    );
+    for f in &m.files {
+        assert!(f.path.is_relative(), "{:?}", f.path);
+        assert!(f
+            .path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_))));
+    }
+    let n = m.num_pieces();
+    if n > 0 {
+        assert!(m.piece_len(n - 1) > 0);
+        assert_eq!(m.piece_len(n), 0);
+    }
+}
+
+/// A peer's byte stream after the handshake, fed in two uneven chunks: every decoded
+/// message re-encodes to the bytes it came from, and a bitfield is checked like the peer
+/// code does.
+pub fn wire_frames(data: &[u8]) {
+    let Some((&split, rest)) = data.split_first() else {
+        return;
+    };
+    let codec = Codec::new(1 << 16);
+    let cut = usize::from(split).min(rest.len());
+    let mut buf = BytesMut::new();
+    let mut consumed = 0usize;
+    for chunk in [&rest[..cut], &rest[cut..]] {
+        buf.extend_from_slice(chunk);
+        loop {
+            let before = buf.len();
+            match codec.decode(&mut buf) {
+                Ok(Some(msg)) => {
+                    let used = before - buf.len();
+                    let original = &rest[consumed..consumed + used];
+                    assert_eq!(&Codec::encode_to_bytes(&msg)[..], original);
+                    consumed += used;
+                    if let Message::Bitfield(b) = &msg {
+                        let _ = Bitfield::from_wire(b, b.len() * 8);
+                        let _ = Bitfield::from_wire(b, (b.len() * 8).saturating_sub(3));
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    assert_eq!(buf.len(), before, "a failed decode leaves the buffer");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The 68-byte handshake: a decoded one encodes back to the same bytes.
+pub fn handshake(data: &[u8]) {
+    if let Ok(h) = Handshake::decode(data) {
+        assert_eq!(data.len(), HANDSHAKE_LEN);
+        assert_eq!(&h.encode()[..], data);
+        let _ = h.supports_extensions();
+    }
+}
+
+/// An HTTP tracker's announce body: peers and the interval stay within their bounds.
+pub fn tracker_http(data: &[u8]) {
+    if let Ok(r) = tracker::parse_announce_response(data) {
+        assert!(r.peers.len() <= tracker::MAX_PEERS);
+        assert!(r.peers.iter().all(|p| p.port() != 0));
+        assert!(r.interval >= tracker::MIN_INTERVAL && r.interval <= tracker::MAX_INTERVAL);
+    }
+}
+
+/// A UDP tracker's reply datagram (BEP 15), read as a connect reply and as an announce reply
+/// over IPv4 and IPv6.
+pub fn tracker_udp(data: &[u8]) {
+    let _ = tracker::parse_udp_connect_reply(data);
+    for ipv6 in [false, true] {
+        if let Ok(r) = tracker::parse_udp_announce_reply(data, ipv6) {
+            assert!(r.peers.len() <= tracker::MAX_PEERS);
+            assert!(r.interval >= tracker::MIN_INTERVAL && r.interval <= tracker::MAX_INTERVAL);
+        }
+    }
+}
