@@ -21,6 +21,7 @@ fn client() -> TrackerClient {
         timeout: Duration::from_secs(5),
         udp_initial_timeout: Duration::from_secs(1),
         udp_max_retries: 1,
+        allow_local: true,
         ..TrackerConfig::default()
     })
     .expect("tracker client")

@@ -105,6 +105,36 @@ pub struct ServeArgs {
     /// How long statistics history is kept, in hours [default: 168].
     #[arg(long, env = "STATS_RETENTION_HOURS", value_name = "HOURS")]
     pub stats_retention_hours: Option<u64>,
+
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for rate limits):
+    /// comma-separated IPs and CIDR blocks, e.g. `127.0.0.1,10.0.0.0/8` [default: none].
+    #[arg(long, env = "TRUSTED_PROXIES", value_name = "IPS")]
+    pub trusted_proxies: Option<String>,
+    /// Registrations allowed per client address per hour, 0 = no limit [default: 20].
+    #[arg(long, env = "REGISTER_RATE_LIMIT", value_name = "N")]
+    pub register_rate_limit: Option<u32>,
+    /// Contact trackers on loopback and private addresses at any path, and follow redirects
+    /// into them (a LAN tracker). Off, such a tracker must use the path /announce [default: false].
+    #[arg(long, env = "ALLOW_LOCAL_TRACKERS", value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_local_trackers: Option<bool>,
+    /// HTTP connections served at once; kept below the descriptors the engine needs
+    /// [default: 1024].
+    #[arg(long, env = "MAX_HTTP_CONNECTIONS", value_name = "N")]
+    pub max_http_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers [default: 10].
+    #[arg(long, env = "HEADER_TIMEOUT", value_name = "SECS")]
+    pub header_timeout: Option<u64>,
+    /// Seconds a request may take until its response starts (uploads to
+    /// /api/torrents/create excepted) [default: 60].
+    #[arg(long, env = "REQUEST_TIMEOUT", value_name = "SECS")]
+    pub request_timeout: Option<u64>,
+    /// Torrents each non-admin user may hold, 0 = no limit [default: 0].
+    #[arg(long, env = "MAX_TORRENTS_PER_USER", value_name = "N")]
+    pub max_torrents_per_user: Option<u64>,
+    /// Bytes each non-admin user's torrents may add up to (complete size), 0 = no limit
+    /// [default: 0].
+    #[arg(long, env = "MAX_DISK_PER_USER", value_name = "BYTES")]
+    pub max_disk_per_user: Option<u64>,
 }
 
 const AFTER_HELP: &str = "\
@@ -140,6 +170,14 @@ pub struct Config {
     pub progress_interval: Duration,
     pub stats_interval: Duration,
     pub stats_retention: Duration,
+    pub trusted_proxies: Vec<crate::auth::client_ip::IpNet>,
+    pub register_rate_limit: u32,
+    pub allow_local_trackers: bool,
+    pub max_http_connections: usize,
+    pub header_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_torrents_per_user: u64,
+    pub max_disk_per_user: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +190,8 @@ pub enum ConfigError {
     WeakSecret,
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    #[error("TRUSTED_PROXIES: {0}")]
+    TrustedProxies(#[from] crate::auth::client_ip::BadNet),
 }
 
 impl Config {
@@ -251,6 +291,38 @@ impl Config {
                     .or(f.stats_retention_hours)
                     .unwrap_or(168),
             ),
+            trusted_proxies: crate::auth::client_ip::parse_list(
+                a.trusted_proxies
+                    .or(f.trusted_proxies)
+                    .as_deref()
+                    .unwrap_or(""),
+            )?,
+            register_rate_limit: a
+                .register_rate_limit
+                .or(f.register_rate_limit)
+                .unwrap_or(20),
+            allow_local_trackers: a
+                .allow_local_trackers
+                .or(f.allow_local_trackers)
+                .unwrap_or(false),
+            max_http_connections: a
+                .max_http_connections
+                .or(f.max_http_connections)
+                .unwrap_or(1024)
+                .max(1),
+            header_timeout: Duration::from_secs(positive(
+                a.header_timeout.or(f.header_timeout).unwrap_or(10),
+                "HEADER_TIMEOUT",
+            )?),
+            request_timeout: Duration::from_secs(positive(
+                a.request_timeout.or(f.request_timeout).unwrap_or(60),
+                "REQUEST_TIMEOUT",
+            )?),
+            max_torrents_per_user: a
+                .max_torrents_per_user
+                .or(f.max_torrents_per_user)
+                .unwrap_or(0),
+            max_disk_per_user: a.max_disk_per_user.or(f.max_disk_per_user).unwrap_or(0),
             data_dir,
         })
     }
@@ -286,6 +358,23 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("data"));
         assert_eq!(c.database_url, "sqlite://data/torrentedge.db?mode=rwc");
         assert!(!c.is_postgres());
+        assert!(c.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_are_parsed_or_refused() {
+        let file: ServeArgs =
+            toml::from_str("trusted_proxies = \"127.0.0.1, 10.0.0.0/8\"").unwrap();
+        let c = Config::resolve(ServeArgs::default(), file).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let bad = ServeArgs {
+            trusted_proxies: Some("10.0.0.0/99".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::resolve(bad, ServeArgs::default()),
+            Err(ConfigError::TrustedProxies(_))
+        ));
     }
 
     #[test]

@@ -26,9 +26,30 @@ impl Metrics {
     }
 }
 
+/// The method as a label: the standard ones by name, anything else as `other`, so a client
+/// sending random method names cannot grow the counter map (and memory) without end.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    let known: [(Method, &'static str); 9] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::PATCH, "PATCH"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    known
+        .iter()
+        .find(|(m, _)| m == method)
+        .map_or("other", |(_, name)| name)
+}
+
 /// Middleware: counts every request by method, matched route and status.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -36,7 +57,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     let res = next.run(req).await;
     state
         .metrics
-        .count_request(&method, &route, res.status().as_u16());
+        .count_request(method, &route, res.status().as_u16());
     res
 }
 
@@ -145,4 +166,27 @@ pub fn render(state: &AppState) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        let metrics = Metrics::default();
+        for i in 0..1000 {
+            let m = Method::from_bytes(format!("RANDOM{i}").as_bytes()).unwrap();
+            metrics.count_request(method_label(&m), "unmatched", 404);
+        }
+        let map = metrics.http.lock().unwrap();
+        assert_eq!(map.len(), 1, "one series for every unknown method");
+        assert_eq!(
+            map[&("other".to_owned(), "unmatched".to_owned(), 404)],
+            1000
+        );
+    }
 }

@@ -26,11 +26,15 @@ pub struct Inner {
     pub hub: EventHub,
     pub keys: Keys,
     pub limiter: LoginLimiter,
+    /// Registrations per client address (`REGISTER_RATE_LIMIT` per hour).
+    pub register_limiter: LoginLimiter,
     pub metrics: Metrics,
     pub leptos: LeptosOptions,
     pub started: Instant,
     /// Registrations one at a time, so exactly one first user becomes admin.
     pub register_lock: tokio::sync::Mutex<()>,
+    /// Open event streams per user, and the signal that ends a revoked session's streams.
+    pub streams: crate::events::streams::Streams,
     /// Flips to true when the server shuts down: event streams end.
     pub shutdown: watch::Sender<bool>,
     /// The qBittorrent and Transmission adapters' sessions.

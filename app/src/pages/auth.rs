@@ -21,9 +21,18 @@ pub fn RegisterPage() -> impl IntoView {
 }
 
 /// Where to go after signing in: the `next` query parameter when it is a local path.
-fn next_path(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
+///
+/// The server's no-JavaScript forms use the same rule.
+pub fn next_path(next: Option<String>) -> String {
+    next.filter(|n| is_local_path(n))
         .unwrap_or_else(|| "/".into())
+}
+
+/// A path on this site: one leading `/`, no backslash and no control character. Browsers
+/// read `\` as `/` and drop tabs and newlines, so `/\evil.example` and `/<TAB>/evil.example`
+/// would both leave the site.
+pub fn is_local_path(n: &str) -> bool {
+    n.starts_with('/') && !n.starts_with("//") && !n.chars().any(|c| c == '\\' || c.is_control())
 }
 
 #[component]
@@ -160,5 +169,15 @@ mod tests {
         assert_eq!(next_path(Some("//evil.example".into())), "/");
         assert_eq!(next_path(Some("https://evil.example".into())), "/");
         assert_eq!(next_path(None), "/");
+        // Open redirects through what browsers normalise (issue 11).
+        for evil in [
+            "/\t/evil.example",
+            "/\\evil.example",
+            "/\n/evil.example",
+            "/\r//evil",
+        ] {
+            assert_eq!(next_path(Some(evil.into())), "/", "{evil:?}");
+        }
+        assert_eq!(next_path(Some("/torrents?q=a b".into())), "/torrents?q=a b");
     }
 }

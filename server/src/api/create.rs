@@ -16,6 +16,42 @@ use crate::state::AppState;
 use crate::torrents::create::{CreateParams, Staging};
 use crate::torrents::{paths, LibraryError};
 
+/// Largest JSON body (a path, trackers and options); the route's own limit is sized for
+/// uploads, so JSON gets its own.
+pub const MAX_JSON: usize = 256 << 10;
+/// Largest text field of a multipart upload (`trackers` is the long one).
+pub const MAX_FIELD: usize = 64 << 10;
+/// Most files one upload may carry.
+pub const MAX_FILES: usize = 10_000;
+
+/// A text field, read up to [`MAX_FIELD`] bytes (413 beyond): `Field::text` would buffer
+/// whatever the body limit (the upload size) allows.
+async fn bounded_text(mut field: axum::extract::multipart::Field<'_>) -> Result<String, ApiError> {
+    let name = field.name().unwrap_or("").to_owned();
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if buf.len() + chunk.len() > MAX_FIELD {
+            return Err(ApiError::TooLarge(format!(
+                "field {name:?} is over {MAX_FIELD} bytes"
+            )));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf).map_err(|_| ApiError::BadRequest(format!("field {name:?} is not UTF-8")))
+}
+
+/// The JSON body, read up to [`MAX_JSON`] bytes (413 beyond).
+async fn bounded_json(req: Request, state: &AppState) -> Result<CreateTorrent, ApiError> {
+    super::check_content_length(&req, MAX_JSON)?;
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_JSON)
+        .await
+        .map_err(|_| ApiError::TooLarge(format!("JSON body over {MAX_JSON} bytes")))?;
+    let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+    let ApiJson(body) = ApiJson::<CreateTorrent>::from_request(req, state).await?;
+    Ok(body)
+}
+
 fn tiers(urls: impl IntoIterator<Item = String>) -> Vec<Vec<String>> {
     urls.into_iter()
         .map(|u| u.trim().to_owned())
@@ -36,7 +72,7 @@ pub async fn create(
     let lib = &state.library;
     let root = lib.user_root(&user);
     let (summary, bytes) = if content_type_is(&req, "application/json") {
-        let ApiJson(body) = ApiJson::<CreateTorrent>::from_request(req, &state).await?;
+        let body = bounded_json(req, &state).await?;
         let path = paths::existing_inside(&root, &body.path).map_err(LibraryError::from)?;
         let params = CreateParams {
             trackers: tiers(body.trackers),
@@ -53,10 +89,15 @@ pub async fn create(
         let mut staging = Staging::new(&root, state.config.max_create_upload)?;
         let mut params = CreateParams::default();
         let (mut name, mut save_path, mut server_path) = (None, None, None);
+        let mut files = 0usize;
         while let Some(mut field) = mp.next_field().await? {
             let field_name = field.name().unwrap_or("").to_owned();
             match field_name.as_str() {
                 "files" | "file" => {
+                    files += 1;
+                    if files > MAX_FILES {
+                        return Err(ApiError::TooLarge(format!("more than {MAX_FILES} files")));
+                    }
                     let file_name = field
                         .file_name()
                         .ok_or_else(|| ApiError::BadRequest("a file part has no filename".into()))?
@@ -75,22 +116,24 @@ pub async fn create(
                         .await
                         .map_err(|e| ApiError::Internal(e.to_string()))?;
                 }
-                "name" => name = Some(field.text().await?),
-                "savePath" => save_path = Some(field.text().await?),
-                "path" => server_path = Some(field.text().await?),
+                "name" => name = Some(bounded_text(field).await?),
+                "savePath" => save_path = Some(bounded_text(field).await?),
+                "path" => server_path = Some(bounded_text(field).await?),
                 "trackers" => {
-                    params.trackers = tiers(field.text().await?.lines().map(str::to_owned))
+                    params.trackers = tiers(bounded_text(field).await?.lines().map(str::to_owned))
                 }
-                "private" => params.private = parse_bool("private", &field.text().await?)?,
-                "comment" => params.comment = Some(field.text().await?).filter(|c| !c.is_empty()),
+                "private" => params.private = parse_bool("private", &bounded_text(field).await?)?,
+                "comment" => {
+                    params.comment = Some(bounded_text(field).await?).filter(|c| !c.is_empty())
+                }
                 "pieceLength" => {
-                    let v = field.text().await?;
+                    let v = bounded_text(field).await?;
                     params.piece_length = Some(v.trim().parse().map_err(|_| {
                         ApiError::BadRequest("pieceLength must be a number".into())
                     })?);
                 }
-                "paused" => params.paused = parse_bool("paused", &field.text().await?)?,
-                "priority" => params.priority = parse_priority(&field.text().await?)?,
+                "paused" => params.paused = parse_bool("paused", &bounded_text(field).await?)?,
+                "priority" => params.priority = parse_priority(&bounded_text(field).await?)?,
                 other => return Err(ApiError::BadRequest(format!("unknown field {other:?}"))),
             }
         }

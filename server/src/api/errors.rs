@@ -127,6 +127,7 @@ impl From<crate::torrents::LibraryError> for ApiError {
             L::Duplicate | L::Exists(_) | L::NoMetadataYet => ApiError::Conflict(e.to_string()),
             L::NotFound => ApiError::not_found_torrent(),
             L::TooLarge(_) => ApiError::TooLarge(e.to_string()),
+            L::Quota(_) => ApiError::Forbidden(e.to_string()),
             L::Db(_) | L::Engine(_) => ApiError::Internal(e.to_string()),
             L::Label(crate::torrents::labels::LabelError::UnknownCategory(_)) => {
                 ApiError::NotFound(e.to_string())

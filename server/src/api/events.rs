@@ -1,6 +1,7 @@
 //! `GET /api/events`: server-sent events for the caller's torrents. A client that
 //! reconnects with `Last-Event-ID` (header, or `?lastEventId=`) gets what it missed, or a
-//! `resync` event when that is no longer kept.
+//! `resync` event when that is no longer kept. A stream ends when its token expires or is
+//! revoked; a user holds at most [`MAX_STREAMS_PER_USER`] at once (429 beyond).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -13,7 +14,9 @@ use serde::Deserialize;
 
 use super::errors::{ApiError, ApiQuery};
 use crate::auth::AuthUser;
-use crate::events::sse::{self, Viewer};
+use crate::db::users;
+use crate::events::sse::{self, Session, Viewer};
+use crate::events::streams::MAX_STREAMS_PER_USER;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -36,11 +39,41 @@ pub async fn events(
         .filter(|s| !s.trim().is_empty());
     // An id we cannot read is treated as unknown: the client gets a resync.
     let last_id = last.map(|s| s.trim().parse::<u64>().unwrap_or(u64::MAX));
+    let slot = state.streams.open(user.id).ok_or_else(|| {
+        tracing::info!(user = %user.username, "event stream refused: {MAX_STREAMS_PER_USER} open");
+        ApiError::TooManyRequests(5)
+    })?;
+    let session = session(&state, &user, slot);
     let sub = state.hub.subscribe(last_id);
     let viewer = Viewer {
         user_id: user.id,
         admin: user.is_admin(),
     };
-    let stream = sse::stream(state.hub.clone(), sub, viewer, state.shutdown.subscribe());
+    let stream = sse::stream(
+        state.hub.clone(),
+        sub,
+        viewer,
+        session,
+        state.shutdown.subscribe(),
+    );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// What the stream checks again later: the user still exists with the token's version.
+fn session(state: &AppState, user: &AuthUser, slot: crate::events::streams::Slot) -> Session {
+    let left = user
+        .expires_at
+        .saturating_sub(crate::db::now_unix().max(0) as u64);
+    let (db, id, version) = (state.db.clone(), user.id, user.token_version);
+    Session {
+        expires_at: tokio::time::Instant::now() + Duration::from_secs(left),
+        revocations: state.streams.revocations(),
+        still_valid: Box::new(move || {
+            let db = db.clone();
+            Box::pin(async move {
+                matches!(users::by_id(&db, id).await, Ok(Some(row)) if row.token_version == version)
+            })
+        }),
+        _slot: slot,
+    }
 }

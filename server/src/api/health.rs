@@ -1,5 +1,6 @@
 //! `GET /api/health` (no token needed): engine, database and peer listener. 200 when all
-//! are fine, 503 otherwise.
+//! are fine, 503 otherwise. Details (error texts, addresses, counts) only for a signed-in
+//! caller: to anyone else a component is just `ok` or `unavailable`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -9,11 +10,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
+use super::errors::ApiError;
+use crate::auth::AuthUser;
 use crate::state::AppState;
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+pub async fn health(
+    State(state): State<AppState>,
+    caller: Result<Option<AuthUser>, ApiError>,
+) -> (StatusCode, Json<Health>) {
+    let signed_in = matches!(caller, Ok(Some(_)));
     let shutting_down = *state.shutdown.borrow();
     let engine = ComponentHealth {
         ok: !shutting_down,
@@ -39,6 +46,11 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     };
     let peer_listener = probe_listener(state.library.session().local_addr()).await;
     let ok = engine.ok && database.ok && peer_listener.ok;
+    let (engine, database, peer_listener) = if signed_in {
+        (engine, database, peer_listener)
+    } else {
+        (redact(engine), redact(database), redact(peer_listener))
+    };
     let body = Health {
         status: if ok { "ok" } else { "degraded" }.into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -53,6 +65,14 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(body))
+}
+
+/// A component's state without its detail.
+fn redact(c: ComponentHealth) -> ComponentHealth {
+    ComponentHealth {
+        detail: if c.ok { "ok" } else { "unavailable" }.into(),
+        ok: c.ok,
+    }
 }
 
 /// Connects to the peer listener (on loopback when it listens on every address).

@@ -220,7 +220,9 @@ async fn metrics(State(state): State<AppState>, req: Request) -> Result<Response
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let by_token = matches!((&state.config.metrics_token, bearer), (Some(t), Some(b)) if t == b);
+    // Constant time: the comparison must not tell an attacker how much of a guess was right.
+    let by_token = matches!((&state.config.metrics_token, bearer),
+        (Some(t), Some(b)) if crate::auth::constant_time_eq(t.as_bytes(), b.as_bytes()));
     if !by_token {
         let user = AuthUser::from_request_parts(&mut parts, &state).await?;
         if !user.is_admin() {

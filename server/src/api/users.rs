@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 
-use super::auth::{check_password, login_response, user_view};
+use super::auth::{check_password, login_response, user_view, ViaHttps};
 use super::errors::{ApiError, ApiJson};
 use crate::auth::{password, AuthUser};
 use crate::db::users;
@@ -22,6 +22,7 @@ pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Us
 /// (and new cookies).
 pub async fn update_me(
     State(state): State<AppState>,
+    ViaHttps(https): ViaHttps,
     user: AuthUser,
     ApiJson(body): ApiJson<UpdateMe>,
 ) -> Result<Response, ApiError> {
@@ -41,5 +42,7 @@ pub async fn update_me(
     let row = users::set_password(&state.db, user.id, &hash)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("unknown user".into()))?;
-    login_response(&state, &row)
+    // Open event streams of the old tokens end.
+    state.streams.revoke(user.id);
+    login_response(&state, &row, https)
 }

@@ -1,6 +1,7 @@
 //! Authentication: password hashes, JWTs, the `AuthUser` extractor (Bearer header or session
 //! cookie with double-submit CSRF token), and the login rate limit.
 
+pub mod client_ip;
 pub mod cookies;
 pub mod jwt;
 pub mod password;
@@ -25,6 +26,10 @@ pub struct AuthUser {
     pub id: i64,
     pub username: String,
     pub role: Role,
+    /// The token's version (a logout or password change bumps the user's) and expiry (Unix
+    /// seconds): long-lived requests (event streams) check them again later.
+    pub token_version: i64,
+    pub expires_at: u64,
 }
 
 impl AuthUser {
@@ -129,6 +134,8 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<AuthUser
         id: user.id,
         role: role_of(&user),
         username: user.username,
+        token_version: claims.ver,
+        expires_at: claims.exp,
     }))
 }
 
@@ -153,7 +160,8 @@ fn check_csrf(parts: &Parts, claims: &Claims) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Equality whose time does not depend on where the inputs first differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

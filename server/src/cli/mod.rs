@@ -34,6 +34,9 @@ impl PeerArgs {
     pub async fn start_session(&self) -> anyhow::Result<Session> {
         let config = engine::config::SessionConfig {
             listen_addr: SocketAddr::new(self.bind, self.port),
+            // The CLI acts for the person running it, on a torrent they chose, and shows
+            // tracker errors only to them: their LAN trackers are theirs to use.
+            allow_local_trackers: true,
             ..Default::default()
         };
         Session::start(config)

@@ -60,10 +60,8 @@ impl Db {
             return Err(DbError::UnsupportedUrl);
         };
         if backend == Backend::Sqlite {
-            if let Some(dir) = sqlite_path(url).and_then(|p| p.parent().map(|d| d.to_path_buf())) {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)?;
-                }
+            if let Some(path) = sqlite_path(url) {
+                create_private(&path)?;
             }
         }
         let pool = AnyPoolOptions::new()
@@ -100,6 +98,24 @@ impl Db {
     }
 }
 
+/// Creates the SQLite file (and its folder) readable by its owner only, like the JWT
+/// secret: it holds password hashes. SQLite gives its `-wal` and `-shm` files the database
+/// file's permissions. An existing file is left as it is.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// The file of a `sqlite://path?query` URL (None for in-memory databases).
 fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     let rest = url
@@ -129,6 +145,20 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    #[cfg(unix)]
+    async fn database_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/t.db");
+        let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .unwrap();
+        db.close().await;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+    }
 
     #[test]
     fn sqlite_paths() {

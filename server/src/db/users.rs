@@ -35,19 +35,24 @@ pub enum Created {
 }
 
 /// Inserts a user; `role` is decided by the caller (the first user becomes admin).
+/// Creates a user unless the name is taken, ignoring case: `Alice` cannot register beside
+/// `alice` and pass for them.
 pub async fn create(db: &Db, username: &str, hash: &str, role: &str) -> Result<Created, DbError> {
     let res = sqlx::query(&format!(
         "INSERT INTO users (username, password_hash, role, token_version, created_at) \
-         VALUES ($1, $2, $3, 0, $4) RETURNING {COLUMNS}"
+         SELECT $1, $2, $3, 0, $4 \
+         WHERE NOT EXISTS (SELECT 1 FROM users WHERE LOWER(username) = LOWER($1)) \
+         RETURNING {COLUMNS}"
     ))
     .bind(username)
     .bind(hash)
     .bind(role)
     .bind(now_unix())
-    .fetch_one(db.pool())
+    .fetch_optional(db.pool())
     .await;
     match res {
-        Ok(row) => Ok(Created::User(from_row(&row)?)),
+        Ok(Some(row)) => Ok(Created::User(from_row(&row)?)),
+        Ok(None) => Ok(Created::NameTaken),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Created::NameTaken),
         Err(e) => Err(e.into()),
     }
@@ -87,4 +92,13 @@ pub async fn set_password(db: &Db, id: i64, hash: &str) -> Result<Option<UserRow
     .fetch_optional(db.pool())
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// Bumps the user's token version: every token issued before stops working.
+pub async fn revoke_tokens(db: &Db, id: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET token_version = token_version + 1 WHERE id = $1")
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
 }

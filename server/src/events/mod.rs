@@ -6,6 +6,7 @@ pub mod adapter;
 mod coalesce;
 mod ring;
 pub mod sse;
+pub mod streams;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,16 +1,20 @@
 //! One client's server-sent event stream: the replay (or a `resync`), then live events it
-//! may see, until the server shuts down.
+//! may see, until the server shuts down or the session it was opened with ends (token
+//! expired, revoked by logout or a password change, user deleted).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::response::sse::Event as SseEvent;
+use futures_util::future::BoxFuture;
 use futures_util::Stream;
 use serde_json::json;
 use tokio::sync::{broadcast, watch};
 
 use super::names::RESYNC;
+use super::streams::Slot;
 use super::{EventHub, HubEvent, Replay, Subscription};
 
 /// Who is watching.
@@ -20,8 +24,26 @@ pub struct Viewer {
     pub admin: bool,
 }
 
+/// How often an open stream checks its session even without a revocation signal (catches a
+/// user deleted or a token version changed behind the server's back).
+const RECHECK_EVERY: Duration = Duration::from_secs(30);
+
+/// The session a stream was opened with.
+pub struct Session {
+    /// When the token expires: the stream ends then.
+    pub expires_at: tokio::time::Instant,
+    /// User ids whose sessions may have ended (logout, password change).
+    pub revocations: broadcast::Receiver<i64>,
+    /// Whether the session still holds (the user exists, the token version is unchanged).
+    pub still_valid: Box<dyn Fn() -> BoxFuture<'static, bool> + Send + Sync>,
+    /// This stream's place in its user's cap, given back when the stream ends.
+    pub _slot: Slot,
+}
+
 struct State {
     hub: EventHub,
+    session: Session,
+    recheck: tokio::time::Interval,
     viewer: Viewer,
     pending: VecDeque<SseEvent>,
     live: broadcast::Receiver<Arc<HubEvent>>,
@@ -48,6 +70,7 @@ pub fn stream(
     hub: EventHub,
     sub: Subscription,
     viewer: Viewer,
+    session: Session,
     shutdown: watch::Receiver<bool>,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> + Send + 'static {
     let mut pending = VecDeque::new();
@@ -69,8 +92,11 @@ pub fn stream(
             }
         }
     }
+    let start = tokio::time::Instant::now() + RECHECK_EVERY;
     let state = State {
         hub,
+        session,
+        recheck: tokio::time::interval_at(start, RECHECK_EVERY),
         viewer,
         pending,
         live: sub.live,
@@ -105,6 +131,22 @@ pub fn stream(
                 },
                 r = st.shutdown.changed() => {
                     if r.is_err() || *st.shutdown.borrow() {
+                        return None;
+                    }
+                }
+                () = tokio::time::sleep_until(st.session.expires_at) => return None,
+                r = st.session.revocations.recv() => match r {
+                    Ok(id) if id != st.viewer.user_id => {}
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                    // Ours, or some were missed: check.
+                    _ => {
+                        if !(st.session.still_valid)().await {
+                            return None;
+                        }
+                    }
+                },
+                _ = st.recheck.tick() => {
+                    if !(st.session.still_valid)().await {
                         return None;
                     }
                 }

@@ -32,6 +32,8 @@ impl Library {
         path: PathBuf,
         params: CreateParams,
     ) -> Result<(TorrentSummary, Vec<u8>), LibraryError> {
+        // The count before hashing; the size once known.
+        self.check_quota(user, 0)?;
         let save_dir = path
             .parent()
             .map(Path::to_path_buf)
@@ -49,6 +51,7 @@ impl Library {
             .map_err(|e| LibraryError::Create(e.to_string()))?
             .map_err(|e| LibraryError::Create(e.to_string()))?;
         let meta = Metainfo::from_bytes(&bytes).map_err(|e| LibraryError::Create(e.to_string()))?;
+        self.check_quota(user, meta.total_length)?;
         let summary = self
             .add_metainfo(
                 user.id,
@@ -167,6 +170,19 @@ mod tests {
         assert_eq!(upload_name("a/b.txt").unwrap(), PathBuf::from("a/b.txt"));
         for bad in ["", "../x", "/etc/passwd", "a/../../b", "a\\b", "."] {
             assert!(upload_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever name a multipart part carries, an accepted one is a plain relative path
+        /// that stays inside the staging folder.
+        #[test]
+        fn any_accepted_upload_name_stays_inside(name in "[a-z./\\\\\\x00 ]{0,24}") {
+            if let Ok(rel) = upload_name(&name) {
+                proptest::prop_assert!(!rel.as_os_str().is_empty());
+                proptest::prop_assert!(rel.components().all(|c| matches!(c, Component::Normal(_))));
+                proptest::prop_assert!(Path::new("/stage").join(&rel).starts_with("/stage"));
+            }
         }
     }
 

@@ -8,6 +8,7 @@ pub mod labels;
 pub mod notify;
 pub mod paths;
 mod queue;
+mod quota;
 pub mod registry;
 mod restore;
 pub mod tags;
@@ -64,6 +65,8 @@ pub enum LibraryError {
     Engine(String),
     #[error(transparent)]
     Label(#[from] labels::LabelError),
+    #[error("quota: {0}")]
+    Quota(String),
 }
 
 impl From<EngineError> for LibraryError {
@@ -97,6 +100,8 @@ pub struct Library {
     queue_lock: std::sync::Mutex<()>,
     /// Categories, tags and numeric ids (see `categories`, `tags`).
     labels: labels::Labels,
+    /// Per-user limits (see `quota`).
+    quotas: quota::Quotas,
 }
 
 impl Library {
@@ -112,6 +117,7 @@ impl Library {
             max_active: Default::default(),
             queue_lock: Default::default(),
             labels: Default::default(),
+            quotas: Default::default(),
         }
     }
 
@@ -131,7 +137,7 @@ impl Library {
 
     /// The folder `user`'s save paths are relative to.
     pub fn user_root(&self, user: &AuthUser) -> PathBuf {
-        paths::user_root(&self.download_path, &user.username, user.is_admin())
+        paths::user_root(&self.download_path, user.id, user.is_admin())
     }
 
     /// Resolves (and creates) a save folder inside the user's root.
@@ -163,6 +169,7 @@ impl Library {
         let meta =
             Metainfo::from_bytes(bytes).map_err(|e| LibraryError::InvalidTorrent(e.to_string()))?;
         let peers = parse_peers(&opts.peers)?;
+        self.check_quota(user, meta.total_length)?;
         let save_dir = self.save_dir(user, opts.save_path.as_deref())?;
         self.add_metainfo(user.id, meta, save_dir, opts.paused, opts.priority, peers)
             .await
@@ -178,6 +185,9 @@ impl Library {
         priority: Priority,
         peers: Vec<SocketAddr>,
     ) -> Result<TorrentSummary, LibraryError> {
+        if let Some(first) = meta.files.first() {
+            paths::check_not_reserved(&self.download_path, &save_dir, &first.path)?;
+        }
         let ih = meta.info_hash;
         let ms = now_ms();
         // Under a cap, the engine starts it paused and the queue decides when it runs.
@@ -273,6 +283,7 @@ impl Library {
     ) -> Result<TorrentSummary, LibraryError> {
         let m = Magnet::parse(uri)?;
         let peers = parse_peers(&opts.peers)?;
+        self.check_quota(user, 0)?;
         let save_dir = self.save_dir(user, opts.save_path.as_deref())?;
         let ih = m.info_hash;
         let ms = now_ms();

@@ -17,16 +17,43 @@ pub enum PathError {
     NotADir(String),
     #[error("cannot prepare the save folder: {0}")]
     Io(String),
+    #[error("'{USERS_DIR}' directly in the download folder is reserved for users' folders")]
+    Reserved,
 }
 
-/// The folder a user's save paths live in: the whole download path for an admin, a
-/// per-user folder for everyone else.
-pub fn user_root(download_path: &Path, username: &str, admin: bool) -> PathBuf {
+/// The folder below the download path that holds every non-admin user's folder, each named
+/// by the user's id: a username cannot choose (or collide with) anyone else's folder.
+pub const USERS_DIR: &str = "users";
+
+/// The folder a user's save paths live in: the whole download path for an admin,
+/// `users/<id>` below it for everyone else.
+///
+/// (Before, it was `<download path>/<username>`, so registering a name like one of the
+/// admin's torrent folders gave access to it. Torrents added then keep their stored folders.)
+pub fn user_root(download_path: &Path, user_id: i64, admin: bool) -> PathBuf {
     if admin {
         download_path.to_path_buf()
     } else {
-        download_path.join(username)
+        download_path.join(USERS_DIR).join(user_id.to_string())
     }
+}
+
+/// Refuses to put a torrent whose top-level name is [`USERS_DIR`] directly into the download
+/// folder, where its files would land in users' folders.
+pub fn check_not_reserved(
+    download_path: &Path,
+    save_dir: &Path,
+    top_name: &Path,
+) -> Result<(), PathError> {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    let top = top_name.components().next();
+    if top == Some(Component::Normal(USERS_DIR.as_ref())) && same(download_path, save_dir) {
+        return Err(PathError::Reserved);
+    }
+    Ok(())
 }
 
 /// The relative part of `requested` below `root` (lexically): rejects `..` and absolute
@@ -129,13 +156,16 @@ mod tests {
         );
         assert_eq!(relative_inside(root, "a\\..\\b"), Err(PathError::BadChars));
         assert_eq!(
-            user_root(Path::new("/d"), "bob", false),
-            PathBuf::from("/d/bob")
+            user_root(Path::new("/d"), 7, false),
+            PathBuf::from("/d/users/7")
         );
+        assert_eq!(user_root(Path::new("/d"), 1, true), PathBuf::from("/d"));
         assert_eq!(
-            user_root(Path::new("/d"), "root", true),
-            PathBuf::from("/d")
+            check_not_reserved(Path::new("/d"), Path::new("/d"), Path::new("users/2/x")),
+            Err(PathError::Reserved)
         );
+        assert!(check_not_reserved(Path::new("/d"), Path::new("/d/a"), Path::new("users")).is_ok());
+        assert!(check_not_reserved(Path::new("/d"), Path::new("/d"), Path::new("films")).is_ok());
     }
 
     #[cfg(unix)]

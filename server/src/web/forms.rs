@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use crate::api::auth::{self, ClientIp};
+use crate::api::auth::{self, ClientIp, ViaHttps};
 use crate::api::errors::ApiJson;
 use crate::state::AppState;
 
@@ -18,10 +18,9 @@ pub struct Next {
     next: Option<String>,
 }
 
-/// `next` when it is a path on this site, else the overview.
+/// `next` when it is a path on this site, else the overview (the dashboard's own rule).
 fn local(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".into())
+    app::pages::auth::next_path(next)
 }
 
 fn see_other(location: &str, mut headers: HeaderMap) -> Response {
@@ -40,10 +39,11 @@ fn back(form: &str, message: &str) -> Response {
 async fn sign_in(
     state: AppState,
     ip: ClientIp,
+    https: ViaHttps,
     creds: Credentials,
     next: Option<String>,
 ) -> Response {
-    match auth::login(State(state), ip, ApiJson(creds)).await {
+    match auth::login(State(state), ip, https, ApiJson(creds)).await {
         Ok(res) => {
             let mut headers = HeaderMap::new();
             for c in res.headers().get_all(header::SET_COOKIE) {
@@ -58,21 +58,24 @@ async fn sign_in(
 pub async fn login(
     State(state): State<AppState>,
     ip: ClientIp,
+    https: ViaHttps,
     Query(q): Query<Next>,
     Form(creds): Form<Credentials>,
 ) -> Response {
-    sign_in(state, ip, creds, q.next).await
+    sign_in(state, ip, https, creds, q.next).await
 }
 
 pub async fn register(
     State(state): State<AppState>,
     ip: ClientIp,
+    https: ViaHttps,
     Query(q): Query<Next>,
     Form(creds): Form<Credentials>,
 ) -> Response {
     let again = creds.clone();
-    match auth::register(State(state.clone()), None, ApiJson(creds)).await {
-        Ok(_) => sign_in(state, ip, again, q.next).await,
+    let ClientIp(addr) = ip;
+    match auth::register(State(state.clone()), ClientIp(addr), None, ApiJson(creds)).await {
+        Ok(_) => sign_in(state, ClientIp(addr), https, again, q.next).await,
         Err(e) => back("register", &e.to_string()),
     }
 }
@@ -88,5 +91,7 @@ mod tests {
         assert_eq!(local(Some("/\\evil.example".into())), "/");
         assert_eq!(local(Some("https://evil.example".into())), "/");
         assert_eq!(local(None), "/");
+        // `next=/%09/evil.example` arrives decoded: browsers drop the tab.
+        assert_eq!(local(Some("/\t/evil.example".into())), "/");
     }
 }

@@ -2,6 +2,8 @@
 
 mod assets;
 mod forms;
+mod headers;
+mod listen;
 mod ssr_api;
 
 use std::net::SocketAddr;
@@ -32,6 +34,7 @@ use crate::torrents::{self, Library};
 
 /// Builds the router: the API, the dashboard's pages and server functions, embedded files.
 pub fn router(state: AppState) -> Router {
+    let request_timeout = state.config.request_timeout;
     let routes = generate_route_list(App);
     let leptos = state.leptos.clone();
     let api = api::routes(
@@ -64,6 +67,11 @@ pub fn router(state: AppState) -> Router {
         ))
         .with_state(state)
         .layer(axum::Extension(Fallback404(Arc::new(context))))
+        .layer(middleware::from_fn_with_state(
+            request_timeout,
+            listen::request_timeout,
+        ))
+        .layer(middleware::from_fn(headers::security_headers))
 }
 
 /// What the 404 page needs to render like the others.
@@ -84,6 +92,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         listen_addr: SocketAddr::new(config.peer_bind, config.peer_port),
         max_peers_total: config.max_peer_connections,
         max_peers_per_torrent: config.max_peers_per_torrent,
+        allow_local_trackers: config.allow_local_trackers,
         ..Default::default()
     };
     let session = engine::session::Session::start(session_config)
@@ -114,14 +123,20 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
     torrents::spawn_watcher(library.clone(), session.subscribe(), shutdown.subscribe());
     // The cap first, so restored torrents beyond it wait in the queue from the start.
     library.set_max_active(config.max_concurrent_torrents);
+    library.set_quotas(config.max_torrents_per_user, config.max_disk_per_user);
     let restored = library.restore().await.context("cannot restore torrents")?;
     tracing::info!("restored {restored} torrents");
     let state = AppState::new(Inner {
         keys: Keys::new(&secret),
         limiter: LoginLimiter::new(config.login_rate_limit),
+        register_limiter: LoginLimiter::with_window(
+            config.register_rate_limit,
+            std::time::Duration::from_secs(3600),
+        ),
         metrics: Metrics::default(),
         started: Instant::now(),
         register_lock: tokio::sync::Mutex::new(()),
+        streams: Default::default(),
         config,
         db,
         library,
@@ -150,11 +165,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let state = start(config, leptos).await?;
     tracing::info!("TorrentEdge dashboard on http://{}", listener.local_addr()?);
     let stop = state.shutdown.clone();
-    let result = axum::serve(
-        listener,
-        router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let limits = listen::Limits {
+        max_connections: listen::connection_budget(
+            state.config.max_http_connections,
+            state.config.max_peer_connections,
+        ),
+        header_timeout: state.config.header_timeout,
+    };
+    let result = listen::serve(listener, router(state.clone()), limits, async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
         // Ends the event streams, which would otherwise hold the server open.

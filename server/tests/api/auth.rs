@@ -359,9 +359,9 @@ async fn cookie_auth_needs_the_csrf_token_on_unsafe_methods() {
     let (s, body) = send(post().header("X-CSRF-Token", &csrf).multipart(form())).await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
     // Bearer requests need no CSRF token.
-    let (s, _) = send(srv.http.post(srv.url("/api/auth/logout")).bearer_auth(&jwt)).await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
-    // Logout clears the cookies.
+    let (s, _) = send(srv.http.get(srv.url("/api/users/me")).bearer_auth(&jwt)).await;
+    assert_eq!(s, StatusCode::OK);
+    // Logout clears the cookies and revokes the token (issue 11).
     let res = srv
         .http
         .post(srv.url("/api/auth/logout"))
@@ -376,6 +376,9 @@ async fn cookie_auth_needs_the_csrf_token_on_unsafe_methods() {
         .get_all("set-cookie")
         .iter()
         .all(|c| c.to_str().unwrap().contains("Max-Age=0")));
+    let (s, body) = send(srv.http.post(srv.url("/api/auth/logout")).bearer_auth(&jwt)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["message"], "token revoked");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,6 +8,7 @@ mod support;
 mod auth;
 mod chat;
 mod events;
+mod hardening;
 mod labels;
 mod magnet;
 mod notifications;

@@ -71,7 +71,7 @@ async fn a_finished_download_notifies_its_owner_only(backend: Backend) {
         .await;
     assert_eq!(done["bytesDone"], SIZE as u64);
     assert_eq!(
-        std::fs::read(srv.downloads().join("alice/payload.bin")).unwrap(),
+        std::fs::read(srv.user_dir(&alice).await.join("payload.bin")).unwrap(),
         std::fs::read(&source).unwrap()
     );
     // A download that completes starts seeding too, but that is not a second notification.
@@ -120,7 +120,7 @@ async fn seeding_and_errors_notify_and_are_marked_read(backend: Backend) {
     let mut events = Reader::open(&srv.base, &alice, None).await;
 
     // Data already in alice's folder: the torrent is complete when added and seeds at once.
-    let share = srv.downloads().join("alice/share.bin");
+    let share = srv.user_dir(&alice).await.join("share.bin");
     write_random(&share, 200_000, 5);
     let (t, ih) = make_torrent(&share, Some(16384));
     let (s, body) = srv.upload(&alice, &t, &[]).await;
@@ -135,7 +135,7 @@ async fn seeding_and_errors_notify_and_are_marked_read(backend: Backend) {
     write_random(&src.path().join("pack/a.bin"), 40_000, 6);
     write_random(&src.path().join("pack/b.bin"), 40_000, 7);
     let (t, ihe) = make_torrent(&src.path().join("pack"), Some(16384));
-    std::fs::write(srv.downloads().join("alice/pack"), b"not a folder").unwrap();
+    std::fs::write(srv.user_dir(&alice).await.join("pack"), b"not a folder").unwrap();
     let (s, body) = srv.upload(&alice, &t, &[]).await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
     let failed = events.until("notification", WAIT).await.pop().unwrap().data;

@@ -85,9 +85,23 @@ async fn health_metrics_and_openapi() {
     let srv =
         Server::start_with(Options::new(Backend::Sqlite).env("METRICS_TOKEN", "scrape-me-please"))
             .await;
+    // Without login: only whether each part works, no detail (issue 11).
     let (s, h) = srv.call(Method::GET, "/api/health", None, None).await;
     assert_eq!(s, StatusCode::OK, "{h}");
     assert_eq!(h["status"], "ok");
+    for part in ["database", "engine", "peerListener"] {
+        assert_eq!(
+            h[part],
+            serde_json::json!({ "ok": true, "detail": "ok" }),
+            "{h}"
+        );
+    }
+
+    let admin = srv.user("admin").await;
+    let (s, h) = srv
+        .call(Method::GET, "/api/health", Some(&admin), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{h}");
     assert_eq!(
         h["database"],
         serde_json::json!({ "ok": true, "detail": "sqlite" })
@@ -98,8 +112,6 @@ async fn health_metrics_and_openapi() {
         .as_str()
         .unwrap()
         .starts_with("127.0.0.1:"));
-
-    let admin = srv.user("admin").await;
     let user = srv.user("bob").await;
     let data = srv.downloads().join("m.bin");
     write_random(&data, 50_000, 3);
@@ -208,6 +220,14 @@ fn serve_help_documents_every_setting() {
         "ALLOW_REGISTRATION",
         "LOGIN_RATE_LIMIT",
         "TOKEN_TTL",
+        "TRUSTED_PROXIES",
+        "REGISTER_RATE_LIMIT",
+        "ALLOW_LOCAL_TRACKERS",
+        "MAX_HTTP_CONNECTIONS",
+        "HEADER_TIMEOUT",
+        "REQUEST_TIMEOUT",
+        "MAX_TORRENTS_PER_USER",
+        "MAX_DISK_PER_USER",
     ] {
         let shown =
             help.contains(&format!("env: {var}=")) || help.contains(&format!("env: {var}]"));
@@ -218,6 +238,7 @@ fn serve_help_documents_every_setting() {
         "limits are marked as not yet enforced"
     );
     assert!(!help.contains(JWT_SECRET));
+    assert!(help.contains("--trusted-proxies <IPS>"), "{help}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

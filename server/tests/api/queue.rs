@@ -65,7 +65,7 @@ async fn one_slot_goes_to_the_first_by_priority_then_age(backend: Backend) {
     srv.wait_torrent(&bob, &c, WAIT, is("queued")).await;
 
     // A complete torrent seeds whatever the cap: seeding does not take a slot.
-    let share = srv.downloads().join("alice/share.bin");
+    let share = srv.user_dir(&alice).await.join("share.bin");
     write_random(&share, 100_000, 84);
     let (ts, s_ih) = make_torrent(&share, Some(16384));
     assert_eq!(srv.upload(&alice, &ts, &[]).await.0, StatusCode::CREATED);

@@ -178,6 +178,7 @@ impl Server {
             .env("JWT_SECRET", JWT_SECRET)
             .env("PEER_PORT", opts.peer_port.to_string())
             .env("PEER_BIND", "127.0.0.1")
+            .env("ALLOW_LOCAL_TRACKERS", "true")
             .env("RUST_LOG", "info,sqlx=warn")
             .env("NO_COLOR", "1")
             .env_remove("PORT")
@@ -270,6 +271,13 @@ impl Server {
     /// DOWNLOAD_PATH (the default: DATA_DIR/downloads).
     pub fn downloads(&self) -> PathBuf {
         self.data_dir().join("downloads")
+    }
+
+    /// A non-admin user's folder: `DOWNLOAD_PATH/users/<id>`.
+    pub async fn user_dir(&self, token: &str) -> PathBuf {
+        let (s, me) = self.get("/api/users/me", token).await;
+        assert_eq!(s, StatusCode::OK, "{me}");
+        self.downloads().join("users").join(me["id"].to_string())
     }
 
     pub fn url(&self, path: &str) -> String {

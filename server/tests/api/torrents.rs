@@ -327,7 +327,7 @@ async fn bad_input_is_refused(backend: Backend) {
     }
     #[cfg(unix)]
     {
-        let root = srv.downloads().join("alice");
+        let root = srv.user_dir(&tok).await;
         std::fs::create_dir_all(&root).unwrap();
         std::os::unix::fs::symlink("/tmp", root.join("out")).unwrap();
         let (s, b) = srv.upload(&tok, &torrent, &[("savePath", "out/x")]).await;
