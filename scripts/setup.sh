@@ -6,9 +6,12 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: the WASM toolchain (rustup here has no wasm32 target), Chromium for the
 # end-to-end tests, the real BitTorrent peers and tracker the tests run against, and PostgreSQL
-# for the server's database tests (scripts/pg-test.sh starts a throwaway cluster).
+# for the server's database tests (scripts/pg-test.sh starts a throwaway cluster), cmake and
+# OpenSSL headers for librdkafka (the `kafka` feature), nginx-light and curl for the proxy test.
 APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 chromium
-  python3-libtorrent opentracker aria2 mktorrent postgresql)
+  python3-libtorrent opentracker aria2 mktorrent postgresql
+  cmake pkg-config libssl-dev zlib1g-dev libcurl4-openssl-dev libsasl2-dev libzstd-dev
+  nginx-light curl openssl)
 # transmission-remote drives the Transmission RPC compatibility tests.
 APT_PACKAGES+=(transmission-cli)
 missing=()

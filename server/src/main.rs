@@ -10,6 +10,7 @@ mod compat;
 mod config;
 mod db;
 mod events;
+mod kafka;
 mod metrics;
 mod state;
 mod stats;
@@ -43,6 +44,8 @@ enum Command {
     Create(cli::create::CreateArgs),
     /// Show what a .torrent holds.
     Info(cli::info::InfoArgs),
+    /// Print the live event stream, one JSON line per event (from the API or from Kafka).
+    Events(cli::events::EventsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -71,6 +74,7 @@ fn main() -> anyhow::Result<()> {
             Command::Seed(args) => cli::download::seed(args).await,
             Command::Create(args) => cli::create::create(args),
             Command::Info(args) => cli::info::info(args),
+            Command::Events(args) => cli::events::events(args).await,
         }
     })
 }

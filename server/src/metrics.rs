@@ -143,6 +143,9 @@ pub fn render(state: &AppState) -> String {
         "gauge",
         state.started.elapsed().as_secs().to_string(),
     );
+    if let Some(kafka) = &state.kafka {
+        kafka.status.render_metrics(&mut out);
+    }
     let _ = writeln!(
         out,
         "# HELP torrentedge_torrents Torrents by state.\n# TYPE torrentedge_torrents gauge"

@@ -39,6 +39,8 @@ pub struct Inner {
     pub shutdown: watch::Sender<bool>,
     /// The qBittorrent and Transmission adapters' sessions.
     pub compat: crate::compat::CompatState,
+    /// The Kafka adapter, when KAFKA_BROKERS is set.
+    pub kafka: Option<crate::kafka::Kafka>,
 }
 
 impl AppState {

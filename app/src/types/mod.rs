@@ -374,6 +374,9 @@ pub struct Health {
     pub engine: ComponentHealth,
     pub database: ComponentHealth,
     pub peer_listener: ComponentHealth,
+    /// Only when the Kafka adapter runs; not ok makes the status "degraded" (still 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<ComponentHealth>,
 }
 
 /// One part of the server in a health report.

@@ -1,6 +1,7 @@
 //! `GET /api/health` (no token needed): engine, database and peer listener. 200 when all
 //! are fine, 503 otherwise. Details (error texts, addresses, counts) only for a signed-in
-//! caller: to anyone else a component is just `ok` or `unavailable`.
+//! caller: to anyone else a component is just `ok` or `unavailable`. Kafka (when configured)
+//! unreachable: "degraded" but 200, since the server works on and queues its events.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -51,13 +52,18 @@ pub async fn health(
     } else {
         (redact(engine), redact(database), redact(peer_listener))
     };
+    // Kafka down: events wait in the adapter's queue; the server itself keeps working.
+    let kafka = state.kafka.as_ref().map(|k| k.status.health());
+    let kafka_ok = kafka.as_ref().is_none_or(|k| k.ok);
+    let kafka = kafka.map(|k| if signed_in { k } else { redact(k) });
     let body = Health {
-        status: if ok { "ok" } else { "degraded" }.into(),
+        status: if ok && kafka_ok { "ok" } else { "degraded" }.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         uptime_secs: state.started.elapsed().as_secs(),
         engine,
         database,
         peer_listener,
+        kafka,
     };
     let status = if ok {
         StatusCode::OK

@@ -291,7 +291,7 @@ fn schemas() -> Value {
         "ComponentHealth": obj(json!({ "ok": b, "detail": s }), &["ok", "detail"]),
         "Health": obj(json!({ "status": { "enum": ["ok", "degraded"] }, "version": s, "uptimeSecs": int,
             "engine": schema("ComponentHealth"), "database": schema("ComponentHealth"),
-            "peerListener": schema("ComponentHealth") }), &["status", "engine", "database", "peerListener"]),
+            "peerListener": schema("ComponentHealth"), "kafka": schema("ComponentHealth") }), &["status", "engine", "database", "peerListener"]),
     })
 }
 

@@ -2,6 +2,7 @@
 
 pub mod create;
 pub mod download;
+pub mod events;
 pub mod info;
 mod progress;
 

@@ -29,6 +29,8 @@ pub struct HubEvent {
     pub name: &'static str,
     /// JSON.
     pub data: String,
+    /// Came from another server through Kafka (`KAFKA_CONSUME`): not sent back out.
+    pub relayed: bool,
 }
 
 impl HubEvent {
@@ -114,9 +116,32 @@ impl EventHub {
         self.push(Some(user), true, name, to_data(name, data))
     }
 
+    /// Publishes an event another server published (its `data` already JSON), marked as
+    /// relayed so the Kafka producer does not send it back; returns its id.
+    pub fn publish_relayed(
+        &self,
+        owner: Option<i64>,
+        private: bool,
+        name: &'static str,
+        data: String,
+    ) -> u64 {
+        self.push_event(owner, private, name, data, true)
+    }
+
     fn push(&self, owner: Option<i64>, private: bool, name: &'static str, data: String) -> u64 {
+        self.push_event(owner, private, name, data, false)
+    }
+
+    fn push_event(
+        &self,
+        owner: Option<i64>,
+        private: bool,
+        name: &'static str,
+        data: String,
+        relayed: bool,
+    ) -> u64 {
         let mut ring = self.ring();
-        let ev = ring.push(owner, private, name, data);
+        let ev = ring.push(owner, private, name, data, relayed);
         // Sent under the ring's lock so subscribers see ids in order without gaps.
         let _ = self.inner.live.send(ev.clone());
         self.inner.published.fetch_add(1, Ordering::Relaxed);

@@ -35,6 +35,7 @@ impl Ring {
         private: bool,
         name: &'static str,
         data: String,
+        relayed: bool,
     ) -> Arc<HubEvent> {
         let ev = Arc::new(HubEvent {
             id: self.next_id,
@@ -42,6 +43,7 @@ impl Ring {
             private,
             name,
             data,
+            relayed,
         });
         self.next_id += 1;
         if self.events.len() == self.capacity {
@@ -90,7 +92,7 @@ mod tests {
         let mut ring = Ring::new(3, 100);
         assert_eq!(ids(ring.since(99)), Some(vec![]), "nothing missed yet");
         for _ in 0..5 {
-            ring.push(None, false, "x", String::new());
+            ring.push(None, false, "x", String::new(), false);
         }
         // ids 100..=104, kept 102..=104
         assert_eq!(ring.latest_id(), 104);

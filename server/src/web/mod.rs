@@ -112,6 +112,9 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         config.download_path.clone(),
     ));
     let (shutdown, _) = watch::channel(false);
+    let kafka = crate::kafka::Kafka::start_from_env(&hub, shutdown.subscribe())
+        .await
+        .context("cannot start the Kafka adapter")?;
     // Subscribe before restoring so no restored torrent's events are missed.
     events::adapter::spawn(
         session.subscribe(),
@@ -144,6 +147,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         leptos,
         shutdown,
         compat: Default::default(),
+        kafka,
     });
     crate::stats::spawn(state.clone(), state.shutdown.subscribe());
     Ok(state)
@@ -185,6 +189,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!("cannot save torrents: {e}");
     }
     state.library.session().shutdown().await;
+    if let Some(kafka) = &state.kafka {
+        kafka.close().await;
+    }
     if let Err(e) = state.library.save_progress().await {
         tracing::warn!("cannot save torrents: {e}");
     }

@@ -1,0 +1,97 @@
+//! `torrentedge events`: one JSON line per event, from the API and from Kafka.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::broker::Broker;
+use crate::support::*;
+use crate::*;
+
+fn lines(out: &std::process::Output) -> Vec<Value> {
+    assert!(
+        out.status.success(),
+        "torrentedge events failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_command_prints_json_lines_from_the_api_and_from_kafka() {
+    let broker = Broker::start();
+    let prefix = prefix();
+    broker.prepare_topics(&prefix);
+    let srv = Server::start_with(kafka_options(
+        Backend::Sqlite,
+        &broker.bootstrap(),
+        &prefix,
+        "cli",
+    ))
+    .await;
+    let token = srv.user("admin").await;
+
+    // From the API: connected before the events happen.
+    let api = Command::new(env!("CARGO_BIN_EXE_torrentedge"))
+        .args(["events", "--follow", "--count", "2", "--url", &srv.base])
+        .env("TORRENTEDGE_TOKEN", &token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !srv
+        .req(reqwest::Method::GET, "/metrics", Some(&token))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("\ntorrentedge_event_streams 1\n")
+    {
+        assert!(Instant::now() < deadline, "events never connected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    chat(&srv, &token, "one").await;
+    chat(&srv, &token, "two").await;
+    let out = tokio::task::spawn_blocking(move || api.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let got = lines(&out);
+    assert_eq!(got.len(), 2, "{got:?}");
+    for (line, body) in got.iter().zip(["one", "two"]) {
+        assert_eq!(line["event"], "chat:message");
+        assert_eq!(line["data"]["body"], body);
+        assert!(line["id"].as_u64().is_some(), "{line}");
+    }
+
+    // A wrong token is an error, not an empty stream.
+    let bad = Command::new(env!("CARGO_BIN_EXE_torrentedge"))
+        .args(["events", "--url", &srv.base, "--token", "nope"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("401"));
+
+    // From Kafka, from the beginning of the topics: the same two events in envelopes.
+    let out = Command::new(env!("CARGO_BIN_EXE_torrentedge"))
+        .args(["events", "--kafka", "--from-beginning", "--count", "2"])
+        .env("KAFKA_BROKERS", broker.bootstrap())
+        .env("KAFKA_TOPIC_PREFIX", &prefix)
+        .output()
+        .unwrap();
+    let got = lines(&out);
+    let bodies: Vec<&str> = got
+        .iter()
+        .map(|l| l["data"]["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, vec!["one", "two"]);
+    assert!(got
+        .iter()
+        .all(|l| l["schemaVersion"] == 1 && l["server"] == "cli"));
+}
