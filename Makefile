@@ -15,6 +15,7 @@ DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/torrentedge
 NETNS := scripts/in-netns.sh
 
 .PHONY: setup wasm build run test lint test-rust test-e2e bench fuzz
+.PHONY: test-kafka-mock test-kafka bench-kafka test-docker
 
 setup:
 	@scripts/setup.sh
@@ -34,6 +35,7 @@ run: build
 lint:
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p server --features kafka --all-targets -- -D warnings
 
 test-rust:
 	cargo test --no-run
@@ -45,7 +47,7 @@ test-e2e: wasm
 	$(NETNS) env TORRENTEDGE_BIN=$(DEBUG_BIN) npm --prefix end2end test
 
 ## Every test: formatting, clippy, unit and integration tests (real peers), browser tests.
-test: setup lint test-rust test-e2e
+test: setup lint test-rust test-kafka-mock test-e2e
 
 ## Loopback swarm benchmark (1 GiB from a libtorrent seeder) and cargo benches.
 bench: build
@@ -56,3 +58,24 @@ bench: build
 FUZZ_SECONDS ?= 60
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+## The Kafka adapter's tests (docs/kafka.md) against librdkafka's mock broker (part of `make test`).
+test-kafka-mock:
+	cargo test -p server --features kafka --test kafka --no-run
+	$(NETNS) cargo test --offline -p server --features kafka --test kafka
+
+## The same tests against tansu, a real Kafka-protocol broker (built once into $(CACHE)/tansu).
+TANSU := $(CACHE)/tansu/bin/tansu
+$(TANSU):
+	cargo install tansu --locked --features dynostore,libsql --root $(CACHE)/tansu
+test-kafka: $(TANSU)
+	cargo test -p server --features kafka --test kafka --no-run
+	$(NETNS) env KAFKA_TEST_BROKER=tansu TANSU=$(TANSU) cargo test --offline -p server --features kafka --test kafka
+
+## Kafka producer throughput (docs/benchmarks.md); KAFKA_BENCH_BROKERS=host:port adds a real broker.
+bench-kafka:
+	$(NETNS) cargo test --release -p server --features kafka --bin torrentedge kafka::bench -- --ignored --nocapture
+
+## Docker image and the compose stack's nginx image, built and health-checked (skipped, saying why, without a daemon).
+test-docker: build
+	BIN=$(RELEASE_BIN) deploy/docker-test.sh
