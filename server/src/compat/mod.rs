@@ -58,11 +58,7 @@ pub async fn check_login(
         .map_err(|e| LoginError::Internal(e.to_string()))?;
     match row {
         Some(row) if ok => Ok((
-            AuthUser {
-                id: row.id,
-                role: role_of(&row),
-                username: row.username.clone(),
-            },
+            adapter_user(&row),
             row.token_version,
         )),
         _ => {
@@ -81,11 +77,19 @@ pub async fn user_if_current(
     Ok(users::by_id(&state.db, id)
         .await?
         .filter(|r| r.token_version == ver)
-        .map(|row| AuthUser {
-            id: row.id,
-            role: role_of(&row),
-            username: row.username,
-        }))
+        .map(|row| adapter_user(&row)))
+}
+
+/// The caller as the REST API sees it. The adapters check the user and its token version
+/// again on every request, so the "expiry" only needs to outlast one request.
+fn adapter_user(row: &users::UserRow) -> AuthUser {
+    AuthUser {
+        id: row.id,
+        role: role_of(row),
+        username: row.username.clone(),
+        token_version: row.token_version,
+        expires_at: (now() as u64).saturating_add(3600),
+    }
 }
 
 /// Seconds since the Unix epoch, as the adapters' JSON wants them.

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use app::types::{AddOptions, Category, TorrentSummary};
-use engine::metainfo::Metainfo;
 use engine::magnet::Magnet;
+use engine::metainfo::Metainfo;
 use engine::InfoHash;
 
 use super::labels::{category_name, tag_name, LabelError, MAX_TAGS_PER_TORRENT};
