@@ -21,6 +21,8 @@ use crate::torrents::{paths, LibraryError};
 pub const MAX_JSON: usize = 256 << 10;
 /// Largest text field of a multipart upload (`trackers` is the long one).
 pub const MAX_FIELD: usize = 64 << 10;
+/// Most of a refused upload read before answering (see [`drain`]).
+const DRAIN_MAX: usize = 1 << 20;
 /// Most files one upload may carry.
 pub const MAX_FILES: usize = 10_000;
 
@@ -90,52 +92,65 @@ pub async fn create(
         let mut params = CreateParams::default();
         let (mut name, mut save_path, mut server_path) = (None, None, None);
         let mut files = 0usize;
-        while let Some(mut field) = mp.next_field().await? {
-            let field_name = field.name().unwrap_or("").to_owned();
-            match field_name.as_str() {
-                "files" | "file" => {
-                    files += 1;
-                    if files > MAX_FILES {
-                        return Err(ApiError::TooLarge(format!("more than {MAX_FILES} files")));
-                    }
-                    let file_name = field
-                        .file_name()
-                        .ok_or_else(|| ApiError::BadRequest("a file part has no filename".into()))?
-                        .to_owned();
-                    let dest = staging.file_path(&file_name)?;
-                    let mut out = tokio::fs::File::create(&dest)
-                        .await
-                        .map_err(|e| ApiError::Internal(e.to_string()))?;
-                    while let Some(chunk) = field.chunk().await? {
-                        staging.count(chunk.len() as u64)?;
-                        out.write_all(&chunk)
+        let read = async {
+            while let Some(mut field) = mp.next_field().await? {
+                let field_name = field.name().unwrap_or("").to_owned();
+                match field_name.as_str() {
+                    "files" | "file" => {
+                        files += 1;
+                        if files > MAX_FILES {
+                            return Err(ApiError::TooLarge(format!("more than {MAX_FILES} files")));
+                        }
+                        let file_name = field
+                            .file_name()
+                            .ok_or_else(|| {
+                                ApiError::BadRequest("a file part has no filename".into())
+                            })?
+                            .to_owned();
+                        let dest = staging.file_path(&file_name)?;
+                        let mut out = tokio::fs::File::create(&dest)
+                            .await
+                            .map_err(|e| ApiError::Internal(e.to_string()))?;
+                        while let Some(chunk) = field.chunk().await? {
+                            staging.count(chunk.len() as u64)?;
+                            out.write_all(&chunk)
+                                .await
+                                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                        }
+                        out.flush()
                             .await
                             .map_err(|e| ApiError::Internal(e.to_string()))?;
                     }
-                    out.flush()
-                        .await
-                        .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    "name" => name = Some(bounded_text(field).await?),
+                    "savePath" => save_path = Some(bounded_text(field).await?),
+                    "path" => server_path = Some(bounded_text(field).await?),
+                    "trackers" => {
+                        params.trackers =
+                            tiers(bounded_text(field).await?.lines().map(str::to_owned))
+                    }
+                    "private" => {
+                        params.private = parse_bool("private", &bounded_text(field).await?)?
+                    }
+                    "comment" => {
+                        params.comment = Some(bounded_text(field).await?).filter(|c| !c.is_empty())
+                    }
+                    "pieceLength" => {
+                        let v = bounded_text(field).await?;
+                        params.piece_length = Some(v.trim().parse().map_err(|_| {
+                            ApiError::BadRequest("pieceLength must be a number".into())
+                        })?);
+                    }
+                    "paused" => params.paused = parse_bool("paused", &bounded_text(field).await?)?,
+                    "priority" => params.priority = parse_priority(&bounded_text(field).await?)?,
+                    other => return Err(ApiError::BadRequest(format!("unknown field {other:?}"))),
                 }
-                "name" => name = Some(bounded_text(field).await?),
-                "savePath" => save_path = Some(bounded_text(field).await?),
-                "path" => server_path = Some(bounded_text(field).await?),
-                "trackers" => {
-                    params.trackers = tiers(bounded_text(field).await?.lines().map(str::to_owned))
-                }
-                "private" => params.private = parse_bool("private", &bounded_text(field).await?)?,
-                "comment" => {
-                    params.comment = Some(bounded_text(field).await?).filter(|c| !c.is_empty())
-                }
-                "pieceLength" => {
-                    let v = bounded_text(field).await?;
-                    params.piece_length = Some(v.trim().parse().map_err(|_| {
-                        ApiError::BadRequest("pieceLength must be a number".into())
-                    })?);
-                }
-                "paused" => params.paused = parse_bool("paused", &bounded_text(field).await?)?,
-                "priority" => params.priority = parse_priority(&bounded_text(field).await?)?,
-                other => return Err(ApiError::BadRequest(format!("unknown field {other:?}"))),
             }
+            Ok::<_, ApiError>(())
+        }
+        .await;
+        if let Err(e) = read {
+            drain(&mut mp).await;
+            return Err(e);
         }
         let path = match server_path {
             Some(p) => paths::existing_inside(&root, &p).map_err(LibraryError::from)?,
@@ -152,6 +167,20 @@ pub async fn create(
         ));
     };
     Ok(torrent_file_response(&summary, bytes, StatusCode::CREATED))
+}
+
+/// Reads and discards what is left of a refused upload (up to [`DRAIN_MAX`] bytes), so
+/// the client, still sending, reads our error instead of a reset connection.
+async fn drain(mp: &mut Multipart) {
+    let mut left = DRAIN_MAX;
+    while let Ok(Some(mut field)) = mp.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            match left.checked_sub(chunk.len()) {
+                Some(l) => left = l,
+                None => return,
+            }
+        }
+    }
 }
 
 /// A `.torrent` download named after the torrent, with its info-hash in `X-Info-Hash`.

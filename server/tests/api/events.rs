@@ -192,7 +192,9 @@ async fn a_transfer_between_two_servers_emits_coalesced_progress() {
     seeder
         .wait_torrent(&st, &ih, 60, |t| t["state"] == "seeding")
         .await;
-    let (_, health) = seeder.call(Method::GET, "/api/health", None, None).await;
+    let (_, health) = seeder
+        .call(Method::GET, "/api/health", Some(&st), None)
+        .await;
     let peer_addr = health["peerListener"]["detail"]
         .as_str()
         .unwrap()

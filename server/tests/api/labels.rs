@@ -65,8 +65,9 @@ async fn categories_tags_and_ids(backend: Backend) {
     assert_eq!(a["category"], "tv");
     assert_eq!(a["tags"], json!(["hd", "new"]));
     let tv_dir = srv
-        .downloads()
-        .join("alice/shows/tv")
+        .user_dir(&alice)
+        .await
+        .join("shows/tv")
         .canonicalize()
         .unwrap();
     assert_eq!(a["savePath"], tv_dir.display().to_string());

@@ -51,7 +51,7 @@ async fn magnet_fetches_metadata_then_downloads_and_survives_restart(backend: Ba
     assert_eq!(done["name"], "movie.bin", "the metadata's name replaces dn");
     assert_eq!(done["totalBytes"], SIZE as u64);
     assert_eq!(
-        std::fs::read(srv.downloads().join("alice/movie.bin")).unwrap(),
+        std::fs::read(srv.user_dir(&alice).await.join("movie.bin")).unwrap(),
         std::fs::read(&source).unwrap()
     );
     // The live list learned the real name (a torrent:added upsert after the metadata).

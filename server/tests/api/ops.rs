@@ -141,7 +141,7 @@ async fn health_metrics_and_openapi() {
         "torrentedge_torrents{state=\"paused\"} 0",
         "torrentedge_events_dropped_total 0",
         "torrentedge_peers 0",
-        "torrentedge_http_requests_total{method=\"GET\",route=\"/api/health\",status=\"200\"} 1",
+        "torrentedge_http_requests_total{method=\"GET\",route=\"/api/health\",status=\"200\"} 2",
         "torrentedge_http_requests_total{method=\"POST\",route=\"/api/auth/login\",status=\"200\"} 2",
         "torrentedge_uploaded_bytes_total 0",
     ] {

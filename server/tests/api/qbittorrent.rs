@@ -248,11 +248,9 @@ async fn qbit_answers_for_missing_features_and_labels() {
         "a duplicate"
     );
     let cats = q.json("torrents/categories", &[]).await;
-    assert!(
-        cats["new-cat"]["savePath"]
-            .as_str()
-            .unwrap()
-            .ends_with("/alice"),
+    assert_eq!(
+        std::path::Path::new(cats["new-cat"]["savePath"].as_str().unwrap()),
+        srv.user_dir(&alice).await,
         "created on add: {cats}"
     );
     let info = wait_state(&q, &ih, "pausedDL").await;
@@ -628,7 +626,7 @@ async fn sonarr_through_qbittorrent_api() {
     let _seeder = seed_once_added(&srv, &alice, &ih, &torrent_path, &seed_dir, port).await;
     let out = script.await.unwrap();
     assert!(out.contains("OK"), "{out}\n{}", srv.logs());
-    let tv = srv.downloads().join("alice/tv");
+    let tv = srv.user_dir(&alice).await.join("tv");
     assert!(tv.is_dir(), "the category's folder was used");
     assert!(!tv.join("payload.bin").exists(), "deleted with its files");
 }

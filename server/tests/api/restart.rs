@@ -41,7 +41,7 @@ async fn a_restarted_server_restores_every_torrent_in_its_saved_state(backend: B
         .wait_torrent(&st, &ih, 30, |t| t["state"] == "seeding")
         .await;
     let (_, health) = seeder
-        .call(reqwest::Method::GET, "/api/health", None, None)
+        .call(reqwest::Method::GET, "/api/health", Some(&st), None)
         .await;
     let peer = health["peerListener"]["detail"]
         .as_str()

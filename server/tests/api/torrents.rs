@@ -205,8 +205,9 @@ async fn users_only_see_their_own_torrents(backend: Backend) {
     let (tb, ihb) = dummy_torrent(12);
     let (s, a) = srv.upload(&alice, &ta, &[]).await;
     assert_eq!(s, StatusCode::CREATED, "{a}");
-    assert!(
-        a["savePath"].as_str().unwrap().ends_with("downloads/alice"),
+    assert_eq!(
+        std::path::Path::new(a["savePath"].as_str().unwrap()),
+        srv.user_dir(&alice).await,
         "users save below their own folder: {a}"
     );
     assert_eq!(

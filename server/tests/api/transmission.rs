@@ -97,10 +97,10 @@ async fn transmission_handshake_auth_and_protocols() {
         (json!("success"), json!(7))
     );
     assert_eq!(r["arguments"]["rpc-version"], 17);
-    assert!(r["arguments"]["download-dir"]
-        .as_str()
-        .unwrap()
-        .ends_with("/alice"));
+    assert_eq!(
+        std::path::Path::new(r["arguments"]["download-dir"].as_str().unwrap()),
+        srv.user_dir(&alice).await
+    );
 
     // Torrents: each user sees their own; ids are numbers.
     let (t, ih) = dummy_torrent(31);
@@ -259,7 +259,7 @@ async fn transmission_remote_drives_torrentedge() {
     opts.peer_port = peer_port;
     let srv = Server::start_with(opts).await;
     srv.user("admin").await;
-    srv.user("alice").await;
+    let alice = srv.user("alice").await;
     let port: u16 = srv.base.rsplit(':').next().unwrap().parse().unwrap();
     let out = ok(port, &["-a", torrent_path.to_str().unwrap()]);
     assert!(out.contains("success"), "{out}");
@@ -324,7 +324,7 @@ async fn transmission_remote_drives_torrentedge() {
         "a download limit is refused: {out}"
     );
 
-    let file = srv.downloads().join("alice/payload.bin");
+    let file = srv.user_dir(&alice).await.join("payload.bin");
     assert_eq!(
         std::fs::read(&file).unwrap(),
         std::fs::read(&source).unwrap()
