@@ -37,12 +37,12 @@ async fn every_event_kind_arrives_in_order_per_torrent_with_the_documented_paylo
             .env("PROGRESS_INTERVAL_MS", "300"),
     )
     .await;
-    wait_health(&srv, "kafka ok", Duration::from_secs(30), |h| {
+    let st = seeder.user("admin").await;
+    let token = srv.user("admin").await;
+    wait_health(&srv, &token, "kafka ok", Duration::from_secs(30), |h| {
         h["kafka"]["ok"] == true && h["status"] == "ok"
     })
     .await;
-    let st = seeder.user("admin").await;
-    let token = srv.user("admin").await;
     let (_, me) = srv.get("/api/users/me", &token).await;
     let my_id = me["id"].as_i64().unwrap();
     let mut sse = Sse::open(&srv.base, &token, None).await;
@@ -59,7 +59,7 @@ async fn every_event_kind_arrives_in_order_per_torrent_with_the_documented_paylo
     seeder
         .wait_torrent(&st, &ih, 60, |t| t["state"] == "seeding")
         .await;
-    let (_, h) = health(&seeder).await;
+    let (_, h) = health(&seeder, &st).await;
     let peer = h["peerListener"]["detail"].as_str().unwrap().to_owned();
     let (s, b) = srv
         .upload(&token, &torrent, &[("paused", "true"), ("peers", &peer)])

@@ -132,15 +132,23 @@ impl Reader {
     }
 }
 
-pub async fn health(srv: &Server) -> (reqwest::StatusCode, Value) {
-    srv.call(Method::GET, "/api/health", None, None).await
+/// /api/health as `token`'s holder sees it (details only for a signed-in caller).
+pub async fn health(srv: &Server, token: &str) -> (reqwest::StatusCode, Value) {
+    srv.call(Method::GET, "/api/health", Some(token), None)
+        .await
 }
 
 /// Polls /api/health until `pred(body)`.
-pub async fn wait_health(srv: &Server, what: &str, wait: Duration, pred: impl Fn(&Value) -> bool) {
+pub async fn wait_health(
+    srv: &Server,
+    token: &str,
+    what: &str,
+    wait: Duration,
+    pred: impl Fn(&Value) -> bool,
+) {
     let deadline = Instant::now() + wait;
     loop {
-        let (_, h) = health(srv).await;
+        let (_, h) = health(srv, token).await;
         if pred(&h) {
             return;
         }

@@ -18,11 +18,11 @@ async fn broker_down_then_up_loses_nothing_within_the_queue_bound() {
             .env("KAFKA_QUEUE_MAX", "40"),
     )
     .await;
-    wait_health(&srv, "kafka ok", Duration::from_secs(30), |h| {
+    let token = srv.user("admin").await;
+    wait_health(&srv, &token, "kafka ok", Duration::from_secs(30), |h| {
         h["kafka"]["ok"] == true
     })
     .await;
-    let token = srv.user("admin").await;
     let mut kafka = Reader::new(&broker.bootstrap(), &prefix);
     chat(&srv, &token, "before").await;
     kafka
@@ -32,11 +32,11 @@ async fn broker_down_then_up_loses_nothing_within_the_queue_bound() {
         .await;
 
     broker.down();
-    wait_health(&srv, "degraded", Duration::from_secs(30), |h| {
+    wait_health(&srv, &token, "degraded", Duration::from_secs(30), |h| {
         h["kafka"]["ok"] == false && h["status"] == "degraded"
     })
     .await;
-    let (s, h) = health(&srv).await;
+    let (s, h) = health(&srv, &token).await;
     assert_eq!(s, 200, "Kafka down is degraded, not down: {h}");
     assert!(
         h["kafka"]["detail"]
@@ -67,9 +67,13 @@ async fn broker_down_then_up_loses_nothing_within_the_queue_bound() {
     );
 
     broker.up();
-    wait_health(&srv, "kafka ok again", Duration::from_secs(60), |h| {
-        h["kafka"]["ok"] == true && h["status"] == "ok"
-    })
+    wait_health(
+        &srv,
+        &token,
+        "kafka ok again",
+        Duration::from_secs(60),
+        |h| h["kafka"]["ok"] == true && h["status"] == "ok",
+    )
     .await;
     let want: Vec<String> = std::iter::once("before".to_owned())
         .chain((0..40).map(|i| format!("down-{i}")))
