@@ -25,6 +25,8 @@ pub struct SessionConfig {
     pub hash_threads: usize,
     /// Contact trackers on loopback/private addresses at any path (LAN, tests); off: SSRF rule.
     pub allow_local_trackers: bool,
+    /// Where fast-resume records live (`crate::resume`); `None`: every start hashes all data.
+    pub resume_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for SessionConfig {
@@ -38,6 +40,7 @@ impl Default for SessionConfig {
             tracker_timeout: Duration::from_secs(15),
             hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             allow_local_trackers: false,
+            resume_dir: None,
         }
     }
 }

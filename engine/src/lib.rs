@@ -16,6 +16,7 @@ mod metadata;
 pub mod metainfo;
 pub mod peer;
 pub mod picker;
+pub mod resume;
 pub mod session;
 pub mod status;
 pub mod storage;

@@ -12,6 +12,7 @@ use super::hashpool::HashPool;
 
 use crate::config::SessionConfig;
 use crate::events::Event;
+use crate::resume::ResumeStore;
 use crate::tracker::{TrackerClient, TrackerError};
 use crate::PeerKey;
 
@@ -25,6 +26,8 @@ pub(crate) struct Env {
     pub tracker: TrackerClient,
     /// `hash_threads` threads that hash and store completed pieces.
     pub hashers: HashPool,
+    /// Fast-resume records, when the session keeps them.
+    pub resume: Option<ResumeStore>,
     next_peer_key: AtomicU64,
 }
 
@@ -39,6 +42,7 @@ impl Env {
             buffers: Budget::new(config.max_buffered_bytes),
             tracker: TrackerClient::new(config.tracker_config())?,
             hashers: HashPool::new(config.hash_threads()),
+            resume: config.resume_dir.clone().map(ResumeStore::new),
             next_peer_key: AtomicU64::new(1),
             config,
             listen_addr,

@@ -223,6 +223,9 @@ impl Session {
             .remove(ih)
             .ok_or(EngineError::NotFound(*ih))?;
         t.stop().await;
+        if let Some(store) = &self.inner.env.resume {
+            store.remove(ih);
+        }
         if let (true, Stage::Live(t)) = (delete_files, t.stage()) {
             let storage = t.storage.clone();
             tokio::task::spawn_blocking(move || storage.delete_files())

@@ -110,6 +110,11 @@ impl Storage {
         &self.layout
     }
 
+    /// File `i`'s path relative to the root.
+    pub(crate) fn rel(&self, i: usize) -> &Path {
+        &self.files[i].rel
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

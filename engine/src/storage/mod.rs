@@ -6,6 +6,7 @@ mod beneath;
 mod direct;
 pub mod files;
 pub mod layout;
+pub mod stat;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -13,7 +14,8 @@ use std::path::PathBuf;
 pub use aligned::AlignedBuf;
 pub use files::Storage;
 pub use layout::{Layout, Segment};
-pub use verify::{recheck, sha1_piece};
+pub use stat::FileStat;
+pub use verify::{recheck, recheck_selected, sha1_piece};
 
 /// Failures of the storage layer; I/O errors carry the path they happened on.
 #[derive(Debug, thiserror::Error)]

@@ -48,18 +48,36 @@ pub fn hash_stored_piece(
 
 /// Hashes every piece whose bytes are all on disk and returns which ones match `hashes`.
 ///
-/// Runs `threads` workers that take pieces from a shared counter, each with its own reusable
-/// buffer. Pieces touching a missing or too-short file are skipped without reading. `progress`
-/// gets the number of pieces handled so far (checked or skipped), from any worker thread.
+/// `progress` gets the number of pieces handled so far (checked or skipped), from any worker
+/// thread.
 pub fn recheck(
     storage: &Storage,
     hashes: &[[u8; 20]],
     threads: usize,
     progress: &(dyn Fn(u32) + Sync),
 ) -> Result<Bitfield, StorageError> {
+    let handled = AtomicU32::new(0);
+    let all = Bitfield::full(storage.layout().num_pieces() as usize);
+    recheck_selected(storage, hashes, threads, &all, &|_, _| {
+        progress(handled.fetch_add(1, Ordering::Relaxed) + 1)
+    })
+}
+
+/// Like [`recheck`] for the pieces set in `select` only (the others come back unset).
+///
+/// Runs `threads` workers that take pieces from a shared counter, each with its own reusable
+/// buffer. Pieces touching a missing or too-short file are skipped without reading.
+/// `on_piece(piece, good)` is called for every selected piece, from any worker thread.
+pub fn recheck_selected(
+    storage: &Storage,
+    hashes: &[[u8; 20]],
+    threads: usize,
+    select: &Bitfield,
+    on_piece: &(dyn Fn(u32, bool) + Sync),
+) -> Result<Bitfield, StorageError> {
     let layout = storage.layout();
     let n = layout.num_pieces();
-    if hashes.len() != n as usize {
+    if hashes.len() != n as usize || select.len() != n as usize {
         return Err(StorageError::HashCount {
             got: hashes.len(),
             expected: n,
@@ -72,8 +90,10 @@ pub fn recheck(
             .all(|s| sizes[s.file_index] >= s.file_offset + u64::from(s.len))
     };
 
-    let handled = AtomicU32::new(0);
     let found = par_pieces(n, threads, HASH_CHUNK, |piece, buf| {
+        if !select.get(piece as usize) {
+            return Ok(None);
+        }
         let mut good = None;
         if present(piece) {
             match hash_stored_piece(storage, piece, buf) {
@@ -86,7 +106,7 @@ pub fn recheck(
                 Err(e) => return Err(e),
             }
         }
-        progress(handled.fetch_add(1, Ordering::Relaxed) + 1);
+        on_piece(piece, good.is_some());
         Ok(good)
     })?;
     let mut have = Bitfield::new(n as usize);

@@ -1,7 +1,7 @@
 //! A torrent's lifecycle: check existing data, then run (tick, dial, announce) or sit
 //! paused, until stopped.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -9,9 +9,12 @@ use tokio::time::MissedTickBehavior;
 
 use super::{announce, Control, Torrent};
 use crate::status::TorrentState;
-use crate::storage::verify::recheck;
+use crate::storage::{recheck_selected, StorageError};
+use crate::Bitfield;
 
 const TICK: Duration = Duration::from_secs(1);
+/// A running check records its progress this often.
+const CHECK_SAVE_EVERY: Duration = Duration::from_secs(2);
 
 pub(crate) async fn run(t: Arc<Torrent>) {
     let mut ctl = t.control.subscribe();
@@ -39,16 +42,13 @@ pub(crate) async fn run(t: Arc<Torrent>) {
 
 impl Torrent {
     /// Hashes whatever is already on disk; false if storage failed.
-    async fn check(&self) -> bool {
+    async fn check(self: &Arc<Self>) -> bool {
         {
             let mut sh = self.lock();
             self.set_state(&mut sh, TorrentState::Checking);
         }
-        let storage = self.storage.clone();
-        let hashes = self.meta.piece_hashes.clone();
-        let threads = self.env.config.hash_threads();
-        let job = tokio::task::spawn_blocking(move || recheck(&storage, &hashes, threads, &|_| {}));
-        let have = match job.await {
+        let t = self.clone();
+        let have = match tokio::task::spawn_blocking(move || t.check_blocking()).await {
             Ok(Ok(have)) => have,
             Ok(Err(e)) => {
                 self.fail(format!("checking existing data: {e}"));
@@ -63,11 +63,51 @@ impl Torrent {
             .iter_ones()
             .map(|i| self.piece_size(i as u32) as u64)
             .sum();
-        let mut sh = self.lock();
-        sh.picker.set_have(&have);
-        sh.stats.bytes_done = bytes_done;
+        {
+            let mut sh = self.lock();
+            sh.picker.set_have(&have);
+            sh.stats.bytes_done = bytes_done;
+        }
         tracing::info!(torrent = %self.info_hash, pieces = have.count_ones(), of = have.len(), "checked");
+        self.resume_ready();
+        let t = self.clone();
+        let _ = tokio::task::spawn_blocking(move || t.save_resume()).await;
         true
+    }
+
+    /// Plans from the resume record, hashes what the plan says, and records progress every
+    /// [`CHECK_SAVE_EVERY`] so a killed check continues where it stopped.
+    fn check_blocking(&self) -> Result<Bitfield, StorageError> {
+        let plan = self.check_plan()?;
+        let n = plan.hash.len();
+        let mut checked = Bitfield::new(n);
+        for i in (0..n).filter(|&i| !plan.hash.get(i)) {
+            checked.set(i);
+        }
+        // (have so far, settled pieces, last save)
+        let progress = Mutex::new((plan.have.clone(), checked, Instant::now()));
+        let found = recheck_selected(
+            &self.storage,
+            &self.meta.piece_hashes,
+            self.env.config.hash_threads(),
+            &plan.hash,
+            &|piece, good| {
+                let mut p = super::lock(&progress);
+                if good {
+                    p.0.set(piece as usize);
+                }
+                p.1.set(piece as usize);
+                if p.2.elapsed() >= CHECK_SAVE_EVERY {
+                    p.2 = Instant::now();
+                    self.save_check_progress(&p.0, &p.1);
+                }
+            },
+        )?;
+        let mut have = plan.have;
+        for p in found.iter_ones() {
+            have.set(p);
+        }
+        Ok(have)
     }
 
     /// Runs until the control value leaves `Run` or the torrent fails.
@@ -93,6 +133,7 @@ impl Torrent {
                 _ = tick.tick() => {
                     let now = Instant::now();
                     self.on_tick(now.saturating_duration_since(last), now);
+                    self.maybe_save_resume(now);
                     last = now;
                     if self.lock().state == TorrentState::Error {
                         break;

@@ -15,6 +15,7 @@ mod handle;
 mod handler;
 mod incoming;
 mod peers;
+mod resume;
 pub(crate) mod shared;
 pub(crate) mod slot;
 mod tick;
@@ -66,6 +67,8 @@ pub(crate) struct Torrent {
     /// Serializes piece writes: the kernel serializes writes to one file anyway, and
     /// hashers that queue here sleep instead of spinning on the inode lock.
     pub write_lock: Arc<Mutex<()>>,
+    /// Fast-resume bookkeeping (`resume`).
+    resume: resume::ResumeTrack,
 }
 
 impl Torrent {
@@ -108,6 +111,7 @@ impl Torrent {
             completed_wake: Notify::new(),
             driver: Mutex::new(None),
             write_lock: Arc::new(Mutex::new(())),
+            resume: Default::default(),
         })
     }
 
@@ -122,8 +126,16 @@ impl Torrent {
         self.control.send_replace(Control::Stop);
         // Checking cannot be interrupted mid-piece; do not let it hold up a removal.
         join_bounded(&self.driver).await;
-        let mut sh = self.lock();
-        sh.assembly.clear(&self.env.buffers);
+        self.lock().assembly.clear(&self.env.buffers);
+    }
+
+    /// [`Self::stop`], then the final resume record (unless the torrent failed).
+    pub async fn stop_and_save(self: &Arc<Self>) {
+        self.stop().await;
+        if self.lock().state != TorrentState::Error {
+            let t = self.clone();
+            let _ = tokio::task::spawn_blocking(move || t.save_resume()).await;
+        }
     }
 
     /// The torrent lock. A panic elsewhere must not wedge the engine, so poison is ignored.

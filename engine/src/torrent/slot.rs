@@ -69,7 +69,7 @@ impl Slot {
         self.control.send_replace(Control::Stop);
         join_bounded(&self.driver).await;
         if let Stage::Live(t) = self.stage() {
-            t.stop().await;
+            t.stop_and_save().await;
         }
     }
 }

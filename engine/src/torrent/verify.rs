@@ -71,8 +71,15 @@ impl Torrent {
                 for p in sh.peers.values_mut() {
                     p.haves.push(piece);
                 }
+                self.resume_dirty();
                 if sh.picker.is_complete() && sh.state == TorrentState::Downloading {
                     self.on_complete(sh);
+                    drop(guard);
+                    // Completed means on disk: fsync and record before anyone is told.
+                    self.save_resume();
+                    self.env.emit(Event::Completed {
+                        info_hash: self.info_hash,
+                    });
                 } else {
                     self.top_up_all(sh);
                 }
@@ -99,12 +106,10 @@ impl Torrent {
     }
 
     /// Download finished: become a seed, tell the tracker, drop peers that are seeds too.
+    /// (The caller emits `Completed` once the data is synced.)
     fn on_complete(&self, sh: &mut super::shared::Shared) {
         self.set_state(sh, TorrentState::Seeding);
         self.env.buffers.trim();
-        self.env.emit(Event::Completed {
-            info_hash: self.info_hash,
-        });
         self.completed_wake.notify_one();
         for p in sh.peers.values_mut() {
             if p.is_seed() {
