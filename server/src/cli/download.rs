@@ -35,6 +35,9 @@ pub struct SeedArgs {
     pub peer: PeerArgs,
 }
 
+/// The hidden folder inside the output folder that holds fast-resume records.
+const RESUME_DIR: &str = ".torrentedge";
+
 /// Downloads until every piece is verified; exits 0 only then.
 pub async fn download(args: DownloadArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.output)
@@ -81,6 +84,8 @@ async fn start(
     save_dir: PathBuf,
     peer: &PeerArgs,
 ) -> anyhow::Result<(Session, TorrentHandle)> {
+    // Running the command again on the same folder continues where it stopped.
+    let resume_dir = save_dir.join(RESUME_DIR);
     let opts = AddTorrentOptions {
         save_dir,
         paused: false,
@@ -89,7 +94,7 @@ async fn start(
     let arg = torrent.to_string_lossy();
     if arg.starts_with("magnet:") {
         let magnet = Magnet::parse(&arg)?;
-        let session = peer.start_session().await?;
+        let session = peer.start_session(resume_dir).await?;
         tracing::info!("listening for peers on {}", session.local_addr());
         let handle = session
             .add_magnet(&magnet, opts)
@@ -97,7 +102,7 @@ async fn start(
         return Ok((session, handle));
     }
     let meta = read_torrent(torrent)?;
-    let session = peer.start_session().await?;
+    let session = peer.start_session(resume_dir).await?;
     tracing::info!("listening for peers on {}", session.local_addr());
     let handle = session
         .add_torrent(meta, opts)

@@ -10,7 +10,7 @@ use anyhow::Context;
 use engine::{metainfo::Metainfo, session::Session};
 use std::{
     net::{IpAddr, SocketAddr},
-    path::Path,
+    path::{Path, PathBuf},
 };
 
 /// Options every peer-facing command shares.
@@ -31,13 +31,15 @@ pub struct PeerArgs {
 }
 
 impl PeerArgs {
-    /// Starts an engine session listening where these options say.
-    pub async fn start_session(&self) -> anyhow::Result<Session> {
+    /// Starts an engine session listening where these options say, keeping fast-resume
+    /// records in `resume_dir`.
+    pub async fn start_session(&self, resume_dir: PathBuf) -> anyhow::Result<Session> {
         let config = engine::config::SessionConfig {
             listen_addr: SocketAddr::new(self.bind, self.port),
             // The CLI acts for the person running it, on a torrent they chose, and shows
             // tracker errors only to them: their LAN trackers are theirs to use.
             allow_local_trackers: true,
+            resume_dir: Some(resume_dir),
             ..Default::default()
         };
         Session::start(config)
