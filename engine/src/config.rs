@@ -3,6 +3,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use crate::dht::DhtConfig;
 use crate::tracker::TrackerConfig;
 use crate::PeerId;
 
@@ -25,6 +26,10 @@ pub struct SessionConfig {
     pub hash_threads: usize,
     /// Contact trackers on loopback/private addresses at any path (LAN, tests); off: SSRF rule.
     pub allow_local_trackers: bool,
+    /// The BEP 5 DHT node; `None` runs none (no DHT bit, no lookups). Its UDP `bind` port 0
+    /// means the TCP listener's port when that is free (one port for peers to open), else
+    /// any; `saved_table` restores an earlier [`crate::session::Session::dht_state`].
+    pub dht: Option<DhtConfig>,
 }
 
 impl Default for SessionConfig {
@@ -38,6 +43,7 @@ impl Default for SessionConfig {
             tracker_timeout: Duration::from_secs(15),
             hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             allow_local_trackers: false,
+            dht: None,
         }
     }
 }

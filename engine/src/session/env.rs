@@ -11,9 +11,11 @@ use super::conns::ConnLimiter;
 use super::hashpool::HashPool;
 
 use crate::config::SessionConfig;
+use crate::dht::Dht;
 use crate::events::Event;
 use crate::tracker::{TrackerClient, TrackerError};
-use crate::PeerKey;
+use crate::wire::Handshake;
+use crate::{InfoHash, PeerKey};
 
 pub(crate) struct Env {
     pub config: SessionConfig,
@@ -25,6 +27,8 @@ pub(crate) struct Env {
     pub tracker: TrackerClient,
     /// `hash_threads` threads that hash and store completed pieces.
     pub hashers: HashPool,
+    /// The session's DHT node, when [`SessionConfig::dht`] asked for one.
+    pub dht: Option<Dht>,
     next_peer_key: AtomicU64,
 }
 
@@ -33,6 +37,7 @@ impl Env {
         config: SessionConfig,
         listen_addr: SocketAddr,
         events: broadcast::Sender<Event>,
+        dht: Option<Dht>,
     ) -> Result<Self, TrackerError> {
         Ok(Env {
             conns: ConnLimiter::new(config.max_peers_total),
@@ -40,6 +45,7 @@ impl Env {
             tracker: TrackerClient::new(config.tracker_config())?,
             hashers: HashPool::new(config.hash_threads()),
             next_peer_key: AtomicU64::new(1),
+            dht,
             config,
             listen_addr,
             events,
@@ -49,6 +55,22 @@ impl Env {
     /// Publishes an event; nobody listening is fine.
     pub fn emit(&self, ev: Event) {
         let _ = self.events.send(ev);
+    }
+
+    /// Our handshake for `info_hash`: the DHT bit only while a node runs, so peers send
+    /// `port` only to clients that can use it.
+    pub fn handshake(&self, info_hash: InfoHash) -> Handshake {
+        let hs = Handshake::new(info_hash, self.config.peer_id);
+        if self.dht.is_some() {
+            hs.with_dht()
+        } else {
+            hs
+        }
+    }
+
+    /// The UDP port of our DHT node, for `port` messages and nothing else.
+    pub fn dht_port(&self) -> Option<u16> {
+        self.dht.as_ref().map(|d| d.local_addr().port())
     }
 
     pub fn next_peer_key(&self) -> PeerKey {

@@ -57,10 +57,7 @@ pub async fn check_login(
         .await
         .map_err(|e| LoginError::Internal(e.to_string()))?;
     match row {
-        Some(row) if ok => Ok((
-            adapter_user(&row),
-            row.token_version,
-        )),
+        Some(row) if ok => Ok((adapter_user(&row), row.token_version)),
         _ => {
             tracing::info!(%ip, "failed login (compat)");
             Err(LoginError::Wrong)
