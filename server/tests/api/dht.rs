@@ -1,0 +1,105 @@
+//! The DHT as the server runs it: `/api/statistics` reports the node, which joins through
+//! a loopback bootstrap node (never a public router), and its table is saved at shutdown
+//! and loaded at the next start.
+
+use std::time::{Duration, Instant};
+
+use engine::dht::{Dht, DhtConfig, DhtLimits};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::*;
+
+/// A loopback node to bootstrap from; the server's node shares 127.0.0.1 with it.
+async fn boot_node() -> Dht {
+    let mut c = DhtConfig::new("127.0.0.1:0".parse().unwrap());
+    c.limits = DhtLimits {
+        query_rate_per_ip: 10_000,
+        query_burst_per_ip: 10_000,
+        ..DhtLimits::default()
+    };
+    Dht::start(c).await.expect("boot node")
+}
+
+async fn dht_stats(srv: &Server, token: &str) -> Value {
+    let (s, body) = srv.get("/api/statistics", token).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    body["dht"].clone()
+}
+
+#[tokio::test]
+async fn statistics_report_the_dht_node_and_its_state_survives_a_restart() {
+    let boot = boot_node().await;
+    let opts = Options::new(Backend::Sqlite)
+        .env("DHT", "true")
+        .env("DHT_BOOTSTRAP", &boot.local_addr().to_string());
+    let srv = Server::start_with(opts).await;
+    let admin = srv.user("admin").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let dht = loop {
+        let dht = dht_stats(&srv, &admin).await;
+        assert_eq!(dht["enabled"], true, "{dht}");
+        if dht["nodes"].as_u64().unwrap_or(0) >= 1 {
+            break dht;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never joined: {dht}\n{}",
+            srv.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(dht["port"].as_u64().is_some_and(|p| p > 0), "{dht}");
+    // The boot node heard from the server's node and took it into its table.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while boot.stats().await.unwrap().nodes < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "boot node never saw the server's node"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Stopping saves the table; the next start rejoins from it with no bootstrap at all.
+    let state = srv.data_dir().join("dht.state");
+    let mut opts = srv.opts.clone();
+    opts.env.retain(|(k, _)| k != "DHT_BOOTSTRAP");
+    let opts = opts.env("DHT_BOOTSTRAP", "");
+    let mut srv = srv;
+    srv.opts = opts;
+    let srv = srv.restart().await;
+    assert!(
+        std::fs::metadata(&state).is_ok_and(|m| m.len() > 20),
+        "no saved DHT state at {}",
+        state.display()
+    );
+    let token = srv.login("admin", PASSWORD).await.1["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let dht = dht_stats(&srv, &token).await;
+        if dht["goodNodes"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never rejoined from the saved state: {dht}\n{}",
+            srv.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    boot.shutdown().await;
+}
+
+#[tokio::test]
+async fn statistics_say_when_the_dht_is_off() {
+    let srv = Server::start(Backend::Sqlite).await;
+    let admin = srv.user("admin").await;
+    let dht = dht_stats(&srv, &admin).await;
+    assert_eq!(dht["enabled"], false, "{dht}");
+    assert_eq!(dht["nodes"], 0, "{dht}");
+    assert!(dht["port"].is_null(), "{dht}");
+    assert!(srv.logs().contains("DHT off"), "{}", srv.logs());
+}
