@@ -15,9 +15,11 @@ use engine::dht::{Dht, DhtConfig, DhtLimits, DhtStats};
 use engine::events::Event;
 use engine::magnet::Magnet;
 use engine::session::AddTorrentOptions;
-use engine::InfoHash;
+use engine::wire::{read_handshake, write_handshake, Codec, Handshake, Message};
+use engine::{InfoHash, PeerId};
 use lt_dht::LtDht;
 use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Every node of a test shares 127.0.0.1, so the per-IP query limit is raised.
 fn dht_config(bootstrap: &[SocketAddr]) -> DhtConfig {
@@ -276,6 +278,96 @@ async fn libtorrent_finds_our_seeder_through_the_dht() {
         assert!(up.uploaded >= fx.layout.total_len(), "{up:?}");
         seeder.shutdown().await;
         boot.shutdown().await;
+    })
+    .await
+}
+
+/// Connects to `peer` as a raw BitTorrent client whose handshake carries the DHT bit;
+/// returns the stream, the session's handshake and the read buffer.
+async fn raw_peer(
+    peer: SocketAddr,
+    ih: InfoHash,
+) -> (tokio::net::TcpStream, Handshake, bytes::BytesMut) {
+    let mut stream = tokio::net::TcpStream::connect(peer).await.unwrap();
+    let ours = Handshake::new(ih, PeerId(*b"-XX0001-dhtporttest0")).with_dht();
+    write_handshake(&mut stream, &ours).await.unwrap();
+    let theirs = read_handshake(&mut stream).await.unwrap();
+    (stream, theirs, bytes::BytesMut::new())
+}
+
+/// The next message from `stream` (panics after 10 s).
+async fn next_message(stream: &mut tokio::net::TcpStream, buf: &mut bytes::BytesMut) -> Message {
+    let codec = Codec::default();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(m) = codec.decode(buf).unwrap() {
+                return m;
+            }
+            let n = stream.read_buf(buf).await.unwrap();
+            assert!(n > 0, "the session closed the connection");
+        }
+    })
+    .await
+    .expect("no message within 10 s")
+}
+
+/// BEP 5 on the peer wire: a session with a DHT node sets the DHT bit and sends a peer that
+/// sets it a `port` message naming its node; the peer's own `port` makes that node ping the
+/// peer's UDP port. A session without a node sets no bit and sends no `port`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_messages_both_ways() {
+    hard_timeout(TEST_TIMEOUT, "port messages", async {
+        let fx = fixture(Layout::single_odd(), 81, Maker::Engine, &[]);
+        let ih = InfoHash::from_hex(&fx.ih_hex).unwrap();
+        let mut s = TestSession::start_with(session_config(dht_config(&[]))).await;
+        s.add(&fx.torrent, &fx.src, vec![]).await;
+        s.wait_seeding(ih, Duration::from_secs(30)).await;
+        let dht = s.session.dht_addr().unwrap();
+
+        let (mut stream, theirs, mut buf) = raw_peer(s.addr(), ih).await;
+        assert!(theirs.supports_dht(), "DHT bit missing: {theirs:?}");
+        let port = loop {
+            if let Message::Port(p) = next_message(&mut stream, &mut buf).await {
+                break p;
+            }
+        };
+        assert_eq!(port, dht.port());
+
+        // Our "DHT node": a UDP socket that should hear a ping from the session's node.
+        let udp = tokio::net::UdpSocket::bind(local(0)).await.unwrap();
+        let mut out = bytes::BytesMut::new();
+        Codec::encode(&Message::Port(udp.local_addr().unwrap().port()), &mut out);
+        stream.write_all(&out).await.unwrap();
+        let mut dgram = [0u8; 1500];
+        let (n, from) = tokio::time::timeout(Duration::from_secs(10), udp.recv_from(&mut dgram))
+            .await
+            .expect("no ping from the session's DHT node")
+            .unwrap();
+        assert_eq!(from.port(), dht.port());
+        let text = String::from_utf8_lossy(&dgram[..n]);
+        assert!(text.contains("1:q4:ping"), "not a ping: {text}");
+        drop(stream);
+        s.shutdown().await;
+
+        let plain = TestSession::start().await;
+        plain.add(&fx.torrent, &fx.src, vec![]).await;
+        let (mut stream, theirs, mut buf) = raw_peer(plain.addr(), ih).await;
+        assert!(!theirs.supports_dht(), "DHT bit without a node: {theirs:?}");
+        // Its opening messages come without a `port` (a keep-alive would come much later).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while tokio::time::Instant::now() < deadline {
+            let codec = Codec::default();
+            match tokio::time::timeout(Duration::from_millis(200), stream.read_buf(&mut buf)).await
+            {
+                Ok(Ok(0)) => break,
+                Ok(Ok(_)) | Err(_) => {}
+                Ok(Err(e)) => panic!("{e}"),
+            }
+            while let Some(m) = codec.decode(&mut buf).unwrap() {
+                assert!(!matches!(m, Message::Port(_)), "port without a DHT node");
+            }
+        }
+        plain.shutdown().await;
     })
     .await
 }

@@ -179,8 +179,8 @@ impl Session {
         Ok(TorrentHandle { slot })
     }
 
-    /// Adds a magnet link: peers come from its trackers, its `x.pe` addresses and
-    /// `opts.peers`; once the info dictionary is fetched and verified the torrent checks
+    /// Adds a magnet link: peers come from its trackers, its `x.pe` addresses,
+    /// `opts.peers` and the DHT (when the session runs a node); once the info dictionary is fetched and verified the torrent checks
     /// `save_dir` and downloads like any other ([`Event::MetadataReceived`] says when).
     pub fn add_magnet(
         &self,

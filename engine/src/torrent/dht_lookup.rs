@@ -27,6 +27,9 @@ pub(crate) const FEW_PEERS_EVERY: Duration = Duration::from_secs(60);
 /// Lookups once it has enough.
 pub(crate) const LOOKUP_EVERY: Duration = Duration::from_secs(5 * 60);
 pub(crate) const FEW_PEERS: usize = 10;
+/// The node refused the lookup (its queue is full, or it stopped): wait before asking again
+/// rather than spin.
+pub(crate) const REFUSED_RETRY: Duration = Duration::from_secs(30);
 /// Peers taken off the lookup channel per batch (one torrent lock each).
 const BATCH: usize = 64;
 
@@ -41,6 +44,8 @@ pub(crate) struct RoundInputs {
     pub seeding: bool,
     /// Time since our last announce that counted, if any.
     pub since_announce: Option<Duration>,
+    /// The node refused this round's lookup.
+    pub refused: bool,
 }
 
 /// What the next round does and how long to wait for it.
@@ -50,10 +55,17 @@ pub(crate) struct Round {
     pub announce: bool,
 }
 
-/// The lookup cadence: retry soon while the node is joining; a seed only renews its
+/// The lookup cadence: back off when the node refused a lookup; retry soon while it is
+/// joining; a seed only renews its
 /// announce; a torrent short of peers looks every minute, otherwise every 5 minutes;
 /// announces are renewed every [`ANNOUNCE_EVERY`].
 pub(crate) fn next_round(i: RoundInputs) -> Round {
+    if i.refused {
+        return Round {
+            wait: REFUSED_RETRY,
+            announce: i.since_announce.is_none_or(|d| d >= ANNOUNCE_EVERY),
+        };
+    }
     if i.table_nodes == 0 {
         return Round {
             wait: JOINING_RETRY,
@@ -142,6 +154,7 @@ pub(crate) async fn run<P: DhtPeers>(
             dht.get_peers(info_hash)
         };
         let started = Instant::now();
+        let refused = lookup.is_err();
         match lookup {
             Ok(mut rx) => {
                 let mut buf = Vec::with_capacity(BATCH);
@@ -171,6 +184,7 @@ pub(crate) async fn run<P: DhtPeers>(
             connected: peers.connected(),
             seeding: peers.seeding(),
             since_announce: last_announce.map(|t| t.elapsed()),
+            refused,
         });
     }
 }
@@ -185,7 +199,28 @@ mod tests {
             connected,
             seeding,
             since_announce: since.map(Duration::from_secs),
+            refused: false,
         })
+    }
+
+    #[test]
+    fn a_refused_lookup_backs_off_instead_of_spinning() {
+        // Never announced, table full: without the refusal this would be "now".
+        let r = next_round(RoundInputs {
+            table_nodes: 50,
+            connected: 0,
+            seeding: false,
+            since_announce: None,
+            refused: true,
+        });
+        assert_eq!(
+            r,
+            Round {
+                wait: REFUSED_RETRY,
+                announce: true
+            }
+        );
+        assert!(r.wait >= Duration::from_secs(10));
     }
 
     #[test]
