@@ -102,4 +102,24 @@ async fn statistics_say_when_the_dht_is_off() {
     assert_eq!(dht["nodes"], 0, "{dht}");
     assert!(dht["port"].is_null(), "{dht}");
     assert!(srv.logs().contains("DHT off"), "{}", srv.logs());
+    // The server-rendered Statistics page says so too.
+    let html = srv
+        .http
+        .get(srv.url("/statistics"))
+        .header("Cookie", format!("te_session={admin}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let card = html
+        .split("id=\"dht-nodes\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no DHT card in the page:\n{html}"));
+    let shown = card[card.find('>').unwrap() + 1..]
+        .split('<')
+        .next()
+        .unwrap();
+    assert_eq!(shown.trim(), "off", "{card:.200}");
 }
