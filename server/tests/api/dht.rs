@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use engine::dht::{Dht, DhtConfig, DhtLimits};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::*;
 
@@ -122,4 +122,58 @@ async fn statistics_say_when_the_dht_is_off() {
         .next()
         .unwrap();
     assert_eq!(shown.trim(), "off", "{card:.200}");
+}
+
+/// The product path: one server seeds a torrent that has no tracker, another gets only its
+/// bare magnet link through the API; both run the DHT from the same loopback bootstrap node,
+/// and the second finds the first there, fetches the metadata and downloads every byte.
+#[tokio::test]
+async fn a_magnet_without_trackers_downloads_between_servers_through_the_dht() {
+    let boot = boot_node().await;
+    let dht_opts = || {
+        Options::new(Backend::Sqlite)
+            .env("DHT", "true")
+            .env("DHT_BOOTSTRAP", &boot.local_addr().to_string())
+    };
+    let seeder = Server::start_with(dht_opts()).await;
+    let sa = seeder.user("admin").await;
+    let data = seeder.downloads().join("s/film.bin");
+    write_random(&data, 600_000, 17);
+    let (torrent, ih) = make_torrent(&data, Some(16384));
+    assert_eq!(
+        seeder.upload(&sa, &torrent, &[("savePath", "s")]).await.0,
+        StatusCode::CREATED
+    );
+    seeder
+        .wait_torrent(&sa, &ih, 30, |t| t["state"] == "seeding")
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while boot.stats().await.unwrap().stored_torrents < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the seeder never announced:\n{}",
+            seeder.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let leecher = Server::start_with(dht_opts()).await;
+    let la = leecher.user("admin").await;
+    let (s, t) = leecher
+        .post(
+            "/api/torrents",
+            &la,
+            json!({ "magnetURI": format!("magnet:?xt=urn:btih:{ih}"), "savePath": "got" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let done = leecher
+        .wait_torrent(&la, &ih, 60, |t| t["state"] == "seeding")
+        .await;
+    assert_eq!(done["name"], "film.bin", "{done}");
+    assert_eq!(
+        std::fs::read(leecher.downloads().join("got/film.bin")).unwrap(),
+        std::fs::read(&data).unwrap()
+    );
+    boot.shutdown().await;
 }
