@@ -50,6 +50,20 @@ async fn statistics_report_the_dht_node_and_its_state_survives_a_restart() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert!(dht["port"].as_u64().is_some_and(|p| p > 0), "{dht}");
+    let metrics = srv
+        .req(reqwest::Method::GET, "/metrics", Some(&admin))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("torrentedge_dht_nodes ") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
     // The boot node heard from the server's node and took it into its table.
     let deadline = Instant::now() + Duration::from_secs(20);
     while boot.stats().await.unwrap().nodes < 1 {
@@ -102,6 +116,15 @@ async fn statistics_say_when_the_dht_is_off() {
     assert_eq!(dht["nodes"], 0, "{dht}");
     assert!(dht["port"].is_null(), "{dht}");
     assert!(srv.logs().contains("DHT off"), "{}", srv.logs());
+    let metrics = srv
+        .req(reqwest::Method::GET, "/metrics", Some(&admin))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!metrics.contains("torrentedge_dht_nodes"), "{metrics}");
     // The server-rendered Statistics page says so too.
     let html = srv
         .http
