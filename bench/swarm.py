@@ -241,7 +241,7 @@ def main():
                     out = os.path.join(work, "te")
                     shutil.rmtree(out, ignore_errors=True)
                     os.makedirs(out)
-                    argv = [args.bin, "download", torrent, "-o", out, "--bind", "127.0.0.1", "--port", "0",
+                    argv = [args.bin, "download", torrent, "-o", out, "--bind", "127.0.0.1", "--port", "0", "--no-dht",
                             "--peer", f"127.0.0.1:{seeder.port}", "--quiet"]
                     log("running", " ".join(argv))
                     rows.append(download_row("TorrentEdge" + suffix, argv, os.path.join(out, name), size, digest,
@@ -268,7 +268,7 @@ def main():
             if have_bin:
                 # Output dir = the seed data: everything is there, only a recheck is left.
                 # No --peer: nothing to download.
-                argv = [args.bin, "download", torrent, "-o", data_dir, "--bind", "127.0.0.1", "--port", "0", "--quiet"]
+                argv = [args.bin, "download", torrent, "-o", data_dir, "--bind", "127.0.0.1", "--port", "0", "--no-dht", "--quiet"]
                 code, wall, cpu, rss, tail = timed(argv, args.timeout)
                 r = {"client": "TorrentEdge", "wall_s": wall, "cpu_s": cpu, "rss_mib": rss / 1024, "exit": code}
                 if code != 0:

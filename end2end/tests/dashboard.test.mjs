@@ -279,6 +279,8 @@ test('overview and statistics show the counts and charts', async () => {
   await page.goto(`${server.base}/statistics`);
   await page.waitForSelector('#total-down');
   assert.ok(await page.$$eval('.chart svg', (s) => s.length) >= 4, 'four charts');
+  // The test server runs without a DHT node (support.mjs sets DHT=false).
+  assert.equal((await page.textContent('#dht-nodes')).trim(), 'off');
   await shot(page, 'dash-statistics');
   // The theme toggle cycles system -> light -> dark and sticks across a reload.
   await page.waitForSelector('main[data-hydrated="true"]');

@@ -3,6 +3,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use crate::dht::DhtConfig;
 use crate::tracker::TrackerConfig;
 use crate::PeerId;
 
@@ -27,6 +28,10 @@ pub struct SessionConfig {
     pub allow_local_trackers: bool,
     /// Where fast-resume records live (`crate::resume`); `None`: every start hashes all data.
     pub resume_dir: Option<std::path::PathBuf>,
+    /// The BEP 5 DHT node; `None` runs none (no DHT bit, no lookups). Its UDP `bind` port 0
+    /// means the TCP listener's port when that is free (one port for peers to open), else
+    /// any; `saved_table` restores an earlier [`crate::session::Session::dht_state`].
+    pub dht: Option<DhtConfig>,
 }
 
 impl Default for SessionConfig {
@@ -41,6 +46,7 @@ impl Default for SessionConfig {
             hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             allow_local_trackers: false,
             resume_dir: None,
+            dht: None,
         }
     }
 }

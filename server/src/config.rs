@@ -135,6 +135,110 @@ pub struct ServeArgs {
     /// [default: 0].
     #[arg(long, env = "MAX_DISK_PER_USER", value_name = "BYTES")]
     pub max_disk_per_user: Option<u64>,
+
+    /// Run a BEP 5 DHT node, so torrents and magnets find peers without trackers
+    /// (`--dht=false` or `--no-dht` turns it off) [default: true].
+    #[arg(long, env = "DHT", value_parser = clap::builder::BoolishValueParser::new(),
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub dht: Option<bool>,
+    /// No DHT node, whatever DHT says.
+    #[arg(long = "no-dht")]
+    #[serde(skip)]
+    pub no_dht: bool,
+    /// UDP port of the DHT node [default: the peer port when free, else any].
+    #[arg(long, env = "DHT_PORT")]
+    pub dht_port: Option<u16>,
+    /// DHT nodes to join through, comma-separated `host:port`
+    /// [default: router.bittorrent.com:6881,dht.transmissionbt.com:6881,router.utorrent.com:6881].
+    #[arg(long, env = "DHT_BOOTSTRAP", value_name = "HOST:PORT,...")]
+    pub dht_bootstrap: Option<String>,
+}
+
+/// The DHT options of `download` and `seed` (the same as `serve`'s).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DhtArgs {
+    /// Run a BEP 5 DHT node to find peers without trackers [default: true].
+    #[arg(long, env = "DHT", value_parser = clap::builder::BoolishValueParser::new(),
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub dht: Option<bool>,
+    /// No DHT node, whatever DHT says.
+    #[arg(long = "no-dht")]
+    pub no_dht: bool,
+    /// UDP port of the DHT node [default: the peer port when free, else any].
+    #[arg(long, env = "DHT_PORT")]
+    pub dht_port: Option<u16>,
+    /// DHT nodes to join through, comma-separated `host:port` [default: the public routers].
+    #[arg(long, env = "DHT_BOOTSTRAP", value_name = "HOST:PORT,...")]
+    pub dht_bootstrap: Option<String>,
+}
+
+impl DhtArgs {
+    pub fn resolve(&self) -> Result<Option<DhtSettings>, ConfigError> {
+        dht_settings(
+            self.dht,
+            self.no_dht,
+            self.dht_port,
+            self.dht_bootstrap.as_deref(),
+        )
+    }
+}
+
+/// The public routers a DHT node joins through unless told otherwise.
+pub const DEFAULT_DHT_BOOTSTRAP: &str =
+    "router.bittorrent.com:6881,dht.transmissionbt.com:6881,router.utorrent.com:6881";
+
+/// A DHT node to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DhtSettings {
+    /// UDP port; `None`: the peer port when free.
+    pub port: Option<u16>,
+    /// `host:port` names to join through.
+    pub bootstrap: Vec<String>,
+}
+
+impl DhtSettings {
+    /// The engine's node config, bound beside the peer listener, starting from `saved`.
+    pub fn engine_config(
+        &self,
+        peer_bind: IpAddr,
+        saved: Option<Vec<u8>>,
+    ) -> engine::dht::DhtConfig {
+        let mut c = engine::dht::DhtConfig::new(std::net::SocketAddr::new(
+            peer_bind,
+            self.port.unwrap_or(0),
+        ));
+        c.bootstrap = self.bootstrap.clone();
+        c.saved_table = saved;
+        c
+    }
+}
+
+/// Resolves the DHT options: off by `--no-dht` or `DHT=false`, else on with the given or
+/// default bootstrap list (each entry must be `host:port`).
+pub fn dht_settings(
+    on: Option<bool>,
+    no_dht: bool,
+    port: Option<u16>,
+    bootstrap: Option<&str>,
+) -> Result<Option<DhtSettings>, ConfigError> {
+    if no_dht || on == Some(false) {
+        return Ok(None);
+    }
+    let list = bootstrap.unwrap_or(DEFAULT_DHT_BOOTSTRAP);
+    let mut names = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let ok = name
+            .rsplit_once(':')
+            .is_some_and(|(host, p)| !host.is_empty() && p.parse::<u16>().is_ok_and(|p| p != 0));
+        if !ok {
+            return Err(ConfigError::DhtBootstrap(name.to_owned()));
+        }
+        names.push(name.to_owned());
+    }
+    Ok(Some(DhtSettings {
+        port,
+        bootstrap: names,
+    }))
 }
 
 const AFTER_HELP: &str = "\
@@ -178,6 +282,8 @@ pub struct Config {
     pub request_timeout: Duration,
     pub max_torrents_per_user: u64,
     pub max_disk_per_user: u64,
+    /// `None`: no DHT node.
+    pub dht: Option<DhtSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -192,6 +298,8 @@ pub enum ConfigError {
     Zero(&'static str),
     #[error("TRUSTED_PROXIES: {0}")]
     TrustedProxies(#[from] crate::auth::client_ip::BadNet),
+    #[error("DHT_BOOTSTRAP: {0:?} is not host:port")]
+    DhtBootstrap(String),
 }
 
 impl Config {
@@ -323,6 +431,12 @@ impl Config {
                 .or(f.max_torrents_per_user)
                 .unwrap_or(0),
             max_disk_per_user: a.max_disk_per_user.or(f.max_disk_per_user).unwrap_or(0),
+            dht: dht_settings(
+                a.dht.or(f.dht),
+                a.no_dht,
+                a.dht_port.or(f.dht_port),
+                a.dht_bootstrap.as_deref().or(f.dht_bootstrap.as_deref()),
+            )?,
             data_dir,
         })
     }
@@ -375,6 +489,86 @@ mod tests {
             Config::resolve(bad, ServeArgs::default()),
             Err(ConfigError::TrustedProxies(_))
         ));
+    }
+
+    #[test]
+    fn dht_is_on_by_default_with_the_public_routers() {
+        let c = Config::resolve(ServeArgs::default(), ServeArgs::default()).unwrap();
+        let d = c.dht.expect("DHT on by default");
+        assert_eq!(d.port, None);
+        assert_eq!(
+            d.bootstrap,
+            [
+                "router.bittorrent.com:6881",
+                "dht.transmissionbt.com:6881",
+                "router.utorrent.com:6881"
+            ]
+        );
+    }
+
+    #[test]
+    fn dht_off_port_and_bootstrap_options() {
+        let off = ServeArgs {
+            no_dht: true,
+            dht: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(
+            Config::resolve(off, ServeArgs::default()).unwrap().dht,
+            None
+        );
+        let file: ServeArgs = toml::from_str("dht = false").unwrap();
+        assert_eq!(
+            Config::resolve(ServeArgs::default(), file).unwrap().dht,
+            None
+        );
+        let args = ServeArgs {
+            dht_port: Some(7000),
+            dht_bootstrap: Some(" 127.0.0.1:6881 , [::1]:7 ".into()),
+            ..Default::default()
+        };
+        let d = Config::resolve(args, ServeArgs::default())
+            .unwrap()
+            .dht
+            .unwrap();
+        assert_eq!(d.port, Some(7000));
+        assert_eq!(d.bootstrap, ["127.0.0.1:6881", "[::1]:7"]);
+        for bad in ["localhost", "host:0", ":6881", "host:99999"] {
+            let args = ServeArgs {
+                dht_bootstrap: Some(bad.into()),
+                ..Default::default()
+            };
+            assert!(
+                matches!(
+                    Config::resolve(args, ServeArgs::default()),
+                    Err(ConfigError::DhtBootstrap(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn dht_flags_parse_on_the_command_line() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            dht: DhtArgs,
+            rest: Option<String>,
+        }
+        let parse = |args: &[&str]| {
+            let mut all = vec!["t"];
+            all.extend_from_slice(args);
+            Cli::try_parse_from(all).unwrap().dht.resolve().unwrap()
+        };
+        assert!(parse(&[]).is_some());
+        assert!(parse(&["--dht", "file.torrent"]).is_some());
+        assert!(parse(&["--no-dht"]).is_none());
+        assert!(parse(&["--dht=false"]).is_none());
+        let d = parse(&["--dht-port", "7001", "--dht-bootstrap", "127.0.0.1:9"]).unwrap();
+        assert_eq!(d.port, Some(7001));
+        assert_eq!(d.bootstrap, ["127.0.0.1:9"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod cli;
 mod compat;
 mod config;
 mod db;
+mod dht;
 mod events;
 mod kafka;
 mod metrics;

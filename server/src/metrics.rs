@@ -67,8 +67,8 @@ fn escape(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The exposition text.
-pub fn render(state: &AppState) -> String {
+/// The exposition text; `dht` is the DHT node's counters (no DHT lines without a node).
+pub fn render(state: &AppState, dht: Option<&engine::dht::DhtStats>) -> String {
     let mut out = String::with_capacity(4096);
     let snapshot = state.library.snapshot();
     let (mut down, mut up, mut downloaded, mut uploaded, mut peers) =
@@ -119,6 +119,20 @@ pub fn render(state: &AppState) -> String {
         "gauge",
         peers.to_string(),
     );
+    if let Some(d) = dht {
+        gauge(
+            "torrentedge_dht_nodes",
+            "Nodes in the DHT routing table.",
+            "gauge",
+            d.nodes.to_string(),
+        );
+        gauge(
+            "torrentedge_dht_good_nodes",
+            "DHT routing-table nodes known to be alive.",
+            "gauge",
+            d.good_nodes.to_string(),
+        );
+    }
     gauge(
         "torrentedge_events_published_total",
         "Events published to /api/events.",

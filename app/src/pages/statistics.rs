@@ -8,7 +8,7 @@ use crate::components::chart::{LineChart, Series};
 use crate::components::rates::RateChart;
 use crate::components::{Failure, WithTorrents};
 use crate::format;
-use crate::types::{HistoryPoint, Statistics};
+use crate::types::{DhtInfo, HistoryPoint, Statistics};
 
 fn ratio(up: u64, down: u64) -> f64 {
     if down == 0 {
@@ -37,6 +37,15 @@ pub fn StatisticsPage() -> impl IntoView {
             </Transition>
         </WithTorrents>
         <About />
+    }
+}
+
+/// The DHT card's tooltip: what the count means.
+fn dht_title(d: &DhtInfo) -> String {
+    match (d.enabled, d.port) {
+        (false, _) => "DHT off".into(),
+        (true, Some(p)) => format!("{} of them good; UDP port {p}", d.good_nodes),
+        (true, None) => format!("{} of them good", d.good_nodes),
     }
 }
 
@@ -92,6 +101,12 @@ fn Charts(stats: Statistics) -> impl IntoView {
             <div class="count-card">
                 <span class="n">{stats.peers}</span>
                 <span class="label">"Peers"</span>
+            </div>
+            <div class="count-card" title=dht_title(&stats.dht)>
+                <span class="n" id="dht-nodes">
+                    {if stats.dht.enabled { stats.dht.nodes.to_string() } else { "off".to_string() }}
+                </span>
+                <span class="label">"DHT nodes"</span>
             </div>
         </section>
         <div class="charts">

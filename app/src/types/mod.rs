@@ -347,6 +347,24 @@ pub struct Statistics {
     pub by_state: std::collections::BTreeMap<String, usize>,
     pub peers: usize,
     pub history: Vec<HistoryPoint>,
+    /// The server's DHT node (server-wide, whoever asks).
+    #[serde(default)]
+    pub dht: DhtInfo,
+}
+
+/// The DHT node as `GET /api/statistics` reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DhtInfo {
+    /// Whether a node runs (off with `--no-dht`).
+    pub enabled: bool,
+    /// Nodes in its routing table, and those of them known to be alive.
+    pub nodes: usize,
+    pub good_nodes: usize,
+    /// Its UDP port.
+    pub port: Option<u16>,
+    /// Peers other nodes announced to us, over all info-hashes.
+    pub stored_peers: usize,
 }
 
 /// One statistics sample.

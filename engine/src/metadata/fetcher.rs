@@ -131,6 +131,15 @@ impl Fetcher {
         self.lock().accepting = true;
         self.lock().book.reset_backoff(Instant::now());
         let announcer = tokio::spawn(self.clone().announce_loop());
+        let dht = self.env.dht.clone().map(|dht| {
+            tokio::spawn(crate::torrent::dht_lookup::run(
+                dht,
+                self.info_hash,
+                self.env.listen_addr.port(),
+                self.clone(),
+                ctl.clone(),
+            ))
+        });
         let mut tick = tokio::time::interval(TICK);
         let result = loop {
             if let Some(info) = self.lock().done.clone() {
@@ -145,6 +154,9 @@ impl Fetcher {
             }
         };
         announcer.abort();
+        if let Some(dht) = dht {
+            dht.abort();
+        }
         self.close_all();
         result
     }
@@ -193,6 +205,11 @@ impl Fetcher {
                 extensions: true,
             })
             .collect()
+    }
+
+    /// Connections open now.
+    pub fn peer_count(&self) -> usize {
+        self.lock().peers.len()
     }
 
     pub fn add_peers(&self, addrs: &[SocketAddr], source: PeerSource) {
@@ -440,7 +457,7 @@ impl PeerHandler for Fetcher {
     }
 
     fn handshake(&self) -> Handshake {
-        Handshake::new(self.info_hash, self.env.config.peer_id)
+        self.env.handshake(self.info_hash)
     }
 
     fn max_frame_len(&self) -> usize {

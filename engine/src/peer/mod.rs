@@ -1,6 +1,7 @@
 //! One peer connection: a reader task that applies message batches to the torrent and a
 //! writer task that sends batched messages and serves blocks from disk.
 
+pub(crate) mod dht_port;
 pub(crate) mod dial;
 pub(crate) mod handler;
 pub(crate) mod pipeline;
@@ -74,11 +75,16 @@ pub(crate) async fn run<H: PeerHandler>(
         tracing::debug!(%addr, "peer refused: {why}");
         return;
     }
+    // BEP 5: tell a DHT-speaking peer where our node listens, after `register`'s first
+    // messages (a bitfield must come first).
+    if let (true, Some(port)) = (remote.supports_dht(), h.env().dht_port()) {
+        let _ = tx.send(WriterCmd::One(Out::Msg(Message::Port(port))));
+    }
     tracing::debug!(torrent = %info_hash, %addr, incoming, client = %remote.peer_id.client_name(), "peer connected");
     h.env().emit(Event::PeerConnected { info_hash, addr });
     let fast = remote.supports_fast();
     let writer = tokio::spawn(writer::run(h.clone(), wr, rx, io, fast, kill_rx.clone()));
-    let reason = reader::run(&h, rd, key, tx, kill_rx).await;
+    let reason = reader::run(&h, rd, key, addr, tx, kill_rx).await;
     kill.send_replace(true);
     h.unregister(key, &reason);
     let _ = writer.await;

@@ -1,6 +1,7 @@
 //! The receive side: one large read, decode every complete message, hand the batch to the
 //! handler (one lock for a torrent), hand the writer one batch.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::BytesMut;
@@ -8,6 +9,7 @@ use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::{mpsc, watch};
 
+use super::dht_port::PortGate;
 use super::handler::PeerHandler;
 use super::{DisconnectReason, WriterCmd};
 use crate::wire::Codec;
@@ -21,6 +23,7 @@ pub(super) async fn run<H: PeerHandler>(
     h: &Arc<H>,
     mut rd: OwnedReadHalf,
     key: PeerKey,
+    addr: SocketAddr,
     tx: mpsc::UnboundedSender<WriterCmd>,
     mut kill: watch::Receiver<bool>,
 ) -> DisconnectReason {
@@ -28,6 +31,8 @@ pub(super) async fn run<H: PeerHandler>(
     let mut buf = BytesMut::with_capacity(READ_BUF);
     let mut msgs = Vec::with_capacity(64);
     let mut out = Vec::new();
+    let dht = h.env().dht.clone();
+    let mut port_gate = PortGate::default();
     loop {
         if *kill.borrow_and_update() {
             return DisconnectReason::ByUs;
@@ -50,6 +55,13 @@ pub(super) async fn run<H: PeerHandler>(
                 Ok(Some(m)) => msgs.push(m),
                 Ok(None) => break,
                 Err(e) => return DisconnectReason::Protocol(e.to_string()),
+            }
+        }
+        if let Some(dht) = &dht {
+            if let Some(node) = port_gate.take(&mut msgs, addr) {
+                if let Err(e) = dht.add_node(node) {
+                    tracing::debug!(%addr, %node, "DHT node from a port message not added: {e}");
+                }
             }
         }
         if msgs.is_empty() {

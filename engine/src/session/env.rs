@@ -11,10 +11,12 @@ use super::conns::ConnLimiter;
 use super::hashpool::HashPool;
 
 use crate::config::SessionConfig;
+use crate::dht::Dht;
 use crate::events::Event;
 use crate::resume::ResumeStore;
 use crate::tracker::{TrackerClient, TrackerError};
-use crate::PeerKey;
+use crate::wire::Handshake;
+use crate::{InfoHash, PeerKey};
 
 pub(crate) struct Env {
     pub config: SessionConfig,
@@ -28,6 +30,8 @@ pub(crate) struct Env {
     pub hashers: HashPool,
     /// Fast-resume records, when the session keeps them.
     pub resume: Option<ResumeStore>,
+    /// The session's DHT node, when [`SessionConfig::dht`] asked for one.
+    pub dht: Option<Dht>,
     next_peer_key: AtomicU64,
 }
 
@@ -36,6 +40,7 @@ impl Env {
         config: SessionConfig,
         listen_addr: SocketAddr,
         events: broadcast::Sender<Event>,
+        dht: Option<Dht>,
     ) -> Result<Self, TrackerError> {
         Ok(Env {
             conns: ConnLimiter::new(config.max_peers_total),
@@ -44,6 +49,7 @@ impl Env {
             hashers: HashPool::new(config.hash_threads()),
             resume: config.resume_dir.clone().map(ResumeStore::new),
             next_peer_key: AtomicU64::new(1),
+            dht,
             config,
             listen_addr,
             events,
@@ -53,6 +59,22 @@ impl Env {
     /// Publishes an event; nobody listening is fine.
     pub fn emit(&self, ev: Event) {
         let _ = self.events.send(ev);
+    }
+
+    /// Our handshake for `info_hash`: the DHT bit only while a node runs, so peers send
+    /// `port` only to clients that can use it.
+    pub fn handshake(&self, info_hash: InfoHash) -> Handshake {
+        let hs = Handshake::new(info_hash, self.config.peer_id);
+        if self.dht.is_some() {
+            hs.with_dht()
+        } else {
+            hs
+        }
+    }
+
+    /// The UDP port of our DHT node, for `port` messages and nothing else.
+    pub fn dht_port(&self) -> Option<u16> {
+        self.dht.as_ref().map(|d| d.local_addr().port())
     }
 
     pub fn next_peer_key(&self) -> PeerKey {

@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 pub use crate::torrent::TorrentHandle;
 
 use crate::config::SessionConfig;
+use crate::dht::{Dht, DhtConfig, DhtError, DhtStats};
 use crate::events::{Event, EVENT_CAPACITY};
 use crate::listener::{self, Routes};
 use crate::magnet::Magnet;
@@ -52,6 +53,8 @@ pub enum EngineError {
     Tracker(#[from] TrackerError),
     #[error("the session is shut down")]
     ShutDown,
+    #[error("DHT: {0}")]
+    Dht(#[from] DhtError),
 }
 
 impl From<MetainfoError> for EngineError {
@@ -90,7 +93,19 @@ impl Session {
         let listener = TcpListener::bind(config.listen_addr).await?;
         let local = listener.local_addr()?;
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
-        let env = Arc::new(Env::new(config, local, events)?);
+        let dht = match &config.dht {
+            Some(c) => Some(start_dht(c.clone(), local).await?),
+            None => None,
+        };
+        let env = match Env::new(config, local, events, dht.clone()) {
+            Ok(env) => Arc::new(env),
+            Err(e) => {
+                if let Some(d) = dht {
+                    d.shutdown().await;
+                }
+                return Err(e.into());
+            }
+        };
         let routes = Routes::default();
         let task = tokio::spawn(listener::run(listener, routes.clone(), env.conns.clone()));
         tracing::info!(%local, "session started");
@@ -107,6 +122,24 @@ impl Session {
     /// Where peers can reach us (the resolved port when configured with 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.env.listen_addr
+    }
+
+    /// Where our DHT node listens (UDP), if one runs.
+    pub fn dht_addr(&self) -> Option<SocketAddr> {
+        self.inner.env.dht.as_ref().map(Dht::local_addr)
+    }
+
+    /// The DHT node's counters (routing table size first of all); `None` without a node
+    /// or once it stopped.
+    pub async fn dht_stats(&self) -> Option<DhtStats> {
+        self.inner.env.dht.as_ref()?.stats().await.ok()
+    }
+
+    /// The routing table as bytes to store and pass back as [`DhtConfig::saved_table`],
+    /// so a restart rejoins without the bootstrap routers. Take it before
+    /// [`Session::shutdown`], which stops the node.
+    pub async fn dht_state(&self) -> Option<Vec<u8>> {
+        self.inner.env.dht.as_ref()?.save().await.ok()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -146,8 +179,8 @@ impl Session {
         Ok(TorrentHandle { slot })
     }
 
-    /// Adds a magnet link: peers come from its trackers, its `x.pe` addresses and
-    /// `opts.peers`; once the info dictionary is fetched and verified the torrent checks
+    /// Adds a magnet link: peers come from its trackers, its `x.pe` addresses,
+    /// `opts.peers` and the DHT (when the session runs a node); once the info dictionary is fetched and verified the torrent checks
     /// `save_dir` and downloads like any other ([`Event::MetadataReceived`] says when).
     pub fn add_magnet(
         &self,
@@ -238,8 +271,8 @@ impl Session {
         Ok(())
     }
 
-    /// Stops accepting, stops every torrent (each announces `stopped`, bounded) and
-    /// closes all peer connections.
+    /// Stops accepting, stops every torrent (each announces `stopped`, bounded), closes all
+    /// peer connections and stops the DHT node.
     pub async fn shutdown(&self) {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
             return;
@@ -262,6 +295,9 @@ impl Session {
         for s in stops {
             let _ = s.await;
         }
+        if let Some(dht) = &self.inner.env.dht {
+            dht.shutdown().await;
+        }
         tracing::info!("session shut down");
     }
 
@@ -270,6 +306,23 @@ impl Session {
     ) -> std::sync::RwLockReadGuard<'_, std::collections::HashMap<InfoHash, Arc<Slot>>> {
         self.inner.routes.read().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Starts the DHT node; bind port 0 tries the TCP listener's port first, so one port
+/// (TCP and UDP) is all a user forwards.
+async fn start_dht(config: DhtConfig, listen: SocketAddr) -> Result<Dht, DhtError> {
+    if config.bind.port() == 0 {
+        let mut same = config.clone();
+        same.bind.set_port(listen.port());
+        match Dht::start(same).await {
+            Ok(d) => return Ok(d),
+            Err(DhtError::Bind { addr, source }) => {
+                tracing::debug!(%addr, "DHT cannot share the listener's port ({source}); any port");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Dht::start(config).await
 }
 
 /// Opens (creating) a torrent's files and makes the torrent, not started.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
-use super::{announce, Control, Torrent};
+use super::{announce, dht_lookup, Control, Torrent};
 use crate::status::TorrentState;
 use crate::storage::{recheck_selected, StorageError};
 use crate::Bitfield;
@@ -124,6 +124,17 @@ impl Torrent {
             sh.book.reset_backoff(Instant::now());
         }
         let tracker = tokio::spawn(announce::run(self.clone(), ctl.clone()));
+        // BEP 27: a private torrent's peers come from its trackers only.
+        let dht = match &self.env.dht {
+            Some(dht) if !self.meta.private => Some(tokio::spawn(dht_lookup::run(
+                dht.clone(),
+                self.info_hash,
+                self.env.listen_addr.port(),
+                self.clone(),
+                ctl.clone(),
+            ))),
+            _ => None,
+        };
         self.dial_due();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -145,6 +156,9 @@ impl Torrent {
             }
         }
         self.go_offline();
+        if let Some(dht) = dht {
+            dht.abort();
+        }
         if *ctl.borrow() == Control::Run && self.lock().state == TorrentState::Error {
             // Failed: stop announcing too.
             tracker.abort();

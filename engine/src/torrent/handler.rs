@@ -21,7 +21,7 @@ impl PeerHandler for Torrent {
     }
 
     fn handshake(&self) -> Handshake {
-        Handshake::new(self.info_hash, self.env.config.peer_id)
+        self.env.handshake(self.info_hash)
     }
 
     fn max_frame_len(&self) -> usize {

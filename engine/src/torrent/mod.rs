@@ -8,6 +8,7 @@ mod announce;
 pub(crate) mod assembly;
 pub(crate) mod choker;
 mod connect;
+pub(crate) mod dht_lookup;
 pub(crate) mod dialer;
 mod driver;
 mod extensions;

@@ -9,6 +9,8 @@ the loopback address of --listen only.
 Modes
   seed TORRENT DATA_DIR     seed (seed_mode) and announce the torrent on the DHT
   get-peers INFO_HASH_HEX   ask the DHT for peers of INFO_HASH every 2 s
+  leech TORRENT OUT_DIR     download the torrent (its trackers removed) with peers from
+                            the DHT only; exit 0 once complete
 
 Options
   --listen 127.0.0.N:PORT   listen address (PORT 0 picks one); UDP (DHT) and TCP
@@ -20,6 +22,7 @@ Lines on stdout (flushed):
   DHT_NODES <n>             routing table size, every 2 s
   DHT_REPLY <peers>         seed: our torrent's DHT announce finished
   PEER <ip>:<port>          get-peers: a peer the DHT returned (each once)
+  DONE <seconds>            leech: every piece downloaded and verified; exits 0
   FAILED <reason>
 """
 
@@ -94,7 +97,7 @@ def check_live(ses, bootstrap):
 def main():
     die_with_parent()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", choices=["seed", "get-peers"])
+    p.add_argument("mode", choices=["seed", "get-peers", "leech"])
     p.add_argument("args", nargs="+")
     p.add_argument("--listen", type=loopback, default=("127.0.0.1", 0))
     p.add_argument("--bootstrap", type=loopback, required=True)
@@ -105,9 +108,9 @@ def main():
     check_live(ses, a.bootstrap)
     h = None
     target = None
-    if a.mode == "seed":
+    if a.mode in ("seed", "leech"):
         if len(a.args) != 2:
-            p.error("seed TORRENT DATA_DIR")
+            p.error(a.mode + " TORRENT DIR")
         with open(a.args[0], "rb") as f:
             meta = lt.bdecode(f.read())
         meta.pop(b"announce", None)
@@ -117,7 +120,9 @@ def main():
         atp.save_path = a.args[1]
         atp.flags &= ~lt.torrent_flags.auto_managed
         atp.flags &= ~lt.torrent_flags.paused
-        atp.flags |= lt.torrent_flags.seed_mode | lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
+        atp.flags |= lt.torrent_flags.disable_lsd | lt.torrent_flags.disable_pex
+        if a.mode == "seed":
+            atp.flags |= lt.torrent_flags.seed_mode
         h = ses.add_torrent(atp)
     else:
         target = lt.sha1_hash(bytes.fromhex(a.args[0]))
@@ -145,6 +150,9 @@ def main():
                 out("FAILED listen:", al.message())
                 stop["flag"] = True
                 code = 6
+            elif isinstance(al, lt.torrent_finished_alert) and a.mode == "leech":
+                out("DONE", round(time.monotonic() - START, 2))
+                stop["flag"] = True
             elif isinstance(al, lt.dht_reply_alert):
                 announced = True
                 out("DHT_REPLY", al.num_peers)

@@ -1,6 +1,7 @@
 //! libtorrent with its DHT on, bootstrapped only from a loopback node of ours
 //! (tests/support/lt_dht.py). Included by DHT tests with
 //! `#[path = "support/lt_dht.rs"] mod lt_dht;` next to `mod support;`.
+#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -68,6 +69,14 @@ impl LtDht {
             ip,
             bootstrap,
         )
+    }
+
+    /// Downloads `torrent` into `out_dir` with peers from the DHT only (`DONE` when
+    /// complete).
+    pub fn leech(torrent: &Path, out_dir: &Path, ip: &str, bootstrap: SocketAddr) -> LtDht {
+        let t = torrent.to_string_lossy().into_owned();
+        let d = out_dir.to_string_lossy().into_owned();
+        Self::start("lt-dht-leech", &["leech", &t, &d], ip, bootstrap)
     }
 
     /// Its listening address (TCP for peers; its DHT uses the same UDP port).

@@ -229,7 +229,8 @@ async fn metrics(State(state): State<AppState>, req: Request) -> Result<Response
             return Err(ApiError::Forbidden("metrics are for admins".into()));
         }
     }
-    let mut res = crate::metrics::render(&state).into_response();
+    let dht = state.library.session().dht_stats().await;
+    let mut res = crate::metrics::render(&state, dht.as_ref()).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -1,7 +1,7 @@
 //! `GET /api/statistics?range=SECS`: the caller's rates, totals, counts by state and the
 //! sampled history (an admin sees the whole server).
 
-use app::types::{HistoryPoint, Statistics, TorrentState};
+use app::types::{DhtInfo, HistoryPoint, Statistics, TorrentState};
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
@@ -15,6 +15,20 @@ use crate::state::AppState;
 pub struct StatsQuery {
     /// Seconds of history; default one hour.
     range: Option<u64>,
+}
+
+/// The node's counters; a node that stopped reads as off.
+async fn dht_info(session: &engine::session::Session) -> DhtInfo {
+    match session.dht_stats().await {
+        Some(s) => DhtInfo {
+            enabled: true,
+            nodes: s.nodes,
+            good_nodes: s.good_nodes,
+            port: session.dht_addr().map(|a| a.port()),
+            stored_peers: s.stored_peers,
+        },
+        None => DhtInfo::default(),
+    }
 }
 
 /// Samples returned at most.
@@ -37,6 +51,7 @@ pub async fn statistics(
             .collect(),
         peers: 0,
         history: Vec::new(),
+        dht: dht_info(state.library.session()).await,
     };
     for (entry, s) in state.library.snapshot() {
         if !user.can_access(entry.owner_id) {

@@ -28,18 +28,25 @@ pub struct PeerArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub dht: crate::config::DhtArgs,
 }
 
 impl PeerArgs {
     /// Starts an engine session listening where these options say, keeping fast-resume
     /// records in `resume_dir`.
     pub async fn start_session(&self, resume_dir: PathBuf) -> anyhow::Result<Session> {
+        let dht = self
+            .dht
+            .resolve()?
+            .map(|d| d.engine_config(self.bind, None));
         let config = engine::config::SessionConfig {
             listen_addr: SocketAddr::new(self.bind, self.port),
             // The CLI acts for the person running it, on a torrent they chose, and shows
             // tracker errors only to them: their LAN trackers are theirs to use.
             allow_local_trackers: true,
             resume_dir: Some(resume_dir),
+            dht,
             ..Default::default()
         };
         Session::start(config)

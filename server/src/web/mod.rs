@@ -88,24 +88,45 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         .await
         .context("cannot open the database")?;
     tracing::info!(backend = db.backend().name(), "database ready");
-    let session_config = engine::config::SessionConfig {
+    let saved_dht = config
+        .dht
+        .as_ref()
+        .and_then(|_| crate::dht::load(&config.data_dir));
+    let session_config = |saved: Option<Vec<u8>>| engine::config::SessionConfig {
         listen_addr: SocketAddr::new(config.peer_bind, config.peer_port),
         max_peers_total: config.max_peer_connections,
         max_peers_per_torrent: config.max_peers_per_torrent,
         allow_local_trackers: config.allow_local_trackers,
         // Fast-resume records beside the database: a restart does not rehash verified data.
         resume_dir: Some(config.data_dir.join("resume")),
+        dht: config
+            .dht
+            .as_ref()
+            .map(|d| d.engine_config(config.peer_bind, saved)),
         ..Default::default()
     };
-    let session = engine::session::Session::start(session_config)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot start the peer listener on port {}",
-                config.peer_port
-            )
-        })?;
+    let had_saved = saved_dht.is_some();
+    let session = match engine::session::Session::start(session_config(saved_dht)).await {
+        // A damaged state file must not keep the server down: join afresh.
+        Err(engine::session::EngineError::Dht(engine::dht::DhtError::SavedTable(e)))
+            if had_saved =>
+        {
+            tracing::warn!("ignoring the saved DHT state: {e}");
+            engine::session::Session::start(session_config(None)).await
+        }
+        other => other,
+    }
+    .with_context(|| {
+        format!(
+            "cannot start the peer listener on port {} (and the DHT node)",
+            config.peer_port
+        )
+    })?;
     tracing::info!("peer listener on {}", session.local_addr());
+    match session.dht_addr() {
+        Some(addr) => tracing::info!("DHT node on {addr} (UDP)"),
+        None => tracing::info!("DHT off"),
+    }
     let hub = EventHub::new(config.event_buffer);
     let library = Arc::new(Library::new(
         session.clone(),
@@ -152,6 +173,11 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         kafka,
     });
     crate::stats::spawn(state.clone(), state.shutdown.subscribe());
+    crate::dht::spawn_saver(
+        state.library.session().clone(),
+        state.config.data_dir.clone(),
+        state.shutdown.subscribe(),
+    );
     Ok(state)
 }
 
@@ -190,6 +216,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Err(e) = state.library.save_progress().await {
         tracing::warn!("cannot save torrents: {e}");
     }
+    crate::dht::save(state.library.session(), &state.config.data_dir).await;
     state.library.session().shutdown().await;
     if let Some(kafka) = &state.kafka {
         kafka.close().await;

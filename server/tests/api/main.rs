@@ -7,6 +7,7 @@ mod support;
 
 mod auth;
 mod chat;
+mod dht;
 mod events;
 mod hardening;
 mod labels;

@@ -213,6 +213,9 @@ fn serve_help_documents_every_setting() {
         "MAX_CONCURRENT_TORRENTS",
         "MAX_PEER_CONNECTIONS",
         "UPLOAD_LIMIT",
+        "DHT",
+        "DHT_PORT",
+        "DHT_BOOTSTRAP",
         "DOWNLOAD_LIMIT",
         "PEER_PORT",
         "DATA_DIR",
@@ -239,6 +242,8 @@ fn serve_help_documents_every_setting() {
     );
     assert!(!help.contains(JWT_SECRET));
     assert!(help.contains("--trusted-proxies <IPS>"), "{help}");
+    assert!(help.contains("--no-dht"), "{help}");
+    assert!(help.contains("router.bittorrent.com:6881"), "{help}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

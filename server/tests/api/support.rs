@@ -141,6 +141,30 @@ impl Options {
     }
 }
 
+/// A test that turns the DHT on must bootstrap it from loopback nodes only.
+fn assert_dht_stays_local(env: &[(String, String)]) {
+    let get = |k: &str| {
+        env.iter()
+            .rev()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let on = get("DHT").is_some_and(|v| !matches!(v, "false" | "0" | "no" | "off"));
+    if !on {
+        return;
+    }
+    let list = get("DHT_BOOTSTRAP").expect("a test with DHT on sets DHT_BOOTSTRAP");
+    for node in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let addr: std::net::SocketAddr = node
+            .parse()
+            .unwrap_or_else(|_| panic!("DHT_BOOTSTRAP {node:?} is not an IP:port"));
+        assert!(
+            addr.ip().is_loopback(),
+            "DHT_BOOTSTRAP {node} is not loopback"
+        );
+    }
+}
+
 /// A running server.
 pub struct Server {
     child: Option<Child>,
@@ -179,6 +203,11 @@ impl Server {
             .env("PEER_PORT", opts.peer_port.to_string())
             .env("PEER_BIND", "127.0.0.1")
             .env("ALLOW_LOCAL_TRACKERS", "true")
+            // Never the public DHT from a test: off unless a test turns it on with a
+            // loopback bootstrap node (checked below).
+            .env("DHT", "false")
+            .env_remove("DHT_PORT")
+            .env_remove("DHT_BOOTSTRAP")
             .env("RUST_LOG", "info,sqlx=warn")
             .env("NO_COLOR", "1")
             .env_remove("PORT")
@@ -189,6 +218,7 @@ impl Server {
         for (k, v) in &opts.env {
             cmd.env(k, v);
         }
+        assert_dht_stays_local(&opts.env);
         let mut child = cmd.spawn().expect("spawn torrentedge");
         let stderr = child.stderr.take().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));

@@ -58,7 +58,7 @@ pub fn preferences_of(state: &AppState, user: &AuthUser) -> Map<String, Value> {
         "max_active_downloads": if cap > 0 { i64::from(cap) } else { -1 },
         "max_active_torrents": -1,
         "max_active_uploads": -1,
-        "dht": false,
+        "dht": state.config.dht.is_some(),
         "pex": false,
         "lsd": false,
         "upnp": false,
@@ -158,8 +158,9 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Global rates and totals over the caller's torrents (an admin's: all).
-pub fn transfer_of(state: &AppState, user: &AuthUser) -> Map<String, Value> {
+/// Global rates and totals over the caller's torrents (an admin's: all), and the DHT
+/// node count (server-wide; see [`dht_nodes`]).
+pub fn transfer_of(state: &AppState, user: &AuthUser, dht_nodes: usize) -> Map<String, Value> {
     let (mut dl, mut ul, mut dld, mut uld) = (0u64, 0u64, 0u64, 0u64);
     for (e, s) in state.library.snapshot() {
         if user.can_access(e.owner_id) {
@@ -171,7 +172,7 @@ pub fn transfer_of(state: &AppState, user: &AuthUser) -> Map<String, Value> {
     }
     let v = json!({
         "dl_info_speed": dl, "dl_info_data": dld, "up_info_speed": ul, "up_info_data": uld,
-        "dl_rate_limit": 0, "up_rate_limit": 0, "dht_nodes": 0,
+        "dl_rate_limit": 0, "up_rate_limit": 0, "dht_nodes": dht_nodes,
         "connection_status": "connected",
     });
     match v {
@@ -181,7 +182,18 @@ pub fn transfer_of(state: &AppState, user: &AuthUser) -> Map<String, Value> {
 }
 
 pub async fn transfer_info(State(state): State<AppState>, QbitUser(user): QbitUser) -> Json<Value> {
-    Json(Value::Object(transfer_of(&state, &user)))
+    let nodes = dht_nodes(&state).await;
+    Json(Value::Object(transfer_of(&state, &user, nodes)))
+}
+
+/// Nodes in the DHT routing table (0 with the DHT off).
+pub async fn dht_nodes(state: &AppState) -> usize {
+    state
+        .library
+        .session()
+        .dht_stats()
+        .await
+        .map_or(0, |s| s.nodes)
 }
 
 /// Alternative speed limits do not exist in TorrentEdge: always the normal mode (0).

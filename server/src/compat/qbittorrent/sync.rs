@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::app::transfer_of;
+use super::app::{dht_nodes, transfer_of};
 use super::convert;
 use super::session::QbitUser;
 use super::torrents::categories_json;
@@ -62,7 +62,7 @@ impl Snapshots {
     }
 }
 
-fn snapshot(state: &AppState, user: &crate::auth::AuthUser) -> Snapshot {
+fn snapshot(state: &AppState, user: &crate::auth::AuthUser, dht_nodes: usize) -> Snapshot {
     let (q, t) = (state.library.max_active() > 0, now());
     let torrents = state
         .library
@@ -79,7 +79,7 @@ fn snapshot(state: &AppState, user: &crate::auth::AuthUser) -> Snapshot {
         Value::Object(m) => m,
         _ => Map::new(),
     };
-    let mut server_state = transfer_of(state, user);
+    let mut server_state = transfer_of(state, user, dht_nodes);
     server_state.insert("queueing".into(), json!(q));
     server_state.insert("use_alt_speed_limits".into(), json!(false));
     server_state.insert("refresh_interval".into(), json!(1500));
@@ -162,7 +162,7 @@ pub async fn maindata(
         .get("rid")
         .and_then(|r| r.trim().parse().ok())
         .unwrap_or(0);
-    let cur = snapshot(&state, &user);
+    let cur = snapshot(&state, &user, dht_nodes(&state).await);
     let prev = (rid > 0)
         .then(|| state.compat.qbit_sync.get(user.id, rid))
         .flatten();

@@ -227,7 +227,7 @@ fn session_values(state: &AppState, user: &AuthUser) -> Args {
         "blocklist-enabled": false, "blocklist-size": 0, "blocklist-url": "",
         "cache-size-mb": 0,
         "config-dir": state.config.data_dir.display().to_string(),
-        "dht-enabled": false, "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false,
+        "dht-enabled": state.config.dht.is_some(), "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false,
         "download-dir": state.library.user_root(user).display().to_string(),
         "download-queue-enabled": cap > 0,
         "download-queue-size": cap,
