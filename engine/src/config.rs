@@ -32,6 +32,8 @@ pub struct SessionConfig {
     /// means the TCP listener's port when that is free (one port for peers to open), else
     /// any; `saved_table` restores an earlier [`crate::session::Session::dht_state`].
     pub dht: Option<DhtConfig>,
+    /// Peer exchange (BEP 11) with peers of public torrents.
+    pub pex: bool,
 }
 
 impl Default for SessionConfig {
@@ -47,6 +49,7 @@ impl Default for SessionConfig {
             allow_local_trackers: false,
             resume_dir: None,
             dht: None,
+            pex: true,
         }
     }
 }

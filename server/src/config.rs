@@ -148,10 +148,26 @@ pub struct ServeArgs {
     /// UDP port of the DHT node [default: the peer port when free, else any].
     #[arg(long, env = "DHT_PORT")]
     pub dht_port: Option<u16>,
-    /// DHT nodes to join through, comma-separated `host:port`
+    /// DHT node to join through, `host:port` (repeatable, or comma-separated; replaces the
+    /// default routers)
     /// [default: router.bittorrent.com:6881,dht.transmissionbt.com:6881,router.utorrent.com:6881].
-    #[arg(long, env = "DHT_BOOTSTRAP", value_name = "HOST:PORT,...")]
-    pub dht_bootstrap: Option<String>,
+    #[arg(
+        long,
+        env = "DHT_BOOTSTRAP",
+        value_name = "HOST:PORT",
+        value_delimiter = ','
+    )]
+    pub dht_bootstrap: Option<Vec<String>>,
+
+    /// Exchange peer lists with peers (BEP 11 PEX; never for private torrents)
+    /// (`--pex=false` or `--no-pex` turns it off) [default: true].
+    #[arg(long, env = "PEX", value_parser = clap::builder::BoolishValueParser::new(),
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub pex: Option<bool>,
+    /// No peer exchange, whatever PEX says.
+    #[arg(long = "no-pex")]
+    #[serde(skip)]
+    pub no_pex: bool,
 }
 
 /// The DHT options of `download` and `seed` (the same as `serve`'s).
@@ -167,9 +183,18 @@ pub struct DhtArgs {
     /// UDP port of the DHT node [default: the peer port when free, else any].
     #[arg(long, env = "DHT_PORT")]
     pub dht_port: Option<u16>,
-    /// DHT nodes to join through, comma-separated `host:port` [default: the public routers].
-    #[arg(long, env = "DHT_BOOTSTRAP", value_name = "HOST:PORT,...")]
-    pub dht_bootstrap: Option<String>,
+    /// DHT node to join through, `host:port` (repeatable, or comma-separated)
+    /// [default: the public routers].
+    #[arg(
+        long,
+        env = "DHT_BOOTSTRAP",
+        value_name = "HOST:PORT",
+        value_delimiter = ','
+    )]
+    pub dht_bootstrap: Option<Vec<String>>,
+    /// No peer exchange (BEP 11).
+    #[arg(long = "no-pex")]
+    pub no_pex: bool,
 }
 
 impl DhtArgs {
@@ -219,14 +244,19 @@ pub fn dht_settings(
     on: Option<bool>,
     no_dht: bool,
     port: Option<u16>,
-    bootstrap: Option<&str>,
+    bootstrap: Option<&[String]>,
 ) -> Result<Option<DhtSettings>, ConfigError> {
     if no_dht || on == Some(false) {
         return Ok(None);
     }
-    let list = bootstrap.unwrap_or(DEFAULT_DHT_BOOTSTRAP);
+    let default = [DEFAULT_DHT_BOOTSTRAP.to_owned()];
     let mut names = Vec::new();
-    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    let given = bootstrap.unwrap_or(&default).iter();
+    for name in given
+        .flat_map(|l| l.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
         let ok = name
             .rsplit_once(':')
             .is_some_and(|(host, p)| !host.is_empty() && p.parse::<u16>().is_ok_and(|p| p != 0));
@@ -284,6 +314,8 @@ pub struct Config {
     pub max_disk_per_user: u64,
     /// `None`: no DHT node.
     pub dht: Option<DhtSettings>,
+    /// Peer exchange (BEP 11) with peers of public torrents.
+    pub pex: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -437,6 +469,7 @@ impl Config {
                 a.dht_port.or(f.dht_port),
                 a.dht_bootstrap.as_deref().or(f.dht_bootstrap.as_deref()),
             )?,
+            pex: !a.no_pex && a.pex.or(f.pex).unwrap_or(true),
             data_dir,
         })
     }
@@ -524,7 +557,7 @@ mod tests {
         );
         let args = ServeArgs {
             dht_port: Some(7000),
-            dht_bootstrap: Some(" 127.0.0.1:6881 , [::1]:7 ".into()),
+            dht_bootstrap: Some(vec![" 127.0.0.1:6881 , [::1]:7 ".into()]),
             ..Default::default()
         };
         let d = Config::resolve(args, ServeArgs::default())
@@ -535,7 +568,7 @@ mod tests {
         assert_eq!(d.bootstrap, ["127.0.0.1:6881", "[::1]:7"]);
         for bad in ["localhost", "host:0", ":6881", "host:99999"] {
             let args = ServeArgs {
-                dht_bootstrap: Some(bad.into()),
+                dht_bootstrap: Some(vec![bad.into()]),
                 ..Default::default()
             };
             assert!(
@@ -569,6 +602,27 @@ mod tests {
         let d = parse(&["--dht-port", "7001", "--dht-bootstrap", "127.0.0.1:9"]).unwrap();
         assert_eq!(d.port, Some(7001));
         assert_eq!(d.bootstrap, ["127.0.0.1:9"]);
+        let d = parse(&[
+            "--dht-bootstrap",
+            "127.0.0.1:9",
+            "--dht-bootstrap",
+            "127.0.0.2:10,127.0.0.3:11",
+        ])
+        .unwrap();
+        assert_eq!(d.bootstrap, ["127.0.0.1:9", "127.0.0.2:10", "127.0.0.3:11"]);
+    }
+
+    #[test]
+    fn pex_is_on_unless_turned_off() {
+        let on = Config::resolve(ServeArgs::default(), ServeArgs::default()).unwrap();
+        assert!(on.pex);
+        let off = ServeArgs {
+            no_pex: true,
+            ..Default::default()
+        };
+        assert!(!Config::resolve(off, ServeArgs::default()).unwrap().pex);
+        let file: ServeArgs = toml::from_str("pex = false").unwrap();
+        assert!(!Config::resolve(ServeArgs::default(), file).unwrap().pex);
     }
 
     #[test]

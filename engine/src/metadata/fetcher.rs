@@ -489,7 +489,13 @@ impl PeerHandler for Fetcher {
         {
             return Err(DisconnectReason::Duplicate);
         }
-        let hs = ExtHandshake::ours(self.env.listen_addr.port(), conn.addr.ip(), None, 250, true);
+        let hs = ExtHandshake::ours(
+            self.env.listen_addr.port(),
+            conn.addr.ip(),
+            None,
+            250,
+            self.env.config.pex,
+        );
         let mut first = vec![extended(HANDSHAKE_ID, hs.encode())];
         if conn.remote.supports_fast() {
             first.push(Out::Msg(Message::HaveNone));

@@ -70,8 +70,9 @@ impl Torrent {
         }
         tracing::info!(torrent = %self.info_hash, pieces = have.count_ones(), of = have.len(), "checked");
         self.resume_ready();
+        // Recorded in the background: the torrent need not wait for the fsyncs to run.
         let t = self.clone();
-        let _ = tokio::task::spawn_blocking(move || t.save_resume()).await;
+        tokio::task::spawn_blocking(move || t.save_resume());
         true
     }
 

@@ -44,7 +44,7 @@ impl Torrent {
                 p.addr.ip(),
                 Some(self.meta.info_bytes.len() as u64),
                 OUR_REQQ,
-                !self.meta.private,
+                self.pex_allowed(),
             );
             out.push(extended(HANDSHAKE_ID, hs.encode()));
         }
@@ -83,7 +83,7 @@ impl Torrent {
                 // We have the metadata already; data and rejects are harmless leftovers.
                 MetadataMsg::Data { .. } | MetadataMsg::Reject { .. } => {}
             },
-            UT_PEX_ID if !self.meta.private => {
+            UT_PEX_ID if self.pex_allowed() => {
                 let msg = PexMsg::decode(payload).map_err(bad)?;
                 let last = p.ext_state.pex_last_recv.replace(now);
                 if last.is_some_and(|t| now.saturating_duration_since(t) < PEX_MIN_RECV_INTERVAL) {
@@ -123,10 +123,15 @@ impl Torrent {
         Ok(())
     }
 
+    /// PEX is on in the session and the torrent is public (BEP 27).
+    fn pex_allowed(&self) -> bool {
+        self.env.config.pex && !self.meta.private
+    }
+
     /// Sends each PEX-speaking peer the peers added and dropped since its last message, at
     /// most once a minute. Never for private torrents (BEP 27).
     pub(crate) fn pex_round(&self, sh: &mut Shared, now: Instant) {
-        if self.meta.private {
+        if !self.pex_allowed() {
             return;
         }
         let connected: Vec<SocketAddr> =

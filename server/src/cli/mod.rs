@@ -46,6 +46,7 @@ impl PeerArgs {
             // tracker errors only to them: their LAN trackers are theirs to use.
             allow_local_trackers: true,
             resume_dir: Some(resume_dir),
+            pex: !self.dht.no_pex,
             dht,
             ..Default::default()
         };

@@ -99,6 +99,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         allow_local_trackers: config.allow_local_trackers,
         // Fast-resume records beside the database: a restart does not rehash verified data.
         resume_dir: Some(config.data_dir.join("resume")),
+        pex: config.pex,
         dht: config
             .dht
             .as_ref()
