@@ -22,6 +22,9 @@ itself under scripts/in-netns.sh unless already inside one):
    data (it checks, finds it complete and exits): GB/s.
 5. Prints a Markdown table (and --json FILE writes the raw figures).
 
+With --magnet both leechers get `magnet:?xt=...&x.pe=<seeder>` instead of the
+.torrent, and the table adds the seconds until the metadata arrived.
+
 Wall time includes each client's start-up. The machine is shared: compare
 rows of the same run only.
 """
@@ -34,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -125,11 +129,30 @@ class Seeder:
                 self.proc.wait()
 
 
-def timed(argv, timeout):
-    """Runs argv; returns (exit code, wall s, user+sys s, max RSS KiB, stderr tail)."""
+def timed(argv, timeout, mark=None, env=None):
+    """Runs argv; returns (exit code, wall s, user+sys s, max RSS KiB, stderr tail).
+
+    With `mark`, also the seconds until a line containing it first appeared on stdout or
+    stderr (None if never), as a sixth value."""
     errf = tempfile.TemporaryFile()
     t0 = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errf)
+    seen = {}
+
+    def watch(stream, sink):
+        for line in iter(stream.readline, b""):
+            if sink is not None:
+                sink.write(line)
+            if mark and "at" not in seen and mark.encode() in line:
+                seen["at"] = time.monotonic() - t0
+
+    pipe = subprocess.PIPE if mark else subprocess.DEVNULL
+    proc = subprocess.Popen(argv, stdout=pipe, stderr=subprocess.PIPE if mark else errf, env=env)
+    threads = []
+    if mark:
+        threads = [threading.Thread(target=watch, args=(proc.stdout, None), daemon=True),
+                   threading.Thread(target=watch, args=(proc.stderr, errf), daemon=True)]
+        for t in threads:
+            t.start()
     deadline = t0 + timeout
     while True:
         pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
@@ -143,15 +166,24 @@ def timed(argv, timeout):
         time.sleep(0.01)
     wall = time.monotonic() - t0
     proc.returncode = 0  # reaped by wait4; keep Popen from waiting again
+    for t in threads:
+        t.join(5)
     errf.seek(0)
     tail = errf.read()[-2000:].decode(errors="replace")
     code = os.waitstatus_to_exitcode(status) if status != -1 else "timeout"
+    if mark:
+        return code, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, tail, seen.get("at")
     return code, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, tail
 
 
-def download_row(label, argv, out_file, size, digest, timeout):
-    code, wall, cpu, rss_kib, tail = timed(argv, timeout)
+def download_row(label, argv, out_file, size, digest, timeout, mark=None, env=None):
+    if mark:
+        code, wall, cpu, rss_kib, tail, meta_s = timed(argv, timeout, mark, env)
+    else:
+        (code, wall, cpu, rss_kib, tail), meta_s = timed(argv, timeout), None
     row = {"client": label, "exit": code, "wall_s": wall, "cpu_s": cpu, "rss_mib": rss_kib / 1024}
+    if mark:
+        row["metadata_s"] = meta_s
     if code != 0:
         row["error"] = f"exit {code}: {tail.strip()[-300:]}"
         return row
@@ -167,19 +199,25 @@ def download_row(label, argv, out_file, size, digest, timeout):
     return row
 
 
-def fmt_table(rows, size):
+def fmt_table(rows, size, magnet=False):
+    how = "by magnet link (metadata from the seeder)" if magnet else "by .torrent"
+    meta_h, meta_a = (" metadata s |", "---:|") if magnet else ("", "")
     lines = [
-        f"Download of {size // MIB} MiB from one libtorrent seeder on 127.0.0.1:",
+        f"Download of {size // MIB} MiB {how} from one libtorrent seeder on 127.0.0.1:",
         "",
-        "| client | wall s | MiB/s | CPU s per GiB | peak RSS MiB | sha256 ok |",
-        "|---|---:|---:|---:|---:|---|",
+        f"| client |{meta_h} wall s | MiB/s | CPU s per GiB | peak RSS MiB | sha256 ok |",
+        f"|---|{meta_a}---:|---:|---:|---:|---|",
     ]
     for r in rows:
+        meta = ""
+        if magnet:
+            m = r.get("metadata_s")
+            meta = f" {m:.2f} |" if m is not None else " – |"
         if "error" in r:
-            lines.append(f"| {r['client']} | – | – | – | – | not measured: {r['error']} |")
+            lines.append(f"| {r['client']} |{meta} – | – | – | – | not measured: {r['error']} |")
         else:
             lines.append(
-                f"| {r['client']} | {r['wall_s']:.2f} | {r['mib_s']:.0f} | {r['cpu_s_per_gib']:.2f} | "
+                f"| {r['client']} |{meta} {r['wall_s']:.2f} | {r['mib_s']:.0f} | {r['cpu_s_per_gib']:.2f} | "
                 f"{r['rss_mib']:.0f} | {'yes' if r['verified'] else 'NO'} |"
             )
     return "\n".join(lines)
@@ -219,6 +257,9 @@ def main():
     p.add_argument("--no-recheck", action="store_true", help="skip the recheck benchmark")
     p.add_argument("--json", default=None, help="also write the raw figures here")
     p.add_argument("--no-netns", action="store_true", help="do not re-run inside scripts/in-netns.sh")
+    p.add_argument("--magnet", action="store_true",
+                   help="leechers get a magnet link (x.pe = the seeder) instead of the .torrent; "
+                        "also reports the time to metadata")
     args = p.parse_args()
 
     if not args.no_netns and os.environ.get("TORRENTEDGE_IN_NETNS") != "1":
@@ -233,6 +274,13 @@ def main():
     rows, recheck_rows = [], []
     seeder = Seeder(torrent, data_dir)
     log(f"libtorrent seeder on 127.0.0.1:{seeder.port}")
+    source, te_mark, lt_mark, te_env = torrent, None, None, None
+    if args.magnet:
+        import libtorrent as lt
+        ih = str(lt.torrent_info(torrent).info_hash())
+        source = f"magnet:?xt=urn:btih:{ih}&dn={name}&x.pe=127.0.0.1:{seeder.port}"
+        te_mark, lt_mark = "metadata received", "METADATA "
+        te_env = dict(os.environ, RUST_LOG="warn,engine::metadata=info", NO_COLOR="1")
     try:
         for run in range(args.runs):
             suffix = f" (run {run + 1})" if args.runs > 1 else ""
@@ -241,11 +289,11 @@ def main():
                     out = os.path.join(work, "te")
                     shutil.rmtree(out, ignore_errors=True)
                     os.makedirs(out)
-                    argv = [args.bin, "download", torrent, "-o", out, "--bind", "127.0.0.1", "--port", "0", "--no-dht",
+                    argv = [args.bin, "download", source, "-o", out, "--bind", "127.0.0.1", "--port", "0", "--no-dht",
                             "--peer", f"127.0.0.1:{seeder.port}", "--quiet"]
                     log("running", " ".join(argv))
                     rows.append(download_row("TorrentEdge" + suffix, argv, os.path.join(out, name), size, digest,
-                                             args.timeout))
+                                             args.timeout, te_mark, te_env))
                     shutil.rmtree(out, ignore_errors=True)
                 else:
                     rows.append({"client": "TorrentEdge" + suffix,
@@ -254,11 +302,11 @@ def main():
                 out = os.path.join(work, "lt")
                 shutil.rmtree(out, ignore_errors=True)
                 os.makedirs(out)
-                argv = [PYTHON, LT_PEER, "leech", torrent, out, "--connect", f"127.0.0.1:{seeder.port}",
+                argv = [PYTHON, LT_PEER, "leech", source, out, "--connect", f"127.0.0.1:{seeder.port}",
                         "--no-recheck", "--timeout", str(args.timeout)]
                 log("running libtorrent leecher")
                 rows.append(download_row("libtorrent 2.0.8 (python)" + suffix, argv, os.path.join(out, name), size,
-                                         digest, args.timeout + 10))
+                                         digest, args.timeout + 10, lt_mark))
                 shutil.rmtree(out, ignore_errors=True)
     finally:
         seeder.stop()
@@ -267,7 +315,9 @@ def main():
         if not args.skip_torrentedge:
             if have_bin:
                 # Output dir = the seed data: everything is there, only a recheck is left.
-                # No --peer: nothing to download.
+                # No --peer: nothing to download. No resume record from an earlier run, or
+                # nothing would be hashed at all.
+                shutil.rmtree(os.path.join(data_dir, ".torrentedge"), ignore_errors=True)
                 argv = [args.bin, "download", torrent, "-o", data_dir, "--bind", "127.0.0.1", "--port", "0", "--no-dht", "--quiet"]
                 code, wall, cpu, rss, tail = timed(argv, args.timeout)
                 r = {"client": "TorrentEdge", "wall_s": wall, "cpu_s": cpu, "rss_mib": rss / 1024, "exit": code}
@@ -286,7 +336,7 @@ def main():
             recheck_rows.append(r)
     shutil.rmtree(work, ignore_errors=True)
 
-    print(fmt_table(rows, size))
+    print(fmt_table(rows, size, args.magnet))
     if recheck_rows:
         print(fmt_recheck(recheck_rows, size))
     print()

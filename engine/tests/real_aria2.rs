@@ -1,4 +1,4 @@
-//! TorrentEdge against real aria2 1.36 peers on 127.0.0.1.
+//! TorrentEdge against real aria2 1.36 peers on 127.0.0.1 (by .torrent and by magnet).
 //!
 //! aria2 runs with DHT, LPD and PEX off, bound to 127.0.0.1. Without DHT it
 //! does not use UDP trackers, so it meets peers through an HTTP tracker
@@ -98,6 +98,31 @@ async fn aria2_leecher_downloads_from_engine_seeder() {
             "engine uploaded less than the torrent: {:?}",
             h.status()
         );
+        s.shutdown().await;
+        assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
+    })
+    .await
+}
+
+/// A magnet whose only source is an aria2 seeder (`x.pe`): a second real client besides
+/// libtorrent serves the engine the info dictionary over BEP 9, then the data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_fetches_a_magnet_from_aria2_seeder() {
+    hard_timeout(TEST_TIMEOUT, "magnet <- aria2", async {
+        let fx = fixture(Layout::multi_mixed(), 43, Maker::Libtorrent, &[]);
+        let seeder = Aria2::seed(&fx.torrent, &fx.src);
+        let out = temp_dir("out");
+        let mut s = TestSession::start().await;
+        let uri = format!("magnet:?xt=urn:btih:{}&x.pe={}", fx.ih_hex, seeder.addr());
+        let magnet = engine::magnet::Magnet::parse(&uri).expect("magnet");
+        let opts = engine::session::AddTorrentOptions {
+            save_dir: out.path().to_path_buf(),
+            ..Default::default()
+        };
+        let h = s.session.add_magnet(&magnet, opts).expect("add magnet");
+        s.wait_completed(h.info_hash(), DL_TIMEOUT).await;
+        let meta = h.metainfo().expect("metadata from aria2");
+        assert_eq!(meta.info_hash.to_hex(), fx.ih_hex);
         s.shutdown().await;
         assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
     })

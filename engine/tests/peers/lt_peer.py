@@ -30,6 +30,7 @@ Machine-readable lines on stdout (one per line, flushed):
   HASHFAIL <piece>            a piece we downloaded failed its hash check
   UPLOADED <bytes>            payload uploaded so far (seed; when it changes,
                               at most once a second, and on exit)
+  METADATA <seconds>          leech by magnet: the info dictionary arrived
   FINISHED <seconds>          every piece downloaded (leech; seconds since start)
   DONE <seconds>              leech: complete and recheck passed; exits 0
   FAILED <reason>             exits non-zero
@@ -240,6 +241,8 @@ def run_peer(args):
                     out("ANNOUNCED", a.url, a.num_peers)
                 elif isinstance(a, (lt.tracker_error_alert, lt.tracker_warning_alert)):
                     log("tracker:", a.message())
+                elif isinstance(a, lt.metadata_received_alert):
+                    out("METADATA", f"{time.monotonic() - START:.3f}")
                 elif isinstance(a, lt.hash_failed_alert):
                     out("HASHFAIL", a.piece_index)
                 elif isinstance(a, lt.torrent_error_alert):
