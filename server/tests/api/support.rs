@@ -279,6 +279,21 @@ impl Server {
         }
     }
 
+    /// Kills with SIGKILL (nothing saved on the way out), then starts again on the same data
+    /// folder and database.
+    pub async fn kill_and_restart(mut self) -> Server {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let (opts, data, url) = (
+            self.opts.clone(),
+            self.data.clone(),
+            self.database_url.clone(),
+        );
+        Server::launch(opts, data, url).await
+    }
+
     /// Stops and starts again on the same data folder and database.
     pub async fn restart(mut self) -> Server {
         self.stop();
