@@ -18,6 +18,11 @@ pub struct SessionConfig {
     pub max_peers_per_torrent: usize,
     /// Connections the whole session may hold.
     pub max_peers_total: usize,
+    /// Connections one remote address may hold across the session.
+    pub max_peers_per_ip: usize,
+    /// Incoming connections that have not completed their handshake yet (a separate pool, so
+    /// slow handshakers cannot take the real slots).
+    pub max_half_open: usize,
     /// Bytes all torrents together may hold in piece assembly buffers.
     pub max_buffered_bytes: usize,
     /// How long one tracker announce may take.
@@ -43,6 +48,8 @@ impl Default for SessionConfig {
             peer_id: PeerId::generate(),
             max_peers_per_torrent: 50,
             max_peers_total: 500,
+            max_peers_per_ip: 8,
+            max_half_open: 64,
             max_buffered_bytes: 64 << 20,
             tracker_timeout: Duration::from_secs(15),
             hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),

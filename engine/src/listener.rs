@@ -19,7 +19,12 @@ use crate::InfoHash;
 pub(crate) type Routes = Arc<RwLock<HashMap<InfoHash, Arc<Slot>>>>;
 
 /// Accepts forever (the session aborts the task on shutdown).
-pub(crate) async fn run(listener: TcpListener, routes: Routes, conns: ConnLimiter) {
+pub(crate) async fn run(
+    listener: TcpListener,
+    routes: Routes,
+    conns: ConnLimiter,
+    half_open: ConnLimiter,
+) {
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(c) => c,
@@ -30,19 +35,29 @@ pub(crate) async fn run(listener: TcpListener, routes: Routes, conns: ConnLimite
                 continue;
             }
         };
-        let Some(slot) = conns.try_acquire() else {
-            tracing::debug!(%addr, "connection limit reached, dropping incoming peer");
+        let Some(half) = half_open.try_acquire(addr.ip()) else {
+            tracing::debug!(%addr, "half-open limit reached, dropping incoming peer");
             continue;
         };
-        tokio::spawn(route(stream, addr, routes.clone(), slot));
+        tokio::spawn(route(stream, addr, routes.clone(), conns.clone(), half));
     }
 }
 
-async fn route(mut stream: TcpStream, addr: SocketAddr, routes: Routes, slot: ConnSlot) {
+async fn route(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    routes: Routes,
+    conns: ConnLimiter,
+    half: ConnSlot,
+) {
     let remote = match timeout(HANDSHAKE_TIMEOUT, read_handshake(&mut stream)).await {
         Ok(Ok(hs)) => hs,
         Ok(Err(e)) => return tracing::debug!(%addr, "bad handshake: {e}"),
         Err(_) => return tracing::debug!(%addr, "handshake timed out"),
+    };
+    drop(half);
+    let Some(slot) = conns.try_acquire(addr.ip()) else {
+        return tracing::debug!(%addr, "connection limit reached, dropping incoming peer");
     };
     let torrent = routes
         .read()

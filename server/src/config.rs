@@ -79,6 +79,9 @@ pub struct ServeArgs {
     /// Peer connections per torrent [default: 50].
     #[arg(long, env = "MAX_PEERS_PER_TORRENT", value_name = "N")]
     pub max_peers_per_torrent: Option<usize>,
+    /// Peer connections one remote address may hold [default: 8].
+    #[arg(long, env = "MAX_PEERS_PER_IP", value_name = "N")]
+    pub max_peers_per_ip: Option<usize>,
     /// Torrents downloading at once, 0 = no limit [default: 0]. The others wait, shown as
     /// `queued`: higher priority first, then in the order they were added. Seeding torrents
     /// do not count.
@@ -297,6 +300,7 @@ pub struct Config {
     pub peer_bind: IpAddr,
     pub max_peer_connections: usize,
     pub max_peers_per_torrent: usize,
+    pub max_peers_per_ip: usize,
     pub max_concurrent_torrents: u32,
     pub upload_limit: u64,
     pub download_limit: u64,
@@ -409,6 +413,7 @@ impl Config {
                 .max_peers_per_torrent
                 .or(f.max_peers_per_torrent)
                 .unwrap_or(50),
+            max_peers_per_ip: a.max_peers_per_ip.or(f.max_peers_per_ip).unwrap_or(8),
             max_concurrent_torrents: a
                 .max_concurrent_torrents
                 .or(f.max_concurrent_torrents)

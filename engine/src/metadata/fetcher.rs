@@ -245,7 +245,7 @@ impl Fetcher {
         for addr in addrs {
             let f = self.clone();
             tokio::spawn(async move {
-                let slot = f.env.conns.try_acquire();
+                let slot = f.env.conns.try_acquire(addr.ip());
                 let ours = f.handshake();
                 let result = match slot {
                     Some(_) => dial::connect(addr, &ours, |h| *h == f.info_hash)

@@ -24,6 +24,8 @@ const KEEPALIVE: Duration = Duration::from_secs(90);
 const SERVE_BATCH: usize = 64;
 /// Stop draining commands once this much is buffered, and write it out first.
 const FLUSH_AT: usize = 1 << 20;
+/// A write that makes no progress this long ends the connection (the peer stopped reading).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
 struct Writer {
     /// The peer speaks BEP 6: dropped requests are rejected explicitly.
@@ -81,11 +83,12 @@ pub(super) async fn run<H: PeerHandler>(
         if w.out.is_empty() {
             continue;
         }
+        // A peer that stops reading must not hold its slot and our buffers forever.
         let wrote = tokio::select! {
-            r = wr.write_all(&w.out) => r,
+            r = tokio::time::timeout(WRITE_TIMEOUT, wr.write_all(&w.out)) => r,
             _ = kill.changed() => return,
         };
-        if wrote.is_err() {
+        if !matches!(wrote, Ok(Ok(()))) {
             return;
         }
         w.out.clear();

@@ -84,16 +84,16 @@ impl Budget {
         lock(&self.idle).bytes
     }
 
-    /// Reserves `n` bytes if they fit, or unconditionally when `force` (one piece per
-    /// torrent must always be possible, or a piece larger than the budget would stall).
+    /// Reserves `n` bytes if they fit. With `force` (a torrent holding nothing) also when they
+    /// do not, as long as some budget is left: a piece larger than the budget must not stall,
+    /// yet many torrents of huge pieces must not each take one beyond it. So reservations
+    /// never exceed the budget plus one piece.
     pub fn try_reserve(&self, n: usize, force: bool) -> bool {
-        if force {
-            self.used.fetch_add(n, Ordering::AcqRel);
-            return true;
-        }
         self.used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                (u.saturating_add(n) <= self.max).then_some(u + n)
+                let fits = u.saturating_add(n) <= self.max;
+                let allowed = fits || (force && (u < self.max || u == 0));
+                allowed.then_some(u.saturating_add(n))
             })
             .is_ok()
     }
@@ -116,6 +116,29 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forced_reservations_stay_within_the_budget_plus_one_piece() {
+        let b = Budget::new(100);
+        assert!(
+            b.try_reserve(150, true),
+            "a piece larger than the budget starts"
+        );
+        assert!(!b.try_reserve(150, true), "a second one waits");
+        b.release(150);
+        assert!(b.try_reserve(60, true));
+        assert!(
+            b.try_reserve(60, true),
+            "room was left: one piece beyond it"
+        );
+        assert!(!b.try_reserve(60, true), "no room left");
+        assert!(!b.try_reserve(1, false));
+        assert_eq!(b.used(), 120);
+        // Many torrents of huge pieces: the total stays bounded.
+        let many = Budget::new(64);
+        let granted = (0..100).filter(|_| many.try_reserve(64, true)).count();
+        assert_eq!(granted, 1);
+    }
 
     #[test]
     fn buffers_are_reused_not_reallocated() {

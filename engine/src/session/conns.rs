@@ -1,43 +1,96 @@
-//! The session-wide cap on open peer connections.
+//! Session-wide caps on peer connections: in total, per remote address, and (a separate
+//! pool) for incoming connections that have not finished their handshake yet, so neither a
+//! slow handshaker nor one address can pin every slot (issue 11, item 9).
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-/// Counts open peer connections against the session-wide cap.
+use crate::torrent::lock;
+
+/// Counts connections against a total cap and a per-address cap.
 #[derive(Clone)]
 pub(crate) struct ConnLimiter {
-    open: Arc<AtomicUsize>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    open: AtomicUsize,
     max: usize,
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    max_per_ip: usize,
 }
 
 /// One counted connection; dropping it frees the slot.
 pub(crate) struct ConnSlot {
-    open: Arc<AtomicUsize>,
+    inner: Arc<Inner>,
+    ip: IpAddr,
 }
 
 impl ConnLimiter {
-    pub fn new(max: usize) -> Self {
+    pub fn new(max: usize, max_per_ip: usize) -> Self {
         ConnLimiter {
-            open: Arc::new(AtomicUsize::new(0)),
-            max,
+            inner: Arc::new(Inner {
+                open: AtomicUsize::new(0),
+                max,
+                per_ip: Mutex::default(),
+                max_per_ip: max_per_ip.max(1),
+            }),
         }
     }
 
-    /// A slot if the session is below its connection cap.
-    pub fn try_acquire(&self) -> Option<ConnSlot> {
-        self.open
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.max).then_some(n + 1)
+    /// A slot if both the total and `ip`'s count are below their caps.
+    pub fn try_acquire(&self, ip: IpAddr) -> Option<ConnSlot> {
+        let inner = &self.inner;
+        let mut per_ip = lock(&inner.per_ip);
+        let n = per_ip.entry(ip).or_insert(0);
+        if *n >= inner.max_per_ip {
+            return None;
+        }
+        inner
+            .open
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |o| {
+                (o < inner.max).then_some(o + 1)
             })
-            .ok()
-            .map(|_| ConnSlot {
-                open: self.open.clone(),
-            })
+            .ok()?;
+        *n += 1;
+        Some(ConnSlot {
+            inner: inner.clone(),
+            ip,
+        })
     }
 }
 
 impl Drop for ConnSlot {
     fn drop(&mut self) {
-        self.open.fetch_sub(1, Ordering::AcqRel);
+        let mut per_ip = lock(&self.inner.per_ip);
+        if let Some(n) = per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
+        self.inner.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn total_and_per_address_caps() {
+        let c = ConnLimiter::new(3, 2);
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let a1 = c.try_acquire(a).unwrap();
+        let _a2 = c.try_acquire(a).unwrap();
+        assert!(c.try_acquire(a).is_none(), "one address cannot take more");
+        let _b1 = c.try_acquire(b).unwrap();
+        assert!(c.try_acquire(b).is_none(), "the total cap");
+        drop(a1);
+        assert!(c.try_acquire(a).is_some(), "a freed slot is usable again");
+        assert_eq!(lock(&c.inner.per_ip).len(), 2);
     }
 }

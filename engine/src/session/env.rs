@@ -24,6 +24,8 @@ pub(crate) struct Env {
     pub listen_addr: SocketAddr,
     pub events: broadcast::Sender<Event>,
     pub conns: ConnLimiter,
+    /// Incoming connections still in their handshake.
+    pub half_open: ConnLimiter,
     pub buffers: Budget,
     pub tracker: TrackerClient,
     /// `hash_threads` threads that hash and store completed pieces.
@@ -43,7 +45,8 @@ impl Env {
         dht: Option<Dht>,
     ) -> Result<Self, TrackerError> {
         Ok(Env {
-            conns: ConnLimiter::new(config.max_peers_total),
+            conns: ConnLimiter::new(config.max_peers_total, config.max_peers_per_ip),
+            half_open: ConnLimiter::new(config.max_half_open, config.max_peers_per_ip),
             buffers: Budget::new(config.max_buffered_bytes),
             tracker: TrackerClient::new(config.tracker_config())?,
             hashers: HashPool::new(config.hash_threads()),

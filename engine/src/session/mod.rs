@@ -107,7 +107,12 @@ impl Session {
             }
         };
         let routes = Routes::default();
-        let task = tokio::spawn(listener::run(listener, routes.clone(), env.conns.clone()));
+        let task = tokio::spawn(listener::run(
+            listener,
+            routes.clone(),
+            env.conns.clone(),
+            env.half_open.clone(),
+        ));
         tracing::info!(%local, "session started");
         Ok(Session {
             inner: Arc::new(Inner {

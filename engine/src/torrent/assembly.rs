@@ -154,9 +154,16 @@ mod tests {
         let mut b = Assembly::default();
         assert!(
             b.ensure(5, 80, &budget),
-            "a torrent with nothing held may always start one"
+            "a torrent with nothing held may start one while budget is left"
+        );
+        let mut c = Assembly::default();
+        assert!(
+            !c.ensure(6, 80, &budget),
+            "but not beyond the budget plus one piece (issue 11 item 6)"
         );
         b.clear(&budget);
+        assert!(c.ensure(6, 80, &budget), "once memory is released");
+        c.clear(&budget);
         let done = a.take(0).map(|d| d.buf.data).unwrap_or_default();
         a.recycle(done, &budget);
         assert_eq!(a.held_bytes(), 0);

@@ -42,7 +42,7 @@ impl Torrent {
     }
 
     async fn dial(self: Arc<Self>, addr: SocketAddr) {
-        let slot = self.env.conns.try_acquire();
+        let slot = self.env.conns.try_acquire(addr.ip());
         let result = match slot {
             Some(_) => {
                 // libtorrent answers a v1 handshake for a hybrid (v1+v2) torrent with the
