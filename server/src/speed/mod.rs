@@ -142,6 +142,7 @@ impl Speed {
             if let Some(w) = window {
                 st.stored.alt_schedule = w.to_api();
                 st.window = w;
+                st.toggle.rebase();
             }
             if let Some(on) = patch.alt_enabled {
                 st.toggle.manual = Some(on);

@@ -169,6 +169,11 @@ impl AltToggle {
         }
     }
 
+    /// The schedule was edited: its next answer is a fresh start, not an edge.
+    pub fn rebase(&mut self) {
+        self.last_scheduled = None;
+    }
+
     /// Feeds the schedule's current answer; returns whether alternative limits are on.
     pub fn step(&mut self, scheduled: bool) -> bool {
         if self.last_scheduled.is_some_and(|last| last != scheduled) {
@@ -271,6 +276,20 @@ mod tests {
         assert!(!t.step(true));
         assert!(!t.step(false), "the window closes: schedule again (off)");
         assert!(t.step(true));
+    }
+
+    #[test]
+    fn editing_the_schedule_is_not_an_edge() {
+        let mut t = AltToggle::default();
+        assert!(!t.step(false));
+        t.rebase();
+        t.manual = Some(false);
+        assert!(
+            !t.step(true),
+            "a new schedule that is open now keeps the toggle"
+        );
+        assert!(!t.step(false), "the window closes: an edge");
+        assert_eq!(t.manual, None);
     }
 
     #[test]

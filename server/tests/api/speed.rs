@@ -1,0 +1,170 @@
+//! Rate limits over the REST API: the server-wide speed settings (`/api/settings`) and a
+//! torrent's own limits (`PATCH /api/torrents/{infoHash}`), both kept across a restart.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::both_backends;
+use crate::support::*;
+
+both_backends!(speed_settings_and_torrent_limits_survive_a_restart);
+
+async fn speed_settings_and_torrent_limits_survive_a_restart(backend: Backend) {
+    let srv = Server::start_with(
+        Options::new(backend)
+            .env("DOWNLOAD_LIMIT", "4194304")
+            .env("ALT_UPLOAD_LIMIT", "65536")
+            .env("ALT_SCHEDULE", "sat,sun 00:00-00:00"),
+    )
+    .await;
+    let admin = srv.user("admin").await;
+    let alice = srv.user("alice").await;
+
+    // The configuration gives the starting values; everyone may read them.
+    let (s, got) = srv.get("/api/settings", &alice).await;
+    assert_eq!(s, StatusCode::OK, "{got}");
+    assert_eq!(got["downloadLimit"], 4194304, "{got}");
+    assert_eq!(got["uploadLimit"], 0, "{got}");
+    assert_eq!(got["altUploadLimit"], 65536, "{got}");
+    assert_eq!(got["altSchedule"]["enabled"], true, "{got}");
+    assert_eq!(got["altSchedule"]["days"], json!(["sat", "sun"]), "{got}");
+
+    // Only admins change them; bad values change nothing.
+    let (s, _) = patch(&srv, &alice, json!({ "uploadLimit": 1000 })).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let bad_schedule = json!({ "uploadLimit": 5, "altSchedule": { "enabled": true, "from": "25:00", "to": "06:00", "days": ["mon"] } });
+    let (s, body) = patch(&srv, &admin, bad_schedule).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    let (s, body) = patch(&srv, &admin, json!({ "uploadLimits": 5 })).await;
+    assert_eq!(
+        s,
+        StatusCode::BAD_REQUEST,
+        "unknown fields are refused: {body}"
+    );
+    assert_eq!(srv.get("/api/settings", &admin).await.1["uploadLimit"], 0);
+
+    let (s, got) = patch(
+        &srv,
+        &admin,
+        json!({
+            "uploadLimit": 1048576,
+            "altDownloadLimit": 131072,
+            "altSchedule": { "enabled": true, "from": "22:00", "to": "06:30", "days": ["fri", "mon"] },
+            "altEnabled": true
+        }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{got}");
+    assert_eq!(got["uploadLimit"], 1048576, "{got}");
+    assert_eq!(got["downloadLimit"], 4194304, "fields not sent stay: {got}");
+    assert_eq!(got["altDownloadLimit"], 131072, "{got}");
+    assert_eq!(got["altSchedule"]["days"], json!(["mon", "fri"]), "{got}");
+    assert_eq!(
+        (got["altEnabled"].clone(), got["altManual"].clone()),
+        (json!(true), json!(true)),
+        "{got}"
+    );
+
+    // A torrent's own limits.
+    let (torrent, ih) = dummy_torrent(41);
+    let (s, body) = srv.upload(&alice, &torrent, &[("paused", "true")]).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        (body["downloadLimit"].clone(), body["uploadLimit"].clone()),
+        (json!(0), json!(0)),
+        "{body}"
+    );
+    let path = format!("/api/torrents/{ih}");
+    let (s, body) = srv
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&alice),
+            Some(json!({ "downloadLimit": 500000, "uploadLimit": 250000 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["downloadLimit"].clone(), body["uploadLimit"].clone()),
+        (json!(500000), json!(250000)),
+        "{body}"
+    );
+    let (s, body) = srv
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&alice),
+            Some(json!({ "uploadLimit": 0 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["downloadLimit"].clone(), body["uploadLimit"].clone()),
+        (json!(500000), json!(0)),
+        "one field, one change: {body}"
+    );
+    let (s, _) = srv
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&alice),
+            Some(json!({ "downloadLimit": -1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let bob = srv.user("bob").await;
+    let (s, _) = srv
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&bob),
+            Some(json!({ "downloadLimit": 1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "someone else's torrent");
+    let (_, detail) = srv.get(&path, &alice).await;
+    assert_eq!(detail["downloadLimit"], 500000, "{detail}");
+
+    // Both come back after a restart.
+    let srv = srv.restart().await;
+    let (_, got) = srv.get("/api/settings", &admin).await;
+    assert_eq!(got["uploadLimit"], 1048576, "{got}");
+    assert_eq!(got["downloadLimit"], 4194304, "{got}");
+    assert_eq!(got["altDownloadLimit"], 131072, "{got}");
+    assert_eq!(got["altSchedule"]["from"], "22:00", "{got}");
+    assert_eq!(got["altSchedule"]["to"], "06:30", "{got}");
+    assert_eq!(
+        (got["altEnabled"].clone(), got["altManual"].clone()),
+        (json!(true), json!(true)),
+        "the toggle too: {got}"
+    );
+    let detail = srv
+        .wait_torrent(&alice, &ih, 30, |t| t["downloadLimit"] == 500000)
+        .await;
+    assert_eq!(detail["uploadLimit"], 0, "{detail}");
+
+    // The toggle off holds whatever the schedule says, until its next edge.
+    let (s, got) = srv
+        .call(
+            Method::PATCH,
+            "/api/settings",
+            Some(&admin),
+            Some(json!({ "altEnabled": false })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{got}");
+    assert_eq!(
+        (got["altEnabled"].clone(), got["altManual"].clone()),
+        (json!(false), json!(true)),
+        "{got}"
+    );
+}
+
+async fn patch(
+    srv: &Server,
+    token: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    srv.call(Method::PATCH, "/api/settings", Some(token), Some(body))
+        .await
+}
