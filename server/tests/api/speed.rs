@@ -80,13 +80,13 @@ async fn speed_settings_and_torrent_limits_survive_a_restart(backend: Backend) {
             Method::PATCH,
             &path,
             Some(&alice),
-            Some(json!({ "downloadLimit": 500000, "uploadLimit": 250000 })),
+            Some(json!({ "downloadLimit": 512000, "uploadLimit": 256000 })),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(
         (body["downloadLimit"].clone(), body["uploadLimit"].clone()),
-        (json!(500000), json!(250000)),
+        (json!(512000), json!(256000)),
         "{body}"
     );
     let (s, body) = srv
@@ -100,7 +100,7 @@ async fn speed_settings_and_torrent_limits_survive_a_restart(backend: Backend) {
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(
         (body["downloadLimit"].clone(), body["uploadLimit"].clone()),
-        (json!(500000), json!(0)),
+        (json!(512000), json!(0)),
         "one field, one change: {body}"
     );
     let (s, _) = srv
@@ -123,7 +123,41 @@ async fn speed_settings_and_torrent_limits_survive_a_restart(backend: Backend) {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "someone else's torrent");
     let (_, detail) = srv.get(&path, &alice).await;
-    assert_eq!(detail["downloadLimit"], 500000, "{detail}");
+    assert_eq!(detail["downloadLimit"], 512000, "{detail}");
+
+    // The server-rendered pages show them: the torrent's own, the server's, and the toggle.
+    let page = |path: &str, token: &str| {
+        let r = srv
+            .http
+            .get(srv.url(path))
+            .header("Cookie", format!("te_session={token}"));
+        async move { r.send().await.unwrap().text().await.unwrap() }
+    };
+    let html = page(&path.replace("/api", ""), &alice).await;
+    assert!(
+        html.contains("Limits: ↓ 500 KiB/s, ↑ unlimited"),
+        "no limits on the detail page:\n{html}"
+    );
+    assert!(
+        html.contains("id=\"limit-down\""),
+        "no limit field:\n{html}"
+    );
+    let html = page("/settings", &admin).await;
+    assert!(
+        html.contains(
+            "Global: ↓ 4.00 MiB/s, ↑ 1.00 MiB/s. Alternative: ↓ 128 KiB/s, ↑ 64.0 KiB/s."
+        ),
+        "no limits on the settings page:\n{html}"
+    );
+    assert!(
+        html.contains("Alternative limits are on (set by hand"),
+        "{html}"
+    );
+    assert!(
+        html.contains("id=\"alt-speed\""),
+        "no toggle in the top bar:\n{html}"
+    );
+    assert!(html.contains("Alt speed on"), "{html}");
 
     // Both come back after a restart.
     let srv = srv.restart().await;
@@ -139,7 +173,7 @@ async fn speed_settings_and_torrent_limits_survive_a_restart(backend: Backend) {
         "the toggle too: {got}"
     );
     let detail = srv
-        .wait_torrent(&alice, &ih, 30, |t| t["downloadLimit"] == 500000)
+        .wait_torrent(&alice, &ih, 30, |t| t["downloadLimit"] == 512000)
         .await;
     assert_eq!(detail["uploadLimit"], 0, "{detail}");
 
