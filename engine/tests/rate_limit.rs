@@ -147,3 +147,76 @@ async fn torrent_limit_wins_and_changes_at_run_time() {
     })
     .await
 }
+
+/// Limiter accuracy for docs/benchmarks.md: download from a libtorrent seeder and upload to a
+/// libtorrent leecher at 1 and 10 MiB/s, 10 s windows after a warm-up second, with the
+/// spread of 1 s samples. Ignored by default (a minute of transfers):
+/// `scripts/in-netns.sh cargo test -p engine --test rate_limit -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn accuracy_table() {
+    hard_timeout(Duration::from_secs(300), "accuracy table", async {
+        let fx = fixture(
+            Layout::single("bench.bin", 192 * MIB, 1024 * 1024),
+            21,
+            Maker::Libtorrent,
+            &[],
+        );
+        for limit in [MIB, 10 * MIB] {
+            // Download from a libtorrent seeder.
+            let seeder = LtPeer::seed(&fx.torrent, &fx.src, LtOpts::default());
+            let out = temp_dir("out");
+            let s = TestSession::start().await;
+            s.session.set_rate_limits(limit, 0);
+            let h = s.add(&fx.torrent, out.path(), vec![seeder.addr()]).await;
+            warm_up(&h, downloaded).await;
+            report("download", limit, &h, downloaded).await;
+            s.shutdown().await;
+            drop(seeder);
+
+            // Upload to a libtorrent leecher.
+            let mut s = TestSession::start().await;
+            s.session.set_rate_limits(0, limit);
+            let h = s.add(&fx.torrent, &fx.src, vec![]).await;
+            s.wait_seeding(h.info_hash(), Duration::from_secs(60)).await;
+            let out = temp_dir("out");
+            let _leech = LtPeer::leech(
+                &fx.torrent,
+                out.path(),
+                LtOpts {
+                    connect: vec![s.addr()],
+                    timeout: Some(Duration::from_secs(120)),
+                    ..Default::default()
+                },
+            );
+            warm_up(&h, uploaded).await;
+            report("upload", limit, &h, uploaded).await;
+            s.shutdown().await;
+        }
+    })
+    .await
+}
+
+/// Ten 1 s samples: the mean over the 10 s and the slowest and fastest second.
+async fn report(what: &str, limit: u64, h: &TorrentHandle, count: fn(&TorrentHandle) -> u64) {
+    let mib = MIB as f64;
+    let (b0, t0) = (count(h), Instant::now());
+    let mut samples = Vec::new();
+    for _ in 0..10 {
+        let (b, t) = (count(h), Instant::now());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        samples.push((count(h) - b) as f64 / t.elapsed().as_secs_f64());
+    }
+    let mean = (count(h) - b0) as f64 / t0.elapsed().as_secs_f64();
+    let min = samples.iter().copied().fold(f64::MAX, f64::min);
+    let max = samples.iter().copied().fold(0.0, f64::max);
+    println!(
+        "| {what} | {:.0} MiB/s | {:.3} MiB/s | {:+.2} % | {:.3}–{:.3} MiB/s |",
+        limit as f64 / mib,
+        mean / mib,
+        (mean / limit as f64 - 1.0) * 100.0,
+        min / mib,
+        max / mib
+    );
+    assert_near(what, mean, limit, 0.10);
+}
