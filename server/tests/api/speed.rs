@@ -202,3 +202,54 @@ async fn patch(
     srv.call(Method::PATCH, "/api/settings", Some(token), Some(body))
         .await
 }
+
+/// `DOWNLOAD_LIMIT` holds against a libtorrent seeder, and lifting it through the API lets
+/// the rest arrive at full speed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_limit_from_the_environment_is_enforced() {
+    use crate::lt::{free_port, lt_make_torrent, LtPeer};
+    use std::time::{Duration, Instant};
+
+    let work = tempfile::tempdir().unwrap();
+    let seed_dir = work.path().join("seed");
+    std::fs::create_dir_all(&seed_dir).unwrap();
+    let source = seed_dir.join("payload.bin");
+    write_random(&source, 12 << 20, 77);
+    let torrent_path = work.path().join("payload.torrent");
+    let ih = lt_make_torrent(&source, &torrent_path, 262144);
+    let torrent = std::fs::read(&torrent_path).unwrap();
+
+    let port = free_port();
+    let mut opts = Options::new(Backend::Sqlite).env("DOWNLOAD_LIMIT", "1048576");
+    opts.peer_port = port;
+    let srv = Server::start_with(opts).await;
+    let admin = srv.user("admin").await;
+    let _seeder = LtPeer::seed(&torrent_path, &seed_dir, 0, &format!("127.0.0.1:{port}"));
+    let (s, body) = srv.upload(&admin, &torrent, &[]).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+
+    let t = srv
+        .wait_torrent(&admin, &ih, 60, |t| {
+            t["downloaded"].as_u64().unwrap() >= 512 << 10
+        })
+        .await;
+    let (d0, t0) = (t["downloaded"].as_u64().unwrap(), Instant::now());
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (_, t) = srv.get(&format!("/api/torrents/{ih}"), &admin).await;
+    let rate = (t["downloaded"].as_u64().unwrap() - d0) as f64 / t0.elapsed().as_secs_f64();
+    assert!(
+        (rate / 1048576.0 - 1.0).abs() < 0.15,
+        "{rate:.0} B/s under a 1 MiB/s limit"
+    );
+
+    let (s, got) = patch(&srv, &admin, json!({ "downloadLimit": 0 })).await;
+    assert_eq!(s, StatusCode::OK, "{got}");
+    let lifted = Instant::now();
+    srv.wait_torrent(&admin, &ih, 30, |t| t["state"] == "seeding")
+        .await;
+    assert!(
+        lifted.elapsed() < Duration::from_secs(4),
+        "the rest (over 6 MiB) took {:?} without a limit",
+        lifted.elapsed()
+    );
+}
