@@ -116,7 +116,7 @@ fn SpeedForm(settings: Settings) -> impl IntoView {
                 )}
             </p>
             <form id="speed-settings" on:submit=save>
-                <fieldset prop:disabled=move || !admin()>
+                <fieldset disabled=move || !admin()>
                     <div class="row">
                         <RateField id="set-down" label="Download" value=down />
                         <RateField id="set-up" label="Upload" value=up />

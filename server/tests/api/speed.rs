@@ -158,6 +158,15 @@ async fn speed_settings_and_torrent_limits_survive_a_restart(backend: Backend) {
         "no toggle in the top bar:\n{html}"
     );
     assert!(html.contains("Alt speed on"), "{html}");
+    assert!(
+        !html.contains("<fieldset disabled"),
+        "an admin may edit:\n{html}"
+    );
+    let html = page("/settings", &alice).await;
+    assert!(
+        html.contains("<fieldset disabled"),
+        "others only read:\n{html}"
+    );
 
     // Both come back after a restart.
     let srv = srv.restart().await;
