@@ -65,6 +65,26 @@ async fn speed_settings_and_torrent_limits_survive_a_restart(backend: Backend) {
         "{got}"
     );
 
+    // The engine got the alternative pair (the toggle is on).
+    let metrics = srv
+        .req(Method::GET, "/metrics", Some(&admin))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "torrentedge_download_limit_bytes 131072",
+        "torrentedge_upload_limit_bytes 65536",
+        "torrentedge_alt_speed_enabled 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} missing:\n{metrics}"
+        );
+    }
+
     // A torrent's own limits.
     let (torrent, ih) = dummy_torrent(41);
     let (s, body) = srv.upload(&alice, &torrent, &[("paused", "true")]).await;
