@@ -50,10 +50,14 @@ struct State {
     alt_on: bool,
 }
 
+/// The local weekday (0 = Monday) and minute of the day; a field so tests can set the time.
+type Clock = Box<dyn Fn() -> (u8, u16) + Send + Sync>;
+
 /// The speed settings and the engine they drive.
 pub struct Speed {
     session: Session,
     db: Db,
+    clock: Clock,
     state: Mutex<State>,
     /// Serializes changes with their database writes, so the last change is the one stored.
     write: tokio::sync::Mutex<()>,
@@ -72,14 +76,23 @@ pub fn local_now() -> (u8, u16) {
 impl Speed {
     /// Loads the stored settings (else the configuration's) and applies them.
     pub async fn load(session: Session, db: Db, config: &Config) -> Result<Speed, SpeedError> {
+        Self::load_with(session, db, from_config(config), Box::new(local_now)).await
+    }
+
+    async fn load_with(
+        session: Session,
+        db: Db,
+        defaults: Stored,
+        clock: Clock,
+    ) -> Result<Speed, SpeedError> {
         let stored = match settings::get(&db, KEY).await? {
             Some(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
                 tracing::warn!(
                     "stored speed settings are unreadable ({e}); using the configuration"
                 );
-                from_config(config)
+                defaults.clone()
             }),
-            None => from_config(config),
+            None => defaults,
         };
         let window = Window::from_api(&stored.alt_schedule).unwrap_or_else(|e| {
             tracing::warn!("stored alternative schedule ignored: {e}");
@@ -93,6 +106,7 @@ impl Speed {
         let speed = Speed {
             session,
             db,
+            clock,
             state: Mutex::new(State {
                 toggle: AltToggle::new(stored.manual),
                 stored,
@@ -101,7 +115,7 @@ impl Speed {
             }),
             write: tokio::sync::Mutex::new(()),
         };
-        speed.refresh(local_now());
+        speed.refresh((speed.clock)());
         Ok(speed)
     }
 
@@ -147,7 +161,7 @@ impl Speed {
             if let Some(on) = patch.alt_enabled {
                 st.toggle.manual = Some(on);
             }
-            self.apply(&mut st, local_now());
+            self.apply(&mut st, (self.clock)());
             serde_json::to_string(&st.stored).unwrap_or_default()
         };
         settings::put(&self.db, KEY, &json).await?;
@@ -191,7 +205,7 @@ impl Speed {
                     _ = shutdown.changed() => return,
                 }
                 let _write = self.write.lock().await;
-                if let Some(json) = self.refresh(local_now()) {
+                if let Some(json) = self.refresh((self.clock)()) {
                     if let Err(e) = settings::put(&self.db, KEY, &json).await {
                         tracing::warn!("cannot store the speed settings: {e}");
                     }
@@ -209,5 +223,96 @@ fn from_config(c: &Config) -> Stored {
         alt_upload_limit: c.alt_upload_limit,
         alt_schedule: c.alt_schedule.clone().unwrap_or_default(),
         manual: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU16, Ordering};
+
+    /// A clock that stays on a Monday, at the minute the test sets.
+    fn monday_clock(minute: &Arc<AtomicU16>) -> Clock {
+        let minute = minute.clone();
+        Box::new(move || (0, minute.load(Ordering::SeqCst)))
+    }
+
+    fn mon(h: u16, m: u16) -> (u8, u16) {
+        (0, h * 60 + m)
+    }
+
+    #[tokio::test]
+    async fn the_schedule_and_the_toggle_drive_the_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        let session = Session::start(engine::config::SessionConfig {
+            listen_addr: "127.0.0.1:0".parse().unwrap(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let defaults = Stored {
+            download_limit: 1000,
+            upload_limit: 2000,
+            alt_download_limit: 10,
+            alt_upload_limit: 20,
+            alt_schedule: schedule::parse_spec("mon 08:00-09:00").unwrap(),
+            manual: None,
+        };
+        let now = Arc::new(AtomicU16::new(mon(7, 59).1));
+        let load = || {
+            Speed::load_with(
+                session.clone(),
+                db.clone(),
+                defaults.clone(),
+                monday_clock(&now),
+            )
+        };
+        let speed = load().await.unwrap();
+        assert_eq!(session.rate_limits(), (1000, 2000));
+
+        // The window opens: the alternative pair.
+        assert_eq!(speed.refresh(mon(8, 0)), None);
+        assert_eq!(session.rate_limits(), (10, 20));
+        assert!(speed.settings().alt_enabled);
+
+        // The toggle turns them off inside the window, and that holds there.
+        now.store(mon(8, 30).1, Ordering::SeqCst);
+        let s = speed
+            .update(SettingsPatch {
+                alt_enabled: Some(false),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(!s.alt_enabled && s.alt_manual, "{s:?}");
+        assert_eq!(session.rate_limits(), (1000, 2000));
+        assert_eq!(speed.refresh(mon(8, 45)), None);
+        assert_eq!(session.rate_limits(), (1000, 2000));
+
+        // Stored: a restart keeps the toggle.
+        let again = load().await.unwrap();
+        assert!(again.settings().alt_manual);
+        assert_eq!(session.rate_limits(), (1000, 2000));
+
+        // The window closes: an edge ends the toggle (and asks to be stored).
+        assert!(speed.refresh(mon(9, 0)).is_some());
+        assert!(!speed.settings().alt_manual);
+        // Next Monday the schedule rules again.
+        assert_eq!(speed.refresh(mon(8, 0)), None);
+        assert_eq!(session.rate_limits(), (10, 20));
+
+        // A changed limit of the pair in force applies at once.
+        now.store(mon(8, 10).1, Ordering::SeqCst);
+        speed
+            .update(SettingsPatch {
+                alt_download_limit: Some(30),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(session.rate_limits(), (30, 20));
+        session.shutdown().await;
     }
 }
