@@ -44,7 +44,7 @@ async fn measure(h: &TorrentHandle, count: fn(&TorrentHandle) -> u64, window: Du
     let (b0, t0) = (count(h), Instant::now());
     tokio::time::sleep(window).await;
     let (b1, t1) = (count(h), Instant::now());
-    (b1 - b0) as f64 / (t1 - t0).as_secs_f64()
+    b1.saturating_sub(b0) as f64 / (t1 - t0).as_secs_f64()
 }
 
 fn assert_near(what: &str, got: f64, want: u64, tolerance: f64) {
@@ -205,9 +205,9 @@ async fn report(what: &str, limit: u64, h: &TorrentHandle, count: fn(&TorrentHan
     for _ in 0..10 {
         let (b, t) = (count(h), Instant::now());
         tokio::time::sleep(Duration::from_secs(1)).await;
-        samples.push((count(h) - b) as f64 / t.elapsed().as_secs_f64());
+        samples.push(count(h).saturating_sub(b) as f64 / t.elapsed().as_secs_f64());
     }
-    let mean = (count(h) - b0) as f64 / t0.elapsed().as_secs_f64();
+    let mean = count(h).saturating_sub(b0) as f64 / t0.elapsed().as_secs_f64();
     let min = samples.iter().copied().fold(f64::MAX, f64::min);
     let max = samples.iter().copied().fold(0.0, f64::max);
     println!(
