@@ -65,6 +65,48 @@ pub fn set_labels(live: Live, info_hash: String, category: String, tags: Vec<Str
     let _ = (live, info_hash, category, tags);
 }
 
+/// Sets a torrent's own limits, bytes per second, 0 = unlimited (browser only).
+pub fn set_limits(live: Live, info_hash: String, download: u64, upload: u64) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        use crate::client::browser;
+        use crate::types::{TorrentPatch, TorrentSummary};
+        let body = TorrentPatch {
+            download_limit: Some(download),
+            upload_limit: Some(upload),
+        };
+        let path = format!("/api/torrents/{info_hash}");
+        match browser::patch::<_, TorrentSummary>(path, &body).await {
+            Ok(summary) => {
+                live.torrents.upsert(summary);
+                live.toast("Limits saved", false);
+            }
+            Err(e) => live.toast(e.message, true),
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, info_hash, download, upload);
+}
+
+/// Changes the server's speed settings (admins; browser only); `done` gets what the server
+/// now has.
+pub fn set_speed(
+    live: Live,
+    patch: crate::types::SettingsPatch,
+    done: impl Fn(crate::types::Settings) + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        use crate::client::browser;
+        match browser::patch::<_, crate::types::Settings>("/api/settings".into(), &patch).await {
+            Ok(s) => done(s),
+            Err(e) => live.toast(e.message, true),
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, patch, done);
+}
+
 /// Sends `action` for `info_hash` (browser only; a no-op while rendering on the server).
 pub fn run(live: Live, info_hash: String, action: Action) {
     #[cfg(feature = "hydrate")]

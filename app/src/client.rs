@@ -202,6 +202,10 @@ pub mod browser {
         json(Method::PUT, path, body).await
     }
 
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(path: String, body: &B) -> ApiResult<T> {
+        json(Method::PATCH, path, body).await
+    }
+
     pub async fn delete(path: String) -> ApiResult<()> {
         send(Method::DELETE, path, Body::None).await
     }

@@ -33,6 +33,29 @@ pub fn rate(bytes_per_sec: u64) -> String {
     }
 }
 
+/// A rate limit: `unlimited` for 0.
+pub fn limit(bytes_per_sec: u64) -> String {
+    if bytes_per_sec == 0 {
+        "unlimited".into()
+    } else {
+        rate(bytes_per_sec)
+    }
+}
+
+/// Bytes per second as whole KiB/s for a form field.
+pub fn kib(bytes_per_sec: u64) -> String {
+    (bytes_per_sec / 1024).to_string()
+}
+
+/// A form field's KiB/s as bytes per second (empty: 0 = unlimited); `None` if malformed.
+pub fn parse_kib(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Some(0);
+    }
+    s.parse::<u64>().ok()?.checked_mul(1024)
+}
+
 /// `0.4567` as `45.7%`; never shows 100% before the last byte.
 pub fn percent(fraction: f64) -> String {
     let p = (fraction.clamp(0.0, 1.0) * 1000.0).floor() / 10.0;

@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <A href="/statistics">"Statistics"</A>
                     <A href="/chat">"Chat"</A>
                     <A href="/create">"Create"</A>
+                    <A href="/settings">"Settings"</A>
                 </nav>
                 <div class="spacer"></div>
                 <Transition fallback=|| ()>
@@ -112,6 +113,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/statistics") view=pages::statistics::StatisticsPage ssr=SsrMode::Async />
                         <Route path=path!("/chat") view=pages::chat::ChatPage ssr=SsrMode::Async />
                         <Route path=path!("/create") view=pages::create::CreatePage ssr=SsrMode::Async />
+                        <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
                     </Routes>
                 </ErrorBoundary>
             </main>
@@ -133,6 +135,7 @@ fn UserMenu(live: Live) -> impl IntoView {
                         {move || if live.connected.get() { "Live" } else { "Not live" }}
                     </span>
                 </span>
+                <components::speed::AltSpeedToggle live />
                 <Bell />
                 <span id="whoami">{user.username}</span>
                 <pages::auth::LogoutButton />

@@ -46,6 +46,9 @@ pub struct TorrentStatus {
     pub files: Vec<FileStatus>,
     pub trackers: Vec<TrackerStatus>,
     pub eta_secs: Option<u64>,
+    /// This torrent's own limits, bytes per second, 0 = unlimited (the session's apply too).
+    pub download_limit: u64,
+    pub upload_limit: u64,
 }
 
 /// One file of a torrent: how much of it is verified.

@@ -87,14 +87,24 @@ pub struct ServeArgs {
     /// do not count.
     #[arg(long, env = "MAX_CONCURRENT_TORRENTS", value_name = "N")]
     pub max_concurrent_torrents: Option<u32>,
-    /// Upload limit in bytes per second, 0 = none [default: 0]. Stored and reported only:
-    /// the engine does not throttle yet.
+    /// Upload limit of all torrents together, bytes per second, 0 = none [default: 0].
+    /// Until changed through `PATCH /api/settings` (then the stored value wins).
     #[arg(long, env = "UPLOAD_LIMIT", value_name = "BYTES_PER_SEC")]
     pub upload_limit: Option<u64>,
-    /// Download limit in bytes per second, 0 = none [default: 0]. Stored and reported only:
-    /// the engine does not throttle yet.
+    /// Download limit of all torrents together, bytes per second, 0 = none [default: 0].
+    /// Until changed through `PATCH /api/settings` (then the stored value wins).
     #[arg(long, env = "DOWNLOAD_LIMIT", value_name = "BYTES_PER_SEC")]
     pub download_limit: Option<u64>,
+    /// Alternative ("turtle") upload limit, bytes per second, 0 = none [default: 0].
+    #[arg(long, env = "ALT_UPLOAD_LIMIT", value_name = "BYTES_PER_SEC")]
+    pub alt_upload_limit: Option<u64>,
+    /// Alternative ("turtle") download limit, bytes per second, 0 = none [default: 0].
+    #[arg(long, env = "ALT_DOWNLOAD_LIMIT", value_name = "BYTES_PER_SEC")]
+    pub alt_download_limit: Option<u64>,
+    /// When the alternative limits switch on by themselves, server local time:
+    /// `DAYS HH:MM-HH:MM`, e.g. `mon-fri 08:00-18:00` or `every 22:00-06:00` [default: none].
+    #[arg(long, env = "ALT_SCHEDULE", value_name = "SCHEDULE")]
+    pub alt_schedule: Option<String>,
 
     /// Events kept for clients that reconnect with Last-Event-ID [default: 1024].
     #[arg(long, env = "EVENT_BUFFER", value_name = "N")]
@@ -276,8 +286,8 @@ pub fn dht_settings(
 
 const AFTER_HELP: &str = "\
 Priority (`PUT /api/torrents/{infoHash}/priority`) orders the queue of MAX_CONCURRENT_TORRENTS.
-UPLOAD_LIMIT and DOWNLOAD_LIMIT are stored and shown by the API, but the engine
-does not act on them yet.";
+UPLOAD_LIMIT, DOWNLOAD_LIMIT, ALT_* give the speed settings until an admin changes them
+through PATCH /api/settings; the stored settings win after that.";
 
 /// Resolved settings.
 #[derive(Clone, Debug)]
@@ -304,6 +314,10 @@ pub struct Config {
     pub max_concurrent_torrents: u32,
     pub upload_limit: u64,
     pub download_limit: u64,
+    pub alt_upload_limit: u64,
+    pub alt_download_limit: u64,
+    /// `None`: no schedule.
+    pub alt_schedule: Option<app::types::AltSchedule>,
     pub event_buffer: usize,
     pub progress_interval: Duration,
     pub stats_interval: Duration,
@@ -336,6 +350,8 @@ pub enum ConfigError {
     TrustedProxies(#[from] crate::auth::client_ip::BadNet),
     #[error("DHT_BOOTSTRAP: {0:?} is not host:port")]
     DhtBootstrap(String),
+    #[error("ALT_SCHEDULE: {0}")]
+    AltSchedule(#[from] crate::speed::schedule::ScheduleError),
 }
 
 impl Config {
@@ -420,6 +436,14 @@ impl Config {
                 .unwrap_or(0),
             upload_limit: a.upload_limit.or(f.upload_limit).unwrap_or(0),
             download_limit: a.download_limit.or(f.download_limit).unwrap_or(0),
+            alt_upload_limit: a.alt_upload_limit.or(f.alt_upload_limit).unwrap_or(0),
+            alt_download_limit: a.alt_download_limit.or(f.alt_download_limit).unwrap_or(0),
+            alt_schedule: a
+                .alt_schedule
+                .or(f.alt_schedule)
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| crate::speed::schedule::parse_spec(&s))
+                .transpose()?,
             event_buffer: a.event_buffer.or(f.event_buffer).unwrap_or(1024).max(1),
             progress_interval: Duration::from_millis(
                 a.progress_interval_ms

@@ -13,6 +13,7 @@ mod dht;
 mod events;
 mod kafka;
 mod metrics;
+mod speed;
 mod state;
 mod stats;
 mod torrents;

@@ -119,6 +119,25 @@ pub fn render(state: &AppState, dht: Option<&engine::dht::DhtStats>) -> String {
         "gauge",
         peers.to_string(),
     );
+    let (down_limit, up_limit) = state.library.session().rate_limits();
+    gauge(
+        "torrentedge_download_limit_bytes",
+        "Server-wide download limit in force (bytes/s, 0 = none).",
+        "gauge",
+        down_limit.to_string(),
+    );
+    gauge(
+        "torrentedge_upload_limit_bytes",
+        "Server-wide upload limit in force (bytes/s, 0 = none).",
+        "gauge",
+        up_limit.to_string(),
+    );
+    gauge(
+        "torrentedge_alt_speed_enabled",
+        "1 while the alternative speed limits are in force.",
+        "gauge",
+        u8::from(state.speed.settings().alt_enabled).to_string(),
+    );
     if let Some(d) = dht {
         gauge(
             "torrentedge_dht_nodes",

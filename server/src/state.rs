@@ -41,6 +41,8 @@ pub struct Inner {
     pub compat: crate::compat::CompatState,
     /// The Kafka adapter, when KAFKA_BROKERS is set.
     pub kafka: Option<crate::kafka::Kafka>,
+    /// Global and alternative rate limits, the schedule and the toggle.
+    pub speed: Arc<crate::speed::Speed>,
 }
 
 impl AppState {

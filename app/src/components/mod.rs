@@ -4,6 +4,7 @@ pub mod chart;
 pub mod notices;
 pub mod piece_map;
 pub mod rates;
+pub mod speed;
 pub mod theme;
 
 use leptos::prelude::*;

@@ -5,5 +5,6 @@ pub mod chat;
 pub mod create;
 pub mod detail;
 pub mod overview;
+pub mod settings;
 pub mod statistics;
 pub mod torrents;

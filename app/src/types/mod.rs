@@ -6,11 +6,13 @@ mod chat;
 mod events;
 mod labels;
 mod notifications;
+mod speed;
 
 pub use chat::*;
 pub use events::*;
 pub use labels::*;
 pub use notifications::*;
+pub use speed::*;
 
 /// What the server says about itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -238,6 +240,11 @@ pub struct TorrentSummary {
     /// Sorted.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// This torrent's own limits, bytes per second, 0 = unlimited (the server's apply too).
+    #[serde(default)]
+    pub download_limit: u64,
+    #[serde(default)]
+    pub upload_limit: u64,
 }
 
 /// `GET /api/torrents/{infoHash}`.

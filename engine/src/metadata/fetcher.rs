@@ -15,6 +15,7 @@ use crate::peer::dial;
 use crate::peer::handler::{PeerConn, PeerHandler};
 use crate::peer::{self, DisconnectReason, Out, WriterCmd};
 use crate::session::env::Env;
+use crate::session::ratelimit::{PeerLimits, RateLimits};
 use crate::status::{PeerSource, PeerStatus};
 use crate::storage::Storage;
 use crate::torrent::dialer::PeerBook;
@@ -75,6 +76,8 @@ pub(crate) struct Fetcher {
     state: Mutex<State>,
     dial_wake: Notify,
     finished: Notify,
+    /// The torrent's rate limits (shared with its slot and, later, its torrent).
+    limits: RateLimits,
 }
 
 impl Fetcher {
@@ -83,6 +86,7 @@ impl Fetcher {
         env: Arc<Env>,
         trackers: Vec<Vec<String>>,
         peers: &[(SocketAddr, PeerSource)],
+        limits: RateLimits,
     ) -> Arc<Self> {
         let now = Instant::now();
         let mut state = State::default();
@@ -96,6 +100,7 @@ impl Fetcher {
             state: Mutex::new(state),
             dial_wake: Notify::new(),
             finished: Notify::new(),
+            limits,
         })
     }
 
@@ -450,6 +455,13 @@ fn extended(id: u8, payload: Vec<u8>) -> Out {
 impl PeerHandler for Fetcher {
     fn env(&self) -> &Arc<Env> {
         &self.env
+    }
+
+    fn limits(&self) -> PeerLimits {
+        PeerLimits {
+            torrent: self.limits.clone(),
+            session: self.env.limits.clone(),
+        }
     }
 
     fn info_hash(&self) -> InfoHash {

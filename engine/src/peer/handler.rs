@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, watch};
 use super::reason::DisconnectReason;
 use super::{Out, WriterCmd};
 use crate::session::env::Env;
+use crate::session::ratelimit::PeerLimits;
 use crate::storage::Storage;
 use crate::torrent::shared::PeerIo;
 use crate::wire::{Handshake, Message};
@@ -34,6 +35,9 @@ pub(crate) struct PeerConn {
 /// block on I/O; `on_messages` is the hot path (one call per socket read).
 pub(crate) trait PeerHandler: Send + Sync + 'static {
     fn env(&self) -> &Arc<Env>;
+    /// The rate limits this connection's transfers answer to (taken once per connection;
+    /// the buckets are shared, so later limit changes apply).
+    fn limits(&self) -> PeerLimits;
     fn info_hash(&self) -> InfoHash;
     /// Our handshake for this info-hash.
     fn handshake(&self) -> Handshake;

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::{mpsc, watch};
@@ -33,6 +33,7 @@ pub(super) async fn run<H: PeerHandler>(
     let mut out = Vec::new();
     let dht = h.env().dht.clone();
     let mut port_gate = PortGate::default();
+    let limits = h.limits();
     loop {
         if *kill.borrow_and_update() {
             return DisconnectReason::ByUs;
@@ -41,14 +42,31 @@ pub(super) async fn run<H: PeerHandler>(
             // Reclaims the front of the buffer once the previous batch's blocks are dropped.
             buf.reserve(READ_BUF);
         }
+        // Limited: read at most one bucket's worth, then wait for its tokens before the
+        // next read, so the kernel's receive window fills and TCP slows the sender.
+        let chunk = limits.down_chunk();
         let read = tokio::select! {
-            r = rd.read_buf(&mut buf) => r,
+            r = async {
+                match chunk {
+                    None => rd.read_buf(&mut buf).await,
+                    Some(c) => {
+                        let c = usize::try_from(c).unwrap_or(READ_BUF).min(READ_BUF);
+                        rd.read_buf(&mut (&mut buf).limit(c)).await
+                    }
+                }
+            } => r,
             _ = kill.changed() => return DisconnectReason::ByUs,
         };
-        match read {
+        let n = match read {
             Ok(0) => return DisconnectReason::ClosedByPeer,
-            Ok(_) => {}
+            Ok(n) => n,
             Err(e) => return DisconnectReason::Io(e.to_string()),
+        };
+        if chunk.is_some() {
+            tokio::select! {
+                _ = limits.acquire_down(n as u64) => {}
+                _ = kill.changed() => return DisconnectReason::ByUs,
+            }
         }
         loop {
             match codec.decode(&mut buf) {

@@ -26,6 +26,8 @@ const SERVE_BATCH: usize = 64;
 const FLUSH_AT: usize = 1 << 20;
 /// A write that makes no progress this long ends the connection (the peer stopped reading).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+/// A block and its `piece` header, for sizing limited batches.
+const BLOCK_ESTIMATE: u64 = 16 * 1024 + 13;
 
 struct Writer {
     /// The peer speaks BEP 6: dropped requests are rejected explicitly.
@@ -50,6 +52,7 @@ pub(super) async fn run<H: PeerHandler>(
         io,
     };
     let mut last_write = Instant::now();
+    let limits = h.limits();
     loop {
         if w.out.is_empty() && w.serve.is_empty() {
             tokio::select! {
@@ -68,9 +71,14 @@ pub(super) async fn run<H: PeerHandler>(
             }
         }
         let mut payload = 0u64;
+        // Limited: serve about one bucket's worth per write, so blocks leave evenly.
+        let chunk = limits.up_chunk();
         if !w.serve.is_empty() {
+            let blocks = chunk.map_or(SERVE_BATCH, |c| {
+                usize::try_from(c / BLOCK_ESTIMATE).map_or(SERVE_BATCH, |n| n.clamp(1, SERVE_BATCH))
+            });
             match h.blocks() {
-                Some(storage) => match w.read_blocks(storage).await {
+                Some(storage) => match w.read_blocks(storage, blocks).await {
                     Ok(n) => payload = n,
                     Err(e) => {
                         h.on_read_error(e);
@@ -82,6 +90,13 @@ pub(super) async fn run<H: PeerHandler>(
         }
         if w.out.is_empty() {
             continue;
+        }
+        if chunk.is_some() && payload > 0 {
+            // Everything in this write counts (headers and other messages too).
+            tokio::select! {
+                _ = limits.acquire_up(w.out.len() as u64) => {}
+                _ = kill.changed() => return,
+            }
         }
         // A peer that stops reading must not hold its slot and our buffers forever.
         let wrote = tokio::select! {
@@ -145,9 +160,9 @@ impl Writer {
         self.serve.clear();
     }
 
-    /// Appends up to [`SERVE_BATCH`] piece messages read from disk; returns payload bytes.
-    async fn read_blocks(&mut self, storage: Arc<Storage>) -> Result<u64, String> {
-        let n = self.serve.len().min(SERVE_BATCH);
+    /// Appends up to `max` piece messages read from disk; returns payload bytes.
+    async fn read_blocks(&mut self, storage: Arc<Storage>, max: usize) -> Result<u64, String> {
+        let n = self.serve.len().min(max);
         let batch: Vec<BlockRequest> = self.serve.drain(..n).collect();
         self.io.queued.fetch_sub(n, Ordering::Relaxed);
         let mut out = std::mem::take(&mut self.out);

@@ -9,6 +9,7 @@ use tokio::sync::broadcast;
 use super::budget::Budget;
 use super::conns::ConnLimiter;
 use super::hashpool::HashPool;
+use super::ratelimit::RateLimits;
 
 use crate::config::SessionConfig;
 use crate::dht::Dht;
@@ -34,6 +35,8 @@ pub(crate) struct Env {
     pub resume: Option<ResumeStore>,
     /// The session's DHT node, when [`SessionConfig::dht`] asked for one.
     pub dht: Option<Dht>,
+    /// Session-wide rate limits; every connection also answers to its torrent's.
+    pub limits: RateLimits,
     next_peer_key: AtomicU64,
 }
 
@@ -53,6 +56,7 @@ impl Env {
             resume: config.resume_dir.clone().map(ResumeStore::new),
             next_peer_key: AtomicU64::new(1),
             dht,
+            limits: RateLimits::default(),
             config,
             listen_addr,
             events,

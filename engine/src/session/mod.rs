@@ -6,6 +6,7 @@ pub(crate) mod budget;
 pub(crate) mod conns;
 pub(crate) mod env;
 pub(crate) mod hashpool;
+pub mod ratelimit;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,6 +33,7 @@ use crate::torrent::{lock, Control, Torrent};
 use crate::tracker::TrackerError;
 use crate::InfoHash;
 use env::Env;
+use ratelimit::RateLimits;
 
 /// Largest piece we accept: each piece in flight needs a buffer this big.
 const MAX_PIECE_LENGTH: u32 = 128 << 20;
@@ -147,6 +149,17 @@ impl Session {
         self.inner.env.dht.as_ref()?.save().await.ok()
     }
 
+    /// Sets the session-wide limits in bytes per second (0 = unlimited). They apply at once
+    /// to every connection, without reconnecting; each torrent's own limits apply too.
+    pub fn set_rate_limits(&self, download: u64, upload: u64) {
+        self.inner.env.limits.set(download, upload);
+    }
+
+    /// The session-wide `(download, upload)` limits, bytes per second, 0 = unlimited.
+    pub fn rate_limits(&self) -> (u64, u64) {
+        self.inner.env.limits.get()
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.env.events.subscribe()
     }
@@ -165,6 +178,7 @@ impl Session {
         }
         let peers: Vec<_> = opts.peers.iter().map(|a| (*a, PeerSource::User)).collect();
         let control = Slot::control(opts.paused);
+        let limits = RateLimits::default();
         let name = meta.name.clone();
         let t = build_torrent(
             &self.inner.env,
@@ -172,9 +186,10 @@ impl Session {
             &opts.save_dir,
             &peers,
             control.clone(),
+            limits.clone(),
         )
         .await?;
-        let slot = Slot::new(ih, name.clone(), Stage::Live(t.clone()), control);
+        let slot = Slot::new(ih, name.clone(), Stage::Live(t.clone()), control, limits);
         self.insert(slot.clone())?;
         self.inner.env.emit(Event::TorrentAdded {
             info_hash: ih,
@@ -201,10 +216,23 @@ impl Session {
             .collect();
         peers.extend(opts.peers.iter().map(|a| (*a, PeerSource::User)));
         let trackers: Vec<Vec<String>> = magnet.trackers.iter().map(|t| vec![t.clone()]).collect();
-        let fetcher = Fetcher::new(ih, self.inner.env.clone(), trackers.clone(), &peers);
+        let limits = RateLimits::default();
+        let fetcher = Fetcher::new(
+            ih,
+            self.inner.env.clone(),
+            trackers.clone(),
+            &peers,
+            limits.clone(),
+        );
         let control = Slot::control(opts.paused);
         let name = magnet.name.clone().unwrap_or_else(|| ih.to_hex());
-        let slot = Slot::new(ih, name.clone(), Stage::Metadata(fetcher.clone()), control);
+        let slot = Slot::new(
+            ih,
+            name.clone(),
+            Stage::Metadata(fetcher.clone()),
+            control,
+            limits,
+        );
         self.insert(slot.clone())?;
         self.inner.env.emit(Event::TorrentAdded {
             info_hash: ih,
@@ -337,6 +365,7 @@ async fn build_torrent(
     save_dir: &std::path::Path,
     peers: &[(SocketAddr, PeerSource)],
     control: Arc<tokio::sync::watch::Sender<Control>>,
+    limits: RateLimits,
 ) -> Result<Arc<Torrent>, EngineError> {
     let files: Vec<(PathBuf, u64)> = meta
         .files
@@ -354,6 +383,7 @@ async fn build_torrent(
         env.clone(),
         peers,
         control,
+        limits,
     ))
 }
 
@@ -374,7 +404,15 @@ async fn magnet_stage(
         Ok(meta) => match validate(&meta) {
             Ok(()) => {
                 let peers = fetcher.learned_peers();
-                build_torrent(&env, meta, &save_dir, &peers, slot.control.clone()).await
+                build_torrent(
+                    &env,
+                    meta,
+                    &save_dir,
+                    &peers,
+                    slot.control.clone(),
+                    slot.limits.clone(),
+                )
+                .await
             }
             Err(e) => Err(e),
         },

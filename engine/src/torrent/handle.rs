@@ -35,7 +35,7 @@ impl TorrentHandle {
     pub fn status(&self) -> TorrentStatus {
         let paused = *self.slot.control.borrow() == Control::Pause;
         let (state, error, peers, trackers) = match self.slot.stage() {
-            Stage::Live(t) => return live_status(&t),
+            Stage::Live(t) => return live_status(&t, &self.slot),
             Stage::Metadata(f) => {
                 let state = if paused {
                     TorrentState::Paused
@@ -46,6 +46,7 @@ impl TorrentHandle {
             }
             Stage::Failed(e) => (TorrentState::Error, Some(e), 0, Vec::new()),
         };
+        let (download_limit, upload_limit) = self.slot.limits.get();
         TorrentStatus {
             info_hash: self.slot.info_hash,
             name: self.slot.name.clone(),
@@ -65,6 +66,8 @@ impl TorrentHandle {
             files: Vec::new(),
             trackers,
             eta_secs: None,
+            download_limit,
+            upload_limit,
         }
     }
 
@@ -105,6 +108,17 @@ impl TorrentHandle {
         });
     }
 
+    /// Sets this torrent's limits in bytes per second (0 = unlimited), at once and without
+    /// reconnecting. The session's limits apply as well; the stricter wins.
+    pub fn set_rate_limits(&self, download: u64, upload: u64) {
+        self.slot.limits.set(download, upload);
+    }
+
+    /// This torrent's `(download, upload)` limits, bytes per second, 0 = unlimited.
+    pub fn rate_limits(&self) -> (u64, u64) {
+        self.slot.limits.get()
+    }
+
     /// Dials these addresses (besides tracker peers), subject to the connection caps.
     pub fn add_peers(&self, peers: Vec<SocketAddr>) {
         match self.slot.stage() {
@@ -115,7 +129,8 @@ impl TorrentHandle {
     }
 }
 
-fn live_status(t: &Torrent) -> TorrentStatus {
+fn live_status(t: &Torrent, slot: &Slot) -> TorrentStatus {
+    let (download_limit, upload_limit) = slot.limits.get();
     let trackers = lock(&t.trackers).clone();
     let sh = t.lock();
     let have = sh.picker.have();
@@ -158,6 +173,8 @@ fn live_status(t: &Torrent) -> TorrentStatus {
         files,
         trackers,
         eta_secs,
+        download_limit,
+        upload_limit,
     }
 }
 

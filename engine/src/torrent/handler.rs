@@ -7,6 +7,7 @@ use super::Torrent;
 use crate::peer::handler::{PeerConn, PeerHandler};
 use crate::peer::{DisconnectReason, Out};
 use crate::session::env::Env;
+use crate::session::ratelimit::PeerLimits;
 use crate::storage::Storage;
 use crate::wire::{Handshake, Message, DEFAULT_MAX_MESSAGE_LEN};
 use crate::{InfoHash, PeerKey};
@@ -14,6 +15,13 @@ use crate::{InfoHash, PeerKey};
 impl PeerHandler for Torrent {
     fn env(&self) -> &Arc<Env> {
         &self.env
+    }
+
+    fn limits(&self) -> PeerLimits {
+        PeerLimits {
+            torrent: self.limits.clone(),
+            session: self.env.limits.clone(),
+        }
     }
 
     fn info_hash(&self) -> InfoHash {

@@ -36,6 +36,7 @@ use crate::events::Event;
 use crate::metainfo::Metainfo;
 use crate::picker::Picker;
 use crate::session::env::Env;
+use crate::session::ratelimit::RateLimits;
 use crate::status::{PeerSource, TorrentState};
 use crate::storage::Storage;
 use crate::tracker::TrackerStatus;
@@ -70,6 +71,8 @@ pub(crate) struct Torrent {
     pub write_lock: Arc<Mutex<()>>,
     /// Fast-resume bookkeeping (`resume`).
     resume: resume::ResumeTrack,
+    /// This torrent's rate limits, shared with its slot.
+    pub limits: RateLimits,
 }
 
 impl Torrent {
@@ -79,6 +82,7 @@ impl Torrent {
         env: Arc<Env>,
         peers: &[(SocketAddr, PeerSource)],
         control: Arc<watch::Sender<Control>>,
+        limits: RateLimits,
     ) -> Arc<Self> {
         let now = Instant::now();
         let mut book = dialer::PeerBook::default();
@@ -113,6 +117,7 @@ impl Torrent {
             driver: Mutex::new(None),
             write_lock: Arc::new(Mutex::new(())),
             resume: Default::default(),
+            limits,
         })
     }
 

@@ -8,6 +8,7 @@ use tokio::task::JoinHandle;
 
 use super::{join_bounded, lock, Control, Torrent};
 use crate::metadata::Fetcher;
+use crate::session::ratelimit::RateLimits;
 use crate::InfoHash;
 
 /// Which part of its life a torrent is in.
@@ -28,6 +29,9 @@ pub(crate) struct Slot {
     /// What the owner wants; shared by every stage, so pausing a magnet carries over.
     pub control: Arc<watch::Sender<Control>>,
     stage: RwLock<Stage>,
+    /// Per-torrent rate limits, shared by every stage (set before the metadata arrives,
+    /// they carry over).
+    pub limits: RateLimits,
     /// The magnet stage's task (fetch, then set up the torrent).
     driver: Mutex<Option<JoinHandle<()>>>,
 }
@@ -38,12 +42,14 @@ impl Slot {
         name: String,
         stage: Stage,
         control: Arc<watch::Sender<Control>>,
+        limits: RateLimits,
     ) -> Arc<Self> {
         Arc::new(Slot {
             info_hash,
             name,
             control,
             stage: RwLock::new(stage),
+            limits,
             driver: Mutex::new(None),
         })
     }

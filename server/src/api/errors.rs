@@ -124,7 +124,9 @@ impl From<crate::torrents::LibraryError> for ApiError {
             | L::BadPeer(_)
             | L::Create(_)
             | L::Storage(_) => ApiError::BadRequest(e.to_string()),
-            L::Duplicate | L::Exists(_) | L::NoMetadataYet => ApiError::Conflict(e.to_string()),
+            L::Duplicate | L::Exists(_) | L::NoMetadataYet | L::NotRunning => {
+                ApiError::Conflict(e.to_string())
+            }
             L::NotFound => ApiError::not_found_torrent(),
             L::TooLarge(_) => ApiError::TooLarge(e.to_string()),
             L::Quota(_) => ApiError::Forbidden(e.to_string()),

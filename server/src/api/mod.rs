@@ -10,6 +10,7 @@ mod health;
 mod labels;
 mod notifications;
 pub mod openapi;
+mod settings;
 mod statistics;
 mod torrents;
 mod users;
@@ -65,7 +66,8 @@ impl Routes {
             Method::POST => MethodFilter::POST,
             Method::PUT => MethodFilter::PUT,
             Method::DELETE => MethodFilter::DELETE,
-            _ => unreachable!("the API uses GET, POST, PUT and DELETE"),
+            Method::PATCH => MethodFilter::PATCH,
+            _ => unreachable!("the API uses GET, POST, PUT, PATCH and DELETE"),
         };
         let mut route = on(filter, handler);
         if let Some(limit) = body_limit {
@@ -133,6 +135,7 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
         )
         .add(Method::GET, T, torrents::detail)
         .add(Method::DELETE, T, torrents::remove)
+        .add(Method::PATCH, T, torrents::patch)
         .add(
             Method::POST,
             "/api/torrents/{infoHash}/pause",
@@ -195,6 +198,8 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
         .add(Method::POST, "/api/tags", labels::create_tag)
         .add(Method::DELETE, "/api/tags/{name}", labels::delete_tag)
         .add(Method::GET, "/api/statistics", statistics::statistics)
+        .add(Method::GET, "/api/settings", settings::get)
+        .add(Method::PATCH, "/api/settings", settings::patch)
         .add(Method::GET, "/api/chat", chat::list)
         .add(Method::POST, "/api/chat", chat::post)
         .add(Method::GET, "/api/notifications", notifications::list)

@@ -111,6 +111,9 @@ fn paths() -> Value {
             "delete": with(torrent_op("Remove (deleteFiles=true also deletes the data)", vec![
                 ("204", json!({ "description": "removed" }))]),
                 "parameters", json!([{ "$ref": IH }, { "name": "deleteFiles", "in": "query", "schema": { "type": "boolean" } }])),
+            "patch": with(torrent_op("Set the torrent's own rate limits (bytes/s, 0 = unlimited; absent fields stay)", vec![
+                ("200", ok("updated", schema("TorrentSummary"))), ("409", err("the torrent is not running"))]),
+                "requestBody", json_body(schema("TorrentPatch"))),
         },
         "/api/torrents/{infoHash}/pause": { "post": Value::Object(torrent_op("Pause", vec![("200", ok("paused", schema("TorrentSummary")))])) },
         "/api/torrents/{infoHash}/resume": { "post": Value::Object(torrent_op("Resume", vec![("200", ok("resumed", schema("TorrentSummary")))])) },
@@ -166,6 +169,40 @@ fn paths() -> Value {
         "/metrics": { "get": Value::Object(op("Prometheus metrics (METRICS_TOKEN or an admin token)", true, vec![
             ("200", json!({ "description": "Prometheus text format", "content": { "text/plain": { "schema": { "type": "string" } } } })),
             ("403", err("not an admin"))])) },
+    })
+}
+
+/// The server's speed settings.
+fn settings_paths() -> Value {
+    json!({
+        "/api/settings": {
+            "get": Value::Object(op("Global and alternative rate limits, the alternative schedule and whether it is in force", true, vec![
+                ("200", ok("settings", schema("Settings")))])),
+            "patch": with(op("Change speed settings (admins); altEnabled is the manual toggle, held until the schedule's next edge", true, vec![
+                ("200", ok("the settings now", schema("Settings"))), ("400", err("malformed schedule or body")),
+                ("403", err("not an admin, or cookie authentication without the CSRF header"))]),
+                "requestBody", json_body(schema("SettingsPatch"))),
+        },
+    })
+}
+
+fn settings_schemas() -> Value {
+    let rate = json!({ "type": "integer", "minimum": 0, "description": "bytes/s, 0 = unlimited" });
+    let b = json!({ "type": "boolean" });
+    json!({
+        "AltSchedule": obj(json!({ "enabled": b,
+            "from": { "type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "description": "server local time" },
+            "to": { "type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "description": "before `from`: past midnight; equal: all day" },
+            "days": { "type": "array", "items": { "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] } } }),
+            &["enabled", "from", "to", "days"]),
+        "Settings": obj(json!({ "downloadLimit": rate, "uploadLimit": rate, "altDownloadLimit": rate,
+            "altUploadLimit": rate, "altSchedule": schema("AltSchedule"),
+            "altEnabled": { "type": "boolean", "description": "alternative limits in force now" },
+            "altManual": { "type": "boolean", "description": "altEnabled was set by hand (until the schedule's next edge)" } }),
+            &["downloadLimit", "uploadLimit", "altDownloadLimit", "altUploadLimit", "altSchedule", "altEnabled", "altManual"]),
+        "SettingsPatch": obj(json!({ "downloadLimit": rate, "uploadLimit": rate, "altDownloadLimit": rate,
+            "altUploadLimit": rate, "altSchedule": schema("AltSchedule"), "altEnabled": b }), &[]),
+        "TorrentPatch": obj(json!({ "downloadLimit": rate, "uploadLimit": rate }), &[]),
     })
 }
 
@@ -252,7 +289,9 @@ fn schemas() -> Value {
             "priority": schema("Priority"), "savePath": s, "ownerId": int, "addedAt": int,
             "completedAt": opt("integer"), "magnetUri": opt("string"),
             "id": { "type": "integer", "description": "small, stable while the torrent exists" },
-            "category": opt("string"), "tags": { "type": "array", "items": s } }),
+            "category": opt("string"), "tags": { "type": "array", "items": s },
+            "downloadLimit": { "type": "integer", "description": "bytes/s, 0 = unlimited" },
+            "uploadLimit": { "type": "integer", "description": "bytes/s, 0 = unlimited" } }),
             &["infoHash", "name", "state", "progress", "totalBytes", "bytesDone", "priority"]),
         "TorrentDetail": { "allOf": [schema("TorrentSummary"), obj(json!({ "piecesDone": int, "numPieces": int,
             "pieceLength": int, "wasted": int, "private": b, "comment": opt("string"),
@@ -312,10 +351,10 @@ pub fn document() -> Value {
         "info": {
             "title": "TorrentEdge API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Torrents of the calling user (admins: all). Authenticate with `Authorization: Bearer <token>` from /api/auth/login, or with the te_session cookie plus the te_csrf cookie's value in X-CSRF-Token on POST/PUT/DELETE. Errors are {\"error\", \"message\"}."
+            "description": "Torrents of the calling user (admins: all). Authenticate with `Authorization: Bearer <token>` from /api/auth/login, or with the te_session cookie plus the te_csrf cookie's value in X-CSRF-Token on POST/PUT/PATCH/DELETE. Errors are {\"error\", \"message\"}."
         },
         "security": [{ "bearer": [] }, { "cookie": [] }],
-        "paths": merged(paths(), label_paths()),
+        "paths": merged(merged(paths(), label_paths()), settings_paths()),
         "components": {
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
@@ -325,7 +364,7 @@ pub fn document() -> Value {
                 "InfoHash": { "name": "infoHash", "in": "path", "required": true,
                     "schema": { "type": "string", "pattern": "^[0-9a-fA-F]{40}$" } }
             },
-            "schemas": schemas(),
+            "schemas": merged(schemas(), settings_schemas()),
         }
     })
 }

@@ -1,9 +1,9 @@
-//! `/api/torrents...`: add (upload or magnet), list, detail, pause/resume, priority, peers,
-//! files, pieces, remove.
+//! `/api/torrents...`: add (upload or magnet), list, detail, limits, pause/resume, priority,
+//! peers, files, pieces, remove.
 
 use app::types::{
     AddMagnet, AddOptions, AddPeers, FileProgress, PeerInfo, PiecesInfo, Priority, PriorityRequest,
-    TorrentDetail, TorrentSummary,
+    TorrentDetail, TorrentPatch, TorrentSummary,
 };
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, StatusCode};
@@ -253,6 +253,26 @@ pub async fn set_priority(
         state
             .library
             .set_priority(&user, &parse_info_hash(&ih)?, body.priority)
+            .await?,
+    ))
+}
+
+/// `PATCH /api/torrents/{infoHash}`: the torrent's own rate limits.
+pub async fn patch(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(ih): Path<String>,
+    ApiJson(body): ApiJson<TorrentPatch>,
+) -> Result<Json<TorrentSummary>, ApiError> {
+    Ok(Json(
+        state
+            .library
+            .set_limits(
+                &user,
+                &parse_info_hash(&ih)?,
+                body.download_limit,
+                body.upload_limit,
+            )
             .await?,
     ))
 }

@@ -5,6 +5,7 @@ pub mod download;
 pub mod events;
 pub mod info;
 mod progress;
+pub mod rate;
 
 use anyhow::Context;
 use engine::{metainfo::Metainfo, session::Session};
@@ -28,6 +29,12 @@ pub struct PeerArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Download limit: bytes per second, or with K/M/G (1024-based), e.g. 500K, 10M.
+    #[arg(long, value_name = "RATE", value_parser = rate::parse_rate, default_value = "0")]
+    pub max_down: u64,
+    /// Upload limit: bytes per second, or with K/M/G (1024-based), e.g. 500K, 10M.
+    #[arg(long, value_name = "RATE", value_parser = rate::parse_rate, default_value = "0")]
+    pub max_up: u64,
     #[command(flatten)]
     pub dht: crate::config::DhtArgs,
 }
@@ -50,9 +57,11 @@ impl PeerArgs {
             dht,
             ..Default::default()
         };
-        Session::start(config)
+        let session = Session::start(config)
             .await
-            .with_context(|| format!("cannot start the engine on {}:{}", self.bind, self.port))
+            .with_context(|| format!("cannot start the engine on {}:{}", self.bind, self.port))?;
+        session.set_rate_limits(self.max_down, self.max_up);
+        Ok(session)
     }
 }
 

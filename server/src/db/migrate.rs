@@ -29,6 +29,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "categories tags",
         include_str!("../../../migrations/sqlite/0004_categories_tags.sql"),
     ),
+    (
+        5,
+        "rate limits",
+        include_str!("../../../migrations/sqlite/0005_rate_limits.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -50,6 +55,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         4,
         "categories tags",
         include_str!("../../../migrations/postgres/0004_categories_tags.sql"),
+    ),
+    (
+        5,
+        "rate limits",
+        include_str!("../../../migrations/postgres/0005_rate_limits.sql"),
     ),
 ];
 

@@ -67,6 +67,8 @@ pub enum LibraryError {
     Label(#[from] labels::LabelError),
     #[error("quota: {0}")]
     Quota(String),
+    #[error("the torrent is not running (it failed)")]
+    NotRunning,
 }
 
 impl From<EngineError> for LibraryError {
@@ -502,6 +504,30 @@ impl Library {
             self.publish_state(&e);
         }
         Ok(self.labelled(view::summary(&e, e.handle().map(|h| h.status()).as_ref())))
+    }
+
+    /// Sets a torrent's own limits (bytes per second, 0 = unlimited; `None` keeps one),
+    /// stored so a restart restores them.
+    pub async fn set_limits(
+        &self,
+        user: &AuthUser,
+        ih: &InfoHash,
+        download: Option<u64>,
+        upload: Option<u64>,
+    ) -> Result<TorrentSummary, LibraryError> {
+        let e = self.entry_for(user, ih)?;
+        let h = e.handle().ok_or(LibraryError::NotRunning)?;
+        let (down0, up0) = h.rate_limits();
+        let (down, up) = (download.unwrap_or(down0), upload.unwrap_or(up0));
+        crate::db::settings::set_torrent_limits(
+            &self.db,
+            &ih.to_hex(),
+            clamp_i64(down),
+            clamp_i64(up),
+        )
+        .await?;
+        h.set_rate_limits(down, up);
+        Ok(self.labelled(view::summary(&e, Some(&h.status()))))
     }
 
     pub fn add_peers(

@@ -20,6 +20,7 @@ use crate::db::torrents::{self as store, Progress};
 pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
     let rows = store::all(&lib.db).await?;
     let hold = lib.max_active() > 0;
+    let limits = crate::db::settings::torrent_limits(&lib.db).await?;
     let mut restored = 0;
     for row in rows {
         let Ok(ih) = InfoHash::from_hex(&row.info_hash) else {
@@ -97,6 +98,9 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
         };
         if let Runner::Failed { error } = &runner {
             tracing::warn!("torrent {}: {error}", row.info_hash);
+        }
+        if let (Runner::Engine(h), Some((down, up))) = (&runner, limits.get(&row.info_hash)) {
+            h.set_rate_limits(*down, *up);
         }
         let queued = hold && !row.paused && matches!(runner, Runner::Engine(_));
         lib.registry.update(&ih, |e| {

@@ -104,6 +104,8 @@ pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
         id: 0,
         category: None,
         tags: Vec::new(),
+        download_limit: st.map_or(0, |s| s.download_limit),
+        upload_limit: st.map_or(0, |s| s.upload_limit),
     }
 }
 

@@ -137,6 +137,12 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         config.download_path.clone(),
     ));
     let (shutdown, _) = watch::channel(false);
+    let speed = Arc::new(
+        crate::speed::Speed::load(session.clone(), db.clone(), &config)
+            .await
+            .context("cannot load the speed settings")?,
+    );
+    speed.clone().spawn(shutdown.subscribe());
     let kafka = crate::kafka::Kafka::start_from_env(&hub, shutdown.subscribe())
         .await
         .context("cannot start the Kafka adapter")?;
@@ -173,6 +179,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         shutdown,
         compat: Default::default(),
         kafka,
+        speed,
     });
     crate::stats::spawn(state.clone(), state.shutdown.subscribe());
     crate::dht::spawn_saver(

@@ -17,5 +17,6 @@ mod ops;
 mod qbittorrent;
 mod queue;
 mod restart;
+mod speed;
 mod torrents;
 mod transmission;

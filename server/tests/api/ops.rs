@@ -217,6 +217,9 @@ fn serve_help_documents_every_setting() {
         "DHT_PORT",
         "DHT_BOOTSTRAP",
         "DOWNLOAD_LIMIT",
+        "ALT_UPLOAD_LIMIT",
+        "ALT_DOWNLOAD_LIMIT",
+        "ALT_SCHEDULE",
         "PEER_PORT",
         "DATA_DIR",
         "TORRENTEDGE_CONFIG",
@@ -237,8 +240,8 @@ fn serve_help_documents_every_setting() {
         assert!(shown, "{var} not in --help:\n{help}");
     }
     assert!(
-        help.contains("does not act on them yet"),
-        "limits are marked as not yet enforced"
+        help.contains("PATCH /api/settings"),
+        "the help says where limits change at run time"
     );
     assert!(!help.contains(JWT_SECRET));
     assert!(help.contains("--trusted-proxies <IPS>"), "{help}");

@@ -285,10 +285,6 @@ async fn qbit_answers_for_missing_features_and_labels() {
                 ("seedingTimeLimit", "-2"),
             ],
         ),
-        (
-            "torrents/setDownloadLimit",
-            vec![("hashes", ih.as_str()), ("limit", "1000")],
-        ),
         ("torrents/recheck", h.to_vec()),
         ("torrents/reannounce", h.to_vec()),
         (
@@ -299,7 +295,6 @@ async fn qbit_answers_for_missing_features_and_labels() {
             "torrents/setLocation",
             vec![("hashes", ih.as_str()), ("location", "elsewhere")],
         ),
-        ("transfer/toggleSpeedLimitsMode", vec![]),
     ] {
         let (s, body) = q.post(path, &form).await;
         assert_eq!(s, StatusCode::CONFLICT, "{path}: {body}");
@@ -328,6 +323,92 @@ async fn qbit_answers_for_missing_features_and_labels() {
     ] {
         assert_eq!(q.post(path, &form).await.0, StatusCode::OK, "{path}");
     }
+    // Rate limits: per torrent for its owner, server-wide for admins only.
+    for (path, form) in [
+        (
+            "torrents/setDownloadLimit",
+            vec![("hashes", ih.as_str()), ("limit", "1000")],
+        ),
+        (
+            "torrents/setUploadLimit",
+            vec![("hashes", ih.as_str()), ("limit", "2048")],
+        ),
+    ] {
+        assert_eq!(q.post(path, &form).await.0, StatusCode::OK, "{path}");
+    }
+    assert_eq!(q.json("torrents/downloadLimit", &h).await[&ih], 1000);
+    assert_eq!(q.json("torrents/uploadLimit", &h).await[&ih], 2048);
+    let info = q.json("torrents/info", &h).await;
+    assert_eq!(
+        (info[0]["dl_limit"].clone(), info[0]["up_limit"].clone()),
+        (1000.into(), 2048.into()),
+        "{info}"
+    );
+    assert_eq!(
+        q.post(
+            "torrents/setDownloadLimit",
+            &[("hashes", ih.as_str()), ("limit", "lots")]
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        q.post("transfer/toggleSpeedLimitsMode", &[]).await.0,
+        StatusCode::FORBIDDEN,
+        "server-wide: admins only"
+    );
+    assert_eq!(
+        q.post("transfer/setDownloadLimit", &[("limit", "5000")])
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let admin = Qbit::login(&srv, "admin").await;
+    assert_eq!(admin.post("transfer/speedLimitsMode", &[]).await.1, "0");
+    assert_eq!(
+        admin
+            .post("transfer/setDownloadLimit", &[("limit", "5000")])
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(admin.post("transfer/downloadLimit", &[]).await.1, "5000");
+    assert_eq!(
+        admin.json("transfer/info", &[]).await["dl_rate_limit"],
+        5000,
+        "the limit in force"
+    );
+    assert_eq!(
+        admin
+            .post(
+                "app/setPreferences",
+                &[("json", r#"{"alt_dl_limit": 700, "alt_up_limit": 800}"#)]
+            )
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        admin.post("transfer/toggleSpeedLimitsMode", &[]).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(admin.post("transfer/speedLimitsMode", &[]).await.1, "1");
+    assert_eq!(admin.post("transfer/downloadLimit", &[]).await.1, "700");
+    let prefs = admin.json("app/preferences", &[]).await;
+    assert_eq!(
+        (prefs["dl_limit"].clone(), prefs["alt_up_limit"].clone()),
+        (5000.into(), 800.into())
+    );
+    assert_eq!(
+        admin
+            .post("transfer/setSpeedLimitsMode", &[("mode", "0")])
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(admin.post("transfer/uploadLimit", &[]).await.1, "0");
+
     assert_eq!(
         q.post("torrents/topPrio", &h).await,
         (

@@ -195,11 +195,72 @@ async fn transmission_handshake_auth_and_protocols() {
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "a notification has no answer");
-    // Limits TorrentEdge lacks are refused, not pretended.
+    // A torrent's limits, in kB/s of 1000 bytes.
     let (_, r) = rpc(&srv, "alice", json!({ "method": "torrent-set", "arguments": { "ids": [ih], "downloadLimited": true, "downloadLimit": 100 } })).await;
-    assert!(
-        r["result"].as_str().unwrap().contains("does not support"),
+    assert_eq!(r["result"], "success", "{r}");
+    let (_, r) = rpc(&srv, "alice", json!({ "method": "torrent-get", "arguments": { "ids": [ih], "fields": ["downloadLimit", "downloadLimited", "uploadLimited"] } })).await;
+    let t = &r["arguments"]["torrents"][0];
+    assert_eq!(
+        (
+            t["downloadLimit"].clone(),
+            t["downloadLimited"].clone(),
+            t["uploadLimited"].clone()
+        ),
+        (json!(100), json!(true), json!(false)),
         "{r}"
+    );
+    let (_, r) = rpc(
+        &srv,
+        "alice",
+        json!({ "method": "torrent-set", "arguments": { "ids": [ih], "downloadLimited": false } }),
+    )
+    .await;
+    assert_eq!(r["result"], "success", "{r}");
+    let (_, r) = rpc(&srv, "alice", json!({ "method": "torrent-get", "arguments": { "ids": [ih], "fields": ["downloadLimited"] } })).await;
+    assert_eq!(
+        r["arguments"]["torrents"][0]["downloadLimited"], false,
+        "{r}"
+    );
+    // Server-wide limits and the alternative speed: admins only.
+    let (_, r) = rpc(&srv, "alice", json!({ "method": "session-set", "arguments": { "speed-limit-down-enabled": true, "speed-limit-down": 50 } })).await;
+    assert!(r["result"].as_str().unwrap().contains("admin"), "{r}");
+    let (_, r) = rpc(
+        &srv,
+        "admin",
+        json!({ "method": "session-set", "arguments": {
+        "speed-limit-down-enabled": true, "speed-limit-down": 50, "alt-speed-up": 20,
+        "alt-speed-time-enabled": true, "alt-speed-time-begin": 60, "alt-speed-time-end": 120,
+        "alt-speed-time-day": 62, "alt-speed-enabled": true } }),
+    )
+    .await;
+    assert_eq!(r["result"], "success", "{r}");
+    let (_, r) = rpc(&srv, "alice", json!({ "method": "session-get" })).await;
+    let a = &r["arguments"];
+    assert_eq!(
+        (
+            a["speed-limit-down-enabled"].clone(),
+            a["speed-limit-down"].clone(),
+            a["alt-speed-up"].clone(),
+            a["alt-speed-enabled"].clone()
+        ),
+        (json!(true), json!(50), json!(20), json!(true)),
+        "{r}"
+    );
+    assert_eq!(
+        (
+            a["alt-speed-time-begin"].clone(),
+            a["alt-speed-time-end"].clone(),
+            a["alt-speed-time-day"].clone()
+        ),
+        (json!(60), json!(120), json!(62)),
+        "weekdays, 01:00 to 02:00: {r}"
+    );
+    let (_, settings) = srv.get("/api/settings", &alice).await;
+    assert_eq!(settings["downloadLimit"], 50_000, "{settings}");
+    assert_eq!(
+        settings["altSchedule"]["days"],
+        json!(["mon", "tue", "wed", "thu", "fri"]),
+        "{settings}"
     );
     let (_, r) = rpc(&srv, "alice", json!({ "method": "port-test" })).await;
     assert_ne!(r["result"], "success");
@@ -318,10 +379,11 @@ async fn transmission_remote_drives_torrentedge() {
         ok(port, &["-t", &id, "-i"]).contains("sonarr"),
         "labels are shown"
     );
-    let (success, out) = remote(port, &["-t", &id, "-d", "100"]);
+    ok(port, &["-t", &id, "-d", "100"]);
+    let info = ok(port, &["-t", &id, "-i"]);
     assert!(
-        !success || out.contains("does not support"),
-        "a download limit is refused: {out}"
+        info.contains("Download Limit: 100"),
+        "a torrent's limit is shown:\n{info}"
     );
 
     let file = srv.user_dir(&alice).await.join("payload.bin");

@@ -3,6 +3,7 @@
 //! progress event for this torrent arrives (at most every two seconds), so nothing polls.
 
 mod labels;
+mod limits;
 mod sections;
 
 use leptos::prelude::*;
@@ -218,6 +219,7 @@ fn Header(row: RwSignal<TorrentSummary>) -> impl IntoView {
                 </button>
             </div>
             <labels::LabelsEditor row />
+            <limits::LimitsEditor row />
             <Show when=move || confirming.get()>
                 <div class="confirm" role="group" aria-label="Confirm removal">
                     <label class="check">

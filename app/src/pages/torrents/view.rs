@@ -271,6 +271,8 @@ mod tests {
             id: 0,
             category: None,
             tags: Vec::new(),
+            download_limit: 0,
+            upload_limit: 0,
         }
     }
 

@@ -74,8 +74,6 @@ fn unsupported(p: &Params) -> Option<&'static str> {
         Some("sequential download")
     } else if on("firstLastPiecePrio") {
         Some("first and last piece priority")
-    } else if limited("upLimit") || limited("dlLimit") {
-        Some("per-torrent rate limits")
     } else if limited("ratioLimit")
         || limited("seedingTimeLimit")
         || limited("inactiveSeedingTimeLimit")
@@ -145,6 +143,8 @@ pub async fn add(
             .collect(),
         ..AddOptions::default()
     };
+    let down = super::limits::parse_rate(p.get("dlLimit"))?;
+    let up = super::limits::parse_rate(p.get("upLimit"))?;
     let mut added = 0;
     let mut invalid = 0;
     let mut last_error = None;
@@ -166,7 +166,17 @@ pub async fn add(
             }
         }
         match state.library.add_labelled(&user, source, &opts).await {
-            Ok(_) => added += 1,
+            Ok(s) => {
+                added += 1;
+                if down > 0 || up > 0 {
+                    if let Ok(ih) = engine::InfoHash::from_hex(&s.info_hash) {
+                        state
+                            .library
+                            .set_limits(&user, &ih, Some(down), Some(up))
+                            .await?;
+                    }
+                }
+            }
             Err(LibraryError::InvalidTorrent(_)) => invalid += 1,
             Err(LibraryError::Duplicate) => {}
             Err(e @ (LibraryError::Path(_) | LibraryError::Label(_))) => {

@@ -1,5 +1,6 @@
 //! `app/...` and `transfer/...`: versions, preferences, global rates.
 
+use app::types::SettingsPatch;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -39,10 +40,11 @@ pub async fn default_save_path(
         .into_response()
 }
 
-/// The preferences TorrentEdge has, with qBittorrent's names. Limits that TorrentEdge does
-/// not enforce read as off.
+/// The preferences TorrentEdge has, with qBittorrent's names (rates in bytes per second, as
+/// qBittorrent's WebUI sends them). Limits that TorrentEdge does not enforce read as off.
 pub fn preferences_of(state: &AppState, user: &AuthUser) -> Map<String, Value> {
     let cap = state.library.max_active();
+    let speed = state.speed.settings();
     let v = json!({
         "save_path": state.library.user_root(user).display().to_string(),
         "temp_path_enabled": false,
@@ -62,11 +64,11 @@ pub fn preferences_of(state: &AppState, user: &AuthUser) -> Map<String, Value> {
         "pex": false,
         "lsd": false,
         "upnp": false,
-        "dl_limit": 0,
-        "up_limit": 0,
-        "alt_dl_limit": 0,
-        "alt_up_limit": 0,
-        "scheduler_enabled": false,
+        "dl_limit": speed.download_limit,
+        "up_limit": speed.upload_limit,
+        "alt_dl_limit": speed.alt_download_limit,
+        "alt_up_limit": speed.alt_upload_limit,
+        "scheduler_enabled": speed.alt_schedule.enabled,
         "listen_port": state.config.peer_port,
         "max_connec": state.config.max_peer_connections,
         "max_connec_per_torrent": state.config.max_peers_per_torrent,
@@ -99,9 +101,20 @@ pub async fn set_preferences(
         .map_err(|e| QbitError::BadRequest(format!("json is not an object: {e}")))?;
     let current = preferences_of(&state, &user);
     let mut cap: Option<u32> = None;
+    let mut speed = SettingsPatch::default();
     let mut refused = Vec::new();
+    let rate = |v: &Value| -> Result<Option<u64>, QbitError> {
+        match v.as_i64() {
+            Some(n) => Ok(Some(u64::try_from(n).unwrap_or(0))),
+            None => Err(QbitError::BadRequest("limits must be numbers".into())),
+        }
+    };
     for (k, v) in &body {
         match k.as_str() {
+            "dl_limit" => speed.download_limit = rate(v)?,
+            "up_limit" => speed.upload_limit = rate(v)?,
+            "alt_dl_limit" => speed.alt_download_limit = rate(v)?,
+            "alt_up_limit" => speed.alt_upload_limit = rate(v)?,
             "queueing_enabled" if v.as_bool() == Some(false) => cap = Some(0),
             "queueing_enabled" if v.as_bool() == Some(true) => {
                 if cap.is_none() && state.library.max_active() == 0 {
@@ -139,13 +152,31 @@ pub async fn set_preferences(
             refused.join(", ")
         )));
     }
+    let speed_changes = speed != SettingsPatch::default() && {
+        let s = state.speed.settings();
+        [
+            (speed.download_limit, s.download_limit),
+            (speed.upload_limit, s.upload_limit),
+            (speed.alt_download_limit, s.alt_download_limit),
+            (speed.alt_upload_limit, s.alt_upload_limit),
+        ]
+        .iter()
+        .any(|(new, cur)| new.is_some_and(|n| n != *cur))
+    };
+    if (speed_changes || cap.is_some_and(|n| n != state.library.max_active())) && !user.is_admin() {
+        return Err(QbitError::Forbidden);
+    }
     if let Some(n) = cap {
         if n != state.library.max_active() {
-            if !user.is_admin() {
-                return Err(QbitError::Forbidden);
-            }
             state.library.set_max_active(n);
         }
+    }
+    if speed_changes {
+        state
+            .speed
+            .update(speed)
+            .await
+            .map_err(|e| QbitError::Internal(e.to_string()))?;
     }
     Ok(StatusCode::OK.into_response())
 }
@@ -170,9 +201,10 @@ pub fn transfer_of(state: &AppState, user: &AuthUser, dht_nodes: usize) -> Map<S
             uld += s.uploaded;
         }
     }
+    let (down_limit, up_limit) = state.library.session().rate_limits();
     let v = json!({
         "dl_info_speed": dl, "dl_info_data": dld, "up_info_speed": ul, "up_info_data": uld,
-        "dl_rate_limit": 0, "up_rate_limit": 0, "dht_nodes": dht_nodes,
+        "dl_rate_limit": down_limit, "up_rate_limit": up_limit, "dht_nodes": dht_nodes,
         "connection_status": "connected",
     });
     match v {
@@ -196,11 +228,104 @@ pub async fn dht_nodes(state: &AppState) -> usize {
         .map_or(0, |s| s.nodes)
 }
 
-/// Alternative speed limits do not exist in TorrentEdge: always the normal mode (0).
-pub async fn speed_limits_mode(_u: QbitUser) -> Response {
-    text("0")
+/// `transfer/speedLimitsMode`: 1 while the alternative limits are in force.
+pub async fn speed_limits_mode(State(state): State<AppState>, _u: QbitUser) -> Response {
+    text(if state.speed.settings().alt_enabled {
+        "1"
+    } else {
+        "0"
+    })
 }
 
-pub async fn toggle_speed_limits_mode(_u: QbitUser) -> QbitError {
-    QbitError::Conflict("TorrentEdge does not support alternative speed limits yet".into())
+async fn set_alt(state: &AppState, user: &AuthUser, on: bool) -> Result<Response, QbitError> {
+    if !user.is_admin() {
+        return Err(QbitError::Forbidden);
+    }
+    let patch = SettingsPatch {
+        alt_enabled: Some(on),
+        ..Default::default()
+    };
+    state
+        .speed
+        .update(patch)
+        .await
+        .map_err(|e| QbitError::Internal(e.to_string()))?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// `transfer/toggleSpeedLimitsMode` (admins): the "alternative speed" toggle.
+pub async fn toggle_speed_limits_mode(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+) -> Result<Response, QbitError> {
+    let on = !state.speed.settings().alt_enabled;
+    set_alt(&state, &user, on).await
+}
+
+/// `transfer/setSpeedLimitsMode` (admins): `mode=1` alternative, `0` normal.
+pub async fn set_speed_limits_mode(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    let on = match p.required("mode")?.trim() {
+        "1" => true,
+        "0" => false,
+        _ => return Err(QbitError::BadRequest("mode must be 0 or 1".into())),
+    };
+    set_alt(&state, &user, on).await
+}
+
+/// `transfer/downloadLimit`: the global limit in force (the alternative one in that mode).
+pub async fn download_limit(State(state): State<AppState>, _u: QbitUser) -> Response {
+    let v = state.library.session().rate_limits().0;
+    (StatusCode::OK, v.to_string()).into_response()
+}
+
+pub async fn upload_limit(State(state): State<AppState>, _u: QbitUser) -> Response {
+    let v = state.library.session().rate_limits().1;
+    (StatusCode::OK, v.to_string()).into_response()
+}
+
+/// `transfer/setDownloadLimit` (admins): the current mode's global limit, bytes per second.
+pub async fn set_download_limit(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    set_global(&state, &user, &p, true).await
+}
+
+pub async fn set_upload_limit(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    set_global(&state, &user, &p, false).await
+}
+
+async fn set_global(
+    state: &AppState,
+    user: &AuthUser,
+    p: &Params,
+    down: bool,
+) -> Result<Response, QbitError> {
+    if !user.is_admin() {
+        return Err(QbitError::Forbidden);
+    }
+    let rate = Some(super::limits::parse_rate(p.get("limit"))?);
+    let alt = state.speed.settings().alt_enabled;
+    let mut patch = SettingsPatch::default();
+    match (alt, down) {
+        (false, true) => patch.download_limit = rate,
+        (false, false) => patch.upload_limit = rate,
+        (true, true) => patch.alt_download_limit = rate,
+        (true, false) => patch.alt_upload_limit = rate,
+    }
+    state
+        .speed
+        .update(patch)
+        .await
+        .map_err(|e| QbitError::Internal(e.to_string()))?;
+    Ok(StatusCode::OK.into_response())
 }

@@ -117,8 +117,9 @@ pub fn torrent(s: &TorrentSummary, queueing: bool, now: i64) -> Map<String, Valu
         "seen_complete": if done { now } else { -1 },
         "dlspeed": s.download_rate,
         "upspeed": s.upload_rate,
-        "dl_limit": -1,
-        "up_limit": -1,
+        // qBittorrent says -1 for no limit.
+        "dl_limit": if s.download_limit > 0 { i128::from(s.download_limit) } else { -1 },
+        "up_limit": if s.upload_limit > 0 { i128::from(s.upload_limit) } else { -1 },
         "num_seeds": s.seeds,
         "num_leechs": s.peers.saturating_sub(s.seeds),
         "num_complete": s.seeds,

@@ -1,4 +1,4 @@
-//! Calls for features TorrentEdge does not have yet (rate and share limits, file
+//! Per-torrent rate limits, and calls for features TorrentEdge does not have yet (share limits, file
 //! priorities, moving data, recheck, reannounce, sequential download, super seeding):
 //! they answer 409 with the reason, never a success that changes nothing. A call that asks
 //! for what is already the case (no limit, the current folder) succeeds. Queue positions map
@@ -45,36 +45,89 @@ pub async fn set_share_limits(_u: QbitUser, p: Params) -> Result<Response, QbitE
     Err(lacking("share limits"))
 }
 
-pub async fn set_download_limit(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
-    if no_limit(p.get("limit")) {
-        return Ok(ok());
+/// A `limit` in bytes per second; qBittorrent's "none" values (empty, 0, -1) are 0.
+pub fn parse_rate(v: Option<&str>) -> Result<u64, QbitError> {
+    let v = v.unwrap_or("").trim();
+    if no_limit(Some(v)) {
+        return Ok(0);
     }
-    Err(lacking("per-torrent rate limits"))
+    v.parse::<u64>()
+        .map_err(|_| QbitError::BadRequest(format!("limit must be bytes per second, got {v:?}")))
 }
 
-pub async fn set_upload_limit(u: QbitUser, p: Params) -> Result<Response, QbitError> {
-    set_download_limit(u, p).await
+/// Which limit of a torrent a call is about.
+#[derive(Clone, Copy)]
+enum Dir {
+    Down,
+    Up,
 }
 
-/// `torrents/downloadLimit` and `uploadLimit`: every selected torrent has none (0).
+async fn set_limit(
+    state: &AppState,
+    user: &crate::auth::AuthUser,
+    p: &Params,
+    dir: Dir,
+) -> Result<Response, QbitError> {
+    let rate = parse_rate(p.get("limit"))?;
+    for ih in selected(state, user, p.required("hashes")?) {
+        let (down, up) = match dir {
+            Dir::Down => (Some(rate), None),
+            Dir::Up => (None, Some(rate)),
+        };
+        state.library.set_limits(user, &ih, down, up).await?;
+    }
+    Ok(ok())
+}
+
+pub async fn set_download_limit(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    set_limit(&state, &user, &p, Dir::Down).await
+}
+
+pub async fn set_upload_limit(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    set_limit(&state, &user, &p, Dir::Up).await
+}
+
+fn limits_of(
+    state: &AppState,
+    user: &crate::auth::AuthUser,
+    p: &Params,
+    dir: Dir,
+) -> Result<Value, QbitError> {
+    let mut m = Map::new();
+    for ih in selected(state, user, p.required("hashes")?) {
+        let d = state.library.detail(user, &ih)?;
+        let v = match dir {
+            Dir::Down => d.summary.download_limit,
+            Dir::Up => d.summary.upload_limit,
+        };
+        m.insert(ih.to_hex(), Value::from(v));
+    }
+    Ok(Value::Object(m))
+}
+
+/// `torrents/downloadLimit`: each selected torrent's own limit, bytes per second (0: none).
 pub async fn download_limit(
     State(state): State<AppState>,
     QbitUser(user): QbitUser,
     p: Params,
 ) -> Result<Json<Value>, QbitError> {
-    let m: Map<String, Value> = selected(&state, &user, p.required("hashes")?)
-        .into_iter()
-        .map(|ih| (ih.to_hex(), Value::from(0)))
-        .collect();
-    Ok(Json(Value::Object(m)))
+    Ok(Json(limits_of(&state, &user, &p, Dir::Down)?))
 }
 
 pub async fn upload_limit(
-    state: State<AppState>,
-    user: QbitUser,
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
     p: Params,
 ) -> Result<Json<Value>, QbitError> {
-    download_limit(state, user, p).await
+    Ok(Json(limits_of(&state, &user, &p, Dir::Up)?))
 }
 
 pub async fn file_prio(_u: QbitUser, p: Params) -> Result<Response, QbitError> {

@@ -207,6 +207,19 @@ pub fn router(max_torrent_size: usize) -> Router<AppState> {
         "/api/v2/transfer/toggleSpeedLimitsMode",
         app::toggle_speed_limits_mode,
     );
+    r = route(
+        r,
+        "/api/v2/transfer/setSpeedLimitsMode",
+        app::set_speed_limits_mode,
+    );
+    r = route(r, "/api/v2/transfer/downloadLimit", app::download_limit);
+    r = route(r, "/api/v2/transfer/uploadLimit", app::upload_limit);
+    r = route(
+        r,
+        "/api/v2/transfer/setDownloadLimit",
+        app::set_download_limit,
+    );
+    r = route(r, "/api/v2/transfer/setUploadLimit", app::set_upload_limit);
     r = route(r, "/api/v2/sync/maindata", sync::maindata);
     r = route(r, "/api/v2/torrents/info", t::info);
     r = route(r, "/api/v2/torrents/properties", t::properties);

@@ -81,7 +81,10 @@ fn snapshot(state: &AppState, user: &crate::auth::AuthUser, dht_nodes: usize) ->
     };
     let mut server_state = transfer_of(state, user, dht_nodes);
     server_state.insert("queueing".into(), json!(q));
-    server_state.insert("use_alt_speed_limits".into(), json!(false));
+    server_state.insert(
+        "use_alt_speed_limits".into(),
+        json!(state.speed.settings().alt_enabled),
+    );
     server_state.insert("refresh_interval".into(), json!(1500));
     Snapshot {
         torrents,

@@ -52,6 +52,12 @@ pub const ARGUMENT_NAMES: &[&str] = &[
     "speed-limit-up",
     "speed-limit-up-enabled",
     "alt-speed-enabled",
+    "alt-speed-down",
+    "alt-speed-up",
+    "alt-speed-time-enabled",
+    "alt-speed-time-begin",
+    "alt-speed-time-end",
+    "alt-speed-time-day",
     "seedRatioLimited",
     "idle-seeding-limit",
     "idle-seeding-limit-enabled",
@@ -104,7 +110,7 @@ fn lacking(what: &str) -> RpcError {
 pub async fn call(state: &AppState, user: &AuthUser, method: &str, args: Args) -> Answer {
     match method {
         "session-get" => Ok(session_get(state, user, &args)),
-        "session-set" => session_set(state, user, &args),
+        "session-set" => session_set(state, user, &args).await,
         "session-stats" => Ok(session_stats(state, user)),
         "session-close" => Err(RpcError("TorrentEdge is not stopped over RPC".into())),
         "torrent-get" => torrent_get(state, user, &args),
@@ -219,11 +225,40 @@ fn ids(state: &AppState, user: &AuthUser, args: &Args) -> Result<Vec<InfoHash>, 
     }
 }
 
+/// Transmission's speed unit (`units.speed-bytes`): kB/s of 1000 bytes.
+const KB: u64 = 1000;
+
+/// Transmission numbers its days Sunday = 1, Monday = 2, … Saturday = 64.
+fn days_to_transmission(days: &[String]) -> u64 {
+    days.iter()
+        .filter_map(|d| crate::speed::schedule::DAYS.iter().position(|x| x == d))
+        .map(|i| 1u64 << ((i + 1) % 7))
+        .sum()
+}
+
+fn days_from_transmission(mask: u64) -> Vec<String> {
+    crate::speed::schedule::DAYS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << ((i + 1) % 7)) != 0)
+        .map(|(_, d)| (*d).to_owned())
+        .collect()
+}
+
+fn minutes(hhmm: &str) -> u64 {
+    crate::speed::schedule::parse_time(hhmm).map_or(0, u64::from)
+}
+
 fn session_values(state: &AppState, user: &AuthUser) -> Args {
     let cap = state.library.max_active();
+    let sp = state.speed.settings();
     obj(json!({
-        "alt-speed-down": 0, "alt-speed-enabled": false, "alt-speed-time-enabled": false,
-        "alt-speed-up": 0,
+        "alt-speed-down": sp.alt_download_limit / KB, "alt-speed-enabled": sp.alt_enabled,
+        "alt-speed-time-enabled": sp.alt_schedule.enabled,
+        "alt-speed-time-begin": minutes(&sp.alt_schedule.from),
+        "alt-speed-time-end": minutes(&sp.alt_schedule.to),
+        "alt-speed-time-day": days_to_transmission(&sp.alt_schedule.days),
+        "alt-speed-up": sp.alt_upload_limit / KB,
         "blocklist-enabled": false, "blocklist-size": 0, "blocklist-url": "",
         "cache-size-mb": 0,
         "config-dir": state.config.data_dir.display().to_string(),
@@ -246,8 +281,8 @@ fn session_values(state: &AppState, user: &AuthUser) -> Args {
         "seed-queue-enabled": false, "seed-queue-size": 0,
         "seedRatioLimit": 2.0, "seedRatioLimited": false,
         "session-id": state.compat.transmission.session_id(),
-        "speed-limit-down": 0, "speed-limit-down-enabled": false,
-        "speed-limit-up": 0, "speed-limit-up-enabled": false,
+        "speed-limit-down": sp.download_limit / KB, "speed-limit-down-enabled": sp.download_limit > 0,
+        "speed-limit-up": sp.upload_limit / KB, "speed-limit-up-enabled": sp.upload_limit > 0,
         "start-added-torrents": true,
         "trash-original-torrent-files": false,
         "units": { "memory-bytes": 1024, "memory-units": ["KiB", "MiB", "GiB", "TiB"],
@@ -268,10 +303,108 @@ fn session_get(state: &AppState, user: &AuthUser, args: &Args) -> Args {
         .collect()
 }
 
-/// `session-set`: the download queue (admins; server-wide) is applied; any other known
-/// setting may only be set to its current value.
-fn session_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
+/// A limit from a `*-limit-*` value (kB/s) and its `*-enabled` flag, `current` bytes/s:
+/// `None` leaves it. TorrentEdge has no disabled-but-remembered limit: a value sent while
+/// the limit is off is not kept.
+fn rpc_limit(
+    value: Option<&Value>,
+    enabled: Option<&Value>,
+    current: u64,
+) -> Result<Option<u64>, RpcError> {
+    let value = match value {
+        Some(v) => Some(
+            v.as_u64()
+                .ok_or_else(|| RpcError("limits are kB/s, a whole number".into()))?,
+        ),
+        None => None,
+    };
+    match (enabled.and_then(Value::as_bool), value) {
+        (Some(false), _) => Ok(Some(0)),
+        (Some(true), Some(v)) => Ok(Some(v.saturating_mul(KB))),
+        (Some(true), None) if current > 0 => Ok(None),
+        (Some(true), None) => Err(RpcError("enabling a limit needs its value".into())),
+        (None, Some(v)) if current > 0 => Ok(Some(v.saturating_mul(KB))),
+        (None, _) => Ok(None),
+    }
+}
+
+/// The speed settings `session-set` asks for (admins; server-wide).
+fn speed_patch(state: &AppState, args: &Args) -> Result<app::types::SettingsPatch, RpcError> {
+    let sp = state.speed.settings();
+    let kb = |k: &str| -> Result<Option<u64>, RpcError> {
+        args.get(k)
+            .map(|v| {
+                v.as_u64()
+                    .map(|n| n.saturating_mul(KB))
+                    .ok_or_else(|| RpcError(format!("{k} must be a whole number")))
+            })
+            .transpose()
+    };
+    let mut schedule = sp.alt_schedule.clone();
+    let mut schedule_changed = false;
+    if let Some(on) = args.get("alt-speed-time-enabled").and_then(Value::as_bool) {
+        schedule.enabled = on;
+        schedule_changed = true;
+    }
+    for (k, field) in [
+        ("alt-speed-time-begin", &mut schedule.from),
+        ("alt-speed-time-end", &mut schedule.to),
+    ] {
+        if let Some(m) = args.get(k) {
+            let m = m
+                .as_u64()
+                .filter(|m| *m < 24 * 60)
+                .ok_or_else(|| RpcError(format!("{k} must be minutes after midnight")))?;
+            *field = crate::speed::schedule::format_time(m as u16);
+            schedule_changed = true;
+        }
+    }
+    if let Some(d) = args.get("alt-speed-time-day") {
+        let d = d
+            .as_u64()
+            .filter(|d| *d > 0 && *d < 128)
+            .ok_or_else(|| RpcError("alt-speed-time-day must be a day mask (1..127)".into()))?;
+        schedule.days = days_from_transmission(d);
+        schedule_changed = true;
+    }
+    Ok(app::types::SettingsPatch {
+        download_limit: rpc_limit(
+            args.get("speed-limit-down"),
+            args.get("speed-limit-down-enabled"),
+            sp.download_limit,
+        )?,
+        upload_limit: rpc_limit(
+            args.get("speed-limit-up"),
+            args.get("speed-limit-up-enabled"),
+            sp.upload_limit,
+        )?,
+        alt_download_limit: kb("alt-speed-down")?,
+        alt_upload_limit: kb("alt-speed-up")?,
+        alt_schedule: schedule_changed.then_some(schedule),
+        alt_enabled: args.get("alt-speed-enabled").and_then(Value::as_bool),
+    })
+}
+
+/// Speed settings keys `session-set` applies.
+const SPEED_KEYS: &[&str] = &[
+    "speed-limit-down",
+    "speed-limit-down-enabled",
+    "speed-limit-up",
+    "speed-limit-up-enabled",
+    "alt-speed-down",
+    "alt-speed-up",
+    "alt-speed-enabled",
+    "alt-speed-time-enabled",
+    "alt-speed-time-begin",
+    "alt-speed-time-end",
+    "alt-speed-time-day",
+];
+
+/// `session-set`: the download queue and speed settings (admins; server-wide) are applied;
+/// any other known setting may only be set to its current value.
+async fn session_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
     let current = session_values(state, user);
+    let speed = speed_patch(state, args)?;
     let mut cap = None;
     let mut refused = Vec::new();
     let queue_on = args.get("download-queue-enabled").and_then(Value::as_bool);
@@ -285,7 +418,9 @@ fn session_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
         _ => {}
     }
     for (k, v) in args {
-        if matches!(k.as_str(), "download-queue-enabled" | "download-queue-size") {
+        if matches!(k.as_str(), "download-queue-enabled" | "download-queue-size")
+            || SPEED_KEYS.contains(&k.as_str())
+        {
             continue;
         }
         if let Some(cur) = current.get(k) {
@@ -312,6 +447,28 @@ fn session_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
                 ));
             }
             state.library.set_max_active(n);
+        }
+    }
+    if SPEED_KEYS.iter().any(|k| args.contains_key(*k)) {
+        let before = state.speed.settings();
+        let mut after = before.clone();
+        after.download_limit = speed.download_limit.unwrap_or(after.download_limit);
+        after.upload_limit = speed.upload_limit.unwrap_or(after.upload_limit);
+        after.alt_download_limit = speed.alt_download_limit.unwrap_or(after.alt_download_limit);
+        after.alt_upload_limit = speed.alt_upload_limit.unwrap_or(after.alt_upload_limit);
+        if let Some(s) = &speed.alt_schedule {
+            after.alt_schedule = s.clone();
+        }
+        let toggles = speed.alt_enabled.is_some_and(|on| on != before.alt_enabled);
+        if after != before || toggles {
+            if !user.is_admin() {
+                return Err(RpcError("only an admin can change speed limits".into()));
+            }
+            state
+                .speed
+                .update(speed)
+                .await
+                .map_err(|e| RpcError(e.to_string()))?;
         }
     }
     Ok(Args::new())
@@ -467,8 +624,8 @@ async fn torrent_add(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
     }
 }
 
-/// `torrent-set`: labels and bandwidth priority are applied; limits, file wants and
-/// priorities, queue positions and tracker edits only when they ask for what is already so.
+/// `torrent-set`: labels, bandwidth priority and rate limits (kB/s) are applied; file wants
+/// and priorities, queue positions and tracker edits only when they ask for what is already so.
 async fn torrent_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
     let on = |k: &str| args.get(k).and_then(Value::as_bool) == Some(true);
     let nonzero = |k: &str| {
@@ -476,9 +633,6 @@ async fn torrent_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
             .and_then(Value::as_f64)
             .is_some_and(|v| v != 0.0)
     };
-    if on("downloadLimited") || on("uploadLimited") {
-        return Err(lacking("per-torrent rate limits"));
-    }
     if nonzero("seedRatioMode") || nonzero("seedIdleMode") {
         return Err(lacking("seed ratio and idle limits"));
     }
@@ -530,6 +684,30 @@ async fn torrent_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
         }
         if let Some(p) = priority {
             state.library.set_priority(user, &ih, p).await?;
+        }
+        let limits_asked = [
+            "downloadLimit",
+            "downloadLimited",
+            "uploadLimit",
+            "uploadLimited",
+        ]
+        .iter()
+        .any(|k| args.contains_key(*k));
+        if limits_asked {
+            let s = state.library.summary_of(user, &ih)?;
+            let down = rpc_limit(
+                args.get("downloadLimit"),
+                args.get("downloadLimited"),
+                s.download_limit,
+            )?;
+            let up = rpc_limit(
+                args.get("uploadLimit"),
+                args.get("uploadLimited"),
+                s.upload_limit,
+            )?;
+            if down.is_some() || up.is_some() {
+                state.library.set_limits(user, &ih, down, up).await?;
+            }
         }
     }
     Ok(Args::new())

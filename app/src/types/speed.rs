@@ -1,0 +1,74 @@
+//! Rate limits: the server-wide speed settings (`/api/settings`) and a torrent's own limits
+//! (`PATCH /api/torrents/{infoHash}`). Rates are bytes per second, 0 = unlimited.
+
+use serde::{Deserialize, Serialize};
+
+/// When the alternative limits switch on by themselves: on `days`, from `from` to `to`
+/// (local time of the server, `HH:MM`; `to` before `from` runs past midnight, equal times
+/// mean the whole day).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AltSchedule {
+    pub enabled: bool,
+    pub from: String,
+    pub to: String,
+    /// `mon` … `sun`.
+    pub days: Vec<String>,
+}
+
+impl Default for AltSchedule {
+    fn default() -> Self {
+        AltSchedule {
+            enabled: false,
+            from: "08:00".into(),
+            to: "20:00".into(),
+            days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+/// `GET /api/settings` (and `PATCH`'s answer).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    pub download_limit: u64,
+    pub upload_limit: u64,
+    pub alt_download_limit: u64,
+    pub alt_upload_limit: u64,
+    pub alt_schedule: AltSchedule,
+    /// The alternative limits are in force now (by the schedule or the toggle).
+    pub alt_enabled: bool,
+    /// `altEnabled` was set by hand; the schedule takes over again at its next edge.
+    pub alt_manual: bool,
+}
+
+/// `PATCH /api/settings`: only the fields given change (admins only).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SettingsPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt_download_limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt_upload_limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt_schedule: Option<AltSchedule>,
+    /// The "alternative speed" toggle: overrides the schedule until its next edge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt_enabled: Option<bool>,
+}
+
+/// `PATCH /api/torrents/{infoHash}`: only the fields given change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TorrentPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_limit: Option<u64>,
+}

@@ -1,0 +1,37 @@
+//! `/api/settings`: the server-wide speed settings (global and alternative limits, the
+//! alternative schedule, the "alternative speed" toggle). Everyone may read; admins change.
+
+use app::types::{Settings, SettingsPatch};
+use axum::extract::State;
+use axum::Json;
+
+use super::errors::{ApiError, ApiJson};
+use crate::auth::AuthUser;
+use crate::speed::SpeedError;
+use crate::state::AppState;
+
+impl From<SpeedError> for ApiError {
+    fn from(e: SpeedError) -> Self {
+        match e {
+            SpeedError::Schedule(_) => ApiError::BadRequest(e.to_string()),
+            SpeedError::Db(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+pub async fn get(State(state): State<AppState>, _user: AuthUser) -> Json<Settings> {
+    Json(state.speed.settings())
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<SettingsPatch>,
+) -> Result<Json<Settings>, ApiError> {
+    if !user.is_admin() {
+        return Err(ApiError::Forbidden(
+            "only admins change server settings".into(),
+        ));
+    }
+    Ok(Json(state.speed.update(body).await?))
+}
