@@ -75,10 +75,17 @@ impl Nginx {
             http,
             https,
         };
+        // Ready when TLS answers on the port (a bare connect could reach another process that
+        // briefly held the port `free_port` picked).
         let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", https)).is_err() {
+        let probe = format!("https://127.0.0.1:{https}/");
+        while !Command::new("curl")
+            .args(["-sSk", "-o", "/dev/null", "--max-time", "2", &probe])
+            .status()
+            .is_ok_and(|s| s.success())
+        {
             assert!(Instant::now() < deadline, "nginx did not start");
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(100));
         }
         nginx
     }
