@@ -159,7 +159,7 @@ fn killed_downloads_resume_without_refetching_or_rehashing() {
         kills += 1;
     }
     assert!(finished, "never finished; plans {plans:?}");
-    assert!(kills >= KILLS / 2, "only {kills} kills landed mid-download");
+    assert!(kills >= 3, "only {kills} kills landed mid-download");
     assert_eq!(
         std::fs::read(out.join("payload.bin")).unwrap(),
         data,
