@@ -1,5 +1,9 @@
 //! The top bar's "alternative speed" toggle: shows whether the alternative (turtle) limits
 //! are in force; an admin's click switches them until the schedule's next edge.
+//!
+//! Rendered in the browser only, once the page is live: the server renders nothing here, so
+//! hydration never meets a top bar that differs from the one the server sent (a resource
+//! inside the user menu's transition did, and hydration panicked).
 
 use leptos::prelude::*;
 
@@ -10,40 +14,41 @@ use crate::types::{Role, Settings, SettingsPatch};
 
 #[component]
 pub fn AltSpeedToggle(live: Live) -> impl IntoView {
-    let settings = Resource::new(|| (), |_| client::get::<Settings>("/api/settings".into()));
-    // The server's answer to our last click, over what the page loaded with.
-    let clicked = RwSignal::new(None::<bool>);
+    let state = RwSignal::new(None::<bool>);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(s) = client::get::<Settings>("/api/settings".into()).await {
+                state.set(Some(s.alt_enabled));
+            }
+        });
+    });
     let admin = move || live.user().is_some_and(|u| u.role == Role::Admin);
-    view! {
-        <Transition fallback=|| ()>
-            {move || {
-                let loaded = settings.get().and_then(Result::ok).map(|s| s.alt_enabled);
-                clicked.get().or(loaded).map(|on| {
-                    view! {
-                        <button
-                            type="button"
-                            id="alt-speed"
-                            class=if on { "alt-speed on" } else { "alt-speed" }
-                            aria-pressed=on.to_string()
-                            disabled=move || !admin()
-                            title=if on {
-                                "Alternative speed limits are on"
-                            } else {
-                                "Alternative speed limits are off"
-                            }
-                            on:click=move |_| {
-                                let patch = SettingsPatch {
-                                    alt_enabled: Some(!on),
-                                    ..Default::default()
-                                };
-                                actions::set_speed(live, patch, move |s| clicked.set(Some(s.alt_enabled)));
-                            }
-                        >
-                            "🐢 " {if on { "Alt speed on" } else { "Alt speed off" }}
-                        </button>
+    move || {
+        state.get().map(|on| {
+            view! {
+                <button
+                    type="button"
+                    id="alt-speed"
+                    class=if on { "alt-speed on" } else { "alt-speed" }
+                    aria-pressed=on.to_string()
+                    disabled=move || !admin()
+                    title=if on {
+                        "Alternative speed limits are on"
+                    } else {
+                        "Alternative speed limits are off"
                     }
-                })
-            }}
-        </Transition>
+                    on:click=move |_| {
+                        let patch = SettingsPatch {
+                            alt_enabled: Some(!on),
+                            ..Default::default()
+                        };
+                        actions::set_speed(live, patch, move |s| state.set(Some(s.alt_enabled)));
+                    }
+                >
+                    "🐢 " {if on { "Alt speed on" } else { "Alt speed off" }}
+                </button>
+            }
+        })
     }
 }
