@@ -44,17 +44,18 @@ impl ConnLimiter {
     pub fn try_acquire(&self, ip: IpAddr) -> Option<ConnSlot> {
         let inner = &self.inner;
         let mut per_ip = lock(&inner.per_ip);
-        let n = per_ip.entry(ip).or_insert(0);
-        if *n >= inner.max_per_ip {
+        if per_ip.get(&ip).is_some_and(|&n| n >= inner.max_per_ip) {
             return None;
         }
+        // Total first: a refused address must not leave an entry behind (the map would grow
+        // with every address that tries while the session is full).
         inner
             .open
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |o| {
                 (o < inner.max).then_some(o + 1)
             })
             .ok()?;
-        *n += 1;
+        *per_ip.entry(ip).or_insert(0) += 1;
         Some(ConnSlot {
             inner: inner.clone(),
             ip,
@@ -89,6 +90,13 @@ mod tests {
         assert!(c.try_acquire(a).is_none(), "one address cannot take more");
         let _b1 = c.try_acquire(b).unwrap();
         assert!(c.try_acquire(b).is_none(), "the total cap");
+        let other: IpAddr = [10, 0, 0, 3].into();
+        assert!(c.try_acquire(other).is_none());
+        assert_eq!(
+            lock(&c.inner.per_ip).len(),
+            2,
+            "a refused address leaves nothing"
+        );
         drop(a1);
         assert!(c.try_acquire(a).is_some(), "a freed slot is usable again");
         assert_eq!(lock(&c.inner.per_ip).len(), 2);
