@@ -82,8 +82,15 @@ impl Torrent {
         if self.env.resume.is_none() || !self.resume.dirty.load(Ordering::Acquire) {
             return;
         }
-        let recent =
-            super::lock(&self.resume.last).is_some_and(|t| now.duration_since(t) < SAVE_EVERY);
+        // Runs on the driver task: never wait for a save's fsync. A save still running counts
+        // as recent, so saves do not queue up either.
+        let recent = match self.resume.last.try_lock() {
+            Ok(last) => last.is_some_and(|t| now.duration_since(t) < SAVE_EVERY),
+            Err(std::sync::TryLockError::Poisoned(e)) => e
+                .into_inner()
+                .is_some_and(|t| now.duration_since(t) < SAVE_EVERY),
+            Err(std::sync::TryLockError::WouldBlock) => true,
+        };
         if !recent {
             let t = self.clone();
             tokio::task::spawn_blocking(move || t.save_resume());
