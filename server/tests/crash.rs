@@ -9,11 +9,8 @@
 #[path = "api/lt.rs"]
 mod lt;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SIZE: usize = 24 << 20;
@@ -24,58 +21,6 @@ const RATE: u64 = 6 << 20;
 const KILLS: usize = 10;
 /// What one kill may cost at most: requests in flight and pieces partly assembled.
 const IN_FLIGHT: u64 = 4 << 20;
-
-/// A libtorrent seeder whose `UPLOADED` total is tracked.
-struct Seeder {
-    child: std::process::Child,
-    port: u16,
-    uploaded: Arc<AtomicU64>,
-}
-
-impl Seeder {
-    fn start(torrent: &Path, dir: &Path) -> Seeder {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/peers/lt_peer.py");
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(script)
-            .arg("seed")
-            .arg(torrent)
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0", "--timeout", "300"])
-            .args(["--upload-limit", &RATE.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start lt_peer.py (python3-libtorrent)");
-        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let uploaded = Arc::new(AtomicU64::new(0));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let up = uploaded.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                if let Some(n) = line.strip_prefix("UPLOADED ") {
-                    up.store(n.trim().parse().unwrap_or(0), Ordering::SeqCst);
-                } else if let Some(p) = line.strip_prefix("READY ") {
-                    let _ = tx.send(p.trim().parse::<u16>().unwrap());
-                }
-            }
-        });
-        let port = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("lt_peer did not get ready");
-        Seeder {
-            child,
-            port,
-            uploaded,
-        }
-    }
-}
-
-impl Drop for Seeder {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// One run of `torrentedge download`; returns whether it finished, and its stderr.
 fn run(torrent: &Path, out: &Path, seeder: u16, kill_after: Option<Duration>) -> (bool, String) {
@@ -135,7 +80,7 @@ fn killed_downloads_resume_without_refetching_or_rehashing() {
     std::fs::write(src.join("payload.bin"), &data).unwrap();
     let torrent = work.path().join("payload.torrent");
     lt::lt_make_torrent(&src.join("payload.bin"), &torrent, PIECE);
-    let seeder = Seeder::start(&torrent, &src);
+    let seeder = lt::LtPeer::seed_waiting(&torrent, &src, RATE);
     let out = work.path().join("out");
 
     let mut kills = 0;
@@ -177,7 +122,7 @@ fn killed_downloads_resume_without_refetching_or_rehashing() {
 
     // Pieces verified before a kill were not fetched again.
     std::thread::sleep(Duration::from_millis(1500)); // the seeder reports once a second
-    let uploaded = seeder.uploaded.load(Ordering::SeqCst);
+    let uploaded = seeder.uploaded();
     let bound = SIZE as u64 + kills as u64 * IN_FLIGHT;
     eprintln!(
         "crash test: {kills} kills, seeder uploaded {uploaded} bytes for {SIZE} ({:.2}x), restart plans {plans:?}",

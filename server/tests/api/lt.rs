@@ -6,40 +6,58 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A libtorrent peer (engine/tests/peers/lt_peer.py), stopped with SIGTERM when dropped.
 pub struct LtPeer {
     child: Child,
     pub port: u16,
+    /// Payload uploaded so far, from its `UPLOADED` lines (updated about once a second).
+    uploaded: Arc<AtomicU64>,
 }
 
 impl LtPeer {
+    /// A seeder that keeps dialling `connect`.
     pub fn seed(torrent: &Path, dir: &Path, upload_limit: u64, connect: &str) -> LtPeer {
+        Self::spawn_seed(torrent, dir, upload_limit, &["--connect", connect])
+    }
+
+    /// A seeder that only waits to be dialled.
+    pub fn seed_waiting(torrent: &Path, dir: &Path, upload_limit: u64) -> LtPeer {
+        Self::spawn_seed(torrent, dir, upload_limit, &[])
+    }
+
+    pub fn uploaded(&self) -> u64 {
+        self.uploaded.load(Ordering::SeqCst)
+    }
+
+    fn spawn_seed(torrent: &Path, dir: &Path, upload_limit: u64, extra: &[&str]) -> LtPeer {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/peers/lt_peer.py");
         let mut child = Command::new("/usr/bin/python3")
             .arg(script)
             .arg("seed")
             .arg(torrent)
             .arg(dir)
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--connect",
-                connect,
-                "--timeout",
-                "600",
-            ])
+            .args(["--listen", "127.0.0.1:0", "--timeout", "600"])
+            .args(extra)
             .args(["--upload-limit", &upload_limit.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start lt_peer.py (python3-libtorrent)");
         let stdout = child.stdout.take().unwrap();
+        let uploaded = Arc::new(AtomicU64::new(0));
+        let up = uploaded.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
+                if let Some(n) = line.strip_prefix("UPLOADED ") {
+                    up.store(n.trim().parse().unwrap_or(0), Ordering::SeqCst);
+                } else {
+                    let _ = tx.send(line);
+                }
             }
         });
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -52,7 +70,11 @@ impl LtPeer {
                 Err(_) => panic!("lt_peer did not get ready"),
             }
         };
-        LtPeer { child, port }
+        LtPeer {
+            child,
+            port,
+            uploaded,
+        }
     }
 }
 
