@@ -423,6 +423,33 @@ impl LtPeer {
         local(self.port)
     }
 
+    /// Leecher: waits until two PROGRESS lines in a row (a second apart) count at least `n`
+    /// connected peers. libtorrent counts a peer still in its handshake; a second later it
+    /// is past it.
+    pub async fn wait_peers(&mut self, n: u32, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let counts: Vec<u32> = self
+                .proc
+                .stdout_lines()
+                .iter()
+                .rev()
+                .filter_map(|l| l.strip_prefix("PROGRESS "))
+                .filter_map(|rest| rest.split_whitespace().nth(3)?.parse().ok())
+                .take(2)
+                .collect();
+            if counts.len() == 2 && counts.iter().all(|&c| c >= n) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "fewer than {n} peers after {timeout:?}: {counts:?}"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Leecher: waits for DONE (complete, recheck passed) and a clean exit.
     pub async fn wait_done(&mut self, timeout: Duration) -> Result<(), String> {
         self.proc.wait_line_async("DONE", timeout).await?;
