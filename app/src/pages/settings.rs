@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::actions;
 use crate::client;
+use crate::components::bans::BanList;
 use crate::components::Failure;
 use crate::format;
 use crate::live::use_live;
@@ -33,6 +34,7 @@ pub fn SettingsPage() -> impl IntoView {
                 })
             }}
         </Transition>
+        <BanList />
     }
 }
 

@@ -43,6 +43,8 @@ pub enum DisconnectReason {
     TorrentLimit,
     #[error("already connected")]
     Duplicate,
+    #[error("banned: {0}")]
+    Banned(crate::session::bans::BanReason),
     #[error("peer removed")]
     Removed,
     #[error("writer gone")]

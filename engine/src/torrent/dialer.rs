@@ -32,8 +32,15 @@ pub(crate) struct PeerBook {
 }
 
 impl PeerBook {
-    /// Learns an address (no effect if known or the book is full).
+    /// Learns an address (no effect if known or the book is full), except that a user
+    /// naming a known idle address makes it due now.
     pub fn add(&mut self, addr: SocketAddr, source: PeerSource, now: Instant) {
+        if let Some(e) = self.entries.get_mut(&addr) {
+            if source == PeerSource::User && e.slot == Slot::Idle {
+                e.next_try = now;
+            }
+            return;
+        }
         if addr.port() == 0 || addr.ip().is_unspecified() || self.entries.len() >= MAX_ENTRIES {
             return;
         }

@@ -79,6 +79,14 @@ impl TorrentHandle {
         }
     }
 
+    /// How the torrent's latest connections ended, oldest first (empty before metadata).
+    pub fn recent_disconnects(&self) -> Vec<crate::status::PeerEnd> {
+        match self.slot.stage() {
+            Stage::Live(t) => t.lock().recent_ends.iter().cloned().collect(),
+            Stage::Metadata(_) | Stage::Failed(_) => Vec::new(),
+        }
+    }
+
     /// Verified pieces (empty before the metadata is known).
     pub fn pieces(&self) -> Bitfield {
         match self.slot.stage() {
@@ -198,6 +206,7 @@ fn live_peers(t: &Torrent) -> Vec<PeerStatus> {
             source: p.source,
             fast: p.fast,
             extensions: p.ext != Default::default(),
+            strikes: t.env.bans.strikes(p.addr.ip()),
         })
         .collect()
 }

@@ -133,6 +133,9 @@ impl Torrent {
                     // lately) are taken: a block nobody asked it for must not displace the
                     // honest requester's.
                     let expected = p.pipe.on_block(&req, now);
+                    if expected {
+                        p.last_block = Some(now);
+                    }
                     let outcome = if expected || p.pipe.take_late(&req) {
                         picker.on_block(key, req)
                     } else {
@@ -329,10 +332,14 @@ impl Torrent {
         }
     }
 
-    /// Unchokes a newly interested peer right away if the choker has a free slot.
+    /// Unchokes a newly interested peer right away if the choker and the session's slot
+    /// pool have a free slot.
     fn admit(&self, sh: &mut Shared, key: PeerKey, out: &mut BatchOut) {
-        let views = super::tick::choke_views(sh);
-        if sh.choker.admit_now(&views) {
+        let views = super::tick::choke_views(sh, Instant::now());
+        let unchoked = views.iter().filter(|v| v.unchoked).count();
+        if sh.choker.admit_now(&views)
+            && self.env.upload_slots.grant(self.info_hash, unchoked + 1) > unchoked
+        {
             if let Some(p) = sh.peers.get_mut(&key) {
                 p.am_choking = false;
                 out.msgs.push(Out::Msg(Message::Unchoke));

@@ -6,6 +6,7 @@
 
 mod announce;
 pub(crate) mod assembly;
+mod banning;
 pub(crate) mod choker;
 mod connect;
 pub(crate) mod dht_lookup;
@@ -19,6 +20,7 @@ mod peers;
 mod resume;
 pub(crate) mod shared;
 pub(crate) mod slot;
+mod smart_ban;
 mod tick;
 mod verify;
 
@@ -73,6 +75,8 @@ pub(crate) struct Torrent {
     resume: resume::ResumeTrack,
     /// This torrent's rate limits, shared with its slot.
     pub limits: RateLimits,
+    /// Blocks of failed pieces awaiting a verdict (`smart_ban`). Never taken under `shared`.
+    smart_ban: Mutex<smart_ban::SmartBan>,
 }
 
 impl Torrent {
@@ -100,9 +104,11 @@ impl Torrent {
             accepting: false,
             stats: Stats::default(),
             pick_scratch: Vec::new(),
-            choker: Box::new(choker::UnchokeInterested::new(choker::DEFAULT_SLOTS)),
+            choker: choker::Choker::new(env.upload_slots.per_torrent()),
             down_meter: Default::default(),
             up_meter: Default::default(),
+            ban_generation: 0,
+            recent_ends: Default::default(),
         };
         Arc::new(Torrent {
             info_hash: meta.info_hash,
@@ -118,6 +124,7 @@ impl Torrent {
             write_lock: Arc::new(Mutex::new(())),
             resume: Default::default(),
             limits,
+            smart_ban: Default::default(),
         })
     }
 

@@ -1,5 +1,6 @@
 //! Admitting and removing peers.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::Torrent;
@@ -34,6 +35,8 @@ impl Torrent {
             up: Default::default(),
             uploaded_seen: 0,
             last_recv: now,
+            connected_at: now,
+            last_block: None,
             abuse: 0,
             unrequested: 0,
             fast: conn.remote.supports_fast(),
@@ -67,6 +70,9 @@ impl Torrent {
         if !sh.accepting {
             return Some(DisconnectReason::NotRunning);
         }
+        if let Some(ban) = self.env.bans.reason(entry.addr.ip()) {
+            return Some(DisconnectReason::Banned(ban));
+        }
         if entry.peer_id == self.env.config.peer_id {
             return Some(DisconnectReason::Ourselves);
         }
@@ -83,13 +89,18 @@ impl Torrent {
         None
     }
 
-    /// Removes a peer: its requests go back to the picker, its pieces leave availability.
-    pub fn unregister_peer(&self, key: PeerKey) {
+    /// Removes a peer: its requests go back to the picker, its pieces leave availability,
+    /// and why it ended is remembered. Returns its address.
+    pub fn unregister_peer(&self, key: PeerKey, reason: &DisconnectReason) -> Option<SocketAddr> {
         let mut guard = self.lock();
         let sh = &mut *guard;
-        let Some(mut p) = sh.peers.remove(&key) else {
-            return;
-        };
+        let mut p = sh.peers.remove(&key)?;
+        // We hung up because the address got banned: say so, not just "by us".
+        let banned = (*reason == DisconnectReason::ByUs)
+            .then(|| self.env.bans.reason(p.addr.ip()))
+            .flatten()
+            .map(DisconnectReason::Banned);
+        super::banning::remember_end(&mut sh.recent_ends, &p, banned.as_ref().unwrap_or(reason));
         for r in p.pipe.drain() {
             sh.assembly.unrequested(r.piece, &self.env.buffers);
         }
@@ -102,5 +113,6 @@ impl Torrent {
         if !p.incoming {
             sh.book.disconnected(&p.addr, Instant::now());
         }
+        Some(p.addr)
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 
 use super::assembly::Assembly;
-use super::choker::ChokePolicy;
+use super::choker::Choker;
 use super::dialer::PeerBook;
 use crate::peer::pipeline::Pipeline;
 use crate::peer::rate::RateMeter;
@@ -36,9 +36,13 @@ pub(crate) struct Shared {
     pub stats: Stats,
     /// Reused by pipeline top-ups so picking does not allocate.
     pub pick_scratch: Vec<BlockRequest>,
-    pub choker: Box<dyn ChokePolicy>,
+    pub choker: Choker,
     pub down_meter: RateMeter,
     pub up_meter: RateMeter,
+    /// The ban list generation last enforced (`banning`).
+    pub ban_generation: u64,
+    /// How the latest connections ended, oldest first.
+    pub recent_ends: std::collections::VecDeque<crate::status::PeerEnd>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -85,6 +89,9 @@ pub(crate) struct PeerEntry {
     /// Part of `io.uploaded` already added to the torrent's total.
     pub uploaded_seen: u64,
     pub last_recv: Instant,
+    pub connected_at: Instant,
+    /// When the peer last sent a block we asked for (anti-snubbing).
+    pub last_block: Option<Instant>,
     /// Invalid requests seen; too many and we disconnect.
     pub abuse: u32,
     /// Blocks received that we were not waiting for from this peer.

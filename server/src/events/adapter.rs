@@ -172,6 +172,26 @@ impl Adapter {
                 );
             }
             Event::TorrentRemoved { info_hash } => self.coalescer.forget(&info_hash),
+            // Bans concern the whole server: everyone sees them.
+            Event::PeerBanned {
+                ip,
+                reason,
+                info_hash,
+            } => {
+                let ban = engine::session::bans::Ban {
+                    ip,
+                    reason,
+                    since: std::time::SystemTime::now(),
+                };
+                self.hub.publish(
+                    None,
+                    PEER_BANNED,
+                    &app::types::PeerBanned {
+                        ban: crate::torrents::bans::ban_info(&ban),
+                        info_hash: info_hash.map(|h| h.to_hex()),
+                    },
+                );
+            }
             // Added/removed are published by the library, which knows the owner for certain;
             // peer and tracker chatter is not forwarded.
             // The library stores the metainfo and publishes the renamed torrent.
