@@ -5,8 +5,9 @@
 //! the regular set afresh. Between rechokes the set only shrinks (peers gone or no longer
 //! interested) and `admit_now` fills free slots at once for newly interested peers, so a
 //! new leecher does not wait up to 10 s. The optimistic peer is never one of the regular
-//! set; slots counts it (regular = slots − 1). The session's global slot pool may grant
-//! fewer than the policy wants; the caller truncates the list, optimistic last.
+//! set; slots counts it (regular = slots − 1; a single slot is regular, with no optimistic
+//! one). The session's global slot pool may grant fewer than the policy wants; the caller
+//! truncates the list, optimistic last.
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
@@ -75,8 +76,13 @@ impl Choker {
         }
     }
 
+    /// One slot is all regular; from two on, one of them is the optimistic one.
     fn regular_slots(&self) -> usize {
-        self.slots.saturating_sub(1).max(1)
+        if self.slots >= 2 {
+            self.slots - 1
+        } else {
+            1
+        }
     }
 
     /// The peers to have unchoked after this round, in order of preference (the optimistic
@@ -116,7 +122,11 @@ impl Choker {
         if seeding {
             self.track_turns(peers, now);
         }
-        self.rotate_optimistic(peers, now);
+        if self.slots >= 2 {
+            self.rotate_optimistic(peers, now);
+        } else {
+            self.optimistic = None;
+        }
         let mut out = self.regular.clone();
         if let Some(k) = self.optimistic.filter(interested) {
             out.push(k);
