@@ -41,6 +41,7 @@ impl Torrent {
         let mut guard = self.lock();
         let sh = &mut *guard;
         let seeding = sh.state == TorrentState::Seeding;
+        let super_seeding = self.super_seeding(sh.state);
         let Shared {
             peers,
             picker,
@@ -48,6 +49,7 @@ impl Torrent {
             stats,
             pick_scratch,
             book,
+            reveals,
             ..
         } = &mut *sh;
         let mut learned_any = false;
@@ -84,6 +86,9 @@ impl Torrent {
                     } else if p.bitfield.set(i as usize) {
                         p.announced = true;
                         picker.add_peer_have(i);
+                        if super_seeding {
+                            super::super_seed::on_have(picker, reveals, p, i, &mut out.msgs);
+                        }
                         if !seeding && !p.am_interested && !picker.have().get(i as usize) {
                             set_interest(p, true, &mut out.msgs);
                         }

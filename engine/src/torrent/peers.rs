@@ -46,6 +46,7 @@ impl Torrent {
             source: PeerSource::Incoming,
             ext_state: Default::default(),
             haves: Vec::new(),
+            superseed: None,
         };
         let extensions = conn.remote.supports_extensions();
         let mut sh = self.lock();
@@ -56,7 +57,12 @@ impl Torrent {
             return Err(why);
         }
         let mut entry = entry;
-        let first = self.first_messages(&entry, extensions, sh.picker.have());
+        let hide = self.super_seeding(sh.state);
+        let mut first = self.first_messages(&entry, extensions, sh.picker.have(), hide);
+        if hide {
+            let sh = &mut *sh;
+            super::super_seed::reveal_next(&sh.picker, &mut sh.reveals, &mut entry, &mut first);
+        }
         entry.send(WriterCmd::Batch(first));
         if !entry.incoming {
             entry.source = sh.book.source(&entry.addr);
@@ -95,6 +101,7 @@ impl Torrent {
         let mut guard = self.lock();
         let sh = &mut *guard;
         let mut p = sh.peers.remove(&key)?;
+        sh.reveals.forget(&p);
         // We hung up because the address got banned: say so, not just "by us".
         let banned = (*reason == DisconnectReason::ByUs)
             .then(|| self.env.bans.reason(p.addr.ip()))

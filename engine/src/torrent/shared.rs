@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub up_meter: RateMeter,
     /// The ban list generation last enforced (`banning`).
     pub ban_generation: u64,
+    /// Super-seeding: pieces revealed and not yet announced back (`super_seed`).
+    pub reveals: super::super_seed::Reveals,
     /// How the latest connections ended, oldest first.
     pub recent_ends: std::collections::VecDeque<crate::status::PeerEnd>,
 }
@@ -112,6 +114,8 @@ pub(crate) struct PeerEntry {
     /// its writer (usually the next batch of requests, milliseconds later) instead of waking the
     /// writer once per piece; the 1 s tick flushes whatever is left.
     pub haves: Vec<u32>,
+    /// Super-seeding: the piece revealed to this peer and not yet announced back.
+    pub superseed: Option<u32>,
 }
 
 /// Per-peer state of the extensions we speak.
