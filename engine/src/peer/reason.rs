@@ -47,6 +47,9 @@ pub enum DisconnectReason {
     Banned(crate::session::bans::BanReason),
     #[error("peer removed")]
     Removed,
+    /// Our handler panicked on this peer's messages (a bug of ours, logged).
+    #[error("internal error")]
+    Internal,
     #[error("writer gone")]
     WriterGone,
     #[error("reading from disk failed")]

@@ -19,13 +19,44 @@ use crate::torrents::registry::Registry;
 
 /// Runs until the engine bus closes or `shutdown` flips.
 pub fn spawn(
+    rx: broadcast::Receiver<Event>,
+    hub: EventHub,
+    registry: Arc<Registry>,
+    interval: Duration,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let template = rx.resubscribe();
+    let mut first = Some(rx);
+    crate::supervise::spawn("event adapter", move || {
+        // The first run reads what queued up since `rx` subscribed; a restart, from now
+        // (clients get a `resync`, as after a lag).
+        let restarted = first.is_none();
+        let rx = first.take().unwrap_or_else(|| template.resubscribe());
+        if restarted {
+            hub.publish(
+                None,
+                RESYNC,
+                &json!({ "reason": "the event adapter restarted" }),
+            );
+        }
+        run(
+            rx,
+            hub.clone(),
+            registry.clone(),
+            interval,
+            shutdown.clone(),
+        )
+    })
+}
+
+async fn run(
     mut rx: broadcast::Receiver<Event>,
     hub: EventHub,
     registry: Arc<Registry>,
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+) {
+    {
         let mut adapter = Adapter {
             hub,
             registry,
@@ -52,7 +83,7 @@ pub fn spawn(
                 _ = shutdown.changed() => break,
             }
         }
-    })
+    }
 }
 
 struct Adapter {
