@@ -28,7 +28,8 @@ fn index(keys: Document, unique: bool) -> IndexModel {
 
 /// (collection, indexes). Primary keys are `_id` (unique by itself): the user id, the
 /// info-hash, the setting's name, the label's numeric id, the message, notification or
-/// sample id.
+/// sample id. No compound index names `_id` (the SQL `(user_id, id)` is `user_id` alone):
+/// nx-27017, one of the wire-compatible servers, refuses those.
 fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
     vec![
         (
@@ -43,7 +44,7 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
             TORRENTS,
             vec![
                 index(doc! { "owner_id": 1 }, false),
-                index(doc! { "added_ms": 1, "_id": 1 }, false),
+                index(doc! { "added_ms": 1 }, false),
             ],
         ),
         (
@@ -55,7 +56,7 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
         (
             NOTIFICATIONS,
             vec![
-                index(doc! { "user_id": 1, "_id": 1 }, false),
+                index(doc! { "user_id": 1 }, false),
                 index(doc! { "user_id": 1, "read_at": 1 }, false),
             ],
         ),
