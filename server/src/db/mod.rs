@@ -46,6 +46,7 @@ impl Backend {
 pub enum DbError {
     #[error("unsupported database URL (use sqlite://, postgres:// or mongodb://)")]
     UnsupportedUrl,
+    #[cfg(not(feature = "mongo"))]
     #[error(
         "DATABASE_URL is a mongodb:// URL but this torrentedge was built without MongoDB \
          support: build it with `cargo build -p server --features mongo`"
@@ -79,13 +80,20 @@ pub(crate) enum Store {
 /// The sqlx pool of `$db`, or (with the `mongo` feature) returns from the enclosing function
 /// with `$call` awaited, `$m` bound to the MongoDB store: the dispatch at the top of every
 /// storage function, so callers never see which store they use.
+#[cfg(feature = "mongo")]
 macro_rules! sql_or_mongo {
     ($db:expr, |$m:ident| $call:expr) => {
         match $db.store() {
             $crate::db::Store::Sql(pool) => pool,
-            #[cfg(feature = "mongo")]
             $crate::db::Store::Mongo($m) => return $call.await,
         }
+    };
+}
+/// Without the `mongo` feature every store is the sqlx pool.
+#[cfg(not(feature = "mongo"))]
+macro_rules! sql_or_mongo {
+    ($db:expr, |$m:ident| $call:expr) => {
+        $db.sql_pool()
     };
 }
 pub(crate) use sql_or_mongo;
@@ -140,8 +148,15 @@ impl Db {
         })
     }
 
+    #[cfg(feature = "mongo")]
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    #[cfg(not(feature = "mongo"))]
+    fn sql_pool(&self) -> &AnyPool {
+        let Store::Sql(pool) = &self.store;
+        pool
     }
 
     pub fn backend(&self) -> Backend {
