@@ -15,7 +15,7 @@ DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/torrentedge
 NETNS := scripts/in-netns.sh
 
 .PHONY: setup wasm build run test lint test-rust test-e2e bench fuzz
-.PHONY: test-kafka-mock test-kafka bench-kafka test-docker
+.PHONY: test-kafka-mock test-kafka bench-kafka test-docker test-mongo test-mongo-smoke
 
 setup:
 	@scripts/setup.sh
@@ -36,6 +36,7 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy -p server --features kafka --all-targets -- -D warnings
+	cargo clippy -p server --features mongo --all-targets -- -D warnings
 
 test-rust:
 	cargo test --no-run
@@ -79,3 +80,23 @@ bench-kafka:
 ## Docker image and the compose stack's nginx image, built and health-checked (skipped, saying why, without a daemon).
 test-docker: build
 	BIN=$(RELEASE_BIN) deploy/docker-test.sh
+
+## The MongoDB store (`--features mongo`, docs/server.md): the API suite's tests (names ending
+## in `::mongo`) and the store's conformance tests, against an in-memory MongoDB-wire server
+## (scripts/mongo-test.sh) started and stopped here and selected by TE_TEST_MONGO_URL; point
+## TE_TEST_MONGO_URL at a real mongod to use that instead.
+MONGO := scripts/mongo-test.sh
+test-mongo:
+	cargo test -p server --features mongo --bin torrentedge --test api --no-run
+	$(NETNS) sh -c 'url=$${TE_TEST_MONGO_URL:-$$($(MONGO) start)} || exit 1; \
+	  TE_TEST_MONGO_URL=$$url cargo test --offline -p server --features mongo --bin torrentedge --test api -- ::mongo; \
+	  rc=$$?; $(MONGO) stop; exit $$rc'
+
+## Only the store's conformance tests against the MongoDB-wire server (seconds to run; the
+## build is the cost: `mongodb` turns on tokio and serde_json features, so most crates are
+## built a second time). `make test` checks the feature with clippy (lint) only.
+test-mongo-smoke:
+	cargo test -p server --features mongo --bin torrentedge --no-run
+	$(NETNS) sh -c 'url=$$($(MONGO) start) || exit 1; \
+	  TE_TEST_MONGO_URL=$$url cargo test --offline -p server --features mongo --bin torrentedge -- ::mongo; \
+	  rc=$$?; $(MONGO) stop; exit $$rc'

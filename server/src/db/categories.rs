@@ -7,9 +7,10 @@ use super::{Db, DbError};
 
 /// Every (user, category name, save path).
 pub async fn all_categories(db: &Db) -> Result<Vec<(i64, String, String)>, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::categories::all_categories(m));
     let rows =
         sqlx::query("SELECT user_id, name, save_path FROM categories ORDER BY user_id, name")
-            .fetch_all(db.pool())
+            .fetch_all(pool)
             .await?;
     rows.iter()
         .map(|r| {
@@ -25,7 +26,10 @@ pub async fn all_categories(db: &Db) -> Result<Vec<(i64, String, String)>, DbErr
 
 /// Creates or replaces a category's save path.
 pub async fn put_category(db: &Db, user: i64, name: &str, save_path: &str) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::categories::put_category(
+        m, user, name, save_path
+    ));
+    let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM categories WHERE user_id = $1 AND name = $2")
         .bind(user)
         .bind(name)
@@ -42,18 +46,22 @@ pub async fn put_category(db: &Db, user: i64, name: &str, save_path: &str) -> Re
 }
 
 pub async fn delete_category(db: &Db, user: i64, name: &str) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::categories::delete_category(
+        m, user, name
+    ));
     sqlx::query("DELETE FROM categories WHERE user_id = $1 AND name = $2")
         .bind(user)
         .bind(name)
-        .execute(db.pool())
+        .execute(pool)
         .await?;
     Ok(())
 }
 
 /// Every (user, tag name).
 pub async fn all_tags(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::categories::all_tags(m));
     let rows = sqlx::query("SELECT user_id, name FROM tags ORDER BY user_id, name")
-        .fetch_all(db.pool())
+        .fetch_all(pool)
         .await?;
     rows.iter()
         .map(|r| Ok((r.try_get("user_id")?, r.try_get("name")?)))
@@ -62,10 +70,11 @@ pub async fn all_tags(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
 }
 
 pub async fn insert_tag(db: &Db, user: i64, name: &str) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::categories::insert_tag(m, user, name));
     let res = sqlx::query("INSERT INTO tags (user_id, name) VALUES ($1, $2)")
         .bind(user)
         .bind(name)
-        .execute(db.pool())
+        .execute(pool)
         .await;
     match res {
         Ok(_) => Ok(()),
@@ -75,10 +84,11 @@ pub async fn insert_tag(db: &Db, user: i64, name: &str) -> Result<(), DbError> {
 }
 
 pub async fn delete_tag(db: &Db, user: i64, name: &str) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::categories::delete_tag(m, user, name));
     sqlx::query("DELETE FROM tags WHERE user_id = $1 AND name = $2")
         .bind(user)
         .bind(name)
-        .execute(db.pool())
+        .execute(pool)
         .await?;
     Ok(())
 }

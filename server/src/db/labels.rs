@@ -14,8 +14,9 @@ pub struct LabelRow {
 }
 
 pub async fn all(db: &Db) -> Result<Vec<LabelRow>, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::labels::all(m));
     let rows = sqlx::query("SELECT id, info_hash, category, tags FROM torrent_labels ORDER BY id")
-        .fetch_all(db.pool())
+        .fetch_all(pool)
         .await?;
     rows.iter()
         .map(|r| {
@@ -42,6 +43,7 @@ fn split_tags(s: &str) -> Vec<String> {
 /// torrent is no longer stored. One statement, so SQLite takes the write lock at once
 /// (a read-then-write transaction could fail with "database is locked").
 pub async fn save(db: &Db, l: &LabelRow) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::labels::save(m, l));
     sqlx::query(
         "INSERT INTO torrent_labels (id, info_hash, category, tags) \
          SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM torrents WHERE info_hash = $5) \
@@ -52,15 +54,16 @@ pub async fn save(db: &Db, l: &LabelRow) -> Result<(), DbError> {
     .bind(l.category.clone())
     .bind(l.tags.join(","))
     .bind(&l.info_hash)
-    .execute(db.pool())
+    .execute(pool)
     .await?;
     Ok(())
 }
 
 pub async fn delete(db: &Db, info_hash: &str) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::labels::delete(m, info_hash));
     sqlx::query("DELETE FROM torrent_labels WHERE info_hash = $1")
         .bind(info_hash)
-        .execute(db.pool())
+        .execute(pool)
         .await?;
     Ok(())
 }

@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use super::{Backend, Db, DbError};
+use sqlx::AnyPool;
+
+use super::{Backend, DbError};
 
 /// (version, description, SQL) per backend; both lists must stay in step.
 const SQLITE: &[(i64, &str, &str)] = &[
@@ -67,6 +69,9 @@ fn migrator(backend: Backend) -> Migrator {
     let files = match backend {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
+        // MongoDB has no schema to migrate: `db::mongo::schema` creates its indexes.
+        #[cfg(feature = "mongo")]
+        Backend::Mongo => &[],
     };
     let migrations: Vec<Migration> = files
         .iter()
@@ -86,8 +91,8 @@ fn migrator(backend: Backend) -> Migrator {
     }
 }
 
-pub async fn run(db: &Db) -> Result<(), DbError> {
-    migrator(db.backend).run(&db.pool).await?;
+pub async fn run(backend: Backend, pool: &AnyPool) -> Result<(), DbError> {
+    migrator(backend).run(pool).await?;
     Ok(())
 }
 

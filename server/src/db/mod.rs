@@ -1,10 +1,18 @@
-//! Persistence: one sqlx `Any` pool over SQLite (default) or PostgreSQL, the same queries for
-//! both (`$1` placeholders, BIGINT/TEXT columns), embedded migrations per backend.
+//! Persistence behind one storage interface: the functions of `db::users`, `db::torrents`, …
+//! take a [`Db`] and dispatch on its store. The default store is one sqlx `Any` pool over
+//! SQLite (default) or PostgreSQL, the same queries for both (`$1` placeholders, BIGINT/TEXT
+//! columns), embedded migrations per backend; those queries live in the modules themselves.
+//! With the `mongo` feature, a `mongodb://` URL selects the MongoDB store (`db::mongo`), one
+//! module per collection group beside the SQL ones.
 
 pub mod categories;
 pub mod chat;
+#[cfg(test)]
+mod conformance;
 pub mod labels;
 mod migrate;
+#[cfg(feature = "mongo")]
+pub mod mongo;
 pub mod notifications;
 pub mod settings;
 pub mod stats;
@@ -19,6 +27,8 @@ use sqlx::AnyPool;
 pub enum Backend {
     Sqlite,
     Postgres,
+    #[cfg(feature = "mongo")]
+    Mongo,
 }
 
 impl Backend {
@@ -26,32 +36,88 @@ impl Backend {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
+            #[cfg(feature = "mongo")]
+            Backend::Mongo => "mongodb",
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("unsupported database URL (use sqlite:// or postgres://)")]
+    #[error("unsupported database URL (use sqlite://, postgres:// or mongodb://)")]
     UnsupportedUrl,
+    #[cfg(not(feature = "mongo"))]
+    #[error(
+        "DATABASE_URL is a mongodb:// URL but this torrentedge was built without MongoDB \
+         support: build it with `cargo build -p server --features mongo`"
+    )]
+    MongoNotBuilt,
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the database folder: {0}")]
     Io(#[from] std::io::Error),
+    #[cfg(feature = "mongo")]
+    #[error("MongoDB error: {0}")]
+    Mongo(#[from] mongodb::error::Error),
+    #[cfg(feature = "mongo")]
+    #[error("MongoDB: unexpected document in {collection}: {detail}")]
+    Corrupt {
+        collection: &'static str,
+        detail: String,
+    },
 }
 
-/// A connection pool and its backend.
+/// Where a [`Db`] keeps its data.
+#[derive(Clone, Debug)]
+pub(crate) enum Store {
+    Sql(AnyPool),
+    #[cfg(feature = "mongo")]
+    Mongo(mongo::Mongo),
+}
+
+/// The sqlx pool of `$db`, or (with the `mongo` feature) returns from the enclosing function
+/// with `$call` awaited, `$m` bound to the MongoDB store: the dispatch at the top of every
+/// storage function, so callers never see which store they use.
+#[cfg(feature = "mongo")]
+macro_rules! sql_or_mongo {
+    ($db:expr, |$m:ident| $call:expr) => {
+        match $db.store() {
+            $crate::db::Store::Sql(pool) => pool,
+            $crate::db::Store::Mongo($m) => return $call.await,
+        }
+    };
+}
+/// Without the `mongo` feature every store is the sqlx pool.
+#[cfg(not(feature = "mongo"))]
+macro_rules! sql_or_mongo {
+    ($db:expr, |$m:ident| $call:expr) => {
+        $db.sql_pool()
+    };
+}
+pub(crate) use sql_or_mongo;
+
+/// A connection pool (sqlx) or client (MongoDB) and its backend.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: AnyPool,
+    store: Store,
     backend: Backend,
 }
 
 impl Db {
-    /// Connects (creating a SQLite file and its folder when missing) and applies migrations.
+    /// Connects (creating a SQLite file and its folder when missing) and applies migrations
+    /// (for MongoDB: creates the indexes).
     pub async fn connect(url: &str) -> Result<Db, DbError> {
+        if url.starts_with("mongodb:") || url.starts_with("mongodb+srv:") {
+            #[cfg(feature = "mongo")]
+            return Ok(Db {
+                store: Store::Mongo(mongo::Mongo::connect(url).await?),
+                backend: Backend::Mongo,
+            });
+            #[cfg(not(feature = "mongo"))]
+            return Err(DbError::MongoNotBuilt);
+        }
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -75,13 +141,22 @@ impl Db {
                 .fetch_optional(&pool)
                 .await?;
         }
-        let db = Db { pool, backend };
-        migrate::run(&db).await?;
-        Ok(db)
+        migrate::run(backend, &pool).await?;
+        Ok(Db {
+            store: Store::Sql(pool),
+            backend,
+        })
     }
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    #[cfg(feature = "mongo")]
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    #[cfg(not(feature = "mongo"))]
+    fn sql_pool(&self) -> &AnyPool {
+        let Store::Sql(pool) = &self.store;
+        pool
     }
 
     pub fn backend(&self) -> Backend {
@@ -90,12 +165,18 @@ impl Db {
 
     /// A trivial round trip, for health checks.
     pub async fn ping(&self) -> Result<(), DbError> {
-        let _: AnyRow = sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
+        let pool = sql_or_mongo!(self, |m| m.ping());
+        let _: AnyRow = sqlx::query("SELECT 1").fetch_one(pool).await?;
         Ok(())
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.store {
+            Store::Sql(pool) => pool.close().await,
+            // The driver closes its connections when the last client handle drops.
+            #[cfg(feature = "mongo")]
+            Store::Mongo(_) => {}
+        }
     }
 }
 
@@ -159,6 +240,18 @@ mod tests {
         db.close().await;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{mode:o}");
+    }
+
+    #[tokio::test]
+    async fn unknown_and_unbuilt_urls_are_refused() {
+        let err = Db::connect("mysql://localhost/x").await.unwrap_err();
+        assert!(matches!(err, DbError::UnsupportedUrl), "{err}");
+        #[cfg(not(feature = "mongo"))]
+        {
+            let err = Db::connect("mongodb://127.0.0.1:1/x").await.unwrap_err();
+            assert!(matches!(err, DbError::MongoNotBuilt), "{err}");
+            assert!(err.to_string().contains("--features mongo"), "{err}");
+        }
     }
 
     #[test]

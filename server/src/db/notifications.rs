@@ -35,7 +35,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Notification, sqlx::Error> {
 /// Stores `n` and deletes the user's oldest notifications beyond the newest `keep`, in one
 /// transaction.
 pub async fn insert(db: &Db, n: &New, keep: i64) -> Result<Notification, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::notifications::insert(m, n, keep));
+    let mut tx = pool.begin().await?;
     let row = sqlx::query(&format!(
         "INSERT INTO notifications (user_id, kind, info_hash, name, message, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
@@ -64,12 +65,13 @@ pub async fn insert(db: &Db, n: &New, keep: i64) -> Result<Notification, DbError
 
 /// The user's newest `limit` notifications, newest first.
 pub async fn list(db: &Db, user_id: i64, limit: i64) -> Result<Vec<Notification>, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::notifications::list(m, user_id, limit));
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
     ))
     .bind(user_id)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(pool)
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
@@ -80,24 +82,28 @@ pub async fn latest_about(
     user_id: i64,
     info_hash: &str,
 ) -> Result<Option<Notification>, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::notifications::latest_about(
+        m, user_id, info_hash
+    ));
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND info_hash = $2 \
          ORDER BY id DESC LIMIT 1"
     ))
     .bind(user_id)
     .bind(info_hash)
-    .fetch_optional(db.pool())
+    .fetch_optional(pool)
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 /// How many of the user's notifications are unread.
 pub async fn unread(db: &Db, user_id: i64) -> Result<i64, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::notifications::unread(m, user_id));
     let row = sqlx::query(
         "SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL",
     )
     .bind(user_id)
-    .fetch_one(db.pool())
+    .fetch_one(pool)
     .await?;
     Ok(row.try_get::<i64, _>("n")?)
 }
@@ -113,18 +119,21 @@ pub async fn mark_read(
     ids: Option<&[i64]>,
     at: i64,
 ) -> Result<u64, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::notifications::mark_read(
+        m, user_id, ids, at
+    ));
     let Some(ids) = ids else {
         let res = sqlx::query(
             "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL",
         )
         .bind(at)
         .bind(user_id)
-        .execute(db.pool())
+        .execute(pool)
         .await?;
         return Ok(res.rows_affected());
     };
     let mut changed = 0;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = pool.begin().await?;
     for chunk in ids.chunks(CHUNK) {
         let list = (0..chunk.len())
             .map(|i| format!("${}", i + 3))
@@ -147,13 +156,10 @@ pub async fn mark_read(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::users::{self, Created};
+    use crate::db::conformance::every_store;
 
     async fn user(db: &Db, name: &str) -> i64 {
-        match users::create(db, name, "hash", "user").await.unwrap() {
-            Created::User(u) => u.id,
-            Created::NameTaken => panic!("taken"),
-        }
+        crate::db::conformance::user(db, name).await.id
     }
 
     fn new(user_id: i64, i: i64) -> New {
@@ -167,45 +173,42 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn the_newest_are_kept_and_marked_read_per_user() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        let db = Db::connect(&url).await.unwrap();
-        let (a, b) = (user(&db, "a").await, user(&db, "b").await);
+    every_store!(the_newest_are_kept_and_marked_read_per_user);
+
+    async fn the_newest_are_kept_and_marked_read_per_user(db: &Db) {
+        let (a, b) = (user(db, "a").await, user(db, "b").await);
         let mut ids = Vec::new();
         for i in 0..12 {
-            ids.push(insert(&db, &new(a, i), 10).await.unwrap().id);
+            ids.push(insert(db, &new(a, i), 10).await.unwrap().id);
         }
-        let theirs = insert(&db, &new(b, 99), 10).await.unwrap();
-        let kept = list(&db, a, 100).await.unwrap();
+        let theirs = insert(db, &new(b, 99), 10).await.unwrap();
+        let kept = list(db, a, 100).await.unwrap();
         assert_eq!(
             kept.iter().map(|n| n.id).collect::<Vec<_>>(),
             ids[2..].iter().rev().copied().collect::<Vec<_>>(),
             "the 10 newest, newest first"
         );
         assert_eq!(kept[0].name, "t11");
-        assert_eq!(unread(&db, a).await.unwrap(), 10);
-        assert_eq!(list(&db, b, 100).await.unwrap(), vec![theirs.clone()]);
+        assert_eq!(unread(db, a).await.unwrap(), 10);
+        assert_eq!(list(db, b, 100).await.unwrap(), vec![theirs.clone()]);
 
         // Some by id (someone else's id is ignored), then all.
         let some = [ids[3], ids[4], theirs.id];
-        assert_eq!(mark_read(&db, a, Some(&some), 5).await.unwrap(), 2);
-        assert_eq!(unread(&db, a).await.unwrap(), 8);
-        assert_eq!(unread(&db, b).await.unwrap(), 1);
+        assert_eq!(mark_read(db, a, Some(&some), 5).await.unwrap(), 2);
+        assert_eq!(unread(db, a).await.unwrap(), 8);
+        assert_eq!(unread(db, b).await.unwrap(), 1);
         let many: Vec<i64> = (0..450).chain(ids.iter().copied()).collect();
-        assert_eq!(mark_read(&db, a, Some(&many), 6).await.unwrap(), 8);
-        assert_eq!(mark_read(&db, a, None, 7).await.unwrap(), 0);
-        assert_eq!(unread(&db, a).await.unwrap(), 0);
-        assert!(list(&db, a, 3).await.unwrap().iter().all(|n| n.read));
-        assert_eq!(mark_read(&db, b, None, 8).await.unwrap(), 1);
+        assert_eq!(mark_read(db, a, Some(&many), 6).await.unwrap(), 8);
+        assert_eq!(mark_read(db, a, None, 7).await.unwrap(), 0);
+        assert_eq!(unread(db, a).await.unwrap(), 0);
+        assert!(list(db, a, 3).await.unwrap().iter().all(|n| n.read));
+        assert_eq!(mark_read(db, b, None, 8).await.unwrap(), 1);
 
-        let latest = latest_about(&db, a, &format!("{:040x}", 11)).await.unwrap();
+        let latest = latest_about(db, a, &format!("{:040x}", 11)).await.unwrap();
         assert_eq!(latest.map(|n| n.id), Some(ids[11]));
-        assert!(latest_about(&db, b, &format!("{:040x}", 11))
+        assert!(latest_about(db, b, &format!("{:040x}", 11))
             .await
             .unwrap()
             .is_none());
-        db.close().await;
     }
 }

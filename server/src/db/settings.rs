@@ -9,22 +9,24 @@ use super::{Db, DbError};
 
 /// The stored value of `name`, if any.
 pub async fn get(db: &Db, name: &str) -> Result<Option<String>, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::settings::get(m, name));
     let row = sqlx::query("SELECT value FROM settings WHERE name = $1")
         .bind(name)
-        .fetch_optional(db.pool())
+        .fetch_optional(pool)
         .await?;
     Ok(row.map(|r| r.try_get("value")).transpose()?)
 }
 
 /// Stores `value` under `name`, replacing what was there.
 pub async fn put(db: &Db, name: &str, value: &str) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::settings::put(m, name, value));
     sqlx::query(
         "INSERT INTO settings (name, value) VALUES ($1, $2) \
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     )
     .bind(name)
     .bind(value)
-    .execute(db.pool())
+    .execute(pool)
     .await?;
     Ok(())
 }
@@ -36,22 +38,26 @@ pub async fn set_torrent_limits(
     download: i64,
     upload: i64,
 ) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::settings::set_torrent_limits(
+        m, info_hash, download, upload
+    ));
     sqlx::query("UPDATE torrents SET download_limit = $1, upload_limit = $2 WHERE info_hash = $3")
         .bind(download)
         .bind(upload)
         .bind(info_hash)
-        .execute(db.pool())
+        .execute(pool)
         .await?;
     Ok(())
 }
 
 /// Every torrent with a limit: info-hash (hex) → `(download, upload)`.
 pub async fn torrent_limits(db: &Db) -> Result<HashMap<String, (u64, u64)>, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::settings::torrent_limits(m));
     let rows = sqlx::query(
         "SELECT info_hash, download_limit, upload_limit FROM torrents \
          WHERE download_limit <> 0 OR upload_limit <> 0",
     )
-    .fetch_all(db.pool())
+    .fetch_all(pool)
     .await?;
     let mut out = HashMap::with_capacity(rows.len());
     for r in rows {

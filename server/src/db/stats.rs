@@ -19,7 +19,8 @@ pub struct Sample {
 
 /// Stores samples and drops those older than `keep_after`, in one transaction.
 pub async fn record(db: &Db, samples: &[Sample], keep_after: i64) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::stats::record(m, samples, keep_after));
+    let mut tx = pool.begin().await?;
     for s in samples {
         sqlx::query(
             "INSERT INTO stats_history \
@@ -52,6 +53,9 @@ pub async fn history(
     since: i64,
     limit: i64,
 ) -> Result<Vec<Sample>, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::stats::history(
+        m, user_id, since, limit
+    ));
     let rows = sqlx::query(
         "SELECT user_id, at, download_rate, upload_rate, downloaded, uploaded, peers, torrents \
          FROM stats_history WHERE user_id = $1 AND at >= $2 ORDER BY at DESC, id DESC LIMIT $3",
@@ -59,7 +63,7 @@ pub async fn history(
     .bind(user_id)
     .bind(since)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(pool)
     .await?;
     let mut out = rows
         .iter()

@@ -70,6 +70,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<TorrentRow, sqlx::Error> {
 
 /// Inserts a torrent; false when its info-hash is already stored.
 pub async fn insert(db: &Db, t: &TorrentRow) -> Result<bool, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::torrents::insert(m, t));
     let res = sqlx::query(&format!(
         "INSERT INTO torrents ({COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
@@ -91,7 +92,7 @@ pub async fn insert(db: &Db, t: &TorrentRow) -> Result<bool, DbError> {
     .bind(t.total_bytes)
     .bind(t.error.clone())
     .bind(t.added_ms)
-    .execute(db.pool())
+    .execute(pool)
     .await;
     match res {
         Ok(_) => Ok(true),
@@ -101,18 +102,20 @@ pub async fn insert(db: &Db, t: &TorrentRow) -> Result<bool, DbError> {
 }
 
 pub async fn all(db: &Db) -> Result<Vec<TorrentRow>, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::torrents::all(m));
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM torrents ORDER BY added_ms, info_hash"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(pool)
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 pub async fn delete(db: &Db, info_hash: &str) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::torrents::delete(m, info_hash));
     sqlx::query("DELETE FROM torrents WHERE info_hash = $1")
         .bind(info_hash)
-        .execute(db.pool())
+        .execute(pool)
         .await?;
     Ok(())
 }
@@ -125,6 +128,13 @@ pub async fn set_metainfo(
     metainfo: &[u8],
     total_bytes: i64,
 ) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::torrents::set_metainfo(
+        m,
+        info_hash,
+        name,
+        metainfo,
+        total_bytes
+    ));
     sqlx::query(
         "UPDATE torrents SET name = $1, metainfo = $2, total_bytes = $3 WHERE info_hash = $4",
     )
@@ -132,35 +142,42 @@ pub async fn set_metainfo(
     .bind(metainfo)
     .bind(total_bytes)
     .bind(info_hash)
-    .execute(db.pool())
+    .execute(pool)
     .await?;
     Ok(())
 }
 
 pub async fn set_paused(db: &Db, info_hash: &str, paused: bool) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::torrents::set_paused(
+        m, info_hash, paused
+    ));
     sqlx::query("UPDATE torrents SET paused = $1 WHERE info_hash = $2")
         .bind(i64::from(paused))
         .bind(info_hash)
-        .execute(db.pool())
+        .execute(pool)
         .await?;
     Ok(())
 }
 
 pub async fn set_priority(db: &Db, info_hash: &str, priority: &str) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::torrents::set_priority(
+        m, info_hash, priority
+    ));
     sqlx::query("UPDATE torrents SET priority = $1 WHERE info_hash = $2")
         .bind(priority)
         .bind(info_hash)
-        .execute(db.pool())
+        .execute(pool)
         .await?;
     Ok(())
 }
 
 /// Saves counters and state of many torrents in one transaction.
 pub async fn save_progress(db: &Db, items: &[Progress]) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::torrents::save_progress(m, items));
     if items.is_empty() {
         return Ok(());
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = pool.begin().await?;
     for p in items {
         sqlx::query(
             "UPDATE torrents SET state = $1, uploaded = $2, downloaded = $3, bytes_done = $4, \

@@ -38,6 +38,7 @@ pub enum Created {
 /// Creates a user unless the name is taken, ignoring case: `Alice` cannot register beside
 /// `alice` and pass for them.
 pub async fn create(db: &Db, username: &str, hash: &str, role: &str) -> Result<Created, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::users::create(m, username, hash, role));
     let res = sqlx::query(&format!(
         "INSERT INTO users (username, password_hash, role, token_version, created_at) \
          SELECT $1, $2, $3, 0, $4 \
@@ -48,7 +49,7 @@ pub async fn create(db: &Db, username: &str, hash: &str, role: &str) -> Result<C
     .bind(hash)
     .bind(role)
     .bind(now_unix())
-    .fetch_optional(db.pool())
+    .fetch_optional(pool)
     .await;
     match res {
         Ok(Some(row)) => Ok(Created::User(from_row(&row)?)),
@@ -59,46 +60,51 @@ pub async fn create(db: &Db, username: &str, hash: &str, role: &str) -> Result<C
 }
 
 pub async fn count(db: &Db) -> Result<i64, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::users::count(m));
     let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
-        .fetch_one(db.pool())
+        .fetch_one(pool)
         .await?;
     Ok(row.try_get::<i64, _>("n")?)
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<UserRow>, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::users::by_id(m, id));
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(pool)
         .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 pub async fn by_name(db: &Db, username: &str) -> Result<Option<UserRow>, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::users::by_name(m, username));
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE username = $1"))
         .bind(username)
-        .fetch_optional(db.pool())
+        .fetch_optional(pool)
         .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 /// Sets a new password hash and invalidates the user's existing tokens.
 pub async fn set_password(db: &Db, id: i64, hash: &str) -> Result<Option<UserRow>, DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::users::set_password(m, id, hash));
     let row = sqlx::query(&format!(
         "UPDATE users SET password_hash = $1, token_version = token_version + 1 \
          WHERE id = $2 RETURNING {COLUMNS}"
     ))
     .bind(hash)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(pool)
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 /// Bumps the user's token version: every token issued before stops working.
 pub async fn revoke_tokens(db: &Db, id: i64) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::users::revoke_tokens(m, id));
     sqlx::query("UPDATE users SET token_version = token_version + 1 WHERE id = $1")
         .bind(id)
-        .execute(db.pool())
+        .execute(pool)
         .await?;
     Ok(())
 }

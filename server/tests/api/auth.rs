@@ -95,21 +95,51 @@ async fn first_user_is_admin_and_login_works(backend: Backend) {
 }
 
 async fn stored_hashes(srv: &Server) -> Vec<String> {
+    let hashes = match srv.opts.backend {
+        Backend::Sqlite | Backend::Postgres => sql_hashes(&srv.database_url).await,
+        #[cfg(feature = "mongo")]
+        Backend::Mongo => mongo_hashes(&srv.database_url).await,
+        #[cfg(not(feature = "mongo"))]
+        Backend::Mongo => unreachable!("MongoDB tests need --features mongo"),
+    };
+    assert_eq!(hashes.len(), 2);
+    hashes
+}
+
+async fn sql_hashes(url: &str) -> Vec<String> {
     use sqlx::{Connection, Row};
     sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&srv.database_url)
-        .await
-        .unwrap();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
     let rows = sqlx::query("SELECT password_hash FROM users")
         .fetch_all(&mut conn)
         .await
         .unwrap();
-    let hashes: Vec<String> = rows
-        .iter()
+    rows.iter()
         .map(|r| r.get::<String, _>("password_hash"))
-        .collect();
-    assert_eq!(hashes.len(), 2);
-    hashes
+        .collect()
+}
+
+/// The `users` collection, read with the driver (the server's own dependency).
+#[cfg(feature = "mongo")]
+async fn mongo_hashes(url: &str) -> Vec<String> {
+    use futures_util::TryStreamExt;
+    use mongodb::bson::{doc, Document};
+    let client = mongodb::Client::with_uri_str(url).await.unwrap();
+    let db = client
+        .default_database()
+        .expect("the test URL names a database");
+    let users: Vec<Document> = db
+        .collection::<Document>("users")
+        .find(doc! {})
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    users
+        .iter()
+        .map(|u| u.get_str("password_hash").unwrap().to_owned())
+        .collect()
 }
 
 /// Every route that needs a token, with a sample path.

@@ -1,6 +1,8 @@
 //! Starts the real `torrentedge serve` binary on a free loopback port with its own data
-//! folder and database (SQLite file, or a fresh database in the test PostgreSQL that
-//! `scripts/pg-test.sh` starts), and talks to it over HTTP.
+//! folder and database (SQLite file, a fresh database in the test PostgreSQL that
+//! `scripts/pg-test.sh` starts, or with `--features mongo` a fresh database on the
+//! MongoDB-wire server of `TE_TEST_MONGO_URL` or `scripts/mongo-test.sh`), and talks to it
+//! over HTTP.
 
 #![allow(dead_code)]
 
@@ -21,9 +23,13 @@ pub const PASSWORD: &str = "correct horse battery";
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// Only with the server's `mongo` feature.
+    Mongo,
 }
 
-/// Runs `$name(Backend)` once against SQLite and once against PostgreSQL.
+/// Runs `$name(Backend)` once against SQLite, once against PostgreSQL and, when the server
+/// is built with `--features mongo`, once against MongoDB (`make test-mongo` runs only
+/// those: test names end in `::mongo`).
 #[macro_export]
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {$(
@@ -35,6 +41,11 @@ macro_rules! both_backends {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 super::$name($crate::support::Backend::Postgres).await
+            }
+            #[cfg(feature = "mongo")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mongo() {
+                super::$name($crate::support::Backend::Mongo).await
             }
         }
     )*};
@@ -105,6 +116,45 @@ async fn fresh_postgres_db() -> String {
         .await
         .expect("create database");
     format!("{base}/{name}")
+}
+
+/// The test MongoDB's base URL (no database in its path): `TE_TEST_MONGO_URL` when set (a
+/// real `mongod` works too), else the in-memory MongoDB-wire server that
+/// `scripts/mongo-test.sh start` runs (started, or restarted in this network namespace, once
+/// per test process).
+fn mongo_base() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("TE_TEST_MONGO_URL") {
+            return url;
+        }
+        let out = Command::new(repo_root().join("scripts/mongo-test.sh"))
+            .arg("start")
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/mongo-test.sh");
+        assert!(out.status.success(), "scripts/mongo-test.sh start failed");
+        let url = String::from_utf8(out.stdout).unwrap();
+        url.lines()
+            .last()
+            .expect("mongo-test.sh prints the URL")
+            .trim()
+            .to_owned()
+    })
+}
+
+/// A database name no other server uses, in the test MongoDB's URL (the server creates the
+/// database and its indexes on first use).
+fn fresh_mongo_db() -> String {
+    let base = mongo_base();
+    let name = format!("te_test_{}_{}", std::process::id(), unique());
+    let (head, query) = base.split_once('?').unwrap_or((base, ""));
+    let head = head.trim_end_matches('/');
+    if query.is_empty() {
+        format!("{head}/{name}")
+    } else {
+        format!("{head}/{name}?{query}")
+    }
 }
 
 fn unique() -> u64 {
@@ -189,6 +239,7 @@ impl Server {
                 data.path().join("data/torrentedge.db").display()
             ),
             Backend::Postgres => fresh_postgres_db().await,
+            Backend::Mongo => fresh_mongo_db(),
         };
         Server::launch(opts, data, database_url).await
     }
