@@ -264,3 +264,73 @@ async fn a_transfer_between_two_servers_emits_coalesced_progress() {
         .await;
     assert!(t["downloaded"].as_u64().unwrap() >= 12 << 20, "{t}");
 }
+
+/// `torrentedge events --follow --count 2`: one JSON line per event from the API, then it
+/// exits; a wrong token is an error (401), not an empty stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_events_command_prints_json_lines() {
+    let srv = Server::start(Backend::Sqlite).await;
+    let token = srv.user("admin").await;
+    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_torrentedge"))
+        .args(["events", "--follow", "--count", "2", "--url", &srv.base])
+        .env("TORRENTEDGE_TOKEN", &token)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let metrics = srv
+            .req(Method::GET, "/metrics", Some(&token))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains("\ntorrentedge_event_streams 1\n") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the command never connected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for body in ["one", "two"] {
+        let (s, b) = srv.post("/api/chat", &token, json!({ "body": body })).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(st) = cli.try_wait().unwrap() {
+            break st;
+        }
+        if Instant::now() >= deadline {
+            let _ = cli.kill();
+            panic!("the command did not exit after two events");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut cli.stdout.take().unwrap(), &mut stdout).unwrap();
+    assert!(status.success(), "{status}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for (line, body) in lines.iter().zip(["one", "two"]) {
+        assert_eq!(line["event"], "chat:message", "{line}");
+        assert_eq!(line["data"]["body"], body, "{line}");
+        assert!(line["id"].as_u64().is_some(), "{line}");
+    }
+    let base = srv.base.clone();
+    let bad = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_torrentedge"))
+            .args(["events", "--url", &base, "--token", "nope"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("401"));
+}
