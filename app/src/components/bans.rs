@@ -74,7 +74,9 @@ pub fn BanList() -> impl IntoView {
                     .into_any(),
                     Err(error) => view! { <Failure error /> }.into_any(),
                 })}
-            </Transition>
+                // Inside the transition: drawn once the signed-in user is known, so an
+                // admin's form is not rendered disabled on the server.
+                {move || bans.get().map(|_| view! {
             <form class="row" id="ban-form" on:submit=ban>
                 <fieldset disabled=move || !admin()>
                     <label>
@@ -90,6 +92,8 @@ pub fn BanList() -> impl IntoView {
                     <button type="submit">"Ban"</button>
                 </fieldset>
             </form>
+                })}
+            </Transition>
         </section>
     }
 }
