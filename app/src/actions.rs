@@ -74,6 +74,7 @@ pub fn set_limits(live: Live, info_hash: String, download: u64, upload: u64) {
         let body = TorrentPatch {
             download_limit: Some(download),
             upload_limit: Some(upload),
+            ..Default::default()
         };
         let path = format!("/api/torrents/{info_hash}");
         match browser::patch::<_, TorrentSummary>(path, &body).await {

@@ -89,6 +89,7 @@ fn SpeedForm(settings: Settings) -> impl IntoView {
                 days: days.get_untracked(),
             }),
             alt_enabled: None,
+            seeding: None,
         };
         actions::set_speed(live, patch, move |s| {
             alt_on.set(s.alt_enabled);

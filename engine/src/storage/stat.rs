@@ -46,7 +46,7 @@ impl Storage {
         let Ok(f) = beneath::open(self.root(), self.rel(file), Access::Read) else {
             return false;
         };
-        next_data(&f, offset).is_none_or(|next| next.is_some_and(|d| d < offset + len))
+        file_has_data(&f, offset, len)
     }
 
     fn stat_err(&self, i: usize, source: io::Error) -> StorageError {
@@ -55,6 +55,11 @@ impl Storage {
             source,
         }
     }
+}
+
+/// Whether `len` bytes of `f` from `offset` hold any data; true when the filesystem cannot say.
+pub(super) fn file_has_data(f: &std::fs::File, offset: u64, len: u64) -> bool {
+    next_data(f, offset).is_none_or(|next| next.is_some_and(|d| d < offset + len))
 }
 
 /// The next offset at or after `from` holding data: `Some(None)` when only holes follow,

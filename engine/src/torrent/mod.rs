@@ -17,6 +17,7 @@ mod handler;
 mod incoming;
 mod peers;
 mod resume;
+mod select;
 pub(crate) mod shared;
 pub(crate) mod slot;
 mod tick;
@@ -35,6 +36,7 @@ pub use handle::TorrentHandle;
 use crate::events::Event;
 use crate::metainfo::Metainfo;
 use crate::picker::Picker;
+use crate::selection::Selection;
 use crate::session::env::Env;
 use crate::session::ratelimit::RateLimits;
 use crate::status::{PeerSource, TorrentState};
@@ -73,6 +75,8 @@ pub(crate) struct Torrent {
     resume: resume::ResumeTrack,
     /// This torrent's rate limits, shared with its slot.
     pub limits: RateLimits,
+    /// File priorities and sequential order (shared with its slot).
+    pub selection: Selection,
 }
 
 impl Torrent {
@@ -83,6 +87,7 @@ impl Torrent {
         peers: &[(SocketAddr, PeerSource)],
         control: Arc<watch::Sender<Control>>,
         limits: RateLimits,
+        selection: Selection,
     ) -> Arc<Self> {
         let now = Instant::now();
         let mut book = dialer::PeerBook::default();
@@ -92,7 +97,13 @@ impl Torrent {
         let shared = Shared {
             state: TorrentState::Checking,
             error: None,
-            picker: Picker::new(meta.piece_length, meta.total_length),
+            picker: {
+                let mut picker = Picker::new(meta.piece_length, meta.total_length);
+                let chosen = selection.get();
+                picker.set_priorities(&chosen.piece_levels(storage.layout()));
+                picker.set_sequential(chosen.sequential);
+                picker
+            },
             assembly: Default::default(),
             peers: Default::default(),
             book,
@@ -118,6 +129,7 @@ impl Torrent {
             write_lock: Arc::new(Mutex::new(())),
             resume: Default::default(),
             limits,
+            selection,
         })
     }
 

@@ -90,6 +90,7 @@ async fn start(
         save_dir,
         paused: false,
         peers: peer.peers.clone(),
+        ..Default::default()
     };
     let arg = torrent.to_string_lossy();
     if arg.starts_with("magnet:") {

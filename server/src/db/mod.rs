@@ -6,6 +6,7 @@ pub mod chat;
 pub mod labels;
 mod migrate;
 pub mod notifications;
+pub mod selection;
 pub mod settings;
 pub mod stats;
 pub mod torrents;

@@ -382,6 +382,7 @@ fn speed_patch(state: &AppState, args: &Args) -> Result<app::types::SettingsPatc
         alt_upload_limit: kb("alt-speed-up")?,
         alt_schedule: schedule_changed.then_some(schedule),
         alt_enabled: args.get("alt-speed-enabled").and_then(Value::as_bool),
+        seeding: None,
     })
 }
 
