@@ -275,11 +275,14 @@ impl Storage {
         self.sync_parts()
     }
 
-    /// Current on-disk length of each file; 0 for a file that does not exist.
+    /// Current on-disk length of each file; 0 for a file that does not exist. A file whose
+    /// bytes go to the parts file counts as whole: reads find its bytes there.
     pub fn file_sizes_on_disk(&self) -> Result<Vec<u64>, StorageError> {
         self.files
             .iter()
-            .map(|slot| match beneath::file_len(&self.root, &slot.rel) {
+            .enumerate()
+            .map(|(i, slot)| match beneath::file_len(&self.root, &slot.rel) {
+                _ if slot.parted.load(Ordering::Acquire) => Ok(self.layout.file_length(i)),
                 Ok(len) => Ok(len.unwrap_or(0)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
                 Err(e) => Err(io_err(&slot.path)(e)),

@@ -57,6 +57,11 @@ impl Storage {
         Ok(())
     }
 
+    /// Whether file `i`'s bytes go to the parts file.
+    pub(super) fn is_parted(&self, i: usize) -> bool {
+        self.slot(i).parted.load(Ordering::Acquire)
+    }
+
     /// Whether file `i` is skipped.
     pub fn is_skipped(&self, i: usize) -> bool {
         self.slot(i).skipped.load(Ordering::Acquire)

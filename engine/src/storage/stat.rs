@@ -16,11 +16,17 @@ pub struct FileStat {
 }
 
 impl Storage {
-    /// Size and mtime of every file; `None` for a missing file.
+    /// Size and mtime of every file; `None` for a missing file. A skipped file whose bytes
+    /// live in the parts file (only we write there) is reported whole and unchanged, so fast
+    /// resume trusts its boundary pieces like any other.
     pub fn file_stats(&self) -> Result<Vec<Option<FileStat>>, StorageError> {
         (0..self.layout().num_files())
             .map(
                 |i| match beneath::open(self.root(), self.rel(i), Access::Read) {
+                    _ if self.is_parted(i) => Ok(Some(FileStat {
+                        size: self.layout().file_length(i),
+                        mtime_ns: 0,
+                    })),
                     Ok(f) => {
                         let m = f.metadata().map_err(|e| self.stat_err(i, e))?;
                         let mtime_ns = m
