@@ -288,10 +288,6 @@ async fn qbit_answers_for_missing_features_and_labels() {
         ("torrents/recheck", h.to_vec()),
         ("torrents/reannounce", h.to_vec()),
         (
-            "torrents/filePrio",
-            vec![("hash", ih.as_str()), ("id", "0"), ("priority", "0")],
-        ),
-        (
             "torrents/setLocation",
             vec![("hashes", ih.as_str()), ("location", "elsewhere")],
         ),
@@ -319,6 +315,10 @@ async fn qbit_answers_for_missing_features_and_labels() {
         (
             "torrents/filePrio",
             vec![("hash", ih.as_str()), ("id", "0"), ("priority", "1")],
+        ),
+        (
+            "torrents/filePrio",
+            vec![("hash", ih.as_str()), ("id", "0"), ("priority", "0")],
         ),
     ] {
         assert_eq!(q.post(path, &form).await.0, StatusCode::OK, "{path}");

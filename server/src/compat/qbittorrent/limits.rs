@@ -4,7 +4,7 @@
 //! for what is already the case (no limit, the current folder) succeeds. Queue positions map
 //! onto TorrentEdge's priorities, and answer 409 while queueing is off, as qBittorrent does.
 
-use app::types::Priority;
+use app::types::{FilePriority, FilePriorityChange, Priority};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -130,17 +130,36 @@ pub async fn upload_limit(
     Ok(Json(limits_of(&state, &user, &p, Dir::Up)?))
 }
 
-pub async fn file_prio(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
-    p.required("hash")?;
+/// `torrents/filePrio`: qBittorrent's 0 (do not download), 1 (normal), 6 (high) and 7
+/// (maximal, also high here) for the files `id` (0-based, `|`-separated).
+pub async fn file_prio(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    let hash = p.required("hash")?;
     let id = p.required("id")?;
-    if id.split('|').any(|i| i.trim().parse::<usize>().is_err()) {
-        return Err(QbitError::BadRequest("File IDs must be integers".into()));
-    }
-    match p.required("priority")?.trim() {
-        "1" => Ok(ok()),
-        "0" | "6" | "7" => Err(lacking("file priorities")),
-        _ => Err(QbitError::BadRequest("Priority is not valid".into())),
-    }
+    let indices: Vec<usize> = id
+        .split('|')
+        .map(|i| i.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| QbitError::BadRequest("File IDs must be integers".into()))?;
+    let priority = match p.required("priority")?.trim() {
+        "0" => FilePriority::Skip,
+        "1" => FilePriority::Normal,
+        "6" | "7" => FilePriority::High,
+        _ => return Err(QbitError::BadRequest("Priority is not valid".into())),
+    };
+    let ih = engine::InfoHash::from_hex(hash.trim()).map_err(|_| QbitError::NotFound)?;
+    let changes: Vec<FilePriorityChange> = indices
+        .into_iter()
+        .map(|index| FilePriorityChange { index, priority })
+        .collect();
+    state
+        .library
+        .set_file_priorities(&user, &ih, &changes)
+        .await?;
+    Ok(ok())
 }
 
 /// `torrents/setLocation`: only the folder a torrent is already in (moving data is not
