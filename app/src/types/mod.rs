@@ -186,6 +186,9 @@ pub struct AddOptions {
     /// File priorities (a `.torrent` only; files not listed are `normal`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FilePriorityChange>,
+    /// Only these files (0-based), every other skipped (a `.torrent` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_files: Option<Vec<usize>>,
     /// Download pieces in order.
     #[serde(default)]
     pub sequential: bool,

@@ -2,8 +2,8 @@
 //! peers, files, pieces, remove.
 
 use app::types::{
-    AddMagnet, AddOptions, AddPeers, FilePriority, FilePriorityChange, FileProgress, PeerInfo,
-    PiecesInfo, Priority, PriorityRequest, TorrentDetail, TorrentPatch, TorrentSummary,
+    AddMagnet, AddOptions, AddPeers, FileProgress, PeerInfo, PiecesInfo, Priority, PriorityRequest,
+    TorrentDetail, TorrentPatch, TorrentSummary,
 };
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, StatusCode};
@@ -46,18 +46,9 @@ pub fn parse_priority(v: &str) -> Result<Priority, ApiError> {
 }
 
 /// The `onlyFiles` add option (`0,2-4`, 0-based): those files wanted, every other skipped.
-/// Indices past the torrent's files are refused when it is added.
-fn only_files(list: &str) -> Result<Vec<FilePriorityChange>, ApiError> {
-    let wanted = app::types::parse_index_list(list)
-        .ok_or_else(|| ApiError::BadRequest("onlyFiles must be file indices like 0,2-4".into()))?;
-    let last = wanted.last().copied().unwrap_or(0);
-    Ok((0..=last)
-        .filter(|i| !wanted.contains(i))
-        .map(|index| FilePriorityChange {
-            index,
-            priority: FilePriority::Skip,
-        })
-        .collect())
+fn only_files(list: &str) -> Result<Vec<usize>, ApiError> {
+    app::types::parse_index_list(list)
+        .ok_or_else(|| ApiError::BadRequest("onlyFiles must be file indices like 0,2-4".into()))
 }
 
 /// `POST /api/torrents`: multipart with a `torrent` file (and option fields), or JSON
@@ -113,7 +104,7 @@ pub async fn add(
                         ))
                     })?
                 }
-                "onlyFiles" => opts.files = only_files(&field.text().await?)?,
+                "onlyFiles" => opts.only_files = Some(only_files(&field.text().await?)?),
                 "peers" => {
                     opts.peers = field
                         .text()

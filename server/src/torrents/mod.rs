@@ -180,7 +180,7 @@ impl Library {
             Metainfo::from_bytes(bytes).map_err(|e| LibraryError::InvalidTorrent(e.to_string()))?;
         let peers = parse_peers(&opts.peers)?;
         self.check_quota(user, meta.total_length)?;
-        let selection = selection::initial(&opts.files, opts.sequential, Some(meta.files.len()))?;
+        let selection = selection::initial(opts, Some(meta.files.len()))?;
         let save_dir = self.save_dir(user, opts.save_path.as_deref())?;
         self.add_metainfo(
             user.id,
@@ -306,7 +306,7 @@ impl Library {
     ) -> Result<TorrentSummary, LibraryError> {
         let m = Magnet::parse(uri)?;
         let peers = parse_peers(&opts.peers)?;
-        let selection = selection::initial(&opts.files, opts.sequential, None)?;
+        let selection = selection::initial(opts, None)?;
         self.check_quota(user, 0)?;
         let save_dir = self.save_dir(user, opts.save_path.as_deref())?;
         let ih = m.info_hash;

@@ -2,7 +2,7 @@
 //! brings them back (a skipped file is then not created either), applied to the engine at
 //! once (un-skipping a file of a finished torrent resumes downloading).
 
-use app::types::{FilePriority, FilePriorityChange, TorrentDetail};
+use app::types::{AddOptions, FilePriority, FilePriorityChange, TorrentDetail};
 use engine::selection::{FilePriority as EnginePriority, SelectionState};
 use engine::InfoHash;
 
@@ -28,14 +28,31 @@ pub fn from_engine(p: EnginePriority) -> FilePriority {
     }
 }
 
-/// The engine's selection for an add: `changes` over all-normal. Indices are checked against
-/// `num_files` when it is known (a `.torrent`; a magnet's come later).
+/// The engine's selection for an add: `onlyFiles` (the rest skipped), then `files` over
+/// that. Indices are checked against `num_files` when it is known (a `.torrent`; a magnet's
+/// come later).
 pub fn initial(
-    changes: &[FilePriorityChange],
-    sequential: bool,
+    opts: &AddOptions,
     num_files: Option<usize>,
 ) -> Result<SelectionState, LibraryError> {
+    let (changes, sequential) = (&opts.files, opts.sequential);
     let mut priorities = Vec::new();
+    if let Some(only) = &opts.only_files {
+        let Some(n) = num_files else {
+            return Err(LibraryError::BadSelection(
+                "onlyFiles needs the file list: add a .torrent, or use files".into(),
+            ));
+        };
+        for &i in only {
+            check_index(i, Some(n))?;
+        }
+        priorities = (0..n)
+            .map(|i| match only.contains(&i) {
+                true => EnginePriority::Normal,
+                false => EnginePriority::Skip,
+            })
+            .collect();
+    }
     for c in changes {
         check_index(c.index, num_files)?;
         if priorities.len() <= c.index {

@@ -17,6 +17,7 @@ mod ops;
 mod qbittorrent;
 mod queue;
 mod restart;
+mod selection;
 mod speed;
 mod torrents;
 mod transmission;
