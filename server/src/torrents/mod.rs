@@ -387,10 +387,11 @@ impl Library {
         self.registry
             .update(&ih, |e| e.runner = Runner::Engine(handle.clone()));
         let entry = self.registry.get(&ih).unwrap_or(entry);
-        let summary = view::summary(&entry, Some(&handle.status()));
-        self.publish_added(user.id, &summary);
+        self.publish_added(user.id, &view::summary(&entry, Some(&handle.status())));
         self.update_queue();
-        Ok(summary)
+        // After the queue's decision (under a cap it starts held until then).
+        let entry = self.registry.get(&ih).unwrap_or(entry);
+        Ok(view::summary(&entry, Some(&handle.status())))
     }
 
     /// A magnet's metadata arrived: store the metainfo (so a restart needs no peers for it)
