@@ -82,3 +82,28 @@ test('choose files when adding, then change a file priority and the seeding goal
   assert.equal(t.goals.ratioLimit, 2);
   assert.deepEqual(page.errors, []);
 });
+
+test('the admin sets the server-wide seeding goals on the settings page', async () => {
+  const page = await newPage(browser);
+  await register(page, server.base, 'goalkeeper');
+  // The first account ('picker', above) is the admin: sign in as it.
+  const admin = await newPage(browser);
+  await admin.goto(`${server.base}/login`);
+  await admin.waitForSelector('main[data-hydrated="true"]');
+  await admin.fill('#username', 'picker');
+  await admin.fill('#password', 'a long enough password');
+  await admin.click('#auth-form button[type=submit]');
+  await admin.waitForSelector('#whoami:text-is("picker")');
+  await admin.goto(`${server.base}/settings`);
+  await admin.waitForSelector('main[data-hydrated="true"]');
+  await admin.waitForSelector('#goals-form');
+  await admin.fill('#goal-ratio', '3');
+  await admin.fill('#goal-idle', '45');
+  await admin.selectOption('#goal-action', 'remove');
+  await admin.click('#save-goals-settings');
+  await admin.waitForSelector('.toast:has-text("Seeding goals saved")');
+  const r = await page.context().request.get(`${server.base}/api/settings`);
+  const s = await r.json();
+  assert.deepEqual(s.seeding, { ratioLimit: 3, seedingTimeLimit: 0, inactiveSeedingTimeLimit: 45, action: 'remove' });
+  assert.deepEqual(admin.errors, []);
+});
