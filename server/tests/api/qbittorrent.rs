@@ -279,14 +279,6 @@ async fn qbit_answers_for_missing_features_and_labels() {
 
     let h = [("hashes", ih.as_str())];
     for (path, form) in [
-        (
-            "torrents/setShareLimits",
-            vec![
-                ("hashes", ih.as_str()),
-                ("ratioLimit", "2"),
-                ("seedingTimeLimit", "-2"),
-            ],
-        ),
         ("torrents/recheck", h.to_vec()),
         ("torrents/reannounce", h.to_vec()),
         (
@@ -308,6 +300,14 @@ async fn qbit_answers_for_missing_features_and_labels() {
                 ("hashes", ih.as_str()),
                 ("ratioLimit", "-2"),
                 ("seedingTimeLimit", "-2"),
+            ],
+        ),
+        (
+            "torrents/setShareLimits",
+            vec![
+                ("hashes", ih.as_str()),
+                ("ratioLimit", "2"),
+                ("seedingTimeLimit", "-1"),
             ],
         ),
         (

@@ -37,12 +37,39 @@ pub async fn reannounce(_u: QbitUser) -> QbitError {
     lacking("forcing a reannounce")
 }
 
-pub async fn set_share_limits(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
-    let keys = ["ratioLimit", "seedingTimeLimit", "inactiveSeedingTimeLimit"];
-    if keys.iter().all(|k| no_limit(p.get(k))) {
-        return Ok(ok());
+/// `torrents/setShareLimits`: the torrents' own seeding goals. qBittorrent's -2 ("use the
+/// global one") is TorrentEdge's -1, its -1 ("none") TorrentEdge's 0; other values are the
+/// ratio or minutes (a 0 there also means none here).
+pub async fn set_share_limits(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    let goal = |k: &str| -> Result<Option<f64>, QbitError> {
+        let Some(v) = p.get(k).map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let x: f64 = v
+            .parse()
+            .ok()
+            .filter(|x: &f64| x.is_finite())
+            .ok_or_else(|| QbitError::BadRequest(format!("{k} must be a number")))?;
+        Ok(Some(match x {
+            x if x <= -2.0 => -1.0,
+            x if x < 0.0 => 0.0,
+            x => x,
+        }))
+    };
+    let ratio = goal("ratioLimit")?;
+    let minutes = goal("seedingTimeLimit")?.map(|m| m as i64);
+    let idle = goal("inactiveSeedingTimeLimit")?.map(|m| m as i64);
+    for ih in selected(&state, &user, p.required("hashes")?) {
+        state
+            .library
+            .set_torrent_goals(&user, &ih, ratio, minutes, idle)
+            .await?;
     }
-    Err(lacking("share limits"))
+    Ok(ok())
 }
 
 /// A `limit` in bytes per second; qBittorrent's "none" values (empty, 0, -1) are 0.
