@@ -144,6 +144,42 @@ pub fn run(live: Live, info_hash: String, action: Action) {
     let _ = (live, info_hash, action);
 }
 
+/// Bans `ip` for the session (admins; browser only), then `done`.
+pub fn ban(live: Live, ip: String, done: impl Fn() + 'static) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        use crate::client::browser;
+        use crate::types::{BanInfo, BanRequest};
+        let body = BanRequest { ip: ip.clone() };
+        match browser::post::<_, Vec<BanInfo>>("/api/bans".into(), &body).await {
+            Ok(_) => {
+                live.toast(format!("{ip} banned"), false);
+                done();
+            }
+            Err(e) => live.toast(e.message, true),
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, ip, done);
+}
+
+/// Lifts the ban on `ip` (admins; browser only), then `done`.
+pub fn unban(live: Live, ip: String, done: impl Fn() + 'static) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        use crate::client::browser;
+        match browser::delete(format!("/api/bans/{}", crate::format::url_encode(&ip))).await {
+            Ok(()) => {
+                live.toast(format!("{ip} unbanned"), false);
+                done();
+            }
+            Err(e) => live.toast(e.message, true),
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, ip, done);
+}
+
 /// Sets one file's priority (browser only); `done` gets the torrent's detail after it.
 pub fn set_file_priority(
     live: Live,

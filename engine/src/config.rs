@@ -20,6 +20,12 @@ pub struct SessionConfig {
     pub max_peers_total: usize,
     /// Connections one remote address may hold across the session.
     pub max_peers_per_ip: usize,
+    /// Peers each torrent uploads to at once (unchoked), the optimistic one included.
+    pub upload_slots_per_torrent: usize,
+    /// Peers the whole session uploads to at once; 0 = no cap beyond each torrent's.
+    pub upload_slots_total: usize,
+    /// Proven bad pieces (strikes) after which an address is banned for the session.
+    pub strikes_to_ban: u32,
     /// Incoming connections that have not completed their handshake yet (a separate pool, so
     /// slow handshakers cannot take the real slots).
     pub max_half_open: usize,
@@ -50,6 +56,9 @@ impl Default for SessionConfig {
             max_peers_total: 500,
             max_peers_per_ip: 8,
             max_half_open: 64,
+            strikes_to_ban: 3,
+            upload_slots_per_torrent: 8,
+            upload_slots_total: 32,
             max_buffered_bytes: 64 << 20,
             tracker_timeout: Duration::from_secs(15),
             hash_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),

@@ -53,6 +53,13 @@ pub enum Event {
     Completed {
         info_hash: InfoHash,
     },
+    /// An address was banned for the session (strikes, pushed data, or a user); `info_hash`
+    /// is the torrent where it was caught, if any.
+    PeerBanned {
+        ip: std::net::IpAddr,
+        reason: crate::session::bans::BanReason,
+        info_hash: Option<InfoHash>,
+    },
     Error {
         info_hash: InfoHash,
         message: String,

@@ -11,6 +11,7 @@ use tokio::time::timeout;
 use crate::peer::handler::PeerHandler;
 use crate::peer::{self, HANDSHAKE_TIMEOUT};
 use crate::session::conns::{ConnLimiter, ConnSlot};
+use crate::session::env::Env;
 use crate::torrent::slot::{Slot, Stage};
 use crate::wire::{read_handshake, write_handshake, Handshake};
 use crate::InfoHash;
@@ -19,12 +20,7 @@ use crate::InfoHash;
 pub(crate) type Routes = Arc<RwLock<HashMap<InfoHash, Arc<Slot>>>>;
 
 /// Accepts forever (the session aborts the task on shutdown).
-pub(crate) async fn run(
-    listener: TcpListener,
-    routes: Routes,
-    conns: ConnLimiter,
-    half_open: ConnLimiter,
-) {
+pub(crate) async fn run(listener: TcpListener, routes: Routes, env: Arc<Env>) {
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(c) => c,
@@ -35,11 +31,15 @@ pub(crate) async fn run(
                 continue;
             }
         };
-        let Some(half) = half_open.try_acquire(addr.ip()) else {
+        if env.bans.is_banned(addr.ip()) {
+            tracing::debug!(%addr, "banned address, dropping incoming peer");
+            continue;
+        }
+        let Some(half) = env.half_open.try_acquire(addr.ip()) else {
             tracing::debug!(%addr, "half-open limit reached, dropping incoming peer");
             continue;
         };
-        tokio::spawn(route(stream, addr, routes.clone(), conns.clone(), half));
+        tokio::spawn(route(stream, addr, routes.clone(), env.conns.clone(), half));
     }
 }
 

@@ -81,6 +81,17 @@ pub enum PeerSource {
     User,
 }
 
+/// How one connection of a torrent ended.
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerEnd {
+    pub addr: SocketAddr,
+    pub client: String,
+    pub downloaded: u64,
+    pub uploaded: u64,
+    pub reason: crate::peer::DisconnectReason,
+    pub at: std::time::SystemTime,
+}
+
 /// One connected peer.
 #[derive(Clone, Debug, Serialize)]
 pub struct PeerStatus {
@@ -101,4 +112,6 @@ pub struct PeerStatus {
     pub fast: bool,
     /// Speaks BEP 10 extensions (`ut_metadata`, `ut_pex`).
     pub extensions: bool,
+    /// Proven bad pieces from this address (the session bans it at `strikes_to_ban`).
+    pub strikes: u32,
 }

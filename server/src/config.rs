@@ -85,6 +85,12 @@ pub struct ServeArgs {
     /// Peer connections one remote address may hold [default: 8].
     #[arg(long, env = "MAX_PEERS_PER_IP", value_name = "N")]
     pub max_peers_per_ip: Option<usize>,
+    /// Peers each torrent uploads to at once, the optimistic unchoke included [default: 8].
+    #[arg(long, env = "UPLOAD_SLOTS_PER_TORRENT", value_name = "N")]
+    pub upload_slots_per_torrent: Option<usize>,
+    /// Peers all torrents together upload to at once, 0 = no cap [default: 32].
+    #[arg(long, env = "UPLOAD_SLOTS", value_name = "N")]
+    pub upload_slots: Option<usize>,
     /// Torrents downloading at once, 0 = no limit [default: 3]. The others wait, shown as
     /// `queued`: higher priority first, then in the order they were added. Seeding torrents
     /// do not count.
@@ -314,6 +320,8 @@ pub struct Config {
     pub max_peer_connections: usize,
     pub max_peers_per_torrent: usize,
     pub max_peers_per_ip: usize,
+    pub upload_slots_per_torrent: usize,
+    pub upload_slots: usize,
     pub max_concurrent_torrents: u32,
     pub upload_limit: u64,
     pub download_limit: u64,
@@ -433,6 +441,11 @@ impl Config {
                 .or(f.max_peers_per_torrent)
                 .unwrap_or(50),
             max_peers_per_ip: a.max_peers_per_ip.or(f.max_peers_per_ip).unwrap_or(8),
+            upload_slots_per_torrent: a
+                .upload_slots_per_torrent
+                .or(f.upload_slots_per_torrent)
+                .unwrap_or(8),
+            upload_slots: a.upload_slots.or(f.upload_slots).unwrap_or(32),
             max_concurrent_torrents: a
                 .max_concurrent_torrents
                 .or(f.max_concurrent_torrents)

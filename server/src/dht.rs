@@ -49,17 +49,21 @@ pub async fn save(session: &Session, data_dir: &Path) {
 
 /// Saves every [`SAVE_EVERY`] until shutdown (the final save is the caller's, before the
 /// session stops).
-pub fn spawn_saver(session: Session, data_dir: PathBuf, mut shutdown: watch::Receiver<bool>) {
+pub fn spawn_saver(session: Session, data_dir: PathBuf, shutdown: watch::Receiver<bool>) {
     if session.dht_addr().is_none() {
         return;
     }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SAVE_EVERY);
-        tick.tick().await;
-        loop {
-            tokio::select! {
-                _ = tick.tick() => save(&session, &data_dir).await,
-                r = shutdown.changed() => if r.is_err() || *shutdown.borrow() { break },
+    crate::supervise::spawn("DHT saver", move || {
+        let (session, data_dir, mut shutdown) =
+            (session.clone(), data_dir.clone(), shutdown.clone());
+        async move {
+            let mut tick = tokio::time::interval(SAVE_EVERY);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => save(&session, &data_dir).await,
+                    r = shutdown.changed() => if r.is_err() || *shutdown.borrow() { break },
+                }
             }
         }
     });

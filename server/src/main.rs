@@ -16,6 +16,7 @@ mod metrics;
 mod speed;
 mod state;
 mod stats;
+mod supervise;
 mod torrents;
 mod web;
 

@@ -12,18 +12,22 @@ use crate::torrents::clamp_i64;
 
 /// Also applies `MAX_CONCURRENT_TORRENTS` to the library: this is the first place at start
 /// that has both the configuration and the library, right after the restore.
-pub fn spawn(state: AppState, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(state.config.stats_interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await;
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.changed() => break,
-            }
-            if let Err(e) = sample(&state).await {
-                tracing::warn!("statistics sample failed: {e}");
+pub fn spawn(state: AppState, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    crate::supervise::spawn("statistics", move || {
+        let state = state.clone();
+        let mut shutdown = shutdown.clone();
+        async move {
+            let mut tick = tokio::time::interval(state.config.stats_interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = shutdown.changed() => break,
+                }
+                if let Err(e) = sample(&state).await {
+                    tracing::warn!("statistics sample failed: {e}");
+                }
             }
         }
     })

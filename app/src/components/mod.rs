@@ -1,5 +1,6 @@
 //! Pieces of page shared across pages.
 
+pub mod bans;
 pub mod chart;
 pub mod notices;
 pub mod piece_map;

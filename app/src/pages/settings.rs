@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::actions;
 use crate::client;
+use crate::components::bans::BanList;
 use crate::components::Failure;
 use crate::format;
 use crate::live::use_live;
@@ -40,6 +41,7 @@ pub fn SettingsPage() -> impl IntoView {
                 })
             }}
         </Transition>
+        <BanList />
     }
 }
 

@@ -15,6 +15,7 @@ pub mod names {
     pub const TORRENT_REMOVED: &str = "torrent:removed";
     pub const QUEUE_UPDATED: &str = "queue:updated";
     pub const TORRENT_LABELS: &str = "torrent:labels";
+    pub const PEER_BANNED: &str = "peer:banned";
     pub const CHAT_MESSAGE: &str = "chat:message";
     pub const NOTIFICATION: &str = "notification";
     pub const RESYNC: &str = "resync";

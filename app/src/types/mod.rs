@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+mod bans;
 mod chat;
 mod events;
 mod labels;
@@ -9,6 +10,7 @@ mod notifications;
 mod selection;
 mod speed;
 
+pub use bans::*;
 pub use chat::*;
 pub use events::*;
 pub use labels::*;
@@ -341,6 +343,9 @@ pub struct PeerInfo {
     /// Where we learned of the peer: `tracker`, `dht`, `pex`, `user` or `incoming`.
     #[serde(default)]
     pub source: String,
+    /// Proven bad pieces from this address (banned at the session's threshold).
+    #[serde(default)]
+    pub strikes: u32,
 }
 
 /// `GET /api/torrents/{infoHash}/pieces`.

@@ -208,6 +208,7 @@ impl Fetcher {
                 source: p.source,
                 fast: false,
                 extensions: true,
+                strikes: 0,
             })
             .collect()
     }
@@ -242,6 +243,7 @@ impl Fetcher {
             let addrs = st.book.take_due(now, room, |a| {
                 crate::torrent::is_self(a, listen)
                     || banned.contains(a)
+                    || self.env.bans.is_banned(a.ip())
                     || peers.values().any(|p| p.addr == *a)
             });
             st.connecting += addrs.len();
@@ -490,6 +492,9 @@ impl PeerHandler for Fetcher {
         }
         if st.banned.contains(&conn.addr) {
             return Err(DisconnectReason::BadData);
+        }
+        if let Some(ban) = self.env.bans.reason(conn.addr.ip()) {
+            return Err(DisconnectReason::Banned(ban));
         }
         if st.peers.len() >= MAX_PEERS {
             return Err(DisconnectReason::TorrentLimit);

@@ -75,6 +75,11 @@ pub(crate) async fn run<H: PeerHandler>(
         tracing::debug!(%addr, "peer refused: {why}");
         return;
     }
+    let mut registration = Registration {
+        h: &h,
+        key,
+        reason: None,
+    };
     // BEP 5: tell a DHT-speaking peer where our node listens, after `register`'s first
     // messages (a bitfield must come first).
     if let (true, Some(port)) = (remote.supports_dht(), h.env().dht_port()) {
@@ -86,7 +91,8 @@ pub(crate) async fn run<H: PeerHandler>(
     let writer = tokio::spawn(writer::run(h.clone(), wr, rx, io, fast, kill_rx.clone()));
     let reason = reader::run(&h, rd, key, addr, tx, kill_rx).await;
     kill.send_replace(true);
-    h.unregister(key, &reason);
+    registration.reason = Some(reason.clone());
+    drop(registration);
     let _ = writer.await;
     tracing::debug!(torrent = %info_hash, %addr, %reason, "peer disconnected");
     h.env().emit(Event::PeerDisconnected {
@@ -94,4 +100,108 @@ pub(crate) async fn run<H: PeerHandler>(
         addr,
         reason,
     });
+}
+
+/// Releases a registered peer when dropped: after the connection ends, and also while the
+/// task unwinds if the handler panicked, so a bug cannot leave a ghost peer holding its
+/// requests and slots.
+struct Registration<'a, H: PeerHandler> {
+    h: &'a Arc<H>,
+    key: crate::PeerKey,
+    /// Why the connection ended; `None` while unwinding from a panic.
+    reason: Option<DisconnectReason>,
+}
+
+impl<H: PeerHandler> Drop for Registration<'_, H> {
+    fn drop(&mut self) {
+        let reason = self.reason.take().unwrap_or_else(|| {
+            tracing::error!("peer handler panicked; releasing the peer");
+            DisconnectReason::Internal
+        });
+        self.h.unregister(self.key, &reason);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+    use crate::config::SessionConfig;
+    use crate::session::env::Env;
+    use crate::session::ratelimit::PeerLimits;
+    use crate::storage::Storage;
+    use crate::{InfoHash, PeerId, PeerKey};
+
+    /// A handler with a bug: it panics on the first batch of messages.
+    struct Panicky {
+        env: Arc<Env>,
+        released: Mutex<Option<DisconnectReason>>,
+    }
+
+    impl PeerHandler for Panicky {
+        fn env(&self) -> &Arc<Env> {
+            &self.env
+        }
+        fn limits(&self) -> PeerLimits {
+            PeerLimits::default()
+        }
+        fn info_hash(&self) -> InfoHash {
+            InfoHash([7; 20])
+        }
+        fn handshake(&self) -> Handshake {
+            Handshake::new(self.info_hash(), PeerId([1; 20]))
+        }
+        fn max_frame_len(&self) -> usize {
+            1 << 16
+        }
+        fn register(&self, _: PeerKey, _: PeerConn) -> Result<(), DisconnectReason> {
+            Ok(())
+        }
+        fn on_messages(
+            self: &Arc<Self>,
+            _: PeerKey,
+            _: &mut Vec<Message>,
+            _: &mut Vec<Out>,
+        ) -> Option<DisconnectReason> {
+            panic!("a bug in the handler");
+        }
+        fn unregister(&self, _: PeerKey, reason: &DisconnectReason) {
+            *self.released.lock().unwrap() = Some(reason.clone());
+        }
+        fn blocks(&self) -> Option<Arc<Storage>> {
+            None
+        }
+        fn on_read_error(&self, _: String) {}
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_still_releases_the_peer() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (events, _) = tokio::sync::broadcast::channel(16);
+        let env = Arc::new(Env::new(SessionConfig::default(), addr, events, None).unwrap());
+        let h = Arc::new(Panicky {
+            env: env.clone(),
+            released: Mutex::new(None),
+        });
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let (server, peer) = listener.accept().await.unwrap();
+        let slot = env.conns.try_acquire(peer.ip()).unwrap();
+        let remote = Handshake::new(InfoHash([7; 20]), PeerId([2; 20]));
+        let task = tokio::spawn(run(h.clone(), server, remote, peer, true, slot));
+        client.write_all(&[0, 0, 0, 1, 2]).await.unwrap(); // interested
+        let end = tokio::time::timeout(std::time::Duration::from_secs(5), task)
+            .await
+            .expect("the connection task never ended");
+        assert!(end.is_err_and(|e| e.is_panic()), "the handler's panic");
+        assert_eq!(
+            *h.released.lock().unwrap(),
+            Some(DisconnectReason::Internal),
+            "the peer was released while unwinding"
+        );
+    }
 }

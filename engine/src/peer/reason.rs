@@ -43,8 +43,13 @@ pub enum DisconnectReason {
     TorrentLimit,
     #[error("already connected")]
     Duplicate,
+    #[error("banned: {0}")]
+    Banned(crate::session::bans::BanReason),
     #[error("peer removed")]
     Removed,
+    /// Our handler panicked on this peer's messages (a bug of ours, logged).
+    #[error("internal error")]
+    Internal,
     #[error("writer gone")]
     WriterGone,
     #[error("reading from disk failed")]

@@ -6,10 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::broadcast;
 
+use super::bans::BanList;
 use super::budget::Budget;
 use super::conns::ConnLimiter;
 use super::hashpool::HashPool;
 use super::ratelimit::RateLimits;
+use super::upload_slots::UploadSlots;
 
 use crate::config::SessionConfig;
 use crate::dht::Dht;
@@ -37,6 +39,10 @@ pub(crate) struct Env {
     pub dht: Option<Dht>,
     /// Session-wide rate limits; every connection also answers to its torrent's.
     pub limits: RateLimits,
+    /// Banned addresses and strikes.
+    pub bans: BanList,
+    /// Upload slots per torrent and across the session.
+    pub upload_slots: UploadSlots,
     next_peer_key: AtomicU64,
 }
 
@@ -57,6 +63,11 @@ impl Env {
             next_peer_key: AtomicU64::new(1),
             dht,
             limits: RateLimits::default(),
+            bans: BanList::new(config.strikes_to_ban),
+            upload_slots: UploadSlots::new(
+                config.upload_slots_per_torrent,
+                config.upload_slots_total,
+            ),
             config,
             listen_addr,
             events,

@@ -2,11 +2,13 @@
 //! resources every torrent shares (`env`: connection cap, buffer budget, hashing threads,
 //! tracker client).
 
+pub mod bans;
 pub(crate) mod budget;
 pub(crate) mod conns;
 pub(crate) mod env;
 pub(crate) mod hashpool;
 pub mod ratelimit;
+pub(crate) mod upload_slots;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -112,12 +114,7 @@ impl Session {
             }
         };
         let routes = Routes::default();
-        let task = tokio::spawn(listener::run(
-            listener,
-            routes.clone(),
-            env.conns.clone(),
-            env.half_open.clone(),
-        ));
+        let task = tokio::spawn(listener::run(listener, routes.clone(), env.clone()));
         tracing::info!(%local, "session started");
         Ok(Session {
             inner: Arc::new(Inner {
@@ -161,6 +158,42 @@ impl Session {
     /// The session-wide `(download, upload)` limits, bytes per second, 0 = unlimited.
     pub fn rate_limits(&self) -> (u64, u64) {
         self.inner.env.limits.get()
+    }
+
+    /// Bans `ip` for the session by hand: its connections end within a second and it is
+    /// refused from then on. False if it was banned already.
+    pub fn ban(&self, ip: std::net::IpAddr) -> bool {
+        let Some(ban) = self.inner.env.bans.ban(ip, bans::BanReason::Manual) else {
+            return false;
+        };
+        self.inner.env.emit(Event::PeerBanned {
+            ip: ban.ip,
+            reason: ban.reason,
+            info_hash: None,
+        });
+        true
+    }
+
+    /// Lifts a ban (and forgets the address's strikes); false if it was not banned.
+    pub fn unban(&self, ip: std::net::IpAddr) -> bool {
+        self.inner.env.bans.unban(ip)
+    }
+
+    /// Upload slots per torrent and for the whole session (0 = no session cap); applied
+    /// at each torrent's next rechoke.
+    pub fn set_upload_slots(&self, per_torrent: usize, total: usize) {
+        self.inner.env.upload_slots.set(per_torrent, total);
+    }
+
+    /// `(per torrent, session)` upload slots.
+    pub fn upload_slots(&self) -> (usize, usize) {
+        let s = &self.inner.env.upload_slots;
+        (s.per_torrent(), s.cap())
+    }
+
+    /// Every banned address, oldest first.
+    pub fn bans(&self) -> Vec<bans::Ban> {
+        self.inner.env.bans.list()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {

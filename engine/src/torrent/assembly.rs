@@ -12,12 +12,23 @@ use crate::storage::AlignedBuf;
 pub(crate) struct PieceBuf {
     /// Page-aligned so the piece can be written with `O_DIRECT` (storage/direct.rs).
     pub data: AlignedBuf,
-    /// Peers that sent blocks of this piece, reported if the hash fails.
-    pub contributors: Vec<SocketAddr>,
+    /// Who sent which block (offset, sender), for strikes if the hash fails.
+    pub senders: Vec<(u32, SocketAddr)>,
     /// Requests for this piece in flight across all peers.
     inflight: u32,
     /// Blocks copied in so far.
     written: u32,
+}
+
+/// The peers that sent blocks of a piece, each once, in order of first block.
+pub(crate) fn contributors(senders: &[(u32, SocketAddr)]) -> Vec<SocketAddr> {
+    let mut v: Vec<SocketAddr> = Vec::new();
+    for (_, a) in senders {
+        if !v.contains(a) {
+            v.push(*a);
+        }
+    }
+    v
 }
 
 /// A completed piece on its way to the hasher.
@@ -48,7 +59,7 @@ impl Assembly {
             piece,
             PieceBuf {
                 data,
-                contributors: Vec::new(),
+                senders: Vec::new(),
                 inflight: 0,
                 written: 0,
             },
@@ -70,9 +81,7 @@ impl Assembly {
         };
         dst.copy_from_slice(block);
         buf.written += 1;
-        if buf.contributors.last() != Some(&from) && !buf.contributors.contains(&from) {
-            buf.contributors.push(from);
-        }
+        buf.senders.push((offset, from));
         true
     }
 
@@ -201,6 +210,7 @@ mod tests {
         assert!(!a.write_block(4, 0, &[2; 5], addr(2)), "no buffer");
         let done = a.take(3).expect("piece present");
         assert_eq!(&done.buf.data[..], [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
-        assert_eq!(done.buf.contributors, vec![addr(1), addr(2)]);
+        assert_eq!(contributors(&done.buf.senders), vec![addr(1), addr(2)]);
+        assert_eq!(done.buf.senders, vec![(0, addr(1)), (5, addr(2))]);
     }
 }

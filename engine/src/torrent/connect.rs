@@ -30,8 +30,9 @@ impl Torrent {
             }
             let listen = self.env.listen_addr;
             let peers = &sh.peers;
+            let bans = &self.env.bans;
             let addrs = sh.book.take_due(now, room, |a| {
-                is_self(a, listen) || peers.values().any(|p| p.addr == *a)
+                is_self(a, listen) || bans.is_banned(a.ip()) || peers.values().any(|p| p.addr == *a)
             });
             sh.connecting += addrs.len();
             addrs

@@ -32,8 +32,15 @@ pub(crate) struct PeerBook {
 }
 
 impl PeerBook {
-    /// Learns an address (no effect if known or the book is full).
+    /// Learns an address (no effect if known or the book is full), except that a user
+    /// naming a known idle address makes it due now.
     pub fn add(&mut self, addr: SocketAddr, source: PeerSource, now: Instant) {
+        if let Some(e) = self.entries.get_mut(&addr) {
+            if source == PeerSource::User && e.slot == Slot::Idle {
+                e.next_try = now;
+            }
+            return;
+        }
         if addr.port() == 0 || addr.ip().is_unspecified() || self.entries.len() >= MAX_ENTRIES {
             return;
         }
@@ -95,7 +102,7 @@ impl PeerBook {
             return;
         }
         e.slot = Slot::Idle;
-        e.next_try = now + BASE_BACKOFF * 2u32.pow(e.failures - 1);
+        e.next_try = now + jittered(BASE_BACKOFF * 2u32.pow(e.failures - 1));
     }
 
     /// A connection we had ended without fault of the address: retry after the base delay.
@@ -103,7 +110,7 @@ impl PeerBook {
         if let Some(e) = self.entries.get_mut(addr) {
             if e.slot == Slot::Connected {
                 e.slot = Slot::Idle;
-                e.next_try = now + BASE_BACKOFF;
+                e.next_try = now + jittered(BASE_BACKOFF);
             }
         }
     }
@@ -117,6 +124,12 @@ impl PeerBook {
             }
         }
     }
+}
+
+/// `d` plus up to a quarter more, at random, so addresses that failed together (a tracker's
+/// whole list, a network blip) are not all retried in the same instant.
+fn jittered(d: Duration) -> Duration {
+    d + d.mul_f64(rand::random_range(0.0..0.25))
 }
 
 #[cfg(test)]
@@ -138,12 +151,27 @@ mod tests {
         );
         b.failed(&a, t0);
         assert!(b.take_due(t0, 10, |_| false).is_empty(), "backing off");
-        assert_eq!(b.take_due(t0 + BASE_BACKOFF, 10, |_| false), vec![a]);
-        for _ in 1..MAX_FAILURES {
+        let late = t0 + BASE_BACKOFF.mul_f64(1.25);
+        assert_eq!(b.take_due(late, 10, |_| false), vec![a]);
+        b.failed(&a, t0);
+        assert!(
+            b.take_due(late, 10, |_| false).is_empty(),
+            "the second failure waits twice as long"
+        );
+        assert_eq!(b.take_due(t0 + BASE_BACKOFF * 3, 10, |_| false), vec![a]);
+        for _ in 2..MAX_FAILURES {
             b.failed(&a, t0);
         }
         assert!(b
             .take_due(t0 + Duration::from_secs(1 << 20), 10, |_| false)
             .is_empty());
+    }
+
+    #[test]
+    fn jitter_stays_within_a_quarter_and_varies() {
+        let d = Duration::from_secs(40);
+        let v: Vec<Duration> = (0..64).map(|_| jittered(d)).collect();
+        assert!(v.iter().all(|j| *j >= d && *j < d + d / 4), "{v:?}");
+        assert!(v.iter().any(|j| *j != v[0]), "no jitter at all");
     }
 }

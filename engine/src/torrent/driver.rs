@@ -174,5 +174,6 @@ impl Torrent {
         for p in sh.peers.values() {
             p.disconnect();
         }
+        self.env.upload_slots.release(self.info_hash);
     }
 }

@@ -30,12 +30,13 @@ const MAX_METADATA_SERVED: u32 = 4 * 1024;
 
 impl Torrent {
     /// What a new connection hears first: our extension handshake, then what we have (a
-    /// bitfield, or BEP 6 `have_all`/`have_none`).
+    /// bitfield, or BEP 6 `have_all`/`have_none`); with `hide` (super-seeding) nothing.
     pub(crate) fn first_messages(
         &self,
         p: &PeerEntry,
         extensions: bool,
         have: &Bitfield,
+        hide: bool,
     ) -> Vec<Out> {
         let mut out = Vec::with_capacity(2);
         if extensions {
@@ -48,7 +49,7 @@ impl Torrent {
             );
             out.push(extended(HANDSHAKE_ID, hs.encode()));
         }
-        let m = match (p.fast, have.count_ones()) {
+        let m = match (p.fast, if hide { 0 } else { have.count_ones() }) {
             (true, 0) => Some(Message::HaveNone),
             (true, n) if n == have.len() => Some(Message::HaveAll),
             (_, 0) => None,

@@ -84,6 +84,34 @@ impl TorrentHandle {
         }
     }
 
+    /// Turns BEP 16 super-seeding on or off (it acts while the torrent seeds; peers that
+    /// connect meanwhile are revealed pieces one at a time). False before the metadata.
+    pub fn set_super_seeding(&self, on: bool) -> bool {
+        match self.slot.stage() {
+            Stage::Live(t) => {
+                t.set_super_seed(on);
+                true
+            }
+            Stage::Metadata(_) | Stage::Failed(_) => false,
+        }
+    }
+
+    /// Whether super-seeding is wanted for this torrent.
+    pub fn super_seeding(&self) -> bool {
+        match self.slot.stage() {
+            Stage::Live(t) => t.super_seed.load(std::sync::atomic::Ordering::Relaxed),
+            Stage::Metadata(_) | Stage::Failed(_) => false,
+        }
+    }
+
+    /// How the torrent's latest connections ended, oldest first (empty before metadata).
+    pub fn recent_disconnects(&self) -> Vec<crate::status::PeerEnd> {
+        match self.slot.stage() {
+            Stage::Live(t) => t.lock().recent_ends.iter().cloned().collect(),
+            Stage::Metadata(_) | Stage::Failed(_) => Vec::new(),
+        }
+    }
+
     /// Verified pieces (empty before the metadata is known).
     pub fn pieces(&self) -> Bitfield {
         match self.slot.stage() {
@@ -246,6 +274,7 @@ fn live_peers(t: &Torrent) -> Vec<PeerStatus> {
             source: p.source,
             fast: p.fast,
             extensions: p.ext != Default::default(),
+            strikes: t.env.bans.strikes(p.addr.ip()),
         })
         .collect()
 }

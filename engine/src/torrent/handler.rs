@@ -60,8 +60,8 @@ impl PeerHandler for Torrent {
         batch.close
     }
 
-    fn unregister(&self, key: PeerKey, _reason: &DisconnectReason) {
-        self.unregister_peer(key);
+    fn unregister(&self, key: PeerKey, reason: &DisconnectReason) {
+        self.on_peer_end(key, reason);
     }
 
     fn blocks(&self) -> Option<Arc<Storage>> {

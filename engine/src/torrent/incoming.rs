@@ -41,6 +41,7 @@ impl Torrent {
         let mut guard = self.lock();
         let sh = &mut *guard;
         let seeding = sh.state == TorrentState::Seeding;
+        let super_seeding = self.super_seeding(sh.state);
         let Shared {
             peers,
             picker,
@@ -48,6 +49,7 @@ impl Torrent {
             stats,
             pick_scratch,
             book,
+            reveals,
             ..
         } = &mut *sh;
         let mut learned_any = false;
@@ -84,6 +86,9 @@ impl Torrent {
                     } else if p.bitfield.set(i as usize) {
                         p.announced = true;
                         picker.add_peer_have(i);
+                        if super_seeding {
+                            super::super_seed::on_have(picker, reveals, p, i, &mut out.msgs);
+                        }
                         if !seeding && !p.am_interested && !picker.have().get(i as usize) {
                             set_interest(p, true, &mut out.msgs);
                         }
@@ -133,6 +138,9 @@ impl Torrent {
                     // lately) are taken: a block nobody asked it for must not displace the
                     // honest requester's.
                     let expected = p.pipe.on_block(&req, now);
+                    if expected {
+                        p.last_block = Some(now);
+                    }
                     let outcome = if expected || p.pipe.take_late(&req) {
                         picker.on_block(key, req)
                     } else {
@@ -329,10 +337,14 @@ impl Torrent {
         }
     }
 
-    /// Unchokes a newly interested peer right away if the choker has a free slot.
+    /// Unchokes a newly interested peer right away if the choker and the session's slot
+    /// pool have a free slot.
     fn admit(&self, sh: &mut Shared, key: PeerKey, out: &mut BatchOut) {
-        let views = super::tick::choke_views(sh);
-        if sh.choker.admit_now(&views) {
+        let views = super::tick::choke_views(sh, Instant::now());
+        let unchoked = views.iter().filter(|v| v.unchoked).count();
+        if sh.choker.admit_now(&views)
+            && self.env.upload_slots.grant(self.info_hash, unchoked + 1) > unchoked
+        {
             if let Some(p) = sh.peers.get_mut(&key) {
                 p.am_choking = false;
                 out.msgs.push(Out::Msg(Message::Unchoke));

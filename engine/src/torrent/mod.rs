@@ -6,6 +6,7 @@
 
 mod announce;
 pub(crate) mod assembly;
+mod banning;
 pub(crate) mod choker;
 mod connect;
 pub(crate) mod dht_lookup;
@@ -20,6 +21,8 @@ mod resume;
 mod select;
 pub(crate) mod shared;
 pub(crate) mod slot;
+mod smart_ban;
+mod super_seed;
 mod tick;
 mod verify;
 
@@ -77,6 +80,10 @@ pub(crate) struct Torrent {
     pub limits: RateLimits,
     /// File priorities and sequential order (shared with its slot).
     pub selection: Selection,
+    /// Blocks of failed pieces awaiting a verdict (`smart_ban`). Never taken under `shared`.
+    smart_ban: Mutex<smart_ban::SmartBan>,
+    /// BEP 16 super-seeding wanted (in force only while seeding).
+    super_seed: std::sync::atomic::AtomicBool,
 }
 
 impl Torrent {
@@ -111,9 +118,12 @@ impl Torrent {
             accepting: false,
             stats: Stats::default(),
             pick_scratch: Vec::new(),
-            choker: Box::new(choker::UnchokeInterested::new(choker::DEFAULT_SLOTS)),
+            choker: choker::Choker::new(env.upload_slots.per_torrent()),
             down_meter: Default::default(),
             up_meter: Default::default(),
+            ban_generation: 0,
+            reveals: Default::default(),
+            recent_ends: Default::default(),
         };
         Arc::new(Torrent {
             info_hash: meta.info_hash,
@@ -130,7 +140,30 @@ impl Torrent {
             resume: Default::default(),
             limits,
             selection,
+            smart_ban: Default::default(),
+            super_seed: Default::default(),
         })
+    }
+
+    /// Whether super-seeding is in force: wanted, and the torrent seeds.
+    pub(crate) fn super_seeding(&self, state: TorrentState) -> bool {
+        state == TorrentState::Seeding && self.super_seed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Turns super-seeding on or off. Peers connected while it is on keep being revealed
+    /// pieces one at a time; turning it off tells them everything.
+    pub(crate) fn set_super_seed(&self, on: bool) {
+        self.super_seed
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+        if !on {
+            let mut guard = self.lock();
+            let sh = &mut *guard;
+            for p in sh.peers.values_mut() {
+                if p.superseed.is_some() {
+                    super_seed::reveal_all(&sh.picker, &mut sh.reveals, p);
+                }
+            }
+        }
     }
 
     /// Starts the lifecycle task (checking, then running or paused).

@@ -1,5 +1,6 @@
 //! Admitting and removing peers.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::Torrent;
@@ -34,6 +35,8 @@ impl Torrent {
             up: Default::default(),
             uploaded_seen: 0,
             last_recv: now,
+            connected_at: now,
+            last_block: None,
             abuse: 0,
             unrequested: 0,
             fast: conn.remote.supports_fast(),
@@ -43,6 +46,7 @@ impl Torrent {
             source: PeerSource::Incoming,
             ext_state: Default::default(),
             haves: Vec::new(),
+            superseed: None,
         };
         let extensions = conn.remote.supports_extensions();
         let mut sh = self.lock();
@@ -53,7 +57,12 @@ impl Torrent {
             return Err(why);
         }
         let mut entry = entry;
-        let first = self.first_messages(&entry, extensions, sh.picker.have());
+        let hide = self.super_seeding(sh.state);
+        let mut first = self.first_messages(&entry, extensions, sh.picker.have(), hide);
+        if hide {
+            let sh = &mut *sh;
+            super::super_seed::reveal_next(&sh.picker, &mut sh.reveals, &mut entry, &mut first);
+        }
         entry.send(WriterCmd::Batch(first));
         if !entry.incoming {
             entry.source = sh.book.source(&entry.addr);
@@ -66,6 +75,9 @@ impl Torrent {
     fn refusal(&self, sh: &Shared, entry: &PeerEntry) -> Option<DisconnectReason> {
         if !sh.accepting {
             return Some(DisconnectReason::NotRunning);
+        }
+        if let Some(ban) = self.env.bans.reason(entry.addr.ip()) {
+            return Some(DisconnectReason::Banned(ban));
         }
         if entry.peer_id == self.env.config.peer_id {
             return Some(DisconnectReason::Ourselves);
@@ -83,13 +95,19 @@ impl Torrent {
         None
     }
 
-    /// Removes a peer: its requests go back to the picker, its pieces leave availability.
-    pub fn unregister_peer(&self, key: PeerKey) {
+    /// Removes a peer: its requests go back to the picker, its pieces leave availability,
+    /// and why it ended is remembered. Returns its address.
+    pub fn unregister_peer(&self, key: PeerKey, reason: &DisconnectReason) -> Option<SocketAddr> {
         let mut guard = self.lock();
         let sh = &mut *guard;
-        let Some(mut p) = sh.peers.remove(&key) else {
-            return;
-        };
+        let mut p = sh.peers.remove(&key)?;
+        sh.reveals.forget(&p);
+        // We hung up because the address got banned: say so, not just "by us".
+        let banned = (*reason == DisconnectReason::ByUs)
+            .then(|| self.env.bans.reason(p.addr.ip()))
+            .flatten()
+            .map(DisconnectReason::Banned);
+        super::banning::remember_end(&mut sh.recent_ends, &p, banned.as_ref().unwrap_or(reason));
         for r in p.pipe.drain() {
             sh.assembly.unrequested(r.piece, &self.env.buffers);
         }
@@ -102,5 +120,6 @@ impl Torrent {
         if !p.incoming {
             sh.book.disconnected(&p.addr, Instant::now());
         }
+        Some(p.addr)
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 
 use super::assembly::Assembly;
-use super::choker::ChokePolicy;
+use super::choker::Choker;
 use super::dialer::PeerBook;
 use crate::peer::pipeline::Pipeline;
 use crate::peer::rate::RateMeter;
@@ -36,9 +36,15 @@ pub(crate) struct Shared {
     pub stats: Stats,
     /// Reused by pipeline top-ups so picking does not allocate.
     pub pick_scratch: Vec<BlockRequest>,
-    pub choker: Box<dyn ChokePolicy>,
+    pub choker: Choker,
     pub down_meter: RateMeter,
     pub up_meter: RateMeter,
+    /// The ban list generation last enforced (`banning`).
+    pub ban_generation: u64,
+    /// Super-seeding: pieces revealed and not yet announced back (`super_seed`).
+    pub reveals: super::super_seed::Reveals,
+    /// How the latest connections ended, oldest first.
+    pub recent_ends: std::collections::VecDeque<crate::status::PeerEnd>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -85,6 +91,9 @@ pub(crate) struct PeerEntry {
     /// Part of `io.uploaded` already added to the torrent's total.
     pub uploaded_seen: u64,
     pub last_recv: Instant,
+    pub connected_at: Instant,
+    /// When the peer last sent a block we asked for (anti-snubbing).
+    pub last_block: Option<Instant>,
     /// Invalid requests seen; too many and we disconnect.
     pub abuse: u32,
     /// Blocks received that we were not waiting for from this peer.
@@ -105,6 +114,8 @@ pub(crate) struct PeerEntry {
     /// its writer (usually the next batch of requests, milliseconds later) instead of waking the
     /// writer once per piece; the 1 s tick flushes whatever is left.
     pub haves: Vec<u32>,
+    /// Super-seeding: the piece revealed to this peer and not yet announced back.
+    pub superseed: Option<u32>,
 }
 
 /// Per-peer state of the extensions we speak.

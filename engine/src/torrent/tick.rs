@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::choker::ChokeView;
+use super::choker::{ChokeView, SNUB_AFTER};
 use super::incoming::set_interest;
 use super::shared::Shared;
 use super::Torrent;
@@ -58,6 +58,7 @@ impl Torrent {
                 p.send(WriterCmd::Batch(out));
             }
         }
+        self.enforce_bans(sh);
         self.choke_round(sh, now);
         self.pex_round(sh, now);
         sh.stats.download_rate = sh.down_meter.tick(sh.stats.downloaded, dt);
@@ -74,10 +75,15 @@ impl Torrent {
         }
     }
 
-    /// Applies the choker's decision: Unchoke the chosen, Choke the rest.
+    /// Applies the choker's decision, within the session's slot pool: Unchoke the chosen,
+    /// Choke the rest.
     fn choke_round(&self, sh: &mut Shared, now: Instant) {
-        let views = choke_views(sh);
-        let unchoke = sh.choker.round(&views, now);
+        let seeding = sh.state == TorrentState::Seeding;
+        sh.choker.set_slots(self.env.upload_slots.per_torrent());
+        let views = choke_views(sh, now);
+        let mut unchoke = sh.choker.round(&views, seeding, now);
+        let granted = self.env.upload_slots.grant(self.info_hash, unchoke.len());
+        unchoke.truncate(granted);
         for (key, p) in sh.peers.iter_mut() {
             let want_unchoked = unchoke.contains(key);
             if want_unchoked == p.am_choking {
@@ -94,7 +100,7 @@ impl Torrent {
 }
 
 /// What the choker needs to know about each peer.
-pub(crate) fn choke_views(sh: &Shared) -> Vec<ChokeView> {
+pub(crate) fn choke_views(sh: &Shared, now: Instant) -> Vec<ChokeView> {
     sh.peers
         .iter()
         .map(|(k, p)| ChokeView {
@@ -102,7 +108,10 @@ pub(crate) fn choke_views(sh: &Shared) -> Vec<ChokeView> {
             interested: p.peer_interested,
             unchoked: !p.am_choking,
             download_rate: p.down.rate(),
-            upload_rate: p.up.rate(),
+            connected_at: p.connected_at,
+            snubbing: p.am_interested
+                && now.saturating_duration_since(p.last_block.unwrap_or(p.connected_at))
+                    >= SNUB_AFTER,
         })
         .collect()
 }

@@ -3,8 +3,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::assembly::{DonePiece, PieceBuf};
-use super::{Control, Torrent};
+use super::assembly::{contributors, DonePiece, PieceBuf};
+use super::smart_ban::{self, Failure};
+use super::{lock, Control, Torrent};
 use crate::events::Event;
 use crate::peer::{Out, WriterCmd};
 use crate::status::TorrentState;
@@ -31,9 +32,7 @@ impl Torrent {
     fn verify_piece(&self, done: DonePiece) {
         let DonePiece {
             piece,
-            buf: PieceBuf {
-                data, contributors, ..
-            },
+            buf: PieceBuf { data, senders, .. },
         } = done;
         let Some(expected) = self.meta.piece_hashes.get(piece as usize).copied() else {
             return;
@@ -56,6 +55,20 @@ impl Torrent {
             self.fail(format!("hashing piece {piece} failed: worker panicked"));
             return;
         };
+        // Smart ban, still on the hashing thread and outside the torrent lock.
+        let mut convicted = Vec::new();
+        match verdict {
+            Verdict::Good => convicted = lock(&self.smart_ban).resolve(piece, &data),
+            Verdict::Corrupt => match smart_ban::on_failure(&data, &senders) {
+                Some(Failure::Sole(ip)) => convicted.push(ip),
+                Some(Failure::Shared(records)) => lock(&self.smart_ban).record(piece, records),
+                None => {}
+            },
+            Verdict::Dropped | Verdict::WriteFailed(_) => {}
+        }
+        for ip in convicted {
+            self.strike(ip);
+        }
         let len = data.len() as u64;
         let mut guard = self.lock();
         let sh = &mut *guard;
@@ -89,11 +102,12 @@ impl Torrent {
                 sh.stats.wasted += len;
                 self.top_up_all(sh);
                 drop(guard);
-                tracing::warn!(torrent = %self.info_hash, piece, ?contributors, "piece failed hash check");
+                let peers = contributors(&senders);
+                tracing::warn!(torrent = %self.info_hash, piece, ?peers, "piece failed hash check");
                 self.env.emit(Event::PieceFailed {
                     info_hash: self.info_hash,
                     piece,
-                    peers: contributors,
+                    peers,
                 });
             }
             Verdict::Dropped => {}

@@ -344,11 +344,15 @@ pub struct LtOpts {
     pub timeout: Option<Duration>,
     /// Keep peer exchange (ut_pex) on.
     pub pex: bool,
+    /// Listen and dial on this loopback address. Default 127.0.0.1, but 127.0.0.2 for a
+    /// corrupt seeder: bans are by address, and a liar must not share one with honest peers.
+    pub ip: Option<std::net::Ipv4Addr>,
 }
 
 /// A running libtorrent peer (lt_peer.py).
 pub struct LtPeer {
     pub proc: ChildGuard,
+    pub ip: std::net::Ipv4Addr,
     pub port: u16,
 }
 
@@ -360,7 +364,13 @@ impl LtPeer {
             .arg(mode)
             .arg(torrent)
             .arg(dir);
-        cmd.args(["--listen", "127.0.0.1:0"]);
+        let ip = opts.ip.unwrap_or(if opts.corrupt {
+            std::net::Ipv4Addr::new(127, 0, 0, 2)
+        } else {
+            std::net::Ipv4Addr::LOCALHOST
+        });
+        assert!(ip.is_loopback(), "test peers must be on loopback, got {ip}");
+        cmd.arg("--listen").arg(format!("{ip}:0"));
         if let Some(url) = &opts.tracker {
             cmd.arg("--tracker-announce").arg("--tracker").arg(url);
         }
@@ -398,7 +408,7 @@ impl LtPeer {
             .nth(1)
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("bad READY line from {name}: {line}"));
-        LtPeer { proc, port }
+        LtPeer { proc, ip, port }
     }
 
     /// Starts a libtorrent seeder of `torrent` whose data is under `data_dir`
@@ -420,7 +430,34 @@ impl LtPeer {
     }
 
     pub fn addr(&self) -> SocketAddr {
-        local(self.port)
+        SocketAddr::from((self.ip, self.port))
+    }
+
+    /// Leecher: waits until two PROGRESS lines in a row (a second apart) count at least `n`
+    /// connected peers. libtorrent counts a peer still in its handshake; a second later it
+    /// is past it.
+    pub async fn wait_peers(&mut self, n: u32, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let counts: Vec<u32> = self
+                .proc
+                .stdout_lines()
+                .iter()
+                .rev()
+                .filter_map(|l| l.strip_prefix("PROGRESS "))
+                .filter_map(|rest| rest.split_whitespace().nth(3)?.parse().ok())
+                .take(2)
+                .collect();
+            if counts.len() == 2 && counts.iter().all(|&c| c >= n) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "fewer than {n} peers after {timeout:?}: {counts:?}"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Leecher: waits for DONE (complete, recheck passed) and a clean exit.

@@ -2,6 +2,7 @@
 //! which records each (method, path) so a test can hold the OpenAPI document to them.
 
 pub mod auth;
+mod bans;
 mod chat;
 mod create;
 pub mod errors;
@@ -209,6 +210,14 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
         .add(Method::GET, "/api/tags", labels::tags)
         .add(Method::POST, "/api/tags", labels::create_tag)
         .add(Method::DELETE, "/api/tags/{name}", labels::delete_tag)
+        .add(
+            Method::GET,
+            "/api/torrents/{infoHash}/peers/ended",
+            bans::peer_ends,
+        )
+        .add(Method::GET, "/api/bans", bans::list)
+        .add(Method::POST, "/api/bans", bans::ban)
+        .add(Method::DELETE, "/api/bans/{ip}", bans::unban)
         .add(Method::GET, "/api/statistics", statistics::statistics)
         .add(Method::GET, "/api/settings", settings::get)
         .add(Method::PATCH, "/api/settings", settings::patch)

@@ -345,7 +345,8 @@ fn schemas() -> Value {
         "PeerInfo": obj(json!({ "addr": s, "client": s, "incoming": b, "downloadRate": int, "uploadRate": int,
             "downloaded": int, "uploaded": int, "amChoking": b, "amInterested": b, "peerChoking": b,
             "peerInterested": b, "pieces": int, "progress": num,
-            "source": { "type": "string", "enum": ["tracker", "dht", "pex", "user", "incoming"] } }), &["addr", "client"]),
+            "source": { "type": "string", "enum": ["tracker", "dht", "pex", "user", "incoming"] },
+            "strikes": { "type": "integer", "description": "proven bad pieces from this address" } }), &["addr", "client"]),
         "PiecesInfo": obj(json!({ "numPieces": int, "piecesDone": int, "pieceLength": int, "bitfield": s }),
             &["numPieces", "piecesDone", "bitfield"]),
         "Statistics": obj(json!({ "downloadRate": int, "uploadRate": int, "totalDownloaded": int,
@@ -384,6 +385,7 @@ fn merged(mut a: Value, b: Value) -> Value {
 
 /// The whole document.
 pub fn document() -> Value {
+    let (ban_paths, ban_schemas) = super::bans::openapi();
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -392,7 +394,7 @@ pub fn document() -> Value {
             "description": "Torrents of the calling user (admins: all). Authenticate with `Authorization: Bearer <token>` from /api/auth/login, or with the te_session cookie plus the te_csrf cookie's value in X-CSRF-Token on POST/PUT/PATCH/DELETE. Errors are {\"error\", \"message\"}."
         },
         "security": [{ "bearer": [] }, { "cookie": [] }],
-        "paths": merged(merged(paths(), label_paths()), settings_paths()),
+        "paths": merged(merged(merged(paths(), label_paths()), settings_paths()), ban_paths),
         "components": {
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
@@ -402,7 +404,7 @@ pub fn document() -> Value {
                 "InfoHash": { "name": "infoHash", "in": "path", "required": true,
                     "schema": { "type": "string", "pattern": "^[0-9a-fA-F]{40}$" } }
             },
-            "schemas": merged(schemas(), settings_schemas()),
+            "schemas": merged(merged(schemas(), settings_schemas()), ban_schemas),
         }
     })
 }

@@ -19,13 +19,44 @@ use crate::torrents::registry::Registry;
 
 /// Runs until the engine bus closes or `shutdown` flips.
 pub fn spawn(
+    rx: broadcast::Receiver<Event>,
+    hub: EventHub,
+    registry: Arc<Registry>,
+    interval: Duration,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let template = rx.resubscribe();
+    let mut first = Some(rx);
+    crate::supervise::spawn("event adapter", move || {
+        // The first run reads what queued up since `rx` subscribed; a restart, from now
+        // (clients get a `resync`, as after a lag).
+        let restarted = first.is_none();
+        let rx = first.take().unwrap_or_else(|| template.resubscribe());
+        if restarted {
+            hub.publish(
+                None,
+                RESYNC,
+                &json!({ "reason": "the event adapter restarted" }),
+            );
+        }
+        run(
+            rx,
+            hub.clone(),
+            registry.clone(),
+            interval,
+            shutdown.clone(),
+        )
+    })
+}
+
+async fn run(
     mut rx: broadcast::Receiver<Event>,
     hub: EventHub,
     registry: Arc<Registry>,
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+) {
+    {
         let mut adapter = Adapter {
             hub,
             registry,
@@ -52,7 +83,7 @@ pub fn spawn(
                 _ = shutdown.changed() => break,
             }
         }
-    })
+    }
 }
 
 struct Adapter {
@@ -172,6 +203,26 @@ impl Adapter {
                 );
             }
             Event::TorrentRemoved { info_hash } => self.coalescer.forget(&info_hash),
+            // Bans concern the whole server: everyone sees them.
+            Event::PeerBanned {
+                ip,
+                reason,
+                info_hash,
+            } => {
+                let ban = engine::session::bans::Ban {
+                    ip,
+                    reason,
+                    since: std::time::SystemTime::now(),
+                };
+                self.hub.publish(
+                    None,
+                    PEER_BANNED,
+                    &app::types::PeerBanned {
+                        ban: crate::torrents::bans::ban_info(&ban),
+                        info_hash: info_hash.map(|h| h.to_hex()),
+                    },
+                );
+            }
             // Added/removed are published by the library, which knows the owner for certain;
             // peer and tracker chatter is not forwarded.
             // The library stores the metainfo and publishes the renamed torrent.

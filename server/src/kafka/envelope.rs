@@ -20,7 +20,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// The topics (after `KAFKA_TOPIC_PREFIX`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Topic {
-    /// `torrents`: every `torrent:*` event and `queue:updated`, keyed by info-hash.
+    /// `torrents`: every `torrent:*` event, `queue:updated` and `peer:banned`, keyed by
+    /// info-hash.
     Torrents,
     /// `chat`: `chat:message`, keyed `chat`.
     Chat,
@@ -45,7 +46,7 @@ impl Topic {
         match name {
             names::CHAT_MESSAGE => Some(Topic::Chat),
             names::NOTIFICATION => Some(Topic::Notifications),
-            names::QUEUE_UPDATED => Some(Topic::Torrents),
+            names::QUEUE_UPDATED | names::PEER_BANNED => Some(Topic::Torrents),
             n if n.starts_with("torrent:") => Some(Topic::Torrents),
             _ => None,
         }
@@ -64,6 +65,7 @@ pub fn known_name(name: &str) -> Option<&'static str> {
         TORRENT_ERROR,
         TORRENT_REMOVED,
         QUEUE_UPDATED,
+        PEER_BANNED,
         CHAT_MESSAGE,
         NOTIFICATION,
     ]

@@ -197,8 +197,12 @@ impl Speed {
     }
 
     /// Follows the schedule until shutdown.
-    pub fn spawn(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        tokio::spawn(async move {
+    pub fn spawn(self: Arc<Self>, shutdown: watch::Receiver<bool>) {
+        crate::supervise::spawn("speed schedule", move || self.clone().run(shutdown.clone()));
+    }
+
+    async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        {
             let mut tick = tokio::time::interval(TICK);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -213,7 +217,7 @@ impl Speed {
                     }
                 }
             }
-        });
+        }
     }
 }
 

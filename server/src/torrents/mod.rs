@@ -2,6 +2,7 @@
 //! knows who owns each. Every operation is scoped to the calling user (admins see all);
 //! someone else's torrent is "not found".
 
+pub mod bans;
 pub mod categories;
 pub mod create;
 mod goals;

@@ -12,10 +12,24 @@ use super::Library;
 
 pub fn spawn(
     lib: Arc<Library>,
+    rx: broadcast::Receiver<Event>,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let template = rx.resubscribe();
+    let mut first = Some(rx);
+    crate::supervise::spawn("torrent watcher", move || {
+        // The first run reads what queued up since `rx` subscribed; a restart, from now.
+        let rx = first.take().unwrap_or_else(|| template.resubscribe());
+        run(lib.clone(), rx, shutdown.clone())
+    })
+}
+
+async fn run(
+    lib: Arc<Library>,
     mut rx: broadcast::Receiver<Event>,
     mut shutdown: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+) {
+    {
         let mut notifier = Notifier::default();
         loop {
             let ev = tokio::select! {
@@ -49,5 +63,5 @@ pub fn spawn(
                 tracing::warn!("cannot save torrent {ih}: {e}");
             }
         }
-    })
+    }
 }

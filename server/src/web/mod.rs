@@ -97,6 +97,8 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         max_peers_total: config.max_peer_connections,
         max_peers_per_torrent: config.max_peers_per_torrent,
         max_peers_per_ip: config.max_peers_per_ip,
+        upload_slots_per_torrent: config.upload_slots_per_torrent,
+        upload_slots_total: config.upload_slots,
         allow_local_trackers: config.allow_local_trackers,
         // Fast-resume records beside the database: a restart does not rehash verified data.
         resume_dir: Some(config.data_dir.join("resume")),

@@ -6,6 +6,7 @@ mod sse;
 mod support;
 
 mod auth;
+mod bans;
 mod chat;
 mod dht;
 mod events;

@@ -18,7 +18,9 @@ use crate::components::{Failure, ProgressBar, StateBadge, WithTorrents};
 use crate::format;
 use crate::live::{js_now_ms, use_live};
 use crate::pages::torrents::PrioritySelect;
-use crate::types::{PeerInfo, PiecesInfo, TorrentDetail, TorrentState, TorrentSummary};
+use crate::types::{
+    PeerEndInfo, PeerInfo, PiecesInfo, TorrentDetail, TorrentState, TorrentSummary,
+};
 
 /// Least time between two re-reads of files, peers and trackers.
 const REFRESH_MS: f64 = 2000.0;
@@ -81,6 +83,10 @@ fn Detail(hash: String) -> impl IntoView {
     };
     let peers: Resource<ApiResult<Vec<PeerInfo>>> = {
         let url = format!("{base}/peers");
+        Resource::new(move || version.get(), move |_| client::get(url.clone()))
+    };
+    let ends: Resource<ApiResult<Vec<PeerEndInfo>>> = {
+        let url = format!("{base}/peers/ended");
         Resource::new(move || version.get(), move |_| client::get(url.clone()))
     };
     let pieces: Resource<ApiResult<PiecesInfo>> = {
@@ -148,7 +154,14 @@ fn Detail(hash: String) -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || match tab.get().as_str() {
                     "peers" => peers.get().map(|r| match r {
-                        Ok(list) => view! { <sections::Peers peers=list /> }.into_any(),
+                        Ok(list) => {
+                            let ended = ends.get().and_then(Result::ok).unwrap_or_default();
+                            view! {
+                                <sections::Peers peers=list />
+                                <sections::PeerEnds ends=ended />
+                            }
+                            .into_any()
+                        }
                         Err(error) => view! { <Failure error /> }.into_any(),
                     }),
                     "pieces" => pieces.get().map(|r| match r {

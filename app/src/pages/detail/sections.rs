@@ -7,7 +7,9 @@ use crate::components::piece_map::{decode_bitfield, PieceMap};
 use crate::components::{DataTable, ProgressBar};
 use crate::format;
 use crate::live::use_live;
-use crate::types::{FilePriority, FileProgress, PeerInfo, PiecesInfo, TorrentDetail, TrackerInfo};
+use crate::types::{
+    FilePriority, FileProgress, PeerEndInfo, PeerInfo, PiecesInfo, Role, TorrentDetail, TrackerInfo,
+};
 
 #[component]
 pub fn Files(hash: String, files: Vec<FileProgress>) -> impl IntoView {
@@ -123,10 +125,20 @@ const PEER_HEADERS: &[(&str, &str)] = &[
     ("Down", ""),
     ("Up", ""),
     ("Their progress", ""),
+    ("Strikes", "Proven bad pieces from this address; enough of them and it is banned"),
+    ("", ""),
 ];
+
+/// The peer's address without its port (bans are by address).
+fn peer_ip(addr: &str) -> String {
+    addr.parse::<std::net::SocketAddr>()
+        .map_or_else(|_| addr.to_string(), |a| a.ip().to_string())
+}
 
 #[component]
 pub fn Peers(peers: Vec<PeerInfo>) -> impl IntoView {
+    let live = use_live();
+    let admin = move || live.user().is_some_and(|u| u.role == Role::Admin);
     if peers.is_empty() {
         return view! { <p class="muted" id="no-peers">"Not connected to any peer."</p> }
             .into_any();
@@ -138,6 +150,7 @@ pub fn Peers(peers: Vec<PeerInfo>) -> impl IntoView {
                         .map(|p| {
                             let flags = peer_flags(&p);
                             let label = format!("{} progress", p.addr);
+                            let ip = peer_ip(&p.addr);
                             view! {
                                 <tr class="peer">
                                     <th scope="row" class="mono">{p.addr}</th>
@@ -149,10 +162,60 @@ pub fn Peers(peers: Vec<PeerInfo>) -> impl IntoView {
                                     <td data-label="Their progress">
                                         <ProgressBar fraction=move || p.progress label />
                                     </td>
+                                    <td class="num strikes" data-label="Strikes">{p.strikes}</td>
+                                    <td>
+                                        <button
+                                            type="button"
+                                            class="ban"
+                                            title="Ban this address for the session"
+                                            disabled=move || !admin()
+                                            on:click=move |_| actions::ban(live, ip.clone(), || ())
+                                        >
+                                            "Ban"
+                                        </button>
+                                    </td>
                                 </tr>
                             }
                         })
                         .collect_view()}
+        </DataTable>
+    }
+    .into_any()
+}
+
+const END_HEADERS: &[(&str, &str)] = &[
+    ("Address", ""),
+    ("Client", ""),
+    ("Why it ended", ""),
+    ("Down", ""),
+    ("Up", ""),
+    ("When", ""),
+];
+
+/// How the latest connections ended, newest first.
+#[component]
+pub fn PeerEnds(ends: Vec<PeerEndInfo>) -> impl IntoView {
+    if ends.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <h3>"Recently disconnected"</h3>
+        <DataTable id="peer-ends" class="peer-ends" headers=END_HEADERS>
+            {ends
+                .into_iter()
+                .map(|e| {
+                    view! {
+                        <tr class=format!("peer-end {}", e.kind)>
+                            <th scope="row" class="mono">{e.addr}</th>
+                            <td data-label="Client">{e.client}</td>
+                            <td class="reason" data-label="Why it ended">{e.reason}</td>
+                            <td class="num" data-label="Down">{format::bytes(e.downloaded)}</td>
+                            <td class="num" data-label="Up">{format::bytes(e.uploaded)}</td>
+                            <td data-label="When">{format::datetime(e.at as i64)}</td>
+                        </tr>
+                    }
+                })
+                .collect_view()}
         </DataTable>
     }
     .into_any()
@@ -353,11 +416,18 @@ mod tests {
             pieces: 0,
             progress: 0.0,
             source: "pex".into(),
+            strikes: 0,
         };
         assert_eq!(peer_flags(&p), "DuI");
         p.am_choking = false;
         p.incoming = false;
         p.am_interested = false;
         assert_eq!(peer_flags(&p), "U");
+    }
+
+    #[test]
+    fn bans_name_the_address_without_its_port() {
+        assert_eq!(peer_ip("127.0.0.2:6881"), "127.0.0.2");
+        assert_eq!(peer_ip("[::1]:6881"), "::1");
     }
 }
