@@ -74,6 +74,7 @@ pub fn set_limits(live: Live, info_hash: String, download: u64, upload: u64) {
         let body = TorrentPatch {
             download_limit: Some(download),
             upload_limit: Some(upload),
+            ..Default::default()
         };
         let path = format!("/api/torrents/{info_hash}");
         match browser::patch::<_, TorrentSummary>(path, &body).await {
@@ -177,4 +178,50 @@ pub fn unban(live: Live, ip: String, done: impl Fn() + 'static) {
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = (live, ip, done);
+}
+
+/// Sets one file's priority (browser only); `done` gets the torrent's detail after it.
+pub fn set_file_priority(
+    live: Live,
+    info_hash: String,
+    index: usize,
+    priority: crate::types::FilePriority,
+    done: impl Fn(crate::types::TorrentDetail) + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        use crate::client::browser;
+        use crate::types::{FilePriorityChange, TorrentDetail};
+        let body = [FilePriorityChange { index, priority }];
+        let path = format!("/api/torrents/{info_hash}/files");
+        match browser::patch::<_, TorrentDetail>(path, &body).await {
+            Ok(d) => {
+                live.torrents.upsert(d.summary.clone());
+                live.toast("File priority saved", false);
+                done(d);
+            }
+            Err(e) => live.toast(e.message, true),
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, info_hash, index, priority, done);
+}
+
+/// Changes a torrent's sequential flag and seeding goals (browser only).
+pub fn set_goals(live: Live, info_hash: String, patch: crate::types::TorrentPatch) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        use crate::client::browser;
+        use crate::types::TorrentSummary;
+        let path = format!("/api/torrents/{info_hash}");
+        match browser::patch::<_, TorrentSummary>(path, &patch).await {
+            Ok(summary) => {
+                live.torrents.upsert(summary);
+                live.toast("Seeding goals saved", false);
+            }
+            Err(e) => live.toast(e.message, true),
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, info_hash, patch);
 }

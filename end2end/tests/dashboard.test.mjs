@@ -51,6 +51,10 @@ test('register, add a torrent from a real seeder, watch it finish live, pause, r
   await page.click('.add-options summary');
   await page.fill('#add-peers', `127.0.0.1:${seeder.port}`);
   await page.setInputFiles('#torrent-file', torrentPath);
+  // A .torrent of several files shows its file list first; all are ticked.
+  await page.waitForSelector('#add-file-list');
+  assert.equal(await page.locator('#add-file-list input[type=checkbox]:checked').count(), 2);
+  await page.click('#add-selected');
   await page.waitForSelector('tr.torrent');
   assert.equal(await page.textContent('tr.torrent th.name a'), NAME);
   infoHash = await page.getAttribute('tr.torrent', 'data-hash');
@@ -129,6 +133,7 @@ test('the peers tab lists the seeder while downloading', async () => {
   await page.click('.add-options summary');
   await page.fill('#add-peers', `127.0.0.1:${seeder.port}`);
   await page.setInputFiles('#torrent-file', torrentPath);
+  await page.click('#add-selected');
   await page.waitForSelector('tr.torrent');
   await page.click('tr.torrent th.name a');
   await page.waitForSelector('#detail-name');

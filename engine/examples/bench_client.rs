@@ -62,6 +62,7 @@ fn main() {
             save_dir: dir.into(),
             paused: false,
             peers,
+            ..Default::default()
         };
         let peers_empty = opts.peers.is_empty();
         let h = session.add_torrent(meta, opts).await.expect("add");

@@ -17,6 +17,7 @@ pub mod metainfo;
 pub mod peer;
 pub mod picker;
 pub mod resume;
+pub mod selection;
 pub mod session;
 pub mod status;
 pub mod storage;

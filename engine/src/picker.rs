@@ -132,6 +132,10 @@ pub struct Picker {
     free_blocks: u64,
     wanted_missing: u32,
     missing_bytes: u64,
+    /// Start pieces in index order (previews).
+    sequential: bool,
+    /// Wanted pieces have different priorities: new pieces come from the highest level first.
+    tiered: bool,
     rng: SmallRng,
 }
 
@@ -197,6 +201,8 @@ impl Picker {
             free_blocks: 0,
             wanted_missing: 0,
             missing_bytes: 0,
+            sequential: false,
+            tiered: false,
             rng: SmallRng::from_rng(&mut rand::rng()),
         };
         for i in 0..n {
@@ -241,6 +247,23 @@ impl Picker {
             *p = priority;
             self.update_want(piece as usize);
         }
+    }
+
+    /// Sets every piece's priority at once (a file selection; see `crate::selection`).
+    /// Pieces past `levels` keep theirs.
+    pub fn set_priorities(&mut self, levels: &[u8]) {
+        for (i, &l) in levels.iter().enumerate().take(self.num_pieces as usize) {
+            self.priority[i] = l;
+            self.update_want(i);
+        }
+        let mut wanted = self.priority.iter().filter(|&&l| l > 0);
+        let first = wanted.next().copied();
+        self.tiered = wanted.any(|&l| Some(l) != first);
+    }
+
+    /// Starts new pieces in index order instead of rarest-first.
+    pub fn set_sequential(&mut self, on: bool) {
+        self.sequential = on;
     }
 
     pub fn piece_priority(&self, piece: u32) -> u8 {
@@ -638,12 +661,46 @@ impl Picker {
         if self.pool_len == 0 {
             return None;
         }
+        if self.sequential || self.tiered {
+            return self.ordered_candidate(peer_has).map(|i| i as u32);
+        }
         if self.have.count_ones() < RANDOM_FIRST_PIECES {
             self.random_candidate(peer_has)
         } else {
             self.rarest_candidate(peer_has)
         }
         .map(|i| i as u32)
+    }
+
+    /// The pool piece the peer has with the highest priority; among those the first one when
+    /// sequential, else the rarest (ties at random). One pass over the bitfields.
+    fn ordered_candidate(&mut self, peer_has: &Bitfield) -> Option<usize> {
+        let bytes = peer_has.as_bytes();
+        let (mut best, mut key, mut ties) = (None, (0u8, u32::MAX), 0u32);
+        for w in 0..self.pool.len() {
+            let mut m = self.pool[w] & word_of(bytes, w);
+            while m != 0 {
+                let i = w * 64 + m.leading_zeros() as usize;
+                m &= !(1u64 << (63 - i % 64));
+                let level = self.priority[i];
+                if self.sequential {
+                    if best.is_none() || level > key.0 {
+                        (best, key.0) = (Some(i), level);
+                    }
+                    continue;
+                }
+                let avail = self.availability[i];
+                if best.is_none() || level > key.0 || (level == key.0 && avail < key.1) {
+                    (best, key, ties) = (Some(i), (level, avail), 1);
+                } else if (level, avail) == key {
+                    ties += 1;
+                    if self.rng.random_range(0..ties) == 0 {
+                        best = Some(i);
+                    }
+                }
+            }
+        }
+        best
     }
 
     /// A random pool piece the peer has: random start word, random bit within the first hit.
@@ -764,6 +821,49 @@ mod tests {
             [20, 30].into(),
             "ties broken at random among the rarest"
         );
+    }
+
+    #[test]
+    fn sequential_and_priority_tiers() {
+        let n = 16;
+        let all = Bitfield::full(n);
+        let mut p = Picker::new(K, n as u64 * u64::from(K));
+        p.add_peer_bitfield(&all);
+        p.set_sequential(true);
+        let order: Vec<u32> = (0..3).map(|_| pick(&mut p, 1, &all, 1)[0].piece).collect();
+        assert_eq!(order, [0, 1, 2], "sequential starts pieces in order");
+
+        let mut p = Picker::new(K, n as u64 * u64::from(K));
+        p.add_peer_bitfield(&all);
+        // 0..4 skipped, 4..8 low, 8..12 normal, 12..16 high
+        let levels: Vec<u8> = (0..n).map(|i| (i / 4) as u8).collect();
+        p.set_priorities(&levels);
+        let picked: Vec<u32> = (0..12).map(|_| pick(&mut p, 1, &all, 1)[0].piece).collect();
+        assert!(
+            picked[..4].iter().all(|&i| i >= 12),
+            "high first: {picked:?}"
+        );
+        assert!(
+            picked[4..8].iter().all(|&i| (8..12).contains(&i)),
+            "{picked:?}"
+        );
+        assert!(
+            picked[8..].iter().all(|&i| (4..8).contains(&i)),
+            "low last: {picked:?}"
+        );
+        assert!(
+            pick(&mut p, 1, &all, 1).is_empty(),
+            "skipped pieces never picked"
+        );
+        for i in 4..16 {
+            p.piece_verified(i);
+        }
+        assert!(
+            p.is_complete(),
+            "complete once every wanted piece is verified"
+        );
+        p.set_priorities(&[2; 16]);
+        assert!(!p.is_complete(), "un-skipping resumes the download");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::selection::FilePriority;
 use crate::tracker::TrackerStatus;
 use crate::InfoHash;
 
@@ -49,6 +50,12 @@ pub struct TorrentStatus {
     /// This torrent's own limits, bytes per second, 0 = unlimited (the session's apply too).
     pub download_limit: u64,
     pub upload_limit: u64,
+    /// Pieces are fetched in order (previews).
+    pub sequential: bool,
+    /// Bytes of the files not skipped, and how many of them are verified: the progress that
+    /// counts, since a torrent whose wanted files are done is complete.
+    pub wanted_bytes: u64,
+    pub wanted_done: u64,
 }
 
 /// One file of a torrent: how much of it is verified.
@@ -57,6 +64,7 @@ pub struct FileStatus {
     pub path: PathBuf,
     pub length: u64,
     pub bytes_done: u64,
+    pub priority: FilePriority,
 }
 
 /// Where the engine learned of a peer.

@@ -203,6 +203,7 @@ async fn partial_data_is_kept_and_only_the_rest_downloaded() {
         save_dir: leech_dir.path().into(),
         paused: true,
         peers: vec![seeder.local_addr()],
+        ..Default::default()
     };
     let lh = leecher.add_torrent(meta, opts).await.unwrap();
     wait_state(&lh, TorrentState::Paused).await;
@@ -402,6 +403,7 @@ async fn pause_resume_and_remove_with_files() {
         save_dir: leech_dir.path().into(),
         paused: true,
         peers: Vec::new(),
+        ..Default::default()
     };
     let lh = leecher.add_torrent(meta, opts).await.unwrap();
     wait_state(&lh, TorrentState::Paused).await;

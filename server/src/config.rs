@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+/// Downloads at once unless configured (qBittorrent's default too); the rest queue.
+pub const DEFAULT_MAX_ACTIVE: u32 = 3;
+
 /// Options of `torrentedge serve`. Every option can also be set by the environment variable
 /// shown, or by the key of the same name (with `_` instead of `-`) in the `--config` file.
 #[derive(clap::Args, Debug, Clone, Default, Deserialize)]
@@ -88,7 +91,7 @@ pub struct ServeArgs {
     /// Peers all torrents together upload to at once, 0 = no cap [default: 32].
     #[arg(long, env = "UPLOAD_SLOTS", value_name = "N")]
     pub upload_slots: Option<usize>,
-    /// Torrents downloading at once, 0 = no limit [default: 0]. The others wait, shown as
+    /// Torrents downloading at once, 0 = no limit [default: 3]. The others wait, shown as
     /// `queued`: higher priority first, then in the order they were added. Seeding torrents
     /// do not count.
     #[arg(long, env = "MAX_CONCURRENT_TORRENTS", value_name = "N")]
@@ -446,7 +449,7 @@ impl Config {
             max_concurrent_torrents: a
                 .max_concurrent_torrents
                 .or(f.max_concurrent_torrents)
-                .unwrap_or(0),
+                .unwrap_or(DEFAULT_MAX_ACTIVE),
             upload_limit: a.upload_limit.or(f.upload_limit).unwrap_or(0),
             download_limit: a.download_limit.or(f.download_limit).unwrap_or(0),
             alt_upload_limit: a.alt_upload_limit.or(f.alt_upload_limit).unwrap_or(0),

@@ -1,5 +1,6 @@
 //! Settings: the server's speed limits, the alternative (turtle) limits and their weekly
-//! schedule. Everyone sees them; admins change them. Rates are KiB/s, 0 = unlimited.
+//! schedule, and the seeding goals of torrents without their own. Everyone sees them; admins
+//! change them. Rates are KiB/s, 0 = unlimited; goals 0 = none.
 
 use leptos::prelude::*;
 
@@ -9,7 +10,9 @@ use crate::components::bans::BanList;
 use crate::components::Failure;
 use crate::format;
 use crate::live::use_live;
-use crate::types::{AltSchedule, Role, Settings, SettingsPatch};
+use crate::types::{
+    AltSchedule, GoalAction, Role, SeedingGoals, SeedingGoalsPatch, Settings, SettingsPatch,
+};
 
 const DAYS: [(&str, &str); 7] = [
     ("mon", "Mon"),
@@ -29,7 +32,11 @@ pub fn SettingsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
                 settings.get().map(|r| match r {
-                    Ok(s) => view! { <SpeedForm settings=s /> }.into_any(),
+                    Ok(s) => view! {
+                        <SpeedForm settings=s.clone() />
+                        <GoalsForm goals=s.seeding />
+                    }
+                    .into_any(),
                     Err(error) => view! { <Failure error /> }.into_any(),
                 })
             }}
@@ -91,6 +98,7 @@ fn SpeedForm(settings: Settings) -> impl IntoView {
                 days: days.get_untracked(),
             }),
             alt_enabled: None,
+            seeding: None,
         };
         actions::set_speed(live, patch, move |s| {
             alt_on.set(s.alt_enabled);
@@ -182,5 +190,82 @@ fn SpeedForm(settings: Settings) -> impl IntoView {
                 </fieldset>
             </form>
         </section>
+    }
+}
+
+/// The server's seeding goals: a torrent without its own stops seeding (paused or removed)
+/// at the first one it reaches.
+#[component]
+fn GoalsForm(goals: SeedingGoals) -> impl IntoView {
+    let live = use_live();
+    let admin = move || live.user().is_some_and(|u| u.role == Role::Admin);
+    let ratio = RwSignal::new(goals.ratio_limit.to_string());
+    let minutes = RwSignal::new(goals.seeding_time_limit.to_string());
+    let idle = RwSignal::new(goals.inactive_seeding_time_limit.to_string());
+    let action = RwSignal::new(goals.action);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let r = ratio.get_untracked().trim().parse::<f64>().ok();
+        let m = minutes.get_untracked().trim().parse::<u64>().ok();
+        let i = idle.get_untracked().trim().parse::<u64>().ok();
+        let (Some(r), Some(m), Some(i)) = (r.filter(|r| r.is_finite() && *r >= 0.0), m, i) else {
+            live.toast("Goals are numbers, 0 = none (minutes are whole)", true);
+            return;
+        };
+        let patch = SettingsPatch {
+            seeding: Some(SeedingGoalsPatch {
+                ratio_limit: Some(r),
+                seeding_time_limit: Some(m),
+                inactive_seeding_time_limit: Some(i),
+                action: Some(action.get_untracked()),
+            }),
+            ..Default::default()
+        };
+        actions::set_speed(live, patch, move |_| {
+            live.toast("Seeding goals saved", false)
+        });
+    };
+    let field =
+        |id: &'static str, label: &'static str, value: RwSignal<String>, step: &'static str| {
+            view! {
+                <label>
+                    {label} " "
+                    <input
+                        id=id
+                        type="number"
+                        min="0"
+                        step=step
+                        value=value.get_untracked()
+                        prop:value=move || value.get()
+                        on:input=move |ev| value.set(event_target_value(&ev))
+                    />
+                </label>
+            }
+        };
+    view! {
+        <form class="card grid-form" id="goals-form" on:submit=save>
+            <h2>"Seeding goals"</h2>
+            <p class="muted">"For torrents without their own; 0 = none."</p>
+            {field("goal-ratio", "Ratio", ratio, "0.1")}
+            {field("goal-minutes", "Seeding minutes", minutes, "1")}
+            {field("goal-idle", "Minutes without upload", idle, "1")}
+            <label>
+                "Then "
+                <select
+                    id="goal-action"
+                    on:change=move |ev| {
+                        action.set(if event_target_value(&ev) == "remove" {
+                            GoalAction::Remove
+                        } else {
+                            GoalAction::Pause
+                        })
+                    }
+                >
+                    <option value="pause" selected=move || action.get() == GoalAction::Pause>"Pause"</option>
+                    <option value="remove" selected=move || action.get() == GoalAction::Remove>"Remove (keep data)"</option>
+                </select>
+            </label>
+            <button type="submit" id="save-goals-settings" disabled=move || !admin()>"Save goals"</button>
+        </form>
     }
 }

@@ -7,6 +7,7 @@ mod chat;
 mod events;
 mod labels;
 mod notifications;
+mod selection;
 mod speed;
 
 pub use bans::*;
@@ -14,6 +15,7 @@ pub use chat::*;
 pub use events::*;
 pub use labels::*;
 pub use notifications::*;
+pub use selection::*;
 pub use speed::*;
 
 /// What the server says about itself.
@@ -183,6 +185,15 @@ pub struct AddOptions {
     pub category: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// File priorities (a `.torrent` only; files not listed are `normal`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FilePriorityChange>,
+    /// Only these files (0-based), every other skipped (a `.torrent` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_files: Option<Vec<usize>>,
+    /// Download pieces in order.
+    #[serde(default)]
+    pub sequential: bool,
 }
 
 /// `POST /api/torrents/create` with a JSON body: share a file or folder that is already on the
@@ -247,6 +258,12 @@ pub struct TorrentSummary {
     pub download_limit: u64,
     #[serde(default)]
     pub upload_limit: u64,
+    /// Pieces in order (previews).
+    #[serde(default)]
+    pub sequential: bool,
+    /// This torrent's seeding goals (`-1` = the server's).
+    #[serde(default)]
+    pub goals: TorrentGoals,
 }
 
 /// `GET /api/torrents/{infoHash}`.
@@ -278,6 +295,8 @@ pub struct FileProgress {
     pub length: u64,
     pub bytes_done: u64,
     pub progress: f64,
+    #[serde(default)]
+    pub priority: FilePriority,
 }
 
 /// One tracker and how its last announce went.

@@ -30,7 +30,7 @@ impl Default for AltSchedule {
 }
 
 /// `GET /api/settings` (and `PATCH`'s answer).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     pub download_limit: u64,
@@ -42,10 +42,13 @@ pub struct Settings {
     pub alt_enabled: bool,
     /// `altEnabled` was set by hand; the schedule takes over again at its next edge.
     pub alt_manual: bool,
+    /// Seeding goals of torrents that have none of their own.
+    #[serde(default)]
+    pub seeding: super::SeedingGoals,
 }
 
 /// `PATCH /api/settings`: only the fields given change (admins only).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SettingsPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,14 +64,27 @@ pub struct SettingsPatch {
     /// The "alternative speed" toggle: overrides the schedule until its next edge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeding: Option<super::SeedingGoalsPatch>,
 }
 
 /// `PATCH /api/torrents/{infoHash}`: only the fields given change.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TorrentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_limit: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<bool>,
+    /// `-1` = the server's goal, `0` = none, above = stop seeding at this ratio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio_limit: Option<f64>,
+    /// Minutes; `-1` = the server's, `0` = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeding_time_limit: Option<i64>,
+    /// Minutes without uploading; `-1` = the server's, `0` = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inactive_seeding_time_limit: Option<i64>,
 }

@@ -28,6 +28,7 @@ use crate::listener::{self, Routes};
 use crate::magnet::Magnet;
 use crate::metadata::Fetcher;
 use crate::metainfo::{Metainfo, MetainfoError};
+use crate::selection::{FilePriority, Selection, SelectionState};
 use crate::status::PeerSource;
 use crate::storage::{Storage, StorageError};
 use crate::torrent::slot::{Slot, Stage};
@@ -76,6 +77,8 @@ pub struct AddTorrentOptions {
     pub paused: bool,
     /// Dial these besides tracker peers.
     pub peers: Vec<SocketAddr>,
+    /// Which files to download and how (empty: every file, normal priority).
+    pub selection: SelectionState,
 }
 
 /// A running engine. Cheap to clone; clones share everything.
@@ -212,6 +215,7 @@ impl Session {
         let peers: Vec<_> = opts.peers.iter().map(|a| (*a, PeerSource::User)).collect();
         let control = Slot::control(opts.paused);
         let limits = RateLimits::default();
+        let selection = Selection::new(opts.selection.clone());
         let name = meta.name.clone();
         let t = build_torrent(
             &self.inner.env,
@@ -220,9 +224,17 @@ impl Session {
             &peers,
             control.clone(),
             limits.clone(),
+            selection.clone(),
         )
         .await?;
-        let slot = Slot::new(ih, name.clone(), Stage::Live(t.clone()), control, limits);
+        let slot = Slot::new(
+            ih,
+            name.clone(),
+            Stage::Live(t.clone()),
+            control,
+            limits,
+            selection,
+        );
         self.insert(slot.clone())?;
         self.inner.env.emit(Event::TorrentAdded {
             info_hash: ih,
@@ -265,6 +277,7 @@ impl Session {
             Stage::Metadata(fetcher.clone()),
             control,
             limits,
+            Selection::new(opts.selection.clone()),
         );
         self.insert(slot.clone())?;
         self.inner.env.emit(Event::TorrentAdded {
@@ -399,6 +412,7 @@ async fn build_torrent(
     peers: &[(SocketAddr, PeerSource)],
     control: Arc<tokio::sync::watch::Sender<Control>>,
     limits: RateLimits,
+    selection: Selection,
 ) -> Result<Arc<Torrent>, EngineError> {
     let files: Vec<(PathBuf, u64)> = meta
         .files
@@ -407,9 +421,21 @@ async fn build_torrent(
         .collect();
     let root = save_dir.to_path_buf();
     let piece_length = meta.piece_length;
-    let storage = tokio::task::spawn_blocking(move || Storage::new(&root, &files, piece_length))
-        .await
-        .map_err(|e| EngineError::Io(std::io::Error::other(e)))??;
+    // qBittorrent's convention: one hidden side file per torrent beside its data.
+    let parts = PathBuf::from(format!(".{}.parts", meta.info_hash.to_hex()));
+    let chosen = selection.get();
+    let storage = tokio::task::spawn_blocking(move || {
+        let storage = Storage::new(&root, &files, piece_length)?.with_parts_file(parts);
+        // Before the check, so reads of skipped files' bytes find the parts file.
+        for i in 0..files.len() {
+            if chosen.priority(i) == FilePriority::Skip {
+                storage.set_skipped(i, true)?;
+            }
+        }
+        Ok::<_, StorageError>(storage)
+    })
+    .await
+    .map_err(|e| EngineError::Io(std::io::Error::other(e)))??;
     Ok(Torrent::new(
         Arc::new(meta),
         Arc::new(storage),
@@ -417,6 +443,7 @@ async fn build_torrent(
         peers,
         control,
         limits,
+        selection,
     ))
 }
 
@@ -444,6 +471,7 @@ async fn magnet_stage(
                     &peers,
                     slot.control.clone(),
                     slot.limits.clone(),
+                    slot.selection.clone(),
                 )
                 .await
             }

@@ -15,6 +15,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::beneath::{self, Access};
@@ -25,15 +26,21 @@ pub struct Storage {
     root: PathBuf,
     layout: Layout,
     files: Vec<FileSlot>,
+    /// Where bytes of skipped files live (`super::parts`).
+    pub(super) parts: super::parts::Parts,
 }
 
-struct FileSlot {
+pub(super) struct FileSlot {
     /// Path relative to the root, as the torrent names it.
     rel: PathBuf,
     /// `root.join(rel)`.
     path: PathBuf,
     handle: RwLock<Handle>,
     direct: RwLock<Direct>,
+    /// The user skipped this file: it is not created (zero-length files included).
+    pub(super) skipped: AtomicBool,
+    /// Its bytes go to the parts file instead (skipped while it did not exist).
+    pub(super) parted: AtomicBool,
 }
 
 /// The file's `O_DIRECT` write handle, opened on first use.
@@ -54,7 +61,7 @@ enum Handle {
     ReadWrite(Arc<File>),
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StorageError + '_ {
+pub(super) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StorageError + '_ {
     move |source| StorageError::Io {
         path: path.to_path_buf(),
         source,
@@ -96,6 +103,8 @@ impl Storage {
                     path: root.join(rel),
                     handle: RwLock::new(Handle::Closed),
                     direct: RwLock::new(Direct::Untried),
+                    skipped: AtomicBool::new(false),
+                    parted: AtomicBool::new(false),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -103,7 +112,13 @@ impl Storage {
             root: root.to_path_buf(),
             layout,
             files,
+            parts: Default::default(),
         })
+    }
+
+    /// File `i`'s slot (for the parts routing).
+    pub(super) fn slot(&self, i: usize) -> &FileSlot {
+        &self.files[i]
     }
 
     pub fn layout(&self) -> &Layout {
@@ -142,7 +157,11 @@ impl Storage {
         let mut done = 0usize;
         for seg in self.layout.segments(piece, offset, data.len() as u32) {
             let chunk = &data[done..done + seg.len as usize];
-            self.write_chunk(seg.file_index, chunk, seg.file_offset)?;
+            if self.files[seg.file_index].parted.load(Ordering::Acquire) {
+                self.write_parts(seg, chunk)?;
+            } else {
+                self.write_chunk(seg.file_index, chunk, seg.file_offset)?;
+            }
             done += seg.len as usize;
         }
         Ok(())
@@ -208,8 +227,13 @@ impl Storage {
         self.check_range(piece, offset, buf.len())?;
         let mut done = 0usize;
         for seg in self.layout.segments(piece, offset, buf.len() as u32) {
-            let file = self.readable(seg.file_index)?;
             let chunk = &mut buf[done..done + seg.len as usize];
+            if self.files[seg.file_index].parted.load(Ordering::Acquire) {
+                self.read_parts(seg, chunk)?;
+                done += seg.len as usize;
+                continue;
+            }
+            let file = self.readable(seg.file_index)?;
             file.read_exact_at(chunk, seg.file_offset)
                 .map_err(io_err(&self.files[seg.file_index].path))?;
             done += seg.len as usize;
@@ -233,7 +257,7 @@ impl Storage {
     /// Creates the torrent's zero-length files, which no piece ever writes.
     pub fn create_empty_files(&self) -> Result<(), StorageError> {
         for i in 0..self.files.len() {
-            if self.layout.file_length(i) == 0 {
+            if self.layout.file_length(i) == 0 && !self.files[i].skipped.load(Ordering::Acquire) {
                 self.writable(i)?;
             }
         }
@@ -248,14 +272,17 @@ impl Storage {
                 f.sync_all().map_err(io_err(&slot.path))?;
             }
         }
-        Ok(())
+        self.sync_parts()
     }
 
-    /// Current on-disk length of each file; 0 for a file that does not exist.
+    /// Current on-disk length of each file; 0 for a file that does not exist. A file whose
+    /// bytes go to the parts file counts as whole: reads find its bytes there.
     pub fn file_sizes_on_disk(&self) -> Result<Vec<u64>, StorageError> {
         self.files
             .iter()
-            .map(|slot| match beneath::file_len(&self.root, &slot.rel) {
+            .enumerate()
+            .map(|(i, slot)| match beneath::file_len(&self.root, &slot.rel) {
+                _ if slot.parted.load(Ordering::Acquire) => Ok(self.layout.file_length(i)),
                 Ok(len) => Ok(len.unwrap_or(0)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
                 Err(e) => Err(io_err(&slot.path)(e)),
@@ -267,7 +294,7 @@ impl Storage {
     /// left empty. Never removes the root, a non-empty directory or anything not named by the
     /// torrent. Keeps going after a failure and reports the first one.
     pub fn delete_files(&self) -> Result<(), StorageError> {
-        let mut first_err = None;
+        let mut first_err = self.delete_parts().err();
         let mut dirs = BTreeSet::new();
         for slot in &self.files {
             if let Ok(mut h) = slot.handle.write() {
@@ -316,7 +343,7 @@ impl Storage {
         }
     }
 
-    fn writable(&self, i: usize) -> Result<Arc<File>, StorageError> {
+    pub(super) fn writable(&self, i: usize) -> Result<Arc<File>, StorageError> {
         if let Handle::ReadWrite(f) = self.cached(i) {
             return Ok(f);
         }

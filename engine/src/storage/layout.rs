@@ -71,6 +71,11 @@ impl Layout {
         self.lengths.len()
     }
 
+    /// Where file `file` starts in the torrent's byte stream.
+    pub fn file_start(&self, file: usize) -> u64 {
+        self.starts.get(file).copied().unwrap_or(0)
+    }
+
     pub fn file_length(&self, file: usize) -> u64 {
         self.lengths.get(file).copied().unwrap_or(0)
     }

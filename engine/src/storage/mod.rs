@@ -6,6 +6,7 @@ mod beneath;
 mod direct;
 pub mod files;
 pub mod layout;
+mod parts;
 pub mod stat;
 pub mod verify;
 

@@ -16,11 +16,17 @@ pub struct FileStat {
 }
 
 impl Storage {
-    /// Size and mtime of every file; `None` for a missing file.
+    /// Size and mtime of every file; `None` for a missing file. A skipped file whose bytes
+    /// live in the parts file (only we write there) is reported whole and unchanged, so fast
+    /// resume trusts its boundary pieces like any other.
     pub fn file_stats(&self) -> Result<Vec<Option<FileStat>>, StorageError> {
         (0..self.layout().num_files())
             .map(
                 |i| match beneath::open(self.root(), self.rel(i), Access::Read) {
+                    _ if self.is_parted(i) => Ok(Some(FileStat {
+                        size: self.layout().file_length(i),
+                        mtime_ns: 0,
+                    })),
                     Ok(f) => {
                         let m = f.metadata().map_err(|e| self.stat_err(i, e))?;
                         let mtime_ns = m
@@ -46,7 +52,7 @@ impl Storage {
         let Ok(f) = beneath::open(self.root(), self.rel(file), Access::Read) else {
             return false;
         };
-        next_data(&f, offset).is_none_or(|next| next.is_some_and(|d| d < offset + len))
+        file_has_data(&f, offset, len)
     }
 
     fn stat_err(&self, i: usize, source: io::Error) -> StorageError {
@@ -55,6 +61,11 @@ impl Storage {
             source,
         }
     }
+}
+
+/// Whether `len` bytes of `f` from `offset` hold any data; true when the filesystem cannot say.
+pub(super) fn file_has_data(f: &std::fs::File, offset: u64, len: u64) -> bool {
+    next_data(f, offset).is_none_or(|next| next.is_some_and(|d| d < offset + len))
 }
 
 /// The next offset at or after `from` holding data: `Some(None)` when only holes follow,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::slot::{Slot, Stage};
 use super::{lock, Control, Torrent};
 use crate::metainfo::Metainfo;
+use crate::selection::{FilePriority, SelectionState};
 use crate::status::{FileStatus, PeerSource, PeerStatus, TorrentState, TorrentStatus};
 use crate::{Bitfield, InfoHash};
 
@@ -47,6 +48,7 @@ impl TorrentHandle {
             Stage::Failed(e) => (TorrentState::Error, Some(e), 0, Vec::new()),
         };
         let (download_limit, upload_limit) = self.slot.limits.get();
+        let sequential = self.slot.selection.get().sequential;
         TorrentStatus {
             info_hash: self.slot.info_hash,
             name: self.slot.name.clone(),
@@ -68,6 +70,9 @@ impl TorrentHandle {
             eta_secs: None,
             download_limit,
             upload_limit,
+            sequential,
+            wanted_bytes: 0,
+            wanted_done: 0,
         }
     }
 
@@ -147,6 +152,41 @@ impl TorrentHandle {
         self.slot.limits.get()
     }
 
+    /// Sets file priorities (index in torrent order; files not listed keep theirs) and, when
+    /// given, sequential order. Takes effect at once on a running torrent: un-skipping a file
+    /// of a finished torrent resumes downloading; a magnet applies it once its metadata
+    /// arrives. The storage side (moving bytes out of the parts file) runs on a blocking
+    /// thread; failures there fail the torrent like any storage error.
+    pub fn set_selection(&self, priorities: &[(usize, FilePriority)], sequential: Option<bool>) {
+        self.slot.selection.update(|s| {
+            for &(i, p) in priorities {
+                if s.priorities.len() <= i {
+                    s.priorities.resize(i + 1, FilePriority::Normal);
+                }
+                s.priorities[i] = p;
+            }
+            if let Some(seq) = sequential {
+                s.sequential = seq;
+            }
+        });
+        if let Stage::Live(t) = self.slot.stage() {
+            let apply = move || {
+                if let Err(e) = t.apply_selection() {
+                    t.fail(format!("applying the file selection: {e}"));
+                }
+            };
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => drop(rt.spawn_blocking(apply)),
+                Err(_) => apply(),
+            }
+        }
+    }
+
+    /// The current file priorities and sequential flag.
+    pub fn selection(&self) -> SelectionState {
+        self.slot.selection.get()
+    }
+
     /// Dials these addresses (besides tracker peers), subject to the connection caps.
     pub fn add_peers(&self, peers: Vec<SocketAddr>) {
         match self.slot.stage() {
@@ -163,7 +203,8 @@ fn live_status(t: &Torrent, slot: &Slot) -> TorrentStatus {
     let sh = t.lock();
     let have = sh.picker.have();
     let done_per_file = t.storage.layout().file_bytes_done(have);
-    let files = t
+    let sel = slot.selection.get();
+    let files: Vec<FileStatus> = t
         .meta
         .files
         .iter()
@@ -172,9 +213,13 @@ fn live_status(t: &Torrent, slot: &Slot) -> TorrentStatus {
             path: f.path.clone(),
             length: f.length,
             bytes_done: done_per_file.get(i).copied().unwrap_or(0),
+            priority: sel.priority(i),
         })
         .collect();
-    let left = t.meta.total_length.saturating_sub(sh.stats.bytes_done);
+    let wanted = files.iter().filter(|f| f.priority != FilePriority::Skip);
+    let (wanted_bytes, wanted_done) =
+        wanted.fold((0, 0), |(b, d), f| (b + f.length, d + f.bytes_done));
+    let left = wanted_bytes.saturating_sub(wanted_done);
     let eta_secs = match sh.state {
         TorrentState::Downloading if sh.stats.download_rate > 0 => {
             Some(left / sh.stats.download_rate)
@@ -203,6 +248,9 @@ fn live_status(t: &Torrent, slot: &Slot) -> TorrentStatus {
         eta_secs,
         download_limit,
         upload_limit,
+        sequential: sel.sequential,
+        wanted_bytes,
+        wanted_done,
     }
 }
 

@@ -18,6 +18,7 @@ mod handler;
 mod incoming;
 mod peers;
 mod resume;
+mod select;
 pub(crate) mod shared;
 pub(crate) mod slot;
 mod smart_ban;
@@ -38,6 +39,7 @@ pub use handle::TorrentHandle;
 use crate::events::Event;
 use crate::metainfo::Metainfo;
 use crate::picker::Picker;
+use crate::selection::Selection;
 use crate::session::env::Env;
 use crate::session::ratelimit::RateLimits;
 use crate::status::{PeerSource, TorrentState};
@@ -76,6 +78,8 @@ pub(crate) struct Torrent {
     resume: resume::ResumeTrack,
     /// This torrent's rate limits, shared with its slot.
     pub limits: RateLimits,
+    /// File priorities and sequential order (shared with its slot).
+    pub selection: Selection,
     /// Blocks of failed pieces awaiting a verdict (`smart_ban`). Never taken under `shared`.
     smart_ban: Mutex<smart_ban::SmartBan>,
     /// BEP 16 super-seeding wanted (in force only while seeding).
@@ -90,6 +94,7 @@ impl Torrent {
         peers: &[(SocketAddr, PeerSource)],
         control: Arc<watch::Sender<Control>>,
         limits: RateLimits,
+        selection: Selection,
     ) -> Arc<Self> {
         let now = Instant::now();
         let mut book = dialer::PeerBook::default();
@@ -99,7 +104,13 @@ impl Torrent {
         let shared = Shared {
             state: TorrentState::Checking,
             error: None,
-            picker: Picker::new(meta.piece_length, meta.total_length),
+            picker: {
+                let mut picker = Picker::new(meta.piece_length, meta.total_length);
+                let chosen = selection.get();
+                picker.set_priorities(&chosen.piece_levels(storage.layout()));
+                picker.set_sequential(chosen.sequential);
+                picker
+            },
             assembly: Default::default(),
             peers: Default::default(),
             book,
@@ -128,6 +139,7 @@ impl Torrent {
             write_lock: Arc::new(Mutex::new(())),
             resume: Default::default(),
             limits,
+            selection,
             smart_ban: Default::default(),
             super_seed: Default::default(),
         })

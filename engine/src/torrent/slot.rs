@@ -8,6 +8,7 @@ use tokio::task::JoinHandle;
 
 use super::{join_bounded, lock, Control, Torrent};
 use crate::metadata::Fetcher;
+use crate::selection::Selection;
 use crate::session::ratelimit::RateLimits;
 use crate::InfoHash;
 
@@ -32,6 +33,8 @@ pub(crate) struct Slot {
     /// Per-torrent rate limits, shared by every stage (set before the metadata arrives,
     /// they carry over).
     pub limits: RateLimits,
+    /// File priorities and sequential order, shared by every stage like `limits`.
+    pub selection: Selection,
     /// The magnet stage's task (fetch, then set up the torrent).
     driver: Mutex<Option<JoinHandle<()>>>,
 }
@@ -43,6 +46,7 @@ impl Slot {
         stage: Stage,
         control: Arc<watch::Sender<Control>>,
         limits: RateLimits,
+        selection: Selection,
     ) -> Arc<Self> {
         Arc::new(Slot {
             info_hash,
@@ -50,6 +54,7 @@ impl Slot {
             control,
             stage: RwLock::new(stage),
             limits,
+            selection,
             driver: Mutex::new(None),
         })
     }

@@ -121,7 +121,7 @@ impl Torrent {
 
     /// Download finished: become a seed, tell the tracker, drop peers that are seeds too.
     /// (The caller emits `Completed` once the data is synced.)
-    fn on_complete(&self, sh: &mut super::shared::Shared) {
+    pub(super) fn on_complete(&self, sh: &mut super::shared::Shared) {
         self.set_state(sh, TorrentState::Seeding);
         self.env.buffers.trim();
         self.completed_wake.notify_one();

@@ -106,6 +106,7 @@ impl TestSession {
             save_dir: save_dir.to_path_buf(),
             paused: false,
             peers,
+            ..Default::default()
         };
         self.session
             .add_torrent(meta, opts)

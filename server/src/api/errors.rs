@@ -123,6 +123,7 @@ impl From<crate::torrents::LibraryError> for ApiError {
             | L::Path(_)
             | L::BadPeer(_)
             | L::Create(_)
+            | L::BadSelection(_)
             | L::Storage(_) => ApiError::BadRequest(e.to_string()),
             L::Duplicate | L::Exists(_) | L::NoMetadataYet | L::NotRunning => {
                 ApiError::Conflict(e.to_string())

@@ -11,6 +11,7 @@ mod health;
 mod labels;
 mod notifications;
 pub mod openapi;
+mod selection;
 mod settings;
 mod statistics;
 mod torrents;
@@ -156,6 +157,17 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
             Method::GET,
             "/api/torrents/{infoHash}/files",
             torrents::files,
+        )
+        .add(
+            Method::PATCH,
+            "/api/torrents/{infoHash}/files",
+            selection::patch_files,
+        )
+        .add_limited(
+            Method::POST,
+            "/api/torrents/preview",
+            selection::preview,
+            Some(add_limit),
         )
         .add(
             Method::GET,

@@ -88,7 +88,10 @@ fn paths() -> Value {
                         "torrent": { "type": "string", "format": "binary" }, "savePath": { "type": "string" },
                         "paused": { "type": "boolean" }, "priority": schema("Priority"),
                         "peers": { "type": "string", "description": "IP:PORT list, comma separated" },
-                        "category": { "type": "string" }, "tags": { "type": "string", "description": "comma separated" } } } },
+                        "category": { "type": "string" }, "tags": { "type": "string", "description": "comma separated" },
+                        "files": { "type": "string", "description": "JSON list of {index, priority} (FilePriorityChange)" },
+                        "onlyFiles": { "type": "string", "description": "0-based indices like 0,2-4: only these files, the others skipped" },
+                        "sequential": { "type": "boolean" } } } },
                     "application/json": { "schema": schema("AddMagnet") } } })),
         },
         "/api/torrents/create": { "post": with(op("Make a .torrent from uploads or a server path, start seeding it", true, vec![
@@ -111,8 +114,9 @@ fn paths() -> Value {
             "delete": with(torrent_op("Remove (deleteFiles=true also deletes the data)", vec![
                 ("204", json!({ "description": "removed" }))]),
                 "parameters", json!([{ "$ref": IH }, { "name": "deleteFiles", "in": "query", "schema": { "type": "boolean" } }])),
-            "patch": with(torrent_op("Set the torrent's own rate limits (bytes/s, 0 = unlimited; absent fields stay)", vec![
-                ("200", ok("updated", schema("TorrentSummary"))), ("409", err("the torrent is not running"))]),
+            "patch": with(torrent_op("Set the torrent's own rate limits (bytes/s, 0 = unlimited), sequential order and seeding goals (-1 = the server's, 0 = none); absent fields stay", vec![
+                ("200", ok("updated", schema("TorrentSummary"))), ("400", err("a goal out of range")),
+                ("409", err("the torrent is not running"))]),
                 "requestBody", json_body(schema("TorrentPatch"))),
         },
         "/api/torrents/{infoHash}/pause": { "post": Value::Object(torrent_op("Pause", vec![("200", ok("paused", schema("TorrentSummary")))])) },
@@ -120,8 +124,21 @@ fn paths() -> Value {
         "/api/torrents/{infoHash}/priority": { "put": with(torrent_op("Set the priority (orders the queue under MAX_CONCURRENT_TORRENTS)", vec![
             ("200", ok("updated", schema("TorrentSummary")))]), "requestBody",
             json_body(json!({ "type": "object", "required": ["priority"], "properties": { "priority": schema("Priority") } }))) },
-        "/api/torrents/{infoHash}/files": { "get": Value::Object(torrent_op("Per-file progress", vec![
-            ("200", ok("files", json!({ "type": "array", "items": schema("FileProgress") })))])) },
+        "/api/torrents/{infoHash}/files": {
+            "get": Value::Object(torrent_op("Per-file progress and priority", vec![
+                ("200", ok("files", json!({ "type": "array", "items": schema("FileProgress") })))])),
+            "patch": with(torrent_op("Set file priorities (index 0-based, as GET lists them); skip = not downloaded, not created; un-skipping a finished torrent resumes it", vec![
+                ("200", ok("the torrent after the change", schema("TorrentDetail"))),
+                ("400", err("unknown priority or index out of range")), ("409", err("the torrent is not running"))]),
+                "requestBody", json_body(json!({ "type": "array", "items": schema("FilePriorityChange") }))),
+        },
+        "/api/torrents/preview": { "post": with(op("The file list of a .torrent, without adding it (for choosing files)", true, vec![
+            ("200", ok("what the .torrent holds", schema("TorrentPreview"))), ("400", err("invalid torrent")),
+            ("413", err("upload too large"))]),
+            "requestBody", json!({ "content": {
+                "multipart/form-data": { "schema": { "type": "object", "required": ["torrent"], "properties": {
+                    "torrent": { "type": "string", "format": "binary" } } } },
+                "application/x-bittorrent": { "schema": { "type": "string", "format": "binary" } } } })) },
         "/api/torrents/{infoHash}/peers": {
             "get": Value::Object(torrent_op("Connected peers", vec![
                 ("200", ok("peers", json!({ "type": "array", "items": schema("PeerInfo") })))])),
@@ -176,7 +193,7 @@ fn paths() -> Value {
 fn settings_paths() -> Value {
     json!({
         "/api/settings": {
-            "get": Value::Object(op("Global and alternative rate limits, the alternative schedule and whether it is in force", true, vec![
+            "get": Value::Object(op("Global and alternative rate limits, the alternative schedule and whether it is in force, and the seeding goals", true, vec![
                 ("200", ok("settings", schema("Settings")))])),
             "patch": with(op("Change speed settings (admins); altEnabled is the manual toggle, held until the schedule's next edge", true, vec![
                 ("200", ok("the settings now", schema("Settings"))), ("400", err("malformed schedule or body")),
@@ -198,11 +215,29 @@ fn settings_schemas() -> Value {
         "Settings": obj(json!({ "downloadLimit": rate, "uploadLimit": rate, "altDownloadLimit": rate,
             "altUploadLimit": rate, "altSchedule": schema("AltSchedule"),
             "altEnabled": { "type": "boolean", "description": "alternative limits in force now" },
-            "altManual": { "type": "boolean", "description": "altEnabled was set by hand (until the schedule's next edge)" } }),
+            "altManual": { "type": "boolean", "description": "altEnabled was set by hand (until the schedule's next edge)" },
+            "seeding": schema("SeedingGoals") }),
             &["downloadLimit", "uploadLimit", "altDownloadLimit", "altUploadLimit", "altSchedule", "altEnabled", "altManual"]),
         "SettingsPatch": obj(json!({ "downloadLimit": rate, "uploadLimit": rate, "altDownloadLimit": rate,
-            "altUploadLimit": rate, "altSchedule": schema("AltSchedule"), "altEnabled": b }), &[]),
-        "TorrentPatch": obj(json!({ "downloadLimit": rate, "uploadLimit": rate }), &[]),
+            "altUploadLimit": rate, "altSchedule": schema("AltSchedule"), "altEnabled": b,
+            "seeding": { "type": "object", "description": "SeedingGoals fields to change" } }), &[]),
+        "TorrentPatch": obj(json!({ "downloadLimit": rate, "uploadLimit": rate, "sequential": b,
+            "ratioLimit": { "type": "number", "description": "-1 = the server's, 0 = none" },
+            "seedingTimeLimit": { "type": "integer", "description": "minutes; -1 = the server's, 0 = none" },
+            "inactiveSeedingTimeLimit": { "type": "integer", "description": "minutes without upload; -1 = the server's, 0 = none" } }), &[]),
+        "TorrentGoals": obj(json!({ "ratioLimit": { "type": "number" }, "seedingTimeLimit": { "type": "integer" },
+            "inactiveSeedingTimeLimit": { "type": "integer" } }), &["ratioLimit", "seedingTimeLimit", "inactiveSeedingTimeLimit"]),
+        "SeedingGoals": obj(json!({ "ratioLimit": { "type": "number", "description": "0 = none" },
+            "seedingTimeLimit": { "type": "integer", "description": "minutes, 0 = none" },
+            "inactiveSeedingTimeLimit": { "type": "integer", "description": "minutes without upload, 0 = none" },
+            "action": { "enum": ["pause", "remove"], "description": "what happens at a goal (remove keeps the data)" } }),
+            &["ratioLimit", "seedingTimeLimit", "inactiveSeedingTimeLimit", "action"]),
+        "FilePriority": { "enum": ["skip", "low", "normal", "high"] },
+        "FilePriorityChange": obj(json!({ "index": { "type": "integer", "minimum": 0 }, "priority": schema("FilePriority") }),
+            &["index", "priority"]),
+        "TorrentPreview": obj(json!({ "infoHash": { "type": "string" }, "name": { "type": "string" }, "totalBytes": { "type": "integer" },
+            "files": { "type": "array", "items": obj(json!({ "index": { "type": "integer" }, "path": { "type": "string" },
+                "length": { "type": "integer" } }), &["index", "path", "length"]) } }), &["infoHash", "name", "totalBytes", "files"]),
     })
 }
 
@@ -280,7 +315,8 @@ fn schemas() -> Value {
         "Category": obj(json!({ "name": s, "savePath": { "type": "string", "description": "inside the user's folder; empty: the folder itself" } }), &["name"]),
         "TorrentState": { "enum": ["fetchingMetadata", "checking", "queued", "downloading", "seeding", "paused", "error"] },
         "AddMagnet": obj(json!({ "magnetURI": s, "savePath": s, "paused": b, "priority": schema("Priority"),
-            "peers": { "type": "array", "items": s }, "category": s, "tags": { "type": "array", "items": s } }), &["magnetURI"]),
+            "peers": { "type": "array", "items": s }, "category": s, "tags": { "type": "array", "items": s },
+            "files": { "type": "array", "items": schema("FilePriorityChange") }, "sequential": b }), &["magnetURI"]),
         "CreateTorrent": obj(json!({ "path": s, "trackers": { "type": "array", "items": s }, "private": b,
             "comment": s, "pieceLength": int, "paused": b, "priority": schema("Priority") }), &["path"]),
         "TorrentSummary": obj(json!({ "infoHash": s, "name": s, "state": schema("TorrentState"), "error": opt("string"),
@@ -291,13 +327,15 @@ fn schemas() -> Value {
             "id": { "type": "integer", "description": "small, stable while the torrent exists" },
             "category": opt("string"), "tags": { "type": "array", "items": s },
             "downloadLimit": { "type": "integer", "description": "bytes/s, 0 = unlimited" },
-            "uploadLimit": { "type": "integer", "description": "bytes/s, 0 = unlimited" } }),
+            "uploadLimit": { "type": "integer", "description": "bytes/s, 0 = unlimited" },
+            "sequential": b, "goals": schema("TorrentGoals") }),
             &["infoHash", "name", "state", "progress", "totalBytes", "bytesDone", "priority"]),
         "TorrentDetail": { "allOf": [schema("TorrentSummary"), obj(json!({ "piecesDone": int, "numPieces": int,
             "pieceLength": int, "wasted": int, "private": b, "comment": opt("string"),
             "files": { "type": "array", "items": schema("FileProgress") },
             "trackers": { "type": "array", "items": schema("TrackerInfo") } }), &["files", "trackers"])] },
-        "FileProgress": obj(json!({ "path": s, "length": int, "bytesDone": int, "progress": num }),
+        "FileProgress": obj(json!({ "path": s, "length": int, "bytesDone": int, "progress": num,
+            "priority": schema("FilePriority") }),
             &["path", "length", "bytesDone", "progress"]),
         "TrackerInfo": obj(json!({ "url": s, "tier": int, "lastAnnounce": opt("integer"),
             "lastResult": { "oneOf": [{ "type": "null" }, obj(json!({ "ok": b, "error": opt("string"),

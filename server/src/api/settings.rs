@@ -20,7 +20,9 @@ impl From<SpeedError> for ApiError {
 }
 
 pub async fn get(State(state): State<AppState>, _user: AuthUser) -> Json<Settings> {
-    Json(state.speed.settings())
+    let mut s = state.speed.settings();
+    s.seeding = state.library.global_goals();
+    Json(s)
 }
 
 pub async fn patch(
@@ -33,5 +35,12 @@ pub async fn patch(
             "only admins change server settings".into(),
         ));
     }
-    Ok(Json(state.speed.update(body).await?))
+    // Validated first, so a bad goal changes nothing.
+    let seeding = match &body.seeding {
+        Some(p) => state.library.set_global_goals(p).await?,
+        None => state.library.global_goals(),
+    };
+    let mut s = state.speed.update(body).await?;
+    s.seeding = seeding;
+    Ok(Json(s))
 }

@@ -45,6 +45,12 @@ pub fn parse_priority(v: &str) -> Result<Priority, ApiError> {
         .ok_or_else(|| ApiError::BadRequest("priority must be high, normal or low".into()))
 }
 
+/// The `onlyFiles` add option (`0,2-4`, 0-based): those files wanted, every other skipped.
+fn only_files(list: &str) -> Result<Vec<usize>, ApiError> {
+    app::types::parse_index_list(list)
+        .ok_or_else(|| ApiError::BadRequest("onlyFiles must be file indices like 0,2-4".into()))
+}
+
 /// `POST /api/torrents`: multipart with a `torrent` file (and option fields), or JSON
 /// `{"magnetURI": ...}` with options.
 pub async fn add(
@@ -90,6 +96,15 @@ pub async fn add(
                 }
                 "paused" => opts.paused = parse_bool("paused", &field.text().await?)?,
                 "priority" => opts.priority = parse_priority(&field.text().await?)?,
+                "sequential" => opts.sequential = parse_bool("sequential", &field.text().await?)?,
+                "files" => {
+                    opts.files = serde_json::from_str(&field.text().await?).map_err(|e| {
+                        ApiError::BadRequest(format!(
+                            "files must be a JSON list of {{index, priority}}: {e}"
+                        ))
+                    })?
+                }
+                "onlyFiles" => opts.only_files = Some(only_files(&field.text().await?)?),
                 "peers" => {
                     opts.peers = field
                         .text()
@@ -257,22 +272,34 @@ pub async fn set_priority(
     ))
 }
 
-/// `PATCH /api/torrents/{infoHash}`: the torrent's own rate limits.
+/// `PATCH /api/torrents/{infoHash}`: the torrent's own rate limits, sequential order and
+/// seeding goals.
 pub async fn patch(
     State(state): State<AppState>,
     user: AuthUser,
     Path(ih): Path<String>,
     ApiJson(body): ApiJson<TorrentPatch>,
 ) -> Result<Json<TorrentSummary>, ApiError> {
+    let ih = parse_info_hash(&ih)?;
+    let lib = &state.library;
+    if body.ratio_limit.is_some()
+        || body.seeding_time_limit.is_some()
+        || body.inactive_seeding_time_limit.is_some()
+    {
+        lib.set_torrent_goals(
+            &user,
+            &ih,
+            body.ratio_limit,
+            body.seeding_time_limit,
+            body.inactive_seeding_time_limit,
+        )
+        .await?;
+    }
+    if let Some(on) = body.sequential {
+        lib.set_sequential(&user, &ih, on).await?;
+    }
     Ok(Json(
-        state
-            .library
-            .set_limits(
-                &user,
-                &parse_info_hash(&ih)?,
-                body.download_limit,
-                body.upload_limit,
-            )
+        lib.set_limits(&user, &ih, body.download_limit, body.upload_limit)
             .await?,
     ))
 }

@@ -1,6 +1,6 @@
 //! `torrentedge download` and `torrentedge seed`.
 
-use super::{progress::Progress, read_torrent, PeerArgs};
+use super::{progress::Progress, read_torrent, select::SelectArgs, PeerArgs};
 use anyhow::{bail, Context};
 use engine::{
     events::Event,
@@ -18,9 +18,11 @@ pub struct DownloadArgs {
     /// Folder to save into (created if missing).
     #[arg(short, long, default_value = ".")]
     pub output: PathBuf,
-    /// Keep seeding after the download completes, until interrupted.
+    /// Keep seeding after the download completes, until interrupted (or `--ratio`).
     #[arg(long)]
     pub seed: bool,
+    #[command(flatten)]
+    pub select: SelectArgs,
     #[command(flatten)]
     pub peer: PeerArgs,
 }
@@ -32,6 +34,8 @@ pub struct SeedArgs {
     /// Folder that holds the data (the torrent's files inside it).
     pub dir: PathBuf,
     #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
     pub peer: PeerArgs,
 }
 
@@ -42,7 +46,8 @@ const RESUME_DIR: &str = ".torrentedge";
 pub async fn download(args: DownloadArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;
-    let (session, handle) = start(&args.torrent, args.output.clone(), &args.peer).await?;
+    let (session, handle) =
+        start(&args.torrent, args.output.clone(), &args.peer, &args.select).await?;
     let mut progress = Progress::new(args.peer.quiet);
     let outcome = run_until_complete(&session, &handle, &mut progress).await;
     match outcome {
@@ -51,11 +56,11 @@ pub async fn download(args: DownloadArgs) -> anyhow::Result<()> {
             progress.finish(&format!(
                 "complete: {} ({}) verified in {}",
                 s.name,
-                super::progress::human_bytes(s.total_bytes),
+                super::progress::human_bytes(s.wanted_bytes),
                 args.output.display()
             ));
             if args.seed {
-                seed_forever(&handle, &mut progress).await;
+                seed_forever(&handle, &mut progress, &args.select).await;
             }
             session.shutdown().await;
             Ok(())
@@ -72,9 +77,10 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     if !args.dir.is_dir() {
         bail!("{} is not a folder", args.dir.display());
     }
-    let (session, handle) = start(&args.torrent, args.dir.clone(), &args.peer).await?;
+    let (session, handle) =
+        start(&args.torrent, args.dir.clone(), &args.peer, &args.select).await?;
     let mut progress = Progress::new(args.peer.quiet);
-    seed_forever(&handle, &mut progress).await;
+    seed_forever(&handle, &mut progress, &args.select).await;
     session.shutdown().await;
     Ok(())
 }
@@ -83,16 +89,19 @@ async fn start(
     torrent: &std::path::Path,
     save_dir: PathBuf,
     peer: &PeerArgs,
+    select: &SelectArgs,
 ) -> anyhow::Result<(Session, TorrentHandle)> {
     // Running the command again on the same folder continues where it stopped.
     let resume_dir = save_dir.join(RESUME_DIR);
-    let opts = AddTorrentOptions {
+    let mut opts = AddTorrentOptions {
         save_dir,
         paused: false,
         peers: peer.peers.clone(),
+        ..Default::default()
     };
     let arg = torrent.to_string_lossy();
     if arg.starts_with("magnet:") {
+        opts.selection = select.selection(None)?;
         let magnet = Magnet::parse(&arg)?;
         let session = peer.start_session(resume_dir).await?;
         tracing::info!("listening for peers on {}", session.local_addr());
@@ -102,6 +111,7 @@ async fn start(
         return Ok((session, handle));
     }
     let meta = read_torrent(torrent)?;
+    opts.selection = select.selection(Some(meta.files.len()))?;
     let session = peer.start_session(resume_dir).await?;
     tracing::info!("listening for peers on {}", session.local_addr());
     let handle = session
@@ -135,7 +145,7 @@ async fn run_until_complete(
             _ = tick.tick() => {
                 let s = handle.status();
                 progress.update(&s);
-                if s.state == TorrentState::Seeding && s.bytes_done == s.total_bytes {
+                if s.state == TorrentState::Seeding && wanted_done(&s) {
                     return Ok(());
                 }
                 if s.state == TorrentState::Error {
@@ -148,15 +158,27 @@ async fn run_until_complete(
 }
 
 fn is_complete(handle: &TorrentHandle) -> bool {
-    let s = handle.status();
-    s.bytes_done == s.total_bytes
+    wanted_done(&handle.status())
 }
 
-async fn seed_forever(handle: &TorrentHandle, progress: &mut Progress) {
+/// Every file not skipped is verified.
+fn wanted_done(s: &engine::status::TorrentStatus) -> bool {
+    s.wanted_bytes > 0 && s.wanted_done == s.wanted_bytes
+}
+
+/// Seeds until Ctrl-C, or until `--ratio` is reached.
+async fn seed_forever(handle: &TorrentHandle, progress: &mut Progress, select: &SelectArgs) {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
         tokio::select! {
-            _ = tick.tick() => progress.update(&handle.status()),
+            _ = tick.tick() => {
+                let s = handle.status();
+                progress.update(&s);
+                if s.state == TorrentState::Seeding && select.ratio_reached(&s) {
+                    progress.finish(&format!("ratio {} reached", select.ratio.unwrap_or(0.0)));
+                    return;
+                }
+            }
             _ = tokio::signal::ctrl_c() => break,
         }
     }

@@ -18,7 +18,8 @@ pub fn info(args: InfoArgs) -> anyhow::Result<()> {
         let files: Vec<_> = m
             .files
             .iter()
-            .map(|f| serde_json::json!({ "path": f.path, "length": f.length }))
+            .enumerate()
+            .map(|(i, f)| serde_json::json!({ "index": i + 1, "path": f.path, "length": f.length }))
             .collect();
         let doc = serde_json::json!({
             "name": m.name, "infoHash": m.info_hash.to_hex(), "totalLength": m.total_length,
@@ -51,9 +52,15 @@ pub fn info(args: InfoArgs) -> anyhow::Result<()> {
     for (i, tier) in m.trackers.iter().enumerate() {
         println!("Tier {i}:      {}", tier.join(", "));
     }
+    // Numbered from 1: `download --only-files` takes these numbers.
     println!("Files:");
-    for f in &m.files {
-        println!("  {:>12}  {}", human_bytes(f.length), f.path.display());
+    for (i, f) in m.files.iter().enumerate() {
+        println!(
+            "  {:>4}  {:>12}  {}",
+            i + 1,
+            human_bytes(f.length),
+            f.path.display()
+        );
     }
     println!("Magnet:      {}", m.magnet_link());
     Ok(())

@@ -75,10 +75,11 @@ impl Progress {
 /// `[=====>    ]  52.3%  48.0 MiB/s down  1.2 MiB/s up  peers 3 (2 seeds)  ETA 12s`
 pub fn render(s: &TorrentStatus) -> String {
     const WIDTH: usize = 24;
-    let frac = if s.total_bytes == 0 {
+    // Skipped files do not count.
+    let frac = if s.wanted_bytes == 0 {
         1.0
     } else {
-        s.bytes_done as f64 / s.total_bytes as f64
+        s.wanted_done as f64 / s.wanted_bytes as f64
     };
     let filled = ((frac * WIDTH as f64) as usize).min(WIDTH);
     let bar: String = (0..WIDTH)

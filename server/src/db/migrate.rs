@@ -36,6 +36,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "rate limits",
         include_str!("../../../migrations/sqlite/0005_rate_limits.sql"),
     ),
+    (
+        6,
+        "selection goals",
+        include_str!("../../../migrations/sqlite/0006_selection_goals.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -62,6 +67,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         5,
         "rate limits",
         include_str!("../../../migrations/postgres/0005_rate_limits.sql"),
+    ),
+    (
+        6,
+        "selection goals",
+        include_str!("../../../migrations/postgres/0006_selection_goals.sql"),
     ),
 ];
 

@@ -134,6 +134,8 @@ impl Speed {
             alt_schedule: st.window.to_api(),
             alt_enabled: st.alt_on,
             alt_manual: st.toggle.manual.is_some(),
+            // Filled in by the settings endpoint from the library's goals.
+            seeding: Default::default(),
         }
     }
 

@@ -60,6 +60,7 @@ impl Library {
                 params.paused,
                 params.priority,
                 Vec::new(),
+                Default::default(),
             )
             .await?;
         Ok((summary, bytes))

@@ -5,6 +5,7 @@
 pub mod bans;
 pub mod categories;
 pub mod create;
+mod goals;
 pub mod labels;
 pub mod notify;
 pub mod paths;
@@ -12,6 +13,7 @@ mod queue;
 mod quota;
 pub mod registry;
 mod restore;
+mod selection;
 pub mod tags;
 pub mod view;
 mod watch;
@@ -34,6 +36,7 @@ use crate::db::{now_ms, Db, DbError};
 use crate::events::{names, EventHub};
 use registry::{Entry, Registry, Runner};
 
+pub use goals::spawn as spawn_goals;
 pub use watch::spawn as spawn_watcher;
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +73,8 @@ pub enum LibraryError {
     Quota(String),
     #[error("the torrent is not running (it failed)")]
     NotRunning,
+    #[error("{0}")]
+    BadSelection(String),
 }
 
 impl From<EngineError> for LibraryError {
@@ -105,6 +110,8 @@ pub struct Library {
     labels: labels::Labels,
     /// Per-user limits (see `quota`).
     quotas: quota::Quotas,
+    /// Seeding goals, global and per torrent, and the clocks they are measured with.
+    goals: goals::Goals,
 }
 
 impl Library {
@@ -121,6 +128,7 @@ impl Library {
             queue_lock: Default::default(),
             labels: Default::default(),
             quotas: Default::default(),
+            goals: Default::default(),
         }
     }
 
@@ -173,12 +181,22 @@ impl Library {
             Metainfo::from_bytes(bytes).map_err(|e| LibraryError::InvalidTorrent(e.to_string()))?;
         let peers = parse_peers(&opts.peers)?;
         self.check_quota(user, meta.total_length)?;
+        let selection = selection::initial(opts, Some(meta.files.len()))?;
         let save_dir = self.save_dir(user, opts.save_path.as_deref())?;
-        self.add_metainfo(user.id, meta, save_dir, opts.paused, opts.priority, peers)
-            .await
+        self.add_metainfo(
+            user.id,
+            meta,
+            save_dir,
+            opts.paused,
+            opts.priority,
+            peers,
+            selection,
+        )
+        .await
     }
 
     /// Adds parsed metainfo for `owner` (uploads and `create`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn add_metainfo(
         &self,
         owner: i64,
@@ -187,6 +205,7 @@ impl Library {
         paused: bool,
         priority: Priority,
         peers: Vec<SocketAddr>,
+        selection: engine::selection::SelectionState,
     ) -> Result<TorrentSummary, LibraryError> {
         if let Some(first) = meta.files.first() {
             paths::check_not_reserved(&self.download_path, &save_dir, &first.path)?;
@@ -239,10 +258,12 @@ impl Library {
             if !store::insert(&self.db, &row).await? {
                 return Err(LibraryError::Duplicate);
             }
+            self.store_initial_selection(&ih, &selection).await?;
             let opts = AddTorrentOptions {
                 save_dir,
                 paused: paused || hold,
                 peers,
+                selection,
             };
             // Before the engine has it: its first state change may come at once.
             self.fresh().insert(ih);
@@ -286,6 +307,7 @@ impl Library {
     ) -> Result<TorrentSummary, LibraryError> {
         let m = Magnet::parse(uri)?;
         let peers = parse_peers(&opts.peers)?;
+        let selection = selection::initial(opts, None)?;
         self.check_quota(user, 0)?;
         let save_dir = self.save_dir(user, opts.save_path.as_deref())?;
         let ih = m.info_hash;
@@ -344,10 +366,16 @@ impl Library {
                 return Err(e.into());
             }
         }
+        if let Err(e) = self.store_initial_selection(&ih, &selection).await {
+            self.registry.remove(&ih);
+            let _ = store::delete(&self.db, &ih.to_hex()).await;
+            return Err(e);
+        }
         let engine_opts = AddTorrentOptions {
             save_dir,
             paused: opts.paused || hold,
             peers,
+            selection,
         };
         let handle = match self.session.add_magnet(&m, engine_opts) {
             Ok(h) => h,
@@ -360,10 +388,11 @@ impl Library {
         self.registry
             .update(&ih, |e| e.runner = Runner::Engine(handle.clone()));
         let entry = self.registry.get(&ih).unwrap_or(entry);
-        let summary = view::summary(&entry, Some(&handle.status()));
-        self.publish_added(user.id, &summary);
+        self.publish_added(user.id, &view::summary(&entry, Some(&handle.status())));
         self.update_queue();
-        Ok(summary)
+        // After the queue's decision (under a cap it starts held until then).
+        let entry = self.registry.get(&ih).unwrap_or(entry);
+        Ok(view::summary(&entry, Some(&handle.status())))
     }
 
     /// A magnet's metadata arrived: store the metainfo (so a restart needs no peers for it)
@@ -562,6 +591,7 @@ impl Library {
         }
         self.registry.remove(ih);
         self.take_fresh(ih);
+        self.forget_goals(ih);
         self.saved
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -596,6 +626,7 @@ impl Library {
     /// Restores every stored torrent into the engine (see `restore.rs`).
     pub async fn restore(&self) -> Result<usize, LibraryError> {
         self.load_labels().await?;
+        self.load_goals().await?;
         restore::restore_all(self).await
     }
 

@@ -65,7 +65,7 @@ fn want(e: &Entry, state: Engine, failed: bool, complete: bool) -> Want {
 }
 
 fn want_of(e: &Entry, st: &TorrentStatus) -> Want {
-    let complete = st.total_bytes > 0 && st.bytes_done >= st.total_bytes;
+    let complete = view::wanted_complete(st);
     want(e, st.state, st.error.is_some(), complete)
 }
 

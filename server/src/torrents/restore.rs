@@ -21,6 +21,7 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
     let rows = store::all(&lib.db).await?;
     let hold = lib.max_active() > 0;
     let limits = crate::db::settings::torrent_limits(&lib.db).await?;
+    let chosen = crate::db::selection::all(&lib.db).await?;
     let mut restored = 0;
     for row in rows {
         let Ok(ih) = InfoHash::from_hex(&row.info_hash) else {
@@ -51,6 +52,19 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
         if !lib.registry.reserve(entry) {
             continue;
         }
+        let stored = chosen.get(&row.info_hash).cloned().unwrap_or_default();
+        if let Some(g) = stored.goals {
+            lib.goals.set_torrent(ih, g);
+        }
+        let selection = engine::selection::SelectionState {
+            priorities: stored
+                .priorities
+                .iter()
+                .copied()
+                .map(super::selection::to_engine)
+                .collect(),
+            sequential: stored.sequential,
+        };
         let runner = match (&row.metainfo, &row.magnet) {
             (Some(bytes), _) => match Metainfo::from_bytes(bytes) {
                 Ok(meta) => {
@@ -58,6 +72,7 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
                         save_dir: PathBuf::from(&row.save_path),
                         paused: row.paused || hold,
                         peers: Vec::new(),
+                        selection: selection.clone(),
                     };
                     match lib.session.add_torrent(meta, opts).await {
                         Ok(h) => {
@@ -78,6 +93,7 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
                     save_dir: PathBuf::from(&row.save_path),
                     paused: row.paused || hold,
                     peers: Vec::new(),
+                    selection,
                 };
                 match Magnet::parse(uri)
                     .map_err(|e| e.to_string())

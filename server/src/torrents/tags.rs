@@ -156,6 +156,7 @@ impl Library {
             }
         }
         summary.id = l.id;
+        summary.goals = self.torrent_goals(&ih);
         summary.category = l.category;
         summary.tags = l.tags.into_iter().collect();
         summary

@@ -53,7 +53,7 @@ fn fraction(done: u64, total: u64) -> f64 {
 
 /// Upload over download; a torrent that never downloaded (it was created here) counts its
 /// size instead.
-fn ratio(uploaded: u64, downloaded: u64, total: u64) -> f64 {
+pub(super) fn ratio(uploaded: u64, downloaded: u64, total: u64) -> f64 {
     match (downloaded, total) {
         (0, 0) => 0.0,
         (0, t) => uploaded as f64 / t as f64,
@@ -65,9 +65,7 @@ fn ratio(uploaded: u64, downloaded: u64, total: u64) -> f64 {
 pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
     let (state, error) = match (&e.runner, st) {
         (Runner::Engine(_), Some(st)) => (
-            shown_state(e, st.state, || {
-                st.total_bytes > 0 && st.bytes_done >= st.total_bytes
-            }),
+            shown_state(e, st.state, || wanted_complete(st)),
             st.error.clone(),
         ),
         (Runner::Failed { error }, _) => (TorrentState::Error, Some(error.clone())),
@@ -76,6 +74,11 @@ pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
     let (total, done) = st.map_or((e.saved_total_bytes, e.saved_bytes_done), |s| {
         (s.total_bytes, s.bytes_done)
     });
+    // Progress counts the wanted files only: skipped ones never finish.
+    let progress = match st {
+        Some(s) if s.wanted_bytes > 0 => fraction(s.wanted_done, s.wanted_bytes),
+        _ => fraction(done, total),
+    };
     let uploaded = e.base_uploaded + st.map_or(0, |s| s.uploaded);
     let downloaded = e.base_downloaded + st.map_or(0, |s| s.downloaded);
     TorrentSummary {
@@ -83,7 +86,7 @@ pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
         name: st.map_or_else(|| e.name.clone(), |s| s.name.clone()),
         state,
         error,
-        progress: fraction(done, total),
+        progress,
         total_bytes: total,
         bytes_done: done,
         download_rate: st.map_or(0, |s| s.download_rate),
@@ -106,7 +109,15 @@ pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
         tags: Vec::new(),
         download_limit: st.map_or(0, |s| s.download_limit),
         upload_limit: st.map_or(0, |s| s.upload_limit),
+        sequential: st.is_some_and(|s| s.sequential),
+        // Filled in by `Library::labelled`.
+        goals: Default::default(),
     }
+}
+
+/// Every wanted (not skipped) file is verified.
+pub fn wanted_complete(st: &TorrentStatus) -> bool {
+    st.wanted_bytes > 0 && st.wanted_done >= st.wanted_bytes
 }
 
 pub fn detail(e: &Entry, st: Option<&TorrentStatus>, meta: Option<&Metainfo>) -> TorrentDetail {
@@ -118,6 +129,7 @@ pub fn detail(e: &Entry, st: Option<&TorrentStatus>, meta: Option<&Metainfo>) ->
                 length: f.length,
                 bytes_done: f.bytes_done,
                 progress: fraction(f.bytes_done, f.length),
+                priority: super::selection::from_engine(f.priority),
             })
             .collect()
     });

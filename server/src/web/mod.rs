@@ -157,6 +157,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         shutdown.subscribe(),
     );
     torrents::spawn_watcher(library.clone(), session.subscribe(), shutdown.subscribe());
+    torrents::spawn_goals(library.clone(), shutdown.subscribe());
     // The cap first, so restored torrents beyond it wait in the queue from the start.
     library.set_max_active(config.max_concurrent_torrents);
     library.set_quotas(config.max_torrents_per_user, config.max_disk_per_user);

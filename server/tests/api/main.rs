@@ -18,6 +18,7 @@ mod ops;
 mod qbittorrent;
 mod queue;
 mod restart;
+mod selection;
 mod speed;
 mod torrents;
 mod transmission;

@@ -217,7 +217,9 @@ async fn qbit_login_and_refusals() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn qbit_answers_for_missing_features_and_labels() {
-    let srv = Server::start(Backend::Sqlite).await;
+    // Queueing off (qBittorrent's answers to queue calls differ then).
+    let srv =
+        Server::start_with(Options::new(Backend::Sqlite).env("MAX_CONCURRENT_TORRENTS", "0")).await;
     srv.user("admin").await;
     let alice = srv.user("alice").await;
     let q = Qbit::login(&srv, "alice").await;
@@ -277,20 +279,8 @@ async fn qbit_answers_for_missing_features_and_labels() {
 
     let h = [("hashes", ih.as_str())];
     for (path, form) in [
-        (
-            "torrents/setShareLimits",
-            vec![
-                ("hashes", ih.as_str()),
-                ("ratioLimit", "2"),
-                ("seedingTimeLimit", "-2"),
-            ],
-        ),
         ("torrents/recheck", h.to_vec()),
         ("torrents/reannounce", h.to_vec()),
-        (
-            "torrents/filePrio",
-            vec![("hash", ih.as_str()), ("id", "0"), ("priority", "0")],
-        ),
         (
             "torrents/setLocation",
             vec![("hashes", ih.as_str()), ("location", "elsewhere")],
@@ -313,12 +303,24 @@ async fn qbit_answers_for_missing_features_and_labels() {
             ],
         ),
         (
+            "torrents/setShareLimits",
+            vec![
+                ("hashes", ih.as_str()),
+                ("ratioLimit", "2"),
+                ("seedingTimeLimit", "-1"),
+            ],
+        ),
+        (
             "torrents/setDownloadLimit",
             vec![("hashes", ih.as_str()), ("limit", "0")],
         ),
         (
             "torrents/filePrio",
             vec![("hash", ih.as_str()), ("id", "0"), ("priority", "1")],
+        ),
+        (
+            "torrents/filePrio",
+            vec![("hash", ih.as_str()), ("id", "0"), ("priority", "0")],
         ),
     ] {
         assert_eq!(q.post(path, &form).await.0, StatusCode::OK, "{path}");

@@ -65,7 +65,7 @@ async fn torrent_lifecycle(backend: Backend) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         files,
-        json!([{ "path": "movie.bin", "length": 300000, "bytesDone": 300000, "progress": 1.0 }])
+        json!([{ "path": "movie.bin", "length": 300000, "bytesDone": 300000, "progress": 1.0, "priority": "normal" }])
     );
     let (s, peers) = srv.get(&format!("/api/torrents/{ih}/peers"), &admin).await;
     assert_eq!((s, peers), (StatusCode::OK, json!([])));

@@ -2,6 +2,7 @@
 //! The summary is the live store's row; files, peers and trackers are re-read when a
 //! progress event for this torrent arrives (at most every two seconds), so nothing polls.
 
+mod goals;
 mod labels;
 mod limits;
 mod sections;
@@ -169,11 +170,12 @@ fn Detail(hash: String) -> impl IntoView {
                     }),
                     other => {
                         let other = other.to_string();
+                        let hash = hash.clone();
                         detail.get().map(move |r| match r {
                             Ok(d) => match other.as_str() {
                                 "trackers" => view! { <sections::Trackers trackers=d.trackers /> }.into_any(),
                                 "info" => view! { <sections::Info detail=d /> }.into_any(),
-                                _ => view! { <sections::Files files=d.files /> }.into_any(),
+                                _ => view! { <sections::Files hash=hash.clone() files=d.files /> }.into_any(),
                             },
                             Err(error) => view! { <Failure error /> }.into_any(),
                         })
@@ -233,6 +235,7 @@ fn Header(row: RwSignal<TorrentSummary>) -> impl IntoView {
             </div>
             <labels::LabelsEditor row />
             <limits::LimitsEditor row />
+            <goals::GoalsEditor row />
             <Show when=move || confirming.get()>
                 <div class="confirm" role="group" aria-label="Confirm removal">
                     <label class="check">

@@ -8,27 +8,37 @@ use crate::components::{DataTable, ProgressBar};
 use crate::format;
 use crate::live::use_live;
 use crate::types::{
-    FileProgress, PeerEndInfo, PeerInfo, PiecesInfo, Role, TorrentDetail, TrackerInfo,
+    FilePriority, FileProgress, PeerEndInfo, PeerInfo, PiecesInfo, Role, TorrentDetail, TrackerInfo,
 };
 
 #[component]
-pub fn Files(files: Vec<FileProgress>) -> impl IntoView {
+pub fn Files(hash: String, files: Vec<FileProgress>) -> impl IntoView {
     if files.is_empty() {
         return view! { <p class="muted">"No file list yet (waiting for metadata)."</p> }
             .into_any();
     }
     view! {
-        <DataTable id="files" class="files" headers=&[("File", ""), ("Size", ""), ("Progress", "")]>
+        <DataTable
+            id="files"
+            class="files"
+            headers=&[("File", ""), ("Size", ""), ("Progress", ""), ("Priority", "")]
+        >
                     {files
                         .into_iter()
-                        .map(|f| {
+                        .enumerate()
+                        .map(|(i, f)| {
                             let label = format!("{} progress", f.path);
+                            let select_label = format!("Priority of {}", f.path);
+                            let hash = hash.clone();
                             view! {
                                 <tr>
                                     <th scope="row" class="name">{f.path}</th>
                                     <td class="num" data-label="Size">{format::bytes(f.length)}</td>
                                     <td data-label="Progress">
                                         <ProgressBar fraction=move || f.progress label />
+                                    </td>
+                                    <td data-label="Priority">
+                                        <FilePrioritySelect hash index=i value=f.priority label=select_label />
                                     </td>
                                 </tr>
                             }
@@ -37,6 +47,51 @@ pub fn Files(files: Vec<FileProgress>) -> impl IntoView {
         </DataTable>
     }
     .into_any()
+}
+
+/// Skip / low / normal / high for one file; saved at once.
+#[component]
+fn FilePrioritySelect(
+    hash: String,
+    index: usize,
+    value: FilePriority,
+    label: String,
+) -> impl IntoView {
+    let live = use_live();
+    let current = RwSignal::new(value);
+    view! {
+        <select
+            id=format!("file-prio-{index}")
+            class="file-priority"
+            aria-label=label
+            on:change=move |ev| {
+                if let Some(p) = FilePriority::parse(&event_target_value(&ev)) {
+                    current.set(p);
+                    actions::set_file_priority(live, hash.clone(), index, p, move |d| {
+                        if let Some(f) = d.files.get(index) {
+                            current.set(f.priority);
+                        }
+                    });
+                }
+            }
+        >
+            {FilePriority::ALL
+                .into_iter()
+                .map(|p| {
+                    view! {
+                        <option value=p.as_str() selected=move || current.get() == p>
+                            {match p {
+                                FilePriority::Skip => "Skip",
+                                FilePriority::Low => "Low",
+                                FilePriority::Normal => "Normal",
+                                FilePriority::High => "High",
+                            }}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
+    }
 }
 
 /// qBittorrent-style flags: D downloading from, d interested but choked, U uploading to,

@@ -1,9 +1,12 @@
-//! Adding torrents: a magnet link, `.torrent` files chosen or dropped, with options.
+//! Adding torrents: a magnet link, `.torrent` files chosen or dropped, with options. One
+//! chosen `.torrent` of several files first shows its file list (read by the server,
+//! `POST /api/torrents/preview`) to pick which files to download.
 
 use leptos::prelude::*;
 
+use crate::format;
 use crate::live::use_live;
-use crate::types::Priority;
+use crate::types::{Priority, TorrentPreview};
 
 /// Options sent with every added torrent.
 #[derive(Clone, Default)]
@@ -13,6 +16,8 @@ struct Options {
     peers: String,
     paused: bool,
     priority: Priority,
+    /// `onlyFiles` (0-based indices, comma separated), when some files are left out.
+    only_files: Option<String>,
 }
 
 #[component]
@@ -26,11 +31,17 @@ pub fn AddPanel() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let dragging = RwSignal::new(false);
+    // The chosen multi-file .torrent waiting for its file choice, and which files are ticked.
+    let preview = RwSignal::new(None::<TorrentPreview>);
+    let wanted = RwSignal::new(Vec::<bool>::new());
+    #[cfg(feature = "hydrate")]
+    let pending = StoredValue::new_local(None::<web_sys::File>);
     let options = move || Options {
         save_path: save_path.get_untracked(),
         peers: peers.get_untracked(),
         paused: paused.get_untracked(),
         priority: priority.get_untracked(),
+        only_files: None,
     };
 
     #[cfg(not(feature = "hydrate"))]
@@ -80,8 +91,23 @@ pub fn AddPanel() -> impl IntoView {
             let input: web_sys::HtmlInputElement = target.unchecked_into();
             let files = input.files().map(files_of).unwrap_or_default();
             input.set_value("");
-            if !files.is_empty() {
-                send(files, options());
+            match files.as_slice() {
+                [] => {}
+                [Item::File(f)] => {
+                    let f = f.clone();
+                    leptos::task::spawn_local(async move {
+                        match preview_of(&f).await {
+                            Ok(p) if p.files.len() > 1 => {
+                                pending.set_value(Some(f));
+                                wanted.set(vec![true; p.files.len()]);
+                                preview.set(Some(p));
+                            }
+                            // One file, or a file the server cannot read (its add says why).
+                            _ => send(vec![Item::File(f)], options()),
+                        }
+                    });
+                }
+                _ => send(files, options()),
             }
         }
         #[cfg(not(feature = "hydrate"))]
@@ -103,6 +129,32 @@ pub fn AddPanel() -> impl IntoView {
                 send(files, options());
             }
         }
+    };
+
+    let on_add_selected = move |_| {
+        let chosen: Vec<String> = wanted.with_untracked(|w| {
+            w.iter()
+                .enumerate()
+                .filter(|(_, on)| **on)
+                .map(|(i, _)| i.to_string())
+                .collect()
+        });
+        if chosen.is_empty() {
+            error.set(Some("Tick at least one file.".into()));
+            return;
+        }
+        let all = wanted.with_untracked(|w| w.iter().all(|on| *on));
+        let opts = Options {
+            only_files: (!all).then(|| chosen.join(",")),
+            ..options()
+        };
+        preview.set(None);
+        #[cfg(feature = "hydrate")]
+        if let Some(f) = pending.try_update_value(|p| p.take()).flatten() {
+            send(vec![Item::File(f)], opts);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = opts;
     };
 
     view! {
@@ -145,6 +197,52 @@ pub fn AddPanel() -> impl IntoView {
                 />
                 <span class="muted">" or drop them on this box"</span>
             </div>
+            <Show when=move || preview.with(Option::is_some)>
+                <div class="add-file-list" id="add-file-list" role="group" aria-label="Files to download">
+                    <p>
+                        <strong>{move || preview.with(|p| p.as_ref().map(|p| p.name.clone()))}</strong>
+                        " — choose the files to download"
+                    </p>
+                    {move || {
+                        preview
+                            .get()
+                            .map(|p| {
+                                p.files
+                                    .into_iter()
+                                    .map(|f| {
+                                        let i = f.index;
+                                        view! {
+                                            <label class="check">
+                                                <input
+                                                    type="checkbox"
+                                                    id=format!("add-file-{i}")
+                                                    prop:checked=move || wanted.with(|w| w.get(i).copied().unwrap_or(true))
+                                                    on:change=move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        wanted.update(|w| {
+                                                            if let Some(x) = w.get_mut(i) {
+                                                                *x = on;
+                                                            }
+                                                        });
+                                                    }
+                                                />
+                                                " " {f.path} " (" {format::bytes(f.length)} ")"
+                                            </label>
+                                        }
+                                    })
+                                    .collect_view()
+                            })
+                    }}
+                    <div class="row">
+                        <button type="button" id="add-selected" on:click=on_add_selected>
+                            "Add selected files"
+                        </button>
+                        <button type="button" class="ghost" on:click=move |_| preview.set(None)>
+                            "Cancel"
+                        </button>
+                    </div>
+                </div>
+            </Show>
             <details class="add-options">
                 <summary>"Options"</summary>
                 <div class="grid-form">
@@ -229,5 +327,21 @@ async fn upload(
     }
     let _ = form.append_with_str("paused", if opts.paused { "true" } else { "false" });
     let _ = form.append_with_str("priority", opts.priority.as_str());
+    if let Some(only) = &opts.only_files {
+        let _ = form.append_with_str("onlyFiles", only);
+    }
     browser::post_form("/api/torrents".into(), form).await
+}
+
+/// The file list of a `.torrent` (the server parses it; nothing is added).
+#[cfg(feature = "hydrate")]
+async fn preview_of(f: &web_sys::File) -> crate::client::ApiResult<TorrentPreview> {
+    use crate::client::{browser, ApiFailure};
+    let form = web_sys::FormData::new().map_err(|_| ApiFailure {
+        status: 0,
+        error: "browser".into(),
+        message: "this browser cannot build a form".into(),
+    })?;
+    let _ = form.append_with_blob_and_filename("torrent", f, &f.name());
+    browser::post_form("/api/torrents/preview".into(), form).await
 }

@@ -273,6 +273,8 @@ mod tests {
             tags: Vec::new(),
             download_limit: 0,
             upload_limit: 0,
+            sequential: false,
+            goals: Default::default(),
         }
     }
 

@@ -4,7 +4,7 @@
 //! for what is already the case (no limit, the current folder) succeeds. Queue positions map
 //! onto TorrentEdge's priorities, and answer 409 while queueing is off, as qBittorrent does.
 
-use app::types::Priority;
+use app::types::{FilePriority, FilePriorityChange, Priority};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -37,12 +37,39 @@ pub async fn reannounce(_u: QbitUser) -> QbitError {
     lacking("forcing a reannounce")
 }
 
-pub async fn set_share_limits(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
-    let keys = ["ratioLimit", "seedingTimeLimit", "inactiveSeedingTimeLimit"];
-    if keys.iter().all(|k| no_limit(p.get(k))) {
-        return Ok(ok());
+/// `torrents/setShareLimits`: the torrents' own seeding goals. qBittorrent's -2 ("use the
+/// global one") is TorrentEdge's -1, its -1 ("none") TorrentEdge's 0; other values are the
+/// ratio or minutes (a 0 there also means none here).
+pub async fn set_share_limits(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    let goal = |k: &str| -> Result<Option<f64>, QbitError> {
+        let Some(v) = p.get(k).map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let x: f64 = v
+            .parse()
+            .ok()
+            .filter(|x: &f64| x.is_finite())
+            .ok_or_else(|| QbitError::BadRequest(format!("{k} must be a number")))?;
+        Ok(Some(match x {
+            x if x <= -2.0 => -1.0,
+            x if x < 0.0 => 0.0,
+            x => x,
+        }))
+    };
+    let ratio = goal("ratioLimit")?;
+    let minutes = goal("seedingTimeLimit")?.map(|m| m as i64);
+    let idle = goal("inactiveSeedingTimeLimit")?.map(|m| m as i64);
+    for ih in selected(&state, &user, p.required("hashes")?) {
+        state
+            .library
+            .set_torrent_goals(&user, &ih, ratio, minutes, idle)
+            .await?;
     }
-    Err(lacking("share limits"))
+    Ok(ok())
 }
 
 /// A `limit` in bytes per second; qBittorrent's "none" values (empty, 0, -1) are 0.
@@ -130,17 +157,36 @@ pub async fn upload_limit(
     Ok(Json(limits_of(&state, &user, &p, Dir::Up)?))
 }
 
-pub async fn file_prio(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
-    p.required("hash")?;
+/// `torrents/filePrio`: qBittorrent's 0 (do not download), 1 (normal), 6 (high) and 7
+/// (maximal, also high here) for the files `id` (0-based, `|`-separated).
+pub async fn file_prio(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    let hash = p.required("hash")?;
     let id = p.required("id")?;
-    if id.split('|').any(|i| i.trim().parse::<usize>().is_err()) {
-        return Err(QbitError::BadRequest("File IDs must be integers".into()));
-    }
-    match p.required("priority")?.trim() {
-        "1" => Ok(ok()),
-        "0" | "6" | "7" => Err(lacking("file priorities")),
-        _ => Err(QbitError::BadRequest("Priority is not valid".into())),
-    }
+    let indices: Vec<usize> = id
+        .split('|')
+        .map(|i| i.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| QbitError::BadRequest("File IDs must be integers".into()))?;
+    let priority = match p.required("priority")?.trim() {
+        "0" => FilePriority::Skip,
+        "1" => FilePriority::Normal,
+        "6" | "7" => FilePriority::High,
+        _ => return Err(QbitError::BadRequest("Priority is not valid".into())),
+    };
+    let ih = engine::InfoHash::from_hex(hash.trim()).map_err(|_| QbitError::NotFound)?;
+    let changes: Vec<FilePriorityChange> = indices
+        .into_iter()
+        .map(|index| FilePriorityChange { index, priority })
+        .collect();
+    state
+        .library
+        .set_file_priorities(&user, &ih, &changes)
+        .await?;
+    Ok(ok())
 }
 
 /// `torrents/setLocation`: only the folder a torrent is already in (moving data is not

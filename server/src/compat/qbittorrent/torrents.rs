@@ -200,7 +200,12 @@ pub async fn files(
             "name": f.path,
             "size": f.length,
             "progress": f.progress,
-            "priority": 1,
+            // qBittorrent: 0 do not download, 1 normal (low too), 6 high.
+            "priority": match f.priority {
+                app::types::FilePriority::Skip => 0,
+                app::types::FilePriority::Low | app::types::FilePriority::Normal => 1,
+                app::types::FilePriority::High => 6,
+            },
             "is_seed": f.bytes_done >= f.length,
             "piece_range": [first, last],
             "availability": if d.summary.seeds > 0 { 1.0 } else { 0.0 },

@@ -188,13 +188,27 @@ fn detail_fields(m: &mut Value, d: &TorrentDetail) {
         .collect();
     m["files"] = json!(files);
     m["file-count"] = json!(d.files.len());
+    // Transmission: wanted or not, and a priority of -1 low, 0 normal, 1 high.
+    let tr = |p: app::types::FilePriority| match p {
+        app::types::FilePriority::Skip => (false, 0),
+        app::types::FilePriority::Low => (true, -1),
+        app::types::FilePriority::Normal => (true, 0),
+        app::types::FilePriority::High => (true, 1),
+    };
     m["fileStats"] = json!(d
         .files
         .iter()
-        .map(|f| json!({ "bytesCompleted": f.bytes_done, "wanted": true, "priority": 0 }))
+        .map(|f| {
+            let (wanted, priority) = tr(f.priority);
+            json!({ "bytesCompleted": f.bytes_done, "wanted": wanted, "priority": priority })
+        })
         .collect::<Vec<_>>());
-    m["wanted"] = json!(vec![1; d.files.len()]);
-    m["priorities"] = json!(vec![0; d.files.len()]);
+    m["wanted"] = json!(d
+        .files
+        .iter()
+        .map(|f| i32::from(tr(f.priority).0))
+        .collect::<Vec<_>>());
+    m["priorities"] = json!(d.files.iter().map(|f| tr(f.priority).1).collect::<Vec<_>>());
     m["comment"] = json!(d.comment.clone().unwrap_or_default());
     m["creator"] = json!(d.created_by.clone().unwrap_or_default());
     m["dateCreated"] = json!(d.creation_date.unwrap_or(0));

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use app::types::{AddOptions, Priority, TorrentSummary};
+use app::types::{AddOptions, FilePriority, FilePriorityChange, Priority, TorrentSummary};
 use base64::Engine as _;
 use engine::InfoHash;
 use serde_json::{json, Map, Value};
@@ -382,6 +382,7 @@ fn speed_patch(state: &AppState, args: &Args) -> Result<app::types::SettingsPatc
         alt_upload_limit: kb("alt-speed-up")?,
         alt_schedule: schedule_changed.then_some(schedule),
         alt_enabled: args.get("alt-speed-enabled").and_then(Value::as_bool),
+        seeding: None,
     })
 }
 
@@ -624,10 +625,53 @@ async fn torrent_add(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
     }
 }
 
-/// `torrent-set`: labels, bandwidth priority and rate limits (kB/s) are applied; file wants
-/// and priorities, queue positions and tracker edits only when they ask for what is already so.
+/// File indices (0-based) of one `torrent-set` list argument.
+fn indices(args: &Args, key: &str) -> Result<Vec<usize>, RpcError> {
+    let Some(v) = args.get(key) else {
+        return Ok(Vec::new());
+    };
+    v.as_array()
+        .ok_or_else(|| RpcError(format!("{key} must be a list of file indices")))?
+        .iter()
+        .map(|i| {
+            i.as_u64()
+                .map(|i| i as usize)
+                .ok_or_else(|| RpcError(format!("{key} must be a list of file indices")))
+        })
+        .collect()
+}
+
+/// `files-wanted`/`files-unwanted` and `priority-high`/`-normal`/`-low` as file priorities:
+/// unwanted is `skip` whatever its priority; a wanted file without a priority is `normal`.
+fn file_changes(args: &Args) -> Result<Vec<FilePriorityChange>, RpcError> {
+    let mut out: Vec<FilePriorityChange> = Vec::new();
+    let mut put =
+        |index: usize, priority: FilePriority| match out.iter_mut().find(|c| c.index == index) {
+            Some(c) => c.priority = priority,
+            None => out.push(FilePriorityChange { index, priority }),
+        };
+    for i in indices(args, "files-wanted")? {
+        put(i, FilePriority::Normal);
+    }
+    for (key, p) in [
+        ("priority-low", FilePriority::Low),
+        ("priority-normal", FilePriority::Normal),
+        ("priority-high", FilePriority::High),
+    ] {
+        for i in indices(args, key)? {
+            put(i, p);
+        }
+    }
+    for i in indices(args, "files-unwanted")? {
+        put(i, FilePriority::Skip);
+    }
+    Ok(out)
+}
+
+/// `torrent-set`: labels, bandwidth priority, rate limits (kB/s), file wants and priorities
+/// and sequential order are applied; queue positions and tracker edits only when they ask
+/// for what is already so.
 async fn torrent_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
-    let on = |k: &str| args.get(k).and_then(Value::as_bool) == Some(true);
     let nonzero = |k: &str| {
         args.get(k)
             .and_then(Value::as_f64)
@@ -636,12 +680,7 @@ async fn torrent_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
     if nonzero("seedRatioMode") || nonzero("seedIdleMode") {
         return Err(lacking("seed ratio and idle limits"));
     }
-    if non_empty_list(args.get("files-unwanted"))
-        || non_empty_list(args.get("priority-high"))
-        || non_empty_list(args.get("priority-low"))
-    {
-        return Err(lacking("file wants and priorities"));
-    }
+    let file_changes = file_changes(args)?;
     if args.contains_key("queuePosition") {
         return Err(lacking("queue positions (use queue-move-*)"));
     }
@@ -656,9 +695,7 @@ async fn torrent_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
     {
         return Err(lacking("editing trackers"));
     }
-    if on("sequentialDownload") {
-        return Err(lacking("sequential download"));
-    }
+    let sequential = args.get("sequentialDownload").and_then(Value::as_bool);
     if let Some(loc) = args.get("location").and_then(Value::as_str) {
         for ih in ids(state, user, args)? {
             if !state.library.is_saved_in(user, &ih, loc)? {
@@ -684,6 +721,15 @@ async fn torrent_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
         }
         if let Some(p) = priority {
             state.library.set_priority(user, &ih, p).await?;
+        }
+        if !file_changes.is_empty() {
+            state
+                .library
+                .set_file_priorities(user, &ih, &file_changes)
+                .await?;
+        }
+        if let Some(on) = sequential {
+            state.library.set_sequential(user, &ih, on).await?;
         }
         let limits_asked = [
             "downloadLimit",

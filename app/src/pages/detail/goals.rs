@@ -1,0 +1,109 @@
+//! The torrent's sequential order and seeding goals, next to its rate limits. Empty or -1 =
+//! the server's goal, 0 = none for this torrent.
+
+use leptos::prelude::*;
+
+use crate::actions;
+use crate::live::use_live;
+use crate::types::{TorrentPatch, TorrentSummary};
+
+/// `-1` shows as empty (the server's goal).
+fn shown(v: f64) -> String {
+    if v < 0.0 {
+        String::new()
+    } else {
+        v.to_string()
+    }
+}
+
+/// Empty is `-1` (the server's goal).
+fn parsed(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Some(-1.0);
+    }
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= -1.0)
+}
+
+#[component]
+pub fn GoalsEditor(row: RwSignal<TorrentSummary>) -> impl IntoView {
+    let live = use_live();
+    let hash = row.with_untracked(|t| t.info_hash.clone());
+    let sequential = RwSignal::new(row.with_untracked(|t| t.sequential));
+    let ratio = RwSignal::new(row.with_untracked(|t| shown(t.goals.ratio_limit)));
+    let minutes = RwSignal::new(row.with_untracked(|t| shown(t.goals.seeding_time_limit as f64)));
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (r, m) = (
+            parsed(&ratio.get_untracked()),
+            parsed(&minutes.get_untracked()),
+        );
+        match (r, m) {
+            (Some(r), Some(m)) if m.fract() == 0.0 => actions::set_goals(
+                live,
+                hash.clone(),
+                TorrentPatch {
+                    sequential: Some(sequential.get_untracked()),
+                    ratio_limit: Some(r),
+                    seeding_time_limit: Some(m as i64),
+                    ..Default::default()
+                },
+            ),
+            _ => live.toast(
+                "Goals are numbers (empty = the server's, 0 = none; minutes are whole)",
+                true,
+            ),
+        }
+    };
+    view! {
+        <form class="row goals-editor" id="goals-editor" on:submit=save>
+            <label class="check">
+                <input id="sequential" type="checkbox" bind:checked=sequential />
+                " Sequential download"
+            </label>
+            <label>
+                "Stop seeding at ratio "
+                <input
+                    id="ratio-limit"
+                    type="number"
+                    min="0"
+                    step="0.1"
+                    placeholder="server's"
+                    value=ratio.get_untracked()
+                    prop:value=move || ratio.get()
+                    on:input=move |ev| ratio.set(event_target_value(&ev))
+                />
+            </label>
+            <label>
+                "after minutes "
+                <input
+                    id="seeding-time-limit"
+                    type="number"
+                    min="0"
+                    placeholder="server's"
+                    value=minutes.get_untracked()
+                    prop:value=move || minutes.get()
+                    on:input=move |ev| minutes.set(event_target_value(&ev))
+                />
+            </label>
+            <button type="submit" id="save-goals">"Save"</button>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_means_the_servers_goal() {
+        assert_eq!(parsed(""), Some(-1.0));
+        assert_eq!(parsed("1.5"), Some(1.5));
+        assert_eq!(parsed("x"), None);
+        assert_eq!(parsed("-2"), None);
+        assert_eq!(shown(-1.0), "");
+        assert_eq!(shown(2.0), "2");
+    }
+}
