@@ -11,6 +11,7 @@ pub mod chat;
 pub mod labels;
 pub mod notifications;
 mod schema;
+pub mod selection;
 pub mod settings;
 pub mod stats;
 pub mod torrents;
