@@ -52,6 +52,8 @@ pub struct TorrentStatus {
     pub upload_limit: u64,
     /// Pieces are fetched in order (previews).
     pub sequential: bool,
+    /// BEP 16 super-seeding is on (it acts while the torrent seeds).
+    pub super_seeding: bool,
     /// Bytes of the files not skipped, and how many of them are verified: the progress that
     /// counts, since a torrent whose wanted files are done is complete.
     pub wanted_bytes: u64,

@@ -97,7 +97,23 @@ async fn the_peer_that_uploads_to_us_keeps_the_only_slot() {
 
         let is_free = |a: &SocketAddr| a.ip() == IpAddr::from(FREELOADER);
         let is_trader = |a: &SocketAddr| a.ip() != IpAddr::from(FREELOADER);
-        // Within two rechokes the trader holds the slot and the freeloader waits.
+        // The trader must be trading first (its dial may need a retry while libtorrent
+        // still checks its files).
+        let since = Instant::now() + Duration::from_secs(60);
+        while !h
+            .peers()
+            .iter()
+            .any(|p| is_trader(&p.addr) && p.downloaded > 0)
+        {
+            assert!(
+                Instant::now() < since,
+                "the trader never sent a block: {:?}",
+                h.peers()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // Within two rechokes the trader holds the slot and the freeloader waits (even one
+        // that got the slot first, while the trader was not connected yet).
         let deadline = Instant::now() + Duration::from_secs(25);
         loop {
             let peers = h.peers();

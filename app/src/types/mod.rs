@@ -261,6 +261,9 @@ pub struct TorrentSummary {
     /// Pieces in order (previews).
     #[serde(default)]
     pub sequential: bool,
+    /// BEP 16 super-seeding is on.
+    #[serde(default)]
+    pub super_seeding: bool,
     /// This torrent's seeding goals (`-1` = the server's).
     #[serde(default)]
     pub goals: TorrentGoals,

@@ -78,6 +78,9 @@ pub struct TorrentPatch {
     pub upload_limit: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequential: Option<bool>,
+    /// BEP 16 super-seeding (acts while the torrent seeds; not kept across a restart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub super_seeding: Option<bool>,
     /// `-1` = the server's goal, `0` = none, above = stop seeding at this ratio.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ratio_limit: Option<f64>,

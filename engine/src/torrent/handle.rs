@@ -71,6 +71,7 @@ impl TorrentHandle {
             download_limit,
             upload_limit,
             sequential,
+            super_seeding: false,
             wanted_bytes: 0,
             wanted_done: 0,
         }
@@ -249,6 +250,7 @@ fn live_status(t: &Torrent, slot: &Slot) -> TorrentStatus {
         download_limit,
         upload_limit,
         sequential: sel.sequential,
+        super_seeding: t.super_seed.load(std::sync::atomic::Ordering::Relaxed),
         wanted_bytes,
         wanted_done,
     }

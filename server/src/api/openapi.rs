@@ -222,6 +222,7 @@ fn settings_schemas() -> Value {
             "altUploadLimit": rate, "altSchedule": schema("AltSchedule"), "altEnabled": b,
             "seeding": { "type": "object", "description": "SeedingGoals fields to change" } }), &[]),
         "TorrentPatch": obj(json!({ "downloadLimit": rate, "uploadLimit": rate, "sequential": b,
+            "superSeeding": { "type": "boolean", "description": "BEP 16 while seeding; not kept across a restart" },
             "ratioLimit": { "type": "number", "description": "-1 = the server's, 0 = none" },
             "seedingTimeLimit": { "type": "integer", "description": "minutes; -1 = the server's, 0 = none" },
             "inactiveSeedingTimeLimit": { "type": "integer", "description": "minutes without upload; -1 = the server's, 0 = none" } }), &[]),

@@ -298,6 +298,9 @@ pub async fn patch(
     if let Some(on) = body.sequential {
         lib.set_sequential(&user, &ih, on).await?;
     }
+    if let Some(on) = body.super_seeding {
+        lib.set_super_seeding(&user, &ih, on)?;
+    }
     Ok(Json(
         lib.set_limits(&user, &ih, body.download_limit, body.upload_limit)
             .await?,

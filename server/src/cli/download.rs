@@ -33,6 +33,10 @@ pub struct SeedArgs {
     pub torrent: PathBuf,
     /// Folder that holds the data (the torrent's files inside it).
     pub dir: PathBuf,
+    /// BEP 16 super-seeding: reveal pieces one at a time, so the swarm gets a whole copy
+    /// while this seeder uploads little more than one (for an initial seeder).
+    #[arg(long)]
+    pub super_seed: bool,
     #[command(flatten)]
     pub select: SelectArgs,
     #[command(flatten)]
@@ -79,6 +83,9 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     }
     let (session, handle) =
         start(&args.torrent, args.dir.clone(), &args.peer, &args.select).await?;
+    if args.super_seed && !handle.set_super_seeding(true) {
+        bail!("super-seeding needs the torrent's metadata");
+    }
     let mut progress = Progress::new(args.peer.quiet);
     seed_forever(&handle, &mut progress, &args.select).await;
     session.shutdown().await;

@@ -123,6 +123,22 @@ impl Library {
         Ok(())
     }
 
+    /// Turns BEP 16 super-seeding on or off (for this run of the server).
+    pub fn set_super_seeding(
+        &self,
+        user: &AuthUser,
+        ih: &InfoHash,
+        on: bool,
+    ) -> Result<(), LibraryError> {
+        let e = self.entry_for(user, ih)?;
+        let h = e.handle().ok_or(LibraryError::NotRunning)?;
+        if h.set_super_seeding(on) {
+            Ok(())
+        } else {
+            Err(LibraryError::NoMetadataYet)
+        }
+    }
+
     /// Stores the selection an add was given (the row exists by now).
     pub(super) async fn store_initial_selection(
         &self,

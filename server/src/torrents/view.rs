@@ -110,6 +110,7 @@ pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
         download_limit: st.map_or(0, |s| s.download_limit),
         upload_limit: st.map_or(0, |s| s.upload_limit),
         sequential: st.is_some_and(|s| s.sequential),
+        super_seeding: st.is_some_and(|s| s.super_seeding),
         // Filled in by `Library::labelled`.
         goals: Default::default(),
     }

@@ -61,3 +61,38 @@ async fn admins_ban_and_unban_everyone_reads() {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// `superSeeding` over `PATCH /api/torrents/{infoHash}` and qBittorrent's
+/// `torrents/setSuperSeeding`, shown in the summary (engine/tests/super_seed.rs checks what it
+/// does with real leechers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn super_seeding_is_switched_over_the_api() {
+    let srv = Server::start(Backend::Sqlite).await;
+    let alice = srv.user("alice").await;
+    let (torrent, ih) = dummy_torrent(78);
+    let (s, body) = srv.upload(&alice, &torrent, &[]).await;
+    assert!(s.is_success(), "{body}");
+    let path = format!("/api/torrents/{ih}");
+    let patch = |on: bool| {
+        send(
+            srv.req(Method::PATCH, &path, Some(&alice))
+                .json(&json!({ "superSeeding": on })),
+        )
+    };
+    let (s, body) = patch(true).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["superSeeding"], true, "{body}");
+    assert_eq!(srv.get(&path, &alice).await.1["superSeeding"], true);
+    let (s, body) = patch(false).await;
+    assert_eq!(
+        (s, body["superSeeding"].clone()),
+        (StatusCode::OK, json!(false))
+    );
+    let bob = srv.user("bob").await;
+    let (s, _) = send(
+        srv.req(Method::PATCH, &path, Some(&bob))
+            .json(&json!({ "superSeeding": true })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "not bob's torrent");
+}

@@ -32,6 +32,7 @@ pub fn GoalsEditor(row: RwSignal<TorrentSummary>) -> impl IntoView {
     let live = use_live();
     let hash = row.with_untracked(|t| t.info_hash.clone());
     let sequential = RwSignal::new(row.with_untracked(|t| t.sequential));
+    let super_seed = RwSignal::new(row.with_untracked(|t| t.super_seeding));
     let ratio = RwSignal::new(row.with_untracked(|t| shown(t.goals.ratio_limit)));
     let minutes = RwSignal::new(row.with_untracked(|t| shown(t.goals.seeding_time_limit as f64)));
     let save = move |ev: leptos::ev::SubmitEvent| {
@@ -46,6 +47,9 @@ pub fn GoalsEditor(row: RwSignal<TorrentSummary>) -> impl IntoView {
                 hash.clone(),
                 TorrentPatch {
                     sequential: Some(sequential.get_untracked()),
+                    // Only when changed: a magnet without metadata cannot take it.
+                    super_seeding: Some(super_seed.get_untracked())
+                        .filter(|on| *on != row.with_untracked(|t| t.super_seeding)),
                     ratio_limit: Some(r),
                     seeding_time_limit: Some(m as i64),
                     ..Default::default()
@@ -62,6 +66,10 @@ pub fn GoalsEditor(row: RwSignal<TorrentSummary>) -> impl IntoView {
             <label class="check">
                 <input id="sequential" type="checkbox" bind:checked=sequential />
                 " Sequential download"
+            </label>
+            <label class="check" title="BEP 16: reveal pieces one at a time while seeding, so the swarm gets a whole copy while this server uploads little more than one">
+                <input id="super-seeding" type="checkbox" bind:checked=super_seed />
+                " Super-seeding"
             </label>
             <label>
                 "Stop seeding at ratio "

@@ -274,6 +274,7 @@ mod tests {
             download_limit: 0,
             upload_limit: 0,
             sequential: false,
+            super_seeding: false,
             goals: Default::default(),
         }
     }

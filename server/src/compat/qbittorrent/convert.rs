@@ -135,7 +135,7 @@ pub fn torrent(s: &TorrentSummary, queueing: bool, now: i64) -> Map<String, Valu
         "force_start": false,
         "seq_dl": false,
         "f_l_piece_prio": false,
-        "super_seeding": false,
+        "super_seeding": s.super_seeding,
         "auto_tmm": false,
         "magnet_uri": s.magnet_uri.clone().unwrap_or_default(),
         "tracker": "",

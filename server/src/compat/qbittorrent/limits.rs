@@ -229,8 +229,17 @@ fn only_false(p: &Params, what: &str) -> Result<Response, QbitError> {
     }
 }
 
-pub async fn set_super_seeding(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
-    only_false(&p, "super seeding")
+/// `torrents/setSuperSeeding` (`hashes`, `value`): BEP 16 on the selected torrents.
+pub async fn set_super_seeding(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    let on = p.flag("value");
+    for ih in selected(&state, &user, p.required("hashes")?) {
+        state.library.set_super_seeding(&user, &ih, on)?;
+    }
+    Ok(ok())
 }
 
 pub async fn set_auto_management(_u: QbitUser, p: Params) -> Result<Response, QbitError> {
