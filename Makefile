@@ -87,6 +87,7 @@ test-docker: build
 ## TE_TEST_MONGO_URL at a real mongod to use that instead.
 MONGO := scripts/mongo-test.sh
 test-mongo:
+	$(MONGO) install
 	cargo test -p server --features mongo --bin torrentedge --test api --no-run
 	$(NETNS) sh -c 'url=$${TE_TEST_MONGO_URL:-$$($(MONGO) start)} || exit 1; \
 	  TE_TEST_MONGO_URL=$$url cargo test --offline -p server --features mongo --bin torrentedge --test api -- ::mongo; \
@@ -96,6 +97,7 @@ test-mongo:
 ## build is the cost: `mongodb` turns on tokio and serde_json features, so most crates are
 ## built a second time). `make test` checks the feature with clippy (lint) only.
 test-mongo-smoke:
+	$(MONGO) install
 	cargo test -p server --features mongo --bin torrentedge --no-run
 	$(NETNS) sh -c 'url=$$($(MONGO) start) || exit 1; \
 	  TE_TEST_MONGO_URL=$$url cargo test --offline -p server --features mongo --bin torrentedge -- ::mongo; \

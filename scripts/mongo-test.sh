@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # A throwaway MongoDB-wire server for TorrentEdge's tests, in memory, on
-# 127.0.0.1:${TE_MONGO_PORT:-27018}: SecantusDB (PyPI `secantusdb`, installed by
-# scripts/setup.sh), which the Rust `mongodb` driver talks to like a standalone mongod.
+# 127.0.0.1:${TE_MONGO_PORT:-27018}: SecantusDB (PyPI `secantusdb`, installed when missing by
+# `make test-mongo` before it enters the test namespace), which the Rust `mongodb` driver talks to like a standalone mongod.
 #
 #   scripts/mongo-test.sh install   pip-install the server if missing (needs the network: run it
-#                                   outside the test network namespace, e.g. from setup)
+#                                   outside the test network namespace, as the Makefile does)
 #   scripts/mongo-test.sh start     start it unless it answers; print its base URL
 #   scripts/mongo-test.sh stop      stop the one this script started
 #   scripts/mongo-test.sh url       print the base URL

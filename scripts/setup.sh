@@ -49,11 +49,6 @@ if ! /usr/bin/python3 -c 'import qbittorrentapi, transmission_rpc' 2>/dev/null; 
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO /usr/bin/python3 -m pip install --quiet --break-system-packages qbittorrent-api transmission-rpc
 fi
-# SecantusDB, the in-memory MongoDB-wire server the `mongo` feature's tests run against
-# (scripts/mongo-test.sh; no real mongod is packaged for Debian).
-if ! command -v secantusd-py >/dev/null; then
-  echo "setup: pip install secantusdb"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO /usr/bin/python3 -m pip install --quiet --break-system-packages secantusdb
-fi
+# SecantusDB (the MongoDB-wire server of `make test-mongo`) is installed by
+# scripts/mongo-test.sh when that target first needs it; `make run` and `make test` do not.
 echo "setup: ok"
