@@ -22,7 +22,7 @@ fn lines(out: &std::process::Output) -> Vec<Value> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "hung in its first run (over 60 s); not yet diagnosed"]
+#[ignore = "hangs on the mock cluster waiting for the API stream (the CLI works by hand against a kafka build, and api::events::the_events_command_prints_json_lines covers the API half); not yet diagnosed"]
 async fn events_command_prints_json_lines_from_the_api_and_from_kafka() {
     let broker = Broker::start();
     let prefix = prefix();
