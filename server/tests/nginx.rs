@@ -217,22 +217,8 @@ async fn nginx_serves_the_api_over_tls_with_uploads_downloads_and_live_events() 
     });
     // Until the stream is open, a posted message would not be on it: wait for the upstream
     // connection (the hub counts streams).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = srv
-            .req(reqwest::Method::GET, "/metrics", Some(&token))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if text.contains("\ntorrentedge_event_streams 1\n") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "stream never connected: {text}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    srv.wait_event_streams(&token, 1, Duration::from_secs(10))
+        .await;
     let next_event = |name: &str, within: Duration| -> (Instant, Value) {
         let deadline = Instant::now() + within;
         let mut wanted = false;

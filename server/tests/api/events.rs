@@ -278,22 +278,7 @@ async fn the_events_command_prints_json_lines() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let metrics = srv
-            .req(Method::GET, "/metrics", Some(&token))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if metrics.contains("\ntorrentedge_event_streams 1\n") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the command never connected");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    srv.wait_event_streams(&token, 1, WAIT).await;
     for body in ["one", "two"] {
         let (s, b) = srv.post("/api/chat", &token, json!({ "body": body })).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");

@@ -486,6 +486,28 @@ impl Server {
         .await
     }
 
+    /// Waits until the server counts `n` open event streams (`/metrics`): until a stream is
+    /// open, an event published meanwhile would not be on it. Panics after `within`.
+    pub async fn wait_event_streams(&self, token: &str, n: usize, within: Duration) {
+        let deadline = Instant::now() + within;
+        let want = format!("\ntorrentedge_event_streams {n}\n");
+        loop {
+            let text = self
+                .req(Method::GET, "/metrics", Some(token))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if text.contains(&want) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never {n} event streams: {text}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Polls the torrent until `pred` holds (or panics after `secs`).
     pub async fn wait_torrent(
         &self,

@@ -1,7 +1,7 @@
 //! `torrentedge events`: one JSON line per event, from the API and from Kafka.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -44,20 +44,8 @@ async fn events_command_prints_json_lines_from_the_api_and_from_kafka() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !srv
-        .req(reqwest::Method::GET, "/metrics", Some(&token))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .contains("\ntorrentedge_event_streams 1\n")
-    {
-        assert!(Instant::now() < deadline, "events never connected");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    srv.wait_event_streams(&token, 1, Duration::from_secs(20))
+        .await;
     chat(&srv, &token, "one").await;
     chat(&srv, &token, "two").await;
     let out = tokio::task::spawn_blocking(move || api.wait_with_output().unwrap())
