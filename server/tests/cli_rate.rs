@@ -4,12 +4,12 @@
 //!
 //! `scripts/in-netns.sh cargo test -p server --test cli_rate`
 
+#[path = "cli/support.rs"]
+mod cli;
 #[path = "api/lt.rs"]
 mod lt;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SIZE: usize = 8 << 20;
@@ -23,43 +23,10 @@ fn payload(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let seed_dir = dir.join("seed");
     std::fs::create_dir_all(&seed_dir).unwrap();
     let source = seed_dir.join("payload.bin");
-    let mut data = vec![0u8; SIZE];
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    for b in data.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = x as u8;
-    }
-    std::fs::write(&source, &data).unwrap();
+    std::fs::write(&source, cli::bytes(SIZE, 0)).unwrap();
     let torrent = dir.join("payload.torrent");
     lt::lt_make_torrent(&source, &torrent, 262144);
     (seed_dir, torrent)
-}
-
-fn torrentedge(args: &[&str], log: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_torrentedge"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .expect("start torrentedge")
-}
-
-fn wait_exit(child: &mut Child, limit: Duration, log: &Path) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st.success();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    panic!(
-        "no exit within {limit:?}:\n{}",
-        std::fs::read_to_string(log).unwrap_or_default()
-    );
 }
 
 fn assert_paced(what: &str, took: Duration) {
@@ -78,7 +45,7 @@ fn download_honours_max_down() {
     let out = work.path().join("out");
     let log = work.path().join("download.log");
     let start = Instant::now();
-    let mut child = torrentedge(
+    let mut child = cli::spawn(
         &[
             "download",
             torrent.to_str().unwrap(),
@@ -98,7 +65,7 @@ fn download_honours_max_down() {
         &log,
     );
     assert!(
-        wait_exit(&mut child, Duration::from_secs(60), &log),
+        cli::wait_exit(&mut child, Duration::from_secs(60), &log),
         "download failed"
     );
     assert_paced("download", start.elapsed());
@@ -114,7 +81,7 @@ fn seed_honours_max_up() {
     let (seed_dir, torrent) = payload(work.path());
     let port = lt::free_port();
     let log = work.path().join("seed.log");
-    let mut seed = torrentedge(
+    let mut seed = cli::spawn(
         &[
             "seed",
             torrent.to_str().unwrap(),
@@ -134,25 +101,9 @@ fn seed_honours_max_up() {
     std::thread::sleep(Duration::from_millis(1500));
     let out = work.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/peers/lt_peer.py");
     let start = Instant::now();
-    let mut leech = Command::new("/usr/bin/python3")
-        .arg(script)
-        .arg("leech")
-        .arg(&torrent)
-        .arg(&out)
-        .args(["--listen", "127.0.0.1:0", "--no-recheck", "--timeout", "60"])
-        .args(["--connect", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start lt_peer.py (python3-libtorrent)");
-    let lines = BufReader::new(leech.stdout.take().unwrap()).lines();
-    let end = lines
-        .map_while(Result::ok)
-        .find(|l| l.starts_with("DONE") || l.starts_with("FAILED"));
+    let end = cli::lt_leech(&torrent, &out, port);
     let took = start.elapsed();
-    let _ = leech.wait();
     let _ = seed.kill();
     let _ = seed.wait();
     assert!(

@@ -3,13 +3,14 @@
 //!
 //! `scripts/in-netns.sh cargo test -p server --test cli_select`
 
+#[path = "cli/support.rs"]
+mod cli;
 #[path = "api/lt.rs"]
 mod lt;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 const FILES: [(&str, usize); 4] = [
     ("a.bin", 300_001),
@@ -18,24 +19,16 @@ const FILES: [(&str, usize); 4] = [
     ("d.bin", 400_000),
 ];
 
-fn bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ seed;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 /// `seed/album/{a,b,c,d}.bin` and its torrent (64 KiB pieces: files share pieces).
 fn album(dir: &Path) -> (PathBuf, PathBuf) {
     let seed_dir = dir.join("seed");
     std::fs::create_dir_all(seed_dir.join("album")).unwrap();
     for (i, (name, len)) in FILES.iter().enumerate() {
-        std::fs::write(seed_dir.join("album").join(name), bytes(*len, i as u64)).unwrap();
+        std::fs::write(
+            seed_dir.join("album").join(name),
+            cli::bytes(*len, i as u64),
+        )
+        .unwrap();
     }
     let torrent = dir.join("album.torrent");
     lt::lt_make_torrent(&seed_dir.join("album"), &torrent, 65536);
@@ -48,31 +41,6 @@ fn run(args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .expect("run torrentedge")
-}
-
-fn spawn(args: &[&str], log: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_torrentedge"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .expect("start torrentedge")
-}
-
-fn wait_exit(child: &mut Child, limit: Duration, log: &Path) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st.success();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    panic!(
-        "no exit within {limit:?}:\n{}",
-        std::fs::read_to_string(log).unwrap_or_default()
-    );
 }
 
 /// File numbers as `torrentedge info --json` lists them, by path inside the torrent.
@@ -118,7 +86,7 @@ fn download_only_files_skips_the_rest() {
     let seeder = lt::LtPeer::seed_waiting(&torrent, &seed_dir, 0);
     let out = work.path().join("out");
     let log = work.path().join("download.log");
-    let mut child = spawn(
+    let mut child = cli::spawn(
         &[
             "download",
             torrent.to_str().unwrap(),
@@ -139,7 +107,7 @@ fn download_only_files_skips_the_rest() {
         &log,
     );
     assert!(
-        wait_exit(&mut child, Duration::from_secs(60), &log),
+        cli::wait_exit(&mut child, Duration::from_secs(60), &log),
         "download failed: {}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
@@ -172,7 +140,7 @@ fn seed_stops_at_ratio() {
     let (seed_dir, torrent) = album(work.path());
     let port = lt::free_port();
     let log = work.path().join("seed.log");
-    let mut seed = spawn(
+    let mut seed = cli::spawn(
         &[
             "seed",
             torrent.to_str().unwrap(),
@@ -190,31 +158,15 @@ fn seed_stops_at_ratio() {
     );
     let out = work.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/peers/lt_peer.py");
     // lt_peer.py re-dials until connected, so it may start before the seed listens.
-    let mut leech = Command::new("/usr/bin/python3")
-        .arg(script)
-        .arg("leech")
-        .arg(&torrent)
-        .arg(&out)
-        .args(["--listen", "127.0.0.1:0", "--no-recheck", "--timeout", "60"])
-        .args(["--connect", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start lt_peer.py (python3-libtorrent)");
-    let lines = BufReader::new(leech.stdout.take().unwrap()).lines();
-    let end = lines
-        .map_while(Result::ok)
-        .find(|l| l.starts_with("DONE") || l.starts_with("FAILED"));
-    let _ = leech.wait();
+    let end = cli::lt_leech(&torrent, &out, port);
     assert!(
         end.as_deref().is_some_and(|l| l.starts_with("DONE")),
         "the leecher did not finish: {end:?}"
     );
     // One full copy uploaded: ratio 1 reached, the seed exits by itself, successfully.
     assert!(
-        wait_exit(&mut seed, Duration::from_secs(20), &log),
+        cli::wait_exit(&mut seed, Duration::from_secs(20), &log),
         "seed --ratio 1 failed: {}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
