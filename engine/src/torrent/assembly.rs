@@ -59,7 +59,8 @@ impl Assembly {
             piece,
             PieceBuf {
                 data,
-                senders: Vec::new(),
+                // One entry per block: sized once, not regrown on the hot path.
+                senders: Vec::with_capacity(len.div_ceil(crate::wire::BLOCK_SIZE as usize)),
                 inflight: 0,
                 written: 0,
             },
