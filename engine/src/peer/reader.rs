@@ -57,6 +57,11 @@ pub(super) async fn run<H: PeerHandler>(
             } => r,
             _ = kill.changed() => return DisconnectReason::ByUs,
         };
+        // Our own kill closes the writer half, so the peer may hang up in the same
+        // instant: the hang-up is then ours.
+        if *kill.borrow() {
+            return DisconnectReason::ByUs;
+        }
         let n = match read {
             Ok(0) => return DisconnectReason::ClosedByPeer,
             Ok(n) => n,
