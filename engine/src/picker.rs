@@ -24,6 +24,9 @@ pub const MAX_DUPLICATES: usize = 2;
 /// Verified pieces after which the picker switches from random to rarest-first.
 pub const RANDOM_FIRST_PIECES: usize = 4;
 
+/// The priority of pieces a streaming reader waits for: above every file priority.
+pub const DEADLINE: u8 = u8::MAX;
+
 const MAX_REQUESTERS: usize = 1 + MAX_DUPLICATES;
 const NONE: u32 = u32::MAX;
 /// Bucket entries rarest-first looks at before falling back to a bitfield scan.
@@ -136,6 +139,9 @@ pub struct Picker {
     sequential: bool,
     /// Wanted pieces have different priorities: new pieces come from the highest level first.
     tiered: bool,
+    /// Pieces a reader waits for (streaming), at [`DEADLINE`] level, with the level they
+    /// had before; started in index order ahead of everything else.
+    deadlines: Vec<(u32, u8)>,
     rng: SmallRng,
 }
 
@@ -203,6 +209,7 @@ impl Picker {
             missing_bytes: 0,
             sequential: false,
             tiered: false,
+            deadlines: Vec::new(),
             rng: SmallRng::from_rng(&mut rand::rng()),
         };
         for i in 0..n {
@@ -243,9 +250,9 @@ impl Picker {
 
     /// 0 = don't download. A piece already in progress is still finished.
     pub fn set_piece_priority(&mut self, piece: u32, priority: u8) {
-        if let Some(p) = self.priority.get_mut(piece as usize) {
-            *p = priority;
-            self.update_want(piece as usize);
+        if (piece as usize) < self.priority.len() {
+            self.set_level(piece as usize, priority);
+            self.update_tiered();
         }
     }
 
@@ -253,12 +260,45 @@ impl Picker {
     /// Pieces past `levels` keep theirs.
     pub fn set_priorities(&mut self, levels: &[u8]) {
         for (i, &l) in levels.iter().enumerate().take(self.num_pieces as usize) {
-            self.priority[i] = l;
+            self.set_level(i, l);
+        }
+        self.update_tiered();
+    }
+
+    /// Replaces the pieces readers wait for: they go first, in index order, whatever their
+    /// file's priority; the previous ones fall back to their own level.
+    pub fn set_deadlines(&mut self, pieces: &[u32]) {
+        for (piece, level) in std::mem::take(&mut self.deadlines) {
+            self.priority[piece as usize] = level;
+            self.update_want(piece as usize);
+        }
+        for &piece in pieces {
+            let i = piece as usize;
+            if i >= self.priority.len() || self.priority[i] == DEADLINE {
+                continue;
+            }
+            self.deadlines.push((piece, self.priority[i]));
+            self.priority[i] = DEADLINE;
             self.update_want(i);
         }
+        self.update_tiered();
+    }
+
+    /// A piece's own level; a piece under a deadline keeps it for later.
+    fn set_level(&mut self, i: usize, level: u8) {
+        match self.deadlines.iter_mut().find(|(p, _)| *p as usize == i) {
+            Some((_, own)) => *own = level,
+            None => {
+                self.priority[i] = level;
+                self.update_want(i);
+            }
+        }
+    }
+
+    fn update_tiered(&mut self) {
         let mut wanted = self.priority.iter().filter(|&&l| l > 0);
         let first = wanted.next().copied();
-        self.tiered = wanted.any(|&l| Some(l) != first);
+        self.tiered = !self.deadlines.is_empty() || wanted.any(|&l| Some(l) != first);
     }
 
     /// Starts new pieces in index order instead of rarest-first.
@@ -683,6 +723,10 @@ impl Picker {
                 let i = w * 64 + m.leading_zeros() as usize;
                 m &= !(1u64 << (63 - i % 64));
                 let level = self.priority[i];
+                if level == DEADLINE {
+                    // The highest level, met in index order: nothing can beat it.
+                    return Some(i);
+                }
                 if self.sequential {
                     if best.is_none() || level > key.0 {
                         (best, key.0) = (Some(i), level);
@@ -864,6 +908,37 @@ mod tests {
         );
         p.set_priorities(&[2; 16]);
         assert!(!p.is_complete(), "un-skipping resumes the download");
+    }
+
+    #[test]
+    fn deadlines_go_first_in_order_and_then_fall_back() {
+        let n = 32;
+        let all = Bitfield::full(n);
+        let mut p = Picker::new(K, n as u64 * u64::from(K));
+        p.add_peer_bitfield(&all);
+        let mut levels = vec![2u8; n];
+        levels[20] = 0;
+        p.set_priorities(&levels);
+        p.set_deadlines(&[22, 20, 21]);
+        let picked: Vec<u32> = (0..3).map(|_| pick(&mut p, 1, &all, 1)[0].piece).collect();
+        assert_eq!(
+            picked,
+            [20, 21, 22],
+            "deadline pieces first, in index order"
+        );
+        p.set_deadlines(&[30]);
+        assert_eq!(pick(&mut p, 1, &all, 1)[0].piece, 30, "a moved window wins");
+        // A selection change under a deadline is remembered for afterwards.
+        p.set_piece_priority(30, 0);
+        p.set_deadlines(&[]);
+        p.set_priorities(&levels);
+        let rest: Vec<u32> =
+            std::iter::from_fn(|| pick(&mut p, 1, &all, 1).first().map(|r| r.piece))
+                .take(64)
+                .collect();
+        assert_eq!(rest.len(), n - 4, "every piece not started yet, once");
+        assert!(!rest.contains(&20));
+        assert_eq!(p.piece_priority(30), 2);
     }
 
     #[test]

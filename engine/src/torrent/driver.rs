@@ -68,6 +68,7 @@ impl Torrent {
             sh.picker.set_have(&have);
             sh.stats.bytes_done = bytes_done;
         }
+        self.verified.send_modify(|n| *n += 1);
         tracing::info!(torrent = %self.info_hash, pieces = have.count_ones(), of = have.len(), "checked");
         self.resume_ready();
         // Recorded in the background: the torrent need not wait for the fsyncs to run.

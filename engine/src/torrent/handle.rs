@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::slot::{Slot, Stage};
+use super::stream::{FileStream, StreamError};
 use super::{lock, Control, Torrent};
 use crate::metainfo::Metainfo;
 use crate::selection::{FilePriority, SelectionState};
@@ -186,6 +187,19 @@ impl TorrentHandle {
     /// The current file priorities and sequential flag.
     pub fn selection(&self) -> SelectionState {
         self.slot.selection.get()
+    }
+
+    /// Opens file `index` for reading while it downloads (see [`FileStream`]); un-skips it
+    /// if it was skipped.
+    pub fn open_file(&self, index: usize) -> Result<FileStream, StreamError> {
+        let Stage::Live(t) = self.slot.stage() else {
+            return Err(StreamError::NoMetadata);
+        };
+        let stream = t.open_stream(index)?;
+        if t.file_skipped(index) {
+            self.set_selection(&[(index, FilePriority::Normal)], None);
+        }
+        Ok(stream)
     }
 
     /// Dials these addresses (besides tracker peers), subject to the connection caps.

@@ -22,6 +22,7 @@ mod select;
 pub(crate) mod shared;
 pub(crate) mod slot;
 mod smart_ban;
+pub(crate) mod stream;
 mod super_seed;
 mod tick;
 mod verify;
@@ -35,6 +36,7 @@ use tokio::task::JoinHandle;
 
 pub(crate) use connect::is_self;
 pub use handle::TorrentHandle;
+pub use stream::{FileStream, StreamError, READ_AHEAD};
 
 use crate::events::Event;
 use crate::metainfo::Metainfo;
@@ -84,6 +86,8 @@ pub(crate) struct Torrent {
     smart_ban: Mutex<smart_ban::SmartBan>,
     /// BEP 16 super-seeding wanted (in force only while seeding).
     super_seed: std::sync::atomic::AtomicBool,
+    /// Bumped whenever pieces become verified (streams wait on it).
+    pub verified: watch::Sender<u64>,
 }
 
 impl Torrent {
@@ -124,6 +128,7 @@ impl Torrent {
             ban_generation: 0,
             reveals: Default::default(),
             recent_ends: Default::default(),
+            streams: Default::default(),
         };
         Arc::new(Torrent {
             info_hash: meta.info_hash,
@@ -142,6 +147,7 @@ impl Torrent {
             selection,
             smart_ban: Default::default(),
             super_seed: Default::default(),
+            verified: watch::channel(0).0,
         })
     }
 

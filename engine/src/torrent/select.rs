@@ -55,7 +55,7 @@ impl Torrent {
     }
 
     /// Tells every peer whether we want something it has now, and tops up pipelines.
-    fn refresh_interest(&self, sh: &mut super::shared::Shared) {
+    pub(super) fn refresh_interest(&self, sh: &mut super::shared::Shared) {
         for p in sh.peers.values_mut() {
             let mut out = Vec::new();
             let interested = sh.picker.is_interesting(&p.bitfield);

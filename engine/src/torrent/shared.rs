@@ -45,6 +45,8 @@ pub(crate) struct Shared {
     pub reveals: super::super_seed::Reveals,
     /// How the latest connections ended, oldest first.
     pub recent_ends: std::collections::VecDeque<crate::status::PeerEnd>,
+    /// Open streams' windows of pieces wanted first (`stream`).
+    pub streams: super::stream::Windows,
 }
 
 #[derive(Default, Clone, Copy)]

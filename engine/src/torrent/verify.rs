@@ -76,6 +76,7 @@ impl Torrent {
         match verdict {
             Verdict::Good => {
                 sh.picker.piece_verified(piece);
+                self.verified.send_modify(|n| *n += 1);
                 sh.stats.bytes_done += len;
                 self.env.emit(Event::PieceVerified {
                     info_hash: self.info_hash,
