@@ -25,7 +25,26 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("extended", extended),
     ("krpc", krpc),
     ("magnet", magnet),
+    ("http_range", http_range),
 ];
+
+/// The server's `Range` parser, compiled in from its source file (the server is a binary
+/// crate; the parser has no dependencies).
+#[path = "../../server/src/api/range.rs"]
+mod range;
+
+/// `Range` headers from HTTP clients, on a resource whose length is the first 8 bytes: an
+/// answer is always inside the resource.
+pub fn http_range(data: &[u8]) {
+    if data.len() < 8 {
+        return;
+    }
+    let (len, header) = data.split_at(8);
+    let len = u64::from_le_bytes(len.try_into().unwrap_or_default());
+    if let range::RangeAnswer::Partial { start, end } = range::answer(Some(header), len) {
+        assert!(start <= end && end < len, "{start}-{end} of {len}");
+    }
+}
 
 /// BEP 10 payloads from peers (the first byte picks the parser: extension handshake,
 /// `ut_metadata`, `ut_pex`): whatever decodes re-encodes to something that decodes again.

@@ -171,3 +171,14 @@ mod tests {
         );
     }
 }
+
+/// `POST /api/torrents/{infoHash}/files/{index}/link`: a URL that streams the file without
+/// the login cookie (for VLC, mpv, or sharing with yourself on another device).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamLink {
+    /// Path and query, relative to the server's address.
+    pub url: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}

@@ -11,9 +11,11 @@ mod health;
 mod labels;
 mod notifications;
 pub mod openapi;
+pub mod range;
 mod selection;
 mod settings;
 mod statistics;
+mod stream;
 mod torrents;
 mod users;
 
@@ -162,6 +164,16 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
             Method::PATCH,
             "/api/torrents/{infoHash}/files",
             selection::patch_files,
+        )
+        .add(
+            Method::GET,
+            "/api/torrents/{infoHash}/files/{index}/stream",
+            stream::stream,
+        )
+        .add(
+            Method::POST,
+            "/api/torrents/{infoHash}/files/{index}/link",
+            stream::link,
         )
         .add_limited(
             Method::POST,

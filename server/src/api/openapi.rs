@@ -148,6 +148,17 @@ fn paths() -> Value {
         },
         "/api/torrents/{infoHash}/pieces": { "get": Value::Object(torrent_op("Verified pieces as a hex bitfield", vec![
             ("200", ok("pieces", schema("PiecesInfo")))])) },
+        "/api/torrents/{infoHash}/files/{index}/stream": { "get": with(torrent_op("The file's bytes, with Range, while it downloads: a read waits for its pieces, which are fetched first. Auth by cookie, Bearer token, or a signed link's `token`", vec![
+            ("200", json!({ "description": "the whole file (no Range, or several ranges)", "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } })),
+            ("206", json!({ "description": "one range, with Content-Range" })),
+            ("409", err("the torrent is not running, or its metadata is not known yet")),
+            ("416", json!({ "description": "the range starts past the end; Content-Range: bytes */length" }))]),
+            "parameters", json!([{ "$ref": IH }, { "name": "index", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0 } },
+                { "name": "token", "in": "query", "description": "a signed link's token (POST …/link)", "schema": { "type": "string" } },
+                { "name": "Range", "in": "header", "description": "bytes=A-B, bytes=A- or bytes=-N", "schema": { "type": "string" } }])) },
+        "/api/torrents/{infoHash}/files/{index}/link": { "post": with(torrent_op("A signed URL that streams the file for 6 hours without the login cookie (for VLC, mpv)", vec![
+            ("200", ok("the link", schema("StreamLink")))]),
+            "parameters", json!([{ "$ref": IH }, { "name": "index", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0 } }])) },
         "/api/torrents/{infoHash}/torrent": { "get": Value::Object(torrent_op("The .torrent file (a magnet's once its metadata arrived)", vec![
             ("200", json!({ "description": "the .torrent file",
                 "content": { "application/x-bittorrent": { "schema": { "type": "string", "format": "binary" } } } })),
@@ -234,6 +245,7 @@ fn settings_schemas() -> Value {
             "action": { "enum": ["pause", "remove"], "description": "what happens at a goal (remove keeps the data)" } }),
             &["ratioLimit", "seedingTimeLimit", "inactiveSeedingTimeLimit", "action"]),
         "FilePriority": { "enum": ["skip", "low", "normal", "high"] },
+        "StreamLink": obj(json!({ "url": { "type": "string" }, "expiresAt": { "type": "integer" } }), &["url", "expiresAt"]),
         "FilePriorityChange": obj(json!({ "index": { "type": "integer", "minimum": 0 }, "priority": schema("FilePriority") }),
             &["index", "priority"]),
         "TorrentPreview": obj(json!({ "infoHash": { "type": "string" }, "name": { "type": "string" }, "totalBytes": { "type": "integer" },

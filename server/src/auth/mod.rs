@@ -4,6 +4,7 @@
 pub mod client_ip;
 pub mod cookies;
 pub mod jwt;
+pub mod links;
 pub mod password;
 pub mod ratelimit;
 pub mod secret;

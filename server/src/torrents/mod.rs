@@ -14,6 +14,7 @@ mod quota;
 pub mod registry;
 mod restore;
 mod selection;
+mod stream;
 pub mod tags;
 pub mod view;
 mod watch;
@@ -75,6 +76,8 @@ pub enum LibraryError {
     NotRunning,
     #[error("{0}")]
     BadSelection(String),
+    #[error("the torrent has no file {0}")]
+    NoSuchFile(usize),
 }
 
 impl From<EngineError> for LibraryError {

@@ -20,5 +20,6 @@ mod queue;
 mod restart;
 mod selection;
 mod speed;
+mod stream;
 mod torrents;
 mod transmission;
