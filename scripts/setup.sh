@@ -14,6 +14,8 @@ APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 chromium
   nginx-light curl openssl)
 # transmission-remote drives the Transmission RPC compatibility tests.
 APT_PACKAGES+=(transmission-cli)
+# ffmpeg makes the short video the streaming browser test plays.
+APT_PACKAGES+=(ffmpeg)
 # pip for the PyPI clients below (Debian's python3 does not ship it).
 APT_PACKAGES+=(python3-pip)
 missing=()

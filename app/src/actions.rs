@@ -225,3 +225,25 @@ pub fn set_goals(live: Live, info_hash: String, patch: crate::types::TorrentPatc
     #[cfg(not(feature = "hydrate"))]
     let _ = (live, info_hash, patch);
 }
+
+/// Asks for a signed link to stream file `index` without the login (browser only), then
+/// `done` with its absolute URL.
+pub fn stream_link(live: Live, info_hash: String, index: usize, done: impl Fn(String) + 'static) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        use crate::client::browser;
+        use crate::types::StreamLink;
+        let path = format!("/api/torrents/{info_hash}/files/{index}/link");
+        match browser::post::<_, StreamLink>(path, &serde_json::json!({})).await {
+            Ok(link) => {
+                let origin = web_sys::window()
+                    .and_then(|w| w.location().origin().ok())
+                    .unwrap_or_default();
+                done(format!("{origin}{}", link.url));
+            }
+            Err(e) => live.toast(e.message, true),
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, info_hash, index, done);
+}

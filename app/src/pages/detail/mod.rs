@@ -5,6 +5,7 @@
 mod goals;
 mod labels;
 mod limits;
+mod player;
 mod sections;
 
 use leptos::prelude::*;
@@ -124,11 +125,15 @@ fn Detail(hash: String) -> impl IntoView {
             .unwrap_or_else(|| "files".into()),
     );
 
+    // What plays: outside the tabs, which re-render on progress, so playback goes on.
+    let playing = RwSignal::new(None);
+
     view! {
         <Header row />
         <section class="card">
             <LineChart series title="Speed" format=|v| format::rate(v as u64) />
         </section>
+        <player::Player hash=hash.clone() playing />
         <nav class="tabs" aria-label="Torrent details">
             {TABS
                 .into_iter()
@@ -175,7 +180,7 @@ fn Detail(hash: String) -> impl IntoView {
                             Ok(d) => match other.as_str() {
                                 "trackers" => view! { <sections::Trackers trackers=d.trackers /> }.into_any(),
                                 "info" => view! { <sections::Info detail=d /> }.into_any(),
-                                _ => view! { <sections::Files hash=hash.clone() files=d.files /> }.into_any(),
+                                _ => view! { <sections::Files hash=hash.clone() files=d.files playing /> }.into_any(),
                             },
                             Err(error) => view! { <Failure error /> }.into_any(),
                         })

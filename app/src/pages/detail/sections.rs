@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::player::{Media, StreamButtons};
 use crate::actions;
 use crate::components::piece_map::{decode_bitfield, PieceMap};
 use crate::components::{DataTable, ProgressBar};
@@ -12,7 +13,11 @@ use crate::types::{
 };
 
 #[component]
-pub fn Files(hash: String, files: Vec<FileProgress>) -> impl IntoView {
+pub fn Files(
+    hash: String,
+    files: Vec<FileProgress>,
+    playing: RwSignal<Option<(usize, String, Media)>>,
+) -> impl IntoView {
     if files.is_empty() {
         return view! { <p class="muted">"No file list yet (waiting for metadata)."</p> }
             .into_any();
@@ -21,7 +26,7 @@ pub fn Files(hash: String, files: Vec<FileProgress>) -> impl IntoView {
         <DataTable
             id="files"
             class="files"
-            headers=&[("File", ""), ("Size", ""), ("Progress", ""), ("Priority", "")]
+            headers=&[("File", ""), ("Size", ""), ("Progress", ""), ("Priority", ""), ("Stream", "")]
         >
                     {files
                         .into_iter()
@@ -30,6 +35,7 @@ pub fn Files(hash: String, files: Vec<FileProgress>) -> impl IntoView {
                             let label = format!("{} progress", f.path);
                             let select_label = format!("Priority of {}", f.path);
                             let hash = hash.clone();
+                            let path = f.path.clone();
                             view! {
                                 <tr>
                                     <th scope="row" class="name">{f.path}</th>
@@ -38,7 +44,10 @@ pub fn Files(hash: String, files: Vec<FileProgress>) -> impl IntoView {
                                         <ProgressBar fraction=move || f.progress label />
                                     </td>
                                     <td data-label="Priority">
-                                        <FilePrioritySelect hash index=i value=f.priority label=select_label />
+                                        <FilePrioritySelect hash=hash.clone() index=i value=f.priority label=select_label />
+                                    </td>
+                                    <td data-label="Stream" class="stream">
+                                        <StreamButtons hash index=i path playing />
                                     </td>
                                 </tr>
                             }
