@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::metainfo::{put_bytes, put_int, put_str, torrent_file, valid_component};
+use crate::metainfo::{put_bytes, put_int, put_str, torrent_file, valid_component, TopLevel};
 use crate::storage::verify::{hash_stored_piece, par_pieces, HASH_CHUNK};
 use crate::storage::{Storage, StorageError};
 
@@ -25,6 +25,8 @@ pub struct CreateOptions {
     pub created_by: Option<String>,
     /// Defaults to the file or directory name.
     pub name: Option<String>,
+    /// BEP 19 web seeds (`url-list`).
+    pub web_seeds: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,10 +150,13 @@ pub fn create_torrent(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     Ok(torrent_file(
-        &opts.trackers,
-        opts.comment.as_deref(),
-        Some(&created_by),
-        Some(now),
+        &TopLevel {
+            trackers: &opts.trackers,
+            web_seeds: &opts.web_seeds,
+            comment: opts.comment.as_deref(),
+            created_by: Some(&created_by),
+            creation_date: Some(now),
+        },
         &info,
     ))
 }
@@ -261,6 +266,7 @@ mod tests {
             trackers: vec![vec!["http://t/a".into()], vec!["udp://u:1".into()]],
             piece_length: Some(16 << 10),
             comment: Some("c".into()),
+            web_seeds: vec!["http://ws.example/files/".into()],
             ..Default::default()
         };
         let seen = AtomicU64::new(0);
@@ -276,6 +282,13 @@ mod tests {
         assert_eq!(m.piece_hashes, expected_hashes(&data, 16 << 10));
         assert_eq!(m.trackers, opts.trackers);
         assert_eq!(m.comment.as_deref(), Some("c"));
+        assert_eq!(m.web_seeds, opts.web_seeds);
+        assert_eq!(
+            Metainfo::from_bytes(&m.to_torrent_bytes())
+                .unwrap()
+                .web_seeds,
+            opts.web_seeds
+        );
         assert!(m.created_by.as_deref().unwrap().starts_with("TorrentEdge "));
         assert!(m.creation_date.is_some());
     }

@@ -44,7 +44,13 @@ pub struct Metainfo {
     pub comment: Option<String>,
     pub created_by: Option<String>,
     pub creation_date: Option<i64>,
+    /// BEP 19 web seeds (`url-list`): HTTP(S) URLs serving the torrent's files.
+    pub web_seeds: Vec<String>,
 }
+
+/// Web seeds kept from a `url-list`, and the longest URL kept.
+const MAX_WEB_SEEDS: usize = 32;
+const MAX_URL_LEN: usize = 2048;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MetainfoError {
@@ -92,6 +98,7 @@ impl Metainfo {
         meta.comment = text(&top, b"comment");
         meta.created_by = text(&top, b"created by");
         meta.creation_date = top.get(b"creation date").and_then(Value::as_int);
+        meta.web_seeds = parse_web_seeds(&top);
         Ok(meta)
     }
 
@@ -123,10 +130,13 @@ impl Metainfo {
     /// A `.torrent` file with our trackers around the original info bytes (same info-hash).
     pub fn to_torrent_bytes(&self) -> Vec<u8> {
         torrent_file(
-            &self.trackers,
-            self.comment.as_deref(),
-            self.created_by.as_deref(),
-            self.creation_date,
+            &TopLevel {
+                trackers: &self.trackers,
+                web_seeds: &self.web_seeds,
+                comment: self.comment.as_deref(),
+                created_by: self.created_by.as_deref(),
+                creation_date: self.creation_date,
+            },
             &self.info_bytes,
         )
     }
@@ -153,6 +163,10 @@ impl Metainfo {
         s.push_str(&url_encode_bytes(self.name.as_bytes()));
         for url in self.trackers.iter().flatten() {
             s.push_str("&tr=");
+            s.push_str(&url_encode_bytes(url.as_bytes()));
+        }
+        for url in &self.web_seeds {
+            s.push_str("&ws=");
             s.push_str(&url_encode_bytes(url.as_bytes()));
         }
         s
@@ -245,6 +259,30 @@ fn name_field(v: &Value, key: &str) -> Option<String> {
     v.get(key.as_bytes())
         .and_then(Value::as_bytes)
         .map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
+/// BEP 19 `url-list`: one URL or a list; only http(s) URLs, bounded in number and length.
+fn parse_web_seeds(top: &Value) -> Vec<String> {
+    let urls: Vec<&str> = match top.get(b"url-list") {
+        Some(v) => match (v.as_str(), v.as_list()) {
+            (Some(one), _) => vec![one],
+            (None, Some(list)) => list.iter().filter_map(Value::as_str).collect(),
+            (None, None) => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for u in urls {
+        let lower = u.to_ascii_lowercase();
+        let http = lower.starts_with("http://") || lower.starts_with("https://");
+        if http && u.len() <= MAX_URL_LEN && !out.iter().any(|o| o == u) {
+            out.push(u.to_owned());
+        }
+        if out.len() == MAX_WEB_SEEDS {
+            break;
+        }
+    }
+    out
 }
 
 /// BEP 12 tiers, else `announce`; malformed entries are skipped, not fatal.
@@ -360,6 +398,7 @@ fn parse_info(
         comment: None,
         created_by: None,
         creation_date: None,
+        web_seeds: Vec::new(),
     })
 }
 
@@ -432,14 +471,24 @@ fn parse_files(list: &Value, name: &str) -> Result<Vec<FileInfo>, MetainfoError>
     Ok(files)
 }
 
+/// What a `.torrent` holds besides the info dictionary.
+pub(crate) struct TopLevel<'a> {
+    pub trackers: &'a [Vec<String>],
+    pub web_seeds: &'a [String],
+    pub comment: Option<&'a str>,
+    pub created_by: Option<&'a str>,
+    pub creation_date: Option<i64>,
+}
+
 /// Writes a torrent file around raw `info` bytes (keys in bencode order).
-pub(crate) fn torrent_file(
-    trackers: &[Vec<String>],
-    comment: Option<&str>,
-    created_by: Option<&str>,
-    creation_date: Option<i64>,
-    info: &[u8],
-) -> Vec<u8> {
+pub(crate) fn torrent_file(top: &TopLevel<'_>, info: &[u8]) -> Vec<u8> {
+    let TopLevel {
+        trackers,
+        web_seeds,
+        comment,
+        created_by,
+        creation_date,
+    } = *top;
     let mut out = Vec::with_capacity(info.len() + 512);
     out.push(b'd');
     let tiers: Vec<&Vec<String>> = trackers.iter().filter(|t| !t.is_empty()).collect();
@@ -473,6 +522,14 @@ pub(crate) fn torrent_file(
     }
     put_str(&mut out, "info");
     out.extend_from_slice(info);
+    if !web_seeds.is_empty() {
+        put_str(&mut out, "url-list");
+        out.push(b'l');
+        for url in web_seeds {
+            put_str(&mut out, url);
+        }
+        out.push(b'e');
+    }
     out.push(b'e');
     out
 }
@@ -570,6 +627,29 @@ mod tests {
             Some(full[..20].to_vec())
         );
         assert_ne!(hybrid.hybrid_v2_hash(), Some(hybrid.info_hash));
+    }
+
+    #[test]
+    fn web_seeds_from_url_list() {
+        let with = |url_list: Value| {
+            let t = bencode::encode(&Value::dict([
+                ("info", single_info(40_000, 16384, 3)),
+                ("url-list", url_list),
+            ]));
+            Metainfo::from_bytes(&t).unwrap().web_seeds
+        };
+        assert_eq!(with(s("http://a/f")), ["http://a/f"]);
+        let list = Value::List(vec![
+            s("https://b/"),
+            s("ftp://no/"),
+            int(7),
+            s("https://b/"),
+            s(&format!("http://{}", "x".repeat(MAX_URL_LEN))),
+            s("HTTP://c/"),
+        ]);
+        assert_eq!(with(list), ["https://b/", "HTTP://c/"]);
+        let many = Value::List((0..100).map(|i| s(&format!("http://h/{i}"))).collect());
+        assert_eq!(with(many).len(), MAX_WEB_SEEDS);
     }
 
     #[test]

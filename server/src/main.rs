@@ -19,6 +19,7 @@ mod stats;
 mod supervise;
 mod torrents;
 mod web;
+mod webseed;
 
 use clap::{Parser, Subcommand};
 

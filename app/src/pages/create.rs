@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 
 use crate::live::use_live;
+#[cfg(feature = "hydrate")]
+use crate::pages::detail::{http_link, magnet_link};
 
 /// Piece sizes offered; empty is automatic.
 const PIECE_SIZES: [(&str, &str); 9] = [
@@ -25,6 +27,9 @@ struct Created {
     url: String,
     file_name: String,
     info_hash: String,
+    magnet: String,
+    /// The file over plain HTTP from this server's web seed (single-file torrents).
+    http: Option<String>,
 }
 
 #[component]
@@ -37,6 +42,7 @@ pub fn CreatePage() -> impl IntoView {
     let comment = RwSignal::new(String::new());
     let piece_length = RwSignal::new(String::new());
     let private = RwSignal::new(false);
+    let web_seed = RwSignal::new(true);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let created = RwSignal::new(None::<Created>);
@@ -92,6 +98,9 @@ pub fn CreatePage() -> impl IntoView {
                     "false"
                 },
             );
+            if web_seed.get_untracked() {
+                let _ = form.append_with_str("webSeed", "true");
+            }
             busy.set(true);
             leptos::task::spawn_local(async move {
                 let result =
@@ -113,14 +122,27 @@ pub fn CreatePage() -> impl IntoView {
                             web_sys::Url::create_object_url_with_blob(&blob).unwrap_or_default();
                         // The new torrent in the store now, whatever the event stream is doing.
                         let api = format!("/api/torrents/{info_hash}");
-                        if let Ok(summary) = crate::client::get(api).await {
-                            live.torrents.upsert(summary);
+                        let detail: Option<crate::types::TorrentDetail> =
+                            crate::client::get(api).await.ok();
+                        if let Some(d) = &detail {
+                            live.torrents.upsert(d.summary.clone());
                         }
                         live.toast(format!("Created {file_name}; seeding"), false);
+                        let origin = web_sys::window()
+                            .and_then(|w| w.location().origin().ok())
+                            .unwrap_or_default();
                         created.set(Some(Created {
                             url,
                             file_name,
                             info_hash,
+                            magnet: detail.as_ref().map(magnet_link).unwrap_or_default(),
+                            http: detail.as_ref().and_then(http_link).map(|l| {
+                                if l.starts_with('/') {
+                                    format!("{origin}{l}")
+                                } else {
+                                    l
+                                }
+                            }),
                         }));
                     }
                     Err(e) => error.set(Some(e.message)),
@@ -137,6 +159,7 @@ pub fn CreatePage() -> impl IntoView {
             comment,
             piece_length,
             private,
+            web_seed,
             files_ref,
             busy,
             created,
@@ -201,6 +224,10 @@ pub fn CreatePage() -> impl IntoView {
                     <input id="create-private" type="checkbox" bind:checked=private />
                     " Private (trackers only: no DHT, no peer exchange)"
                 </label>
+                <label class="check span" for="create-web-seed">
+                    <input id="create-web-seed" type="checkbox" bind:checked=web_seed />
+                    " Serve it over HTTP from this server too (web seed: downloads work with no peer online)"
+                </label>
                 <div class="span">
                     <button type="submit" id="create-submit" disabled=move || busy.get()>
                         {move || if busy.get() { "Creating…" } else { "Create and seed" }}
@@ -218,6 +245,12 @@ pub fn CreatePage() -> impl IntoView {
                     </a>
                     " "
                     <a href=format!("/torrents/{}", c.info_hash)>"Open the torrent"</a>
+                    <label for="created-magnet">"Magnet link"</label>
+                    <input id="created-magnet" readonly=true value=c.magnet.clone() />
+                    {c.http.clone().map(|h| view! {
+                        <label for="created-http">"Plain HTTP link"</label>
+                        <input id="created-http" readonly=true value=h />
+                    })}
                 </div>
             })}
         </section>

@@ -216,6 +216,10 @@ pub struct CreateTorrent {
     pub paused: bool,
     #[serde(default)]
     pub priority: Priority,
+    /// Put this server in the torrent's `url-list` (BEP 19 web seed), so it downloads over
+    /// HTTP from here when no peer is online.
+    #[serde(default)]
+    pub web_seed: bool,
 }
 
 /// A torrent in lists.
@@ -288,6 +292,9 @@ pub struct TorrentDetail {
     pub creation_date: Option<i64>,
     pub files: Vec<FileProgress>,
     pub trackers: Vec<TrackerInfo>,
+    /// BEP 19 web seeds (`url-list`): HTTP URLs serving the content.
+    #[serde(default)]
+    pub web_seeds: Vec<String>,
 }
 
 /// One file of a torrent.

@@ -13,7 +13,7 @@ use super::errors::{ApiError, ApiJson};
 use super::torrents::{content_type_is, parse_bool, parse_priority};
 use crate::auth::AuthUser;
 use crate::state::AppState;
-use crate::torrents::create::{CreateParams, Staging};
+use crate::torrents::create::{CreateParams, Staging, WebSeedUrl};
 use crate::torrents::{paths, LibraryError};
 
 /// Largest JSON body (a path, trackers and options); the route's own limit is sized for
@@ -73,6 +73,7 @@ pub async fn create(
     )?;
     let lib = &state.library;
     let root = lib.user_root(&user);
+    let web_seed = own_web_seed(&state, req.headers());
     let (summary, bytes) = if content_type_is(&req, "application/json") {
         let body = bounded_json(req, &state).await?;
         let path = paths::existing_inside(&root, &body.path).map_err(LibraryError::from)?;
@@ -83,6 +84,7 @@ pub async fn create(
             piece_length: body.piece_length,
             paused: body.paused,
             priority: body.priority,
+            web_seed: if body.web_seed { Some(web_seed?) } else { None },
         };
         lib.create_from_path(&user, path, params).await?
     } else if content_type_is(&req, "multipart/form-data") {
@@ -92,6 +94,7 @@ pub async fn create(
         let mut params = CreateParams::default();
         let (mut name, mut save_path, mut server_path) = (None, None, None);
         let mut files = 0usize;
+        let mut want_web_seed = false;
         let read = async {
             while let Some(mut field) = mp.next_field().await? {
                 let field_name = field.name().unwrap_or("").to_owned();
@@ -142,6 +145,9 @@ pub async fn create(
                     }
                     "paused" => params.paused = parse_bool("paused", &bounded_text(field).await?)?,
                     "priority" => params.priority = parse_priority(&bounded_text(field).await?)?,
+                    "webSeed" => {
+                        want_web_seed = parse_bool("webSeed", &bounded_text(field).await?)?
+                    }
                     other => return Err(ApiError::BadRequest(format!("unknown field {other:?}"))),
                 }
             }
@@ -151,6 +157,9 @@ pub async fn create(
         if let Err(e) = read {
             drain(&mut mp).await;
             return Err(e);
+        }
+        if want_web_seed {
+            params.web_seed = Some(web_seed?);
         }
         let path = match server_path {
             Some(p) => paths::existing_inside(&root, &p).map_err(LibraryError::from)?,
@@ -167,6 +176,20 @@ pub async fn create(
         ));
     };
     Ok(torrent_file_response(&summary, bytes, StatusCode::CREATED))
+}
+
+/// This server's web seed URL maker (`webseed`), on the address the client reached us at.
+fn own_web_seed(state: &AppState, headers: &HeaderMap) -> Result<WebSeedUrl, ApiError> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| ApiError::BadRequest("no Host header to build the web seed URL".into()))?;
+    let base = format!("http://{host}");
+    let keys = state.keys.clone();
+    Ok(WebSeedUrl(std::sync::Arc::new(move |ih| {
+        crate::webseed::url(&base, &keys, ih)
+    })))
 }
 
 /// Reads and discards what is left of a refused upload (up to [`DRAIN_MAX`] bytes), so

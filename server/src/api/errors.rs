@@ -129,7 +129,7 @@ impl From<crate::torrents::LibraryError> for ApiError {
                 ApiError::Conflict(e.to_string())
             }
             L::NotFound => ApiError::not_found_torrent(),
-            L::NoSuchFile(_) => ApiError::NotFound(e.to_string()),
+            L::NoSuchFile(_) | L::NotComplete => ApiError::NotFound(e.to_string()),
             L::TooLarge(_) => ApiError::TooLarge(e.to_string()),
             L::Quota(_) => ApiError::Forbidden(e.to_string()),
             L::Db(_) | L::Engine(_) => ApiError::Internal(e.to_string()),

@@ -15,7 +15,7 @@ pub mod range;
 mod selection;
 mod settings;
 mod statistics;
-mod stream;
+pub mod stream;
 mod torrents;
 mod users;
 

@@ -107,6 +107,7 @@ fn paths() -> Value {
                     "trackers": { "type": "string", "description": "one URL per line" },
                     "private": { "type": "boolean" }, "comment": { "type": "string" },
                     "pieceLength": { "type": "integer" }, "paused": { "type": "boolean" },
+                    "webSeed": { "type": "boolean", "description": "this server's /ws URL in the url-list (BEP 19)" },
                     "priority": schema("Priority") } } } } })) },
         "/api/torrents/{infoHash}": {
             "get": Value::Object(torrent_op("State, progress, rates, peers, ratio, ETA, files, trackers", vec![
@@ -331,7 +332,8 @@ fn schemas() -> Value {
             "peers": { "type": "array", "items": s }, "category": s, "tags": { "type": "array", "items": s },
             "files": { "type": "array", "items": schema("FilePriorityChange") }, "sequential": b }), &["magnetURI"]),
         "CreateTorrent": obj(json!({ "path": s, "trackers": { "type": "array", "items": s }, "private": b,
-            "comment": s, "pieceLength": int, "paused": b, "priority": schema("Priority") }), &["path"]),
+            "comment": s, "pieceLength": int, "paused": b, "priority": schema("Priority"),
+            "webSeed": { "type": "boolean", "description": "this server's /ws URL in the url-list (BEP 19)" } }), &["path"]),
         "TorrentSummary": obj(json!({ "infoHash": s, "name": s, "state": schema("TorrentState"), "error": opt("string"),
             "progress": num, "totalBytes": int, "bytesDone": int, "downloadRate": int, "uploadRate": int,
             "downloaded": int, "uploaded": int, "ratio": num, "peers": int, "seeds": int, "etaSecs": opt("integer"),
@@ -346,7 +348,8 @@ fn schemas() -> Value {
         "TorrentDetail": { "allOf": [schema("TorrentSummary"), obj(json!({ "piecesDone": int, "numPieces": int,
             "pieceLength": int, "wasted": int, "private": b, "comment": opt("string"),
             "files": { "type": "array", "items": schema("FileProgress") },
-            "trackers": { "type": "array", "items": schema("TrackerInfo") } }), &["files", "trackers"])] },
+            "trackers": { "type": "array", "items": schema("TrackerInfo") },
+            "webSeeds": { "type": "array", "items": s } }), &["files", "trackers"])] },
         "FileProgress": obj(json!({ "path": s, "length": int, "bytesDone": int, "progress": num,
             "priority": schema("FilePriority") }),
             &["path", "length", "bytesDone", "progress"]),

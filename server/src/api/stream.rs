@@ -47,6 +47,12 @@ pub async fn stream(
         (None, None) => return Err(ApiError::Unauthorized("missing token".into())),
     };
     let file = state.library.open_file(&user, &info_hash, index).await?;
+    Ok(respond(file, &headers))
+}
+
+/// The answer to a GET of `file` with these request headers: 200, 206 or 416 (shared with
+/// the web seed server, `webseed`).
+pub fn respond(file: FileStream, headers: &HeaderMap) -> Response {
     let len = file.len();
     let kind = mime_guess::from_path(file.path()).first_or_octet_stream();
     let answer = range::answer(headers.get(header::RANGE).map(|v| v.as_bytes()), len);
@@ -59,7 +65,7 @@ pub async fn stream(
                 header::CONTENT_RANGE,
                 header_value(&format!("bytes */{len}")),
             );
-            return Ok(res);
+            return res;
         }
     };
     let mut res = Response::new(body(file, start, end));
@@ -76,7 +82,7 @@ pub async fn stream(
         let range = format!("bytes {start}-{}/{len}", end - 1);
         h.insert(header::CONTENT_RANGE, header_value(&range));
     }
-    Ok(res)
+    res
 }
 
 fn header_value(s: &str) -> HeaderValue {

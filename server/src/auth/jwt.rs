@@ -33,6 +33,8 @@ pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// The same secret, for [`Keys::tag`].
+    secret: Vec<u8>,
 }
 
 impl Keys {
@@ -44,7 +46,20 @@ impl Keys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            secret: secret.to_vec(),
         }
+    }
+
+    /// HMAC-SHA256 of `data` under the secret, separated by `purpose`: unforgeable
+    /// capabilities that need no storage (web seed keys).
+    pub fn tag(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.secret)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(data);
+        mac.finalize().into_bytes().into()
     }
 
     /// Signs `claims`.

@@ -25,6 +25,10 @@ pub struct CreateArgs {
     /// Name of the torrent (defaults to the file or folder name).
     #[arg(long)]
     pub name: Option<String>,
+    /// A BEP 19 web seed: an HTTP(S) URL serving the content (repeatable). A URL ending in
+    /// `/` gets the torrent's name (and paths) appended by clients.
+    #[arg(long = "web-seed", value_name = "URL")]
+    pub web_seeds: Vec<String>,
 }
 
 pub fn create(args: CreateArgs) -> anyhow::Result<()> {
@@ -45,6 +49,7 @@ pub fn create(args: CreateArgs) -> anyhow::Result<()> {
         comment: args.comment,
         created_by: None,
         name: args.name,
+        web_seeds: args.web_seeds,
     };
     let bytes = engine::create::create_torrent(&args.path, &opts, &|_| {})
         .with_context(|| format!("cannot create a torrent from {}", args.path.display()))?;

@@ -25,7 +25,8 @@ pub fn info(args: InfoArgs) -> anyhow::Result<()> {
             "name": m.name, "infoHash": m.info_hash.to_hex(), "totalLength": m.total_length,
             "pieceLength": m.piece_length, "pieces": m.num_pieces(), "private": m.private,
             "trackers": m.trackers, "comment": m.comment, "createdBy": m.created_by,
-            "creationDate": m.creation_date, "files": files, "magnet": m.magnet_link(),
+            "creationDate": m.creation_date, "webSeeds": m.web_seeds, "files": files,
+            "magnet": m.magnet_link(),
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
@@ -51,6 +52,9 @@ pub fn info(args: InfoArgs) -> anyhow::Result<()> {
     }
     for (i, tier) in m.trackers.iter().enumerate() {
         println!("Tier {i}:      {}", tier.join(", "));
+    }
+    for url in &m.web_seeds {
+        println!("Web seed:    {url}");
     }
     // Numbered from 1: `download --only-files` takes these numbers.
     println!("Files:");

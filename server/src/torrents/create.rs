@@ -7,6 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use app::types::{Priority, TorrentSummary};
 use engine::create::{create_torrent, CreateOptions};
 use engine::metainfo::Metainfo;
+use engine::InfoHash;
 use rand::RngCore;
 
 use super::{Library, LibraryError};
@@ -21,6 +22,18 @@ pub struct CreateParams {
     pub piece_length: Option<u32>,
     pub paused: bool,
     pub priority: Priority,
+    /// This server as a web seed: its URL for the new torrent's info-hash.
+    pub web_seed: Option<WebSeedUrl>,
+}
+
+/// Makes a torrent's web seed URL from its info-hash (known only once the content is hashed).
+#[derive(Clone)]
+pub struct WebSeedUrl(pub std::sync::Arc<dyn Fn(&InfoHash) -> String + Send + Sync>);
+
+impl std::fmt::Debug for WebSeedUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebSeedUrl")
+    }
 }
 
 impl Library {
@@ -45,12 +58,22 @@ impl Library {
             comment: params.comment.clone(),
             created_by: None,
             name: None,
+            web_seeds: Vec::new(),
         };
         let bytes = tokio::task::spawn_blocking(move || create_torrent(&path, &opts, &|_| {}))
             .await
             .map_err(|e| LibraryError::Create(e.to_string()))?
             .map_err(|e| LibraryError::Create(e.to_string()))?;
-        let meta = Metainfo::from_bytes(&bytes).map_err(|e| LibraryError::Create(e.to_string()))?;
+        let mut meta =
+            Metainfo::from_bytes(&bytes).map_err(|e| LibraryError::Create(e.to_string()))?;
+        // The url-list is outside the info dictionary: adding it keeps the info-hash.
+        let bytes = match &params.web_seed {
+            Some(url) => {
+                meta.web_seeds.push((url.0)(&meta.info_hash));
+                meta.to_torrent_bytes()
+            }
+            None => bytes,
+        };
         self.check_quota(user, meta.total_length)?;
         let summary = self
             .add_metainfo(

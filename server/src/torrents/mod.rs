@@ -18,6 +18,7 @@ mod stream;
 pub mod tags;
 pub mod view;
 mod watch;
+mod webseed;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -78,6 +79,8 @@ pub enum LibraryError {
     BadSelection(String),
     #[error("the torrent has no file {0}")]
     NoSuchFile(usize),
+    #[error("the file is not complete here yet")]
+    NotComplete,
 }
 
 impl From<EngineError> for LibraryError {

@@ -147,6 +147,7 @@ pub fn detail(e: &Entry, st: Option<&TorrentStatus>, meta: Option<&Metainfo>) ->
         creation_date: meta.and_then(|m| m.creation_date),
         files,
         trackers,
+        web_seeds: meta.map_or_else(Vec::new, |m| m.web_seeds.clone()),
     }
 }
 

@@ -54,6 +54,8 @@ pub fn router(state: AppState) -> Router {
     api.router
         // qBittorrent's WebUI API and Transmission's RPC (see docs/compat.md).
         .merge(crate::compat::router(state.config.max_torrent_size))
+        // BEP 19 web seeds: the torrents' complete files over HTTP (docs/server.md).
+        .merge(crate::webseed::routes())
         // The login and register forms post here when JavaScript is off.
         .route("/login", axum::routing::post(forms::login))
         .route("/register", axum::routing::post(forms::register))

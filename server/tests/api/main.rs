@@ -23,3 +23,4 @@ mod speed;
 mod stream;
 mod torrents;
 mod transmission;
+mod webseed;

@@ -8,6 +8,8 @@ mod limits;
 mod player;
 mod sections;
 
+pub use sections::{http_link, magnet_link};
+
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 

@@ -333,7 +333,25 @@ pub fn magnet_link(d: &TorrentDetail) -> String {
         link.push_str("&tr=");
         link.push_str(&format::url_encode(&t.url));
     }
+    for w in &d.web_seeds {
+        link.push_str("&ws=");
+        link.push_str(&format::url_encode(w));
+    }
     link
+}
+
+/// A plain HTTP link to the content from a web seed (BEP 19: a URL ending in `/` gets the
+/// torrent's name appended; a multi-file torrent's is a folder, so only one file gets one).
+pub fn http_link(d: &TorrentDetail) -> Option<String> {
+    let base = d.web_seeds.first()?;
+    if d.files.len() != 1 {
+        return None;
+    }
+    Some(if base.ends_with('/') {
+        format!("{base}{}", format::url_encode(&d.files[0].path))
+    } else {
+        base.clone()
+    })
 }
 
 #[component]
@@ -378,6 +396,14 @@ pub fn Info(detail: TorrentDetail) -> impl IntoView {
                 <input type="text" readonly aria-label="Magnet link" id="magnet-link" value=magnet.clone() />
                 <button type="button" class="small" on:click=copy>"Copy"</button>
             </dd>
+            <dt>"Web seeds"</dt>
+            <dd class="mono wrap" id="web-seeds">
+                {if detail.web_seeds.is_empty() { "–".to_string() } else { detail.web_seeds.join("\n") }}
+            </dd>
+            {http_link(&detail).map(|h| view! {
+                <dt>"Over HTTP"</dt>
+                <dd class="wrap"><a id="http-link" href=h.clone()>{h.clone()}</a></dd>
+            })}
             <dt>"Size"</dt>
             <dd>{format::bytes(s.total_bytes)}</dd>
             <dt>"Pieces"</dt>
