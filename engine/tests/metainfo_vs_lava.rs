@@ -50,6 +50,11 @@ fn compare(torrent: &[u8]) {
     };
     assert_eq!(ours.trackers, lava_trackers);
     assert_eq!(ours.private, lava.is_private());
+    // Lava keeps `url-list` among its extra fields and turns it into the magnet's `ws=`.
+    let lava_magnet = lava.magnet_link().expect("lava magnet");
+    for ws in &ours.web_seeds {
+        assert!(lava_magnet.contains("&ws="), "{lava_magnet} lacks {ws}");
+    }
 }
 
 #[test]
@@ -64,6 +69,7 @@ fn single_file_agrees_with_lava() {
         comment: Some("differential".into()),
         created_by: None,
         name: None,
+        web_seeds: vec!["http://127.0.0.1:4/files/".into()],
     };
     compare(&create_torrent(&file, &opts, &|_| {}).unwrap());
 }
@@ -88,6 +94,7 @@ fn multi_file_with_tiers_agrees_with_lava() {
         comment: None,
         created_by: None,
         name: None,
+        web_seeds: Vec::new(),
     };
     compare(&create_torrent(&root, &opts, &|_| {}).unwrap());
 }
