@@ -9,6 +9,7 @@ mod labels;
 mod notifications;
 mod selection;
 mod speed;
+mod tracker;
 
 pub use bans::*;
 pub use chat::*;
@@ -17,6 +18,7 @@ pub use labels::*;
 pub use notifications::*;
 pub use selection::*;
 pub use speed::*;
+pub use tracker::*;
 
 /// What the server says about itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -288,6 +290,9 @@ pub struct TorrentDetail {
     pub creation_date: Option<i64>,
     pub files: Vec<FileProgress>,
     pub trackers: Vec<TrackerInfo>,
+    /// Counts on this server's built-in tracker, when it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built_in_tracker: Option<SwarmCounts>,
 }
 
 /// One file of a torrent.

@@ -15,6 +15,7 @@ mod selection;
 mod settings;
 mod statistics;
 mod torrents;
+mod tracker;
 mod users;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
@@ -122,6 +123,7 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
         .add(Method::POST, "/api/auth/logout", auth::logout)
         .add(Method::GET, "/api/users/me", users::me)
         .add(Method::PUT, "/api/users/me", users::update_me)
+        .add(Method::GET, "/api/tracker", tracker::status)
         .add(Method::GET, "/api/torrents", torrents::list)
         .add_limited(
             Method::POST,

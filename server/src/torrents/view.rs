@@ -147,6 +147,7 @@ pub fn detail(e: &Entry, st: Option<&TorrentStatus>, meta: Option<&Metainfo>) ->
         creation_date: meta.and_then(|m| m.creation_date),
         files,
         trackers,
+        built_in_tracker: None,
     }
 }
 

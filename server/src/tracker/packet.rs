@@ -78,9 +78,6 @@ pub fn parse(p: &[u8]) -> Result<Request<'_>, PacketError> {
         transaction: None,
         message,
     };
-    if p.len() > MAX_PACKET {
-        return Err(drop("packet too large"));
-    }
     let (Some(connection), Some(action), Some(transaction)) = (be64(p, 0), be32(p, 8), be32(p, 12))
     else {
         return Err(drop("packet too short"));
@@ -89,6 +86,10 @@ pub fn parse(p: &[u8]) -> Result<Request<'_>, PacketError> {
         transaction: Some(transaction),
         message,
     };
+    // The receive buffer is one byte larger, so a longer datagram shows here (truncated).
+    if p.len() > MAX_PACKET {
+        return Err(fail("packet too large"));
+    }
     match action {
         ACTION_CONNECT if connection == PROTOCOL_ID => Ok(Request::Connect { transaction }),
         ACTION_CONNECT => Err(fail("bad protocol id")),
@@ -276,6 +277,6 @@ mod tests {
         s.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 1]);
         s.extend_from_slice(&[1; 20 * 75]);
         assert!(parse(&s).is_err());
-        assert!(parse(&vec![0; MAX_PACKET + 1]).is_err());
+        assert_eq!(parse(&vec![0; MAX_PACKET + 1]).unwrap_err().message, "packet too large");
     }
 }

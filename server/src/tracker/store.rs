@@ -41,13 +41,8 @@ pub struct Announce {
     pub numwant: Option<u32>,
 }
 
-/// Counts of one swarm.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Counts {
-    pub seeders: u32,
-    pub leechers: u32,
-    pub completed: u32,
-}
+/// Counts of one swarm (the API's type).
+pub use app::types::SwarmCounts as Counts;
 
 /// What an announce gets back: the swarm's counts and peers of the announcer's family first.
 #[derive(Debug, Default)]

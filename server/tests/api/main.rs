@@ -21,4 +21,5 @@ mod restart;
 mod selection;
 mod speed;
 mod torrents;
+mod tracker;
 mod transmission;
