@@ -153,6 +153,7 @@ impl Tracker {
 
     pub fn announce(&self, a: &Announce, passkey: Option<&[u8]>) -> Result<Reply, Refusal> {
         self.announces.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(peer = %a.addr, event = ?a.event, left = a.left, "tracker announce");
         self.admit(&a.info_hash, passkey)?;
         Ok(self.store.announce(a)?)
     }

@@ -1,9 +1,10 @@
 //! The tracker's UDP adapter (BEP 15, with BEP 41 URL data for a passkey).
 //!
 //! Connection ids are not stored: an id is a keyed hash (SipHash with a random key made at
-//! start) of the client's address and a one-minute window, and an id of the current or the
+//! start) of the client's IP address and a one-minute window, and an id of the current or the
 //! previous window is accepted. So a spoofed source cannot announce without having received
-//! the connect reply, and a flood of connects costs no memory.
+//! the connect reply, and a flood of connects costs no memory. The port is left out: clients
+//! (ours among them) reuse a cached id from a fresh socket, so from another source port.
 
 use std::hash::{BuildHasher, RandomState};
 use std::net::SocketAddr;
@@ -40,7 +41,7 @@ impl ConnectionIds {
     }
 
     fn id(&self, addr: &SocketAddr, window: u64) -> u64 {
-        self.key.hash_one((addr.ip(), addr.port(), window))
+        self.key.hash_one((addr.ip(), window))
     }
 
     pub fn issue(&self, addr: &SocketAddr) -> u64 {
@@ -193,7 +194,7 @@ mod tests {
     fn ids_depend_on_the_address_and_expire() {
         let ids = ConnectionIds::new();
         let a: SocketAddr = "127.0.0.1:1000".parse().unwrap();
-        let b: SocketAddr = "127.0.0.1:1001".parse().unwrap();
+        let b: SocketAddr = "127.0.0.2:1000".parse().unwrap();
         let id = ids.issue(&a);
         assert!(ids.check(&a, id));
         assert!(!ids.check(&b, id));

@@ -254,7 +254,11 @@ fn content(dir: &Path, size: usize, announce: &str) -> (PathBuf, Vec<u8>, PathBu
 
 async fn swarm_through_tracker(udp: bool) {
     const SIZE: usize = 3 << 20;
-    let srv = tracker_server(&[("TRACKER_INTERVAL", "5")]).await;
+    let srv = tracker_server(&[
+        ("TRACKER_INTERVAL", "5"),
+        ("RUST_LOG", "info,sqlx=warn,torrentedge::tracker=trace"),
+    ])
+    .await;
     let _admin = srv.user("admin").await;
     let alice = srv.user("alice").await;
     let (s, t) = srv.get("/api/tracker", &alice).await;
@@ -284,9 +288,11 @@ async fn swarm_through_tracker(udp: bool) {
     let (s, b) = srv.upload(&alice, &torrent, &[]).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let _seeder = LtPeer::seed_announcing(&torrent_path, &source.parent().unwrap(), 2);
+    let started = Instant::now();
     let done = srv
         .wait_torrent(&alice, &ih, 120, |t| t["state"] == "seeding")
         .await;
+    eprintln!("TorrentEdge complete after {:?}", started.elapsed());
     assert_eq!(
         std::fs::read(srv.user_dir(&alice).await.join("shared.bin")).unwrap(),
         std::fs::read(&source).unwrap(),
@@ -297,6 +303,7 @@ async fn swarm_through_tracker(udp: bool) {
     std::fs::create_dir_all(&qdir).unwrap();
     qbt.add(&torrent, &qdir).await;
     qbt.wait_done(120).await;
+    eprintln!("qBittorrent complete after {:?}", started.elapsed());
     assert_eq!(
         std::fs::read(qdir.join("shared.bin")).unwrap(),
         std::fs::read(&source).unwrap()
@@ -323,10 +330,16 @@ async fn swarm_through_tracker(udp: bool) {
         }
         assert!(
             Instant::now() < deadline,
-            "scrape never showed 3 seeders and 2 completed: {http:?}, api {api}"
+            "scrape never showed 3 seeders and 2 completed: {http:?}, api {api}\n{}",
+            srv.logs()
+                .lines()
+                .filter(|l| l.contains("tracker announce"))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    eprintln!("scrape counts right after {:?}", started.elapsed());
     let (_, stats) = srv.get("/api/tracker", &alice).await;
     assert_eq!(stats["torrents"], 1, "{stats}");
     assert_eq!(stats["peers"], 3, "{stats}");
