@@ -37,6 +37,7 @@ pub fn CreatePage() -> impl IntoView {
     let comment = RwSignal::new(String::new());
     let piece_length = RwSignal::new(String::new());
     let private = RwSignal::new(false);
+    let own_tracker = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let created = RwSignal::new(None::<Created>);
@@ -92,6 +93,9 @@ pub fn CreatePage() -> impl IntoView {
                     "false"
                 },
             );
+            if own_tracker.get_untracked() {
+                let _ = form.append_with_str("builtInTracker", "true");
+            }
             busy.set(true);
             leptos::task::spawn_local(async move {
                 let result =
@@ -137,6 +141,7 @@ pub fn CreatePage() -> impl IntoView {
             comment,
             piece_length,
             private,
+            own_tracker,
             files_ref,
             busy,
             created,
@@ -200,6 +205,10 @@ pub fn CreatePage() -> impl IntoView {
                 <label class="check span" for="create-private">
                     <input id="create-private" type="checkbox" bind:checked=private />
                     " Private (trackers only: no DHT, no peer exchange)"
+                </label>
+                <label class="check span" for="create-own-tracker">
+                    <input id="create-own-tracker" type="checkbox" bind:checked=own_tracker />
+                    " Announce to this server's built-in tracker (serve --tracker)"
                 </label>
                 <div class="span">
                     <button type="submit" id="create-submit" disabled=move || busy.get()>

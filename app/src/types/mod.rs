@@ -218,6 +218,9 @@ pub struct CreateTorrent {
     pub paused: bool,
     #[serde(default)]
     pub priority: Priority,
+    /// Put this server's built-in tracker first in the announce list.
+    #[serde(default)]
+    pub built_in_tracker: bool,
 }
 
 /// A torrent in lists.

@@ -107,6 +107,7 @@ fn paths() -> Value {
                     "trackers": { "type": "string", "description": "one URL per line" },
                     "private": { "type": "boolean" }, "comment": { "type": "string" },
                     "pieceLength": { "type": "integer" }, "paused": { "type": "boolean" },
+                    "builtInTracker": { "type": "boolean", "description": "this server's announce URL first" },
                     "priority": schema("Priority") } } } } })) },
         "/api/torrents/{infoHash}": {
             "get": Value::Object(torrent_op("State, progress, rates, peers, ratio, ETA, files, trackers", vec![
@@ -321,7 +322,8 @@ fn schemas() -> Value {
             "peers": { "type": "array", "items": s }, "category": s, "tags": { "type": "array", "items": s },
             "files": { "type": "array", "items": schema("FilePriorityChange") }, "sequential": b }), &["magnetURI"]),
         "CreateTorrent": obj(json!({ "path": s, "trackers": { "type": "array", "items": s }, "private": b,
-            "comment": s, "pieceLength": int, "paused": b, "priority": schema("Priority") }), &["path"]),
+            "comment": s, "pieceLength": int, "paused": b, "priority": schema("Priority"),
+            "builtInTracker": b }), &["path"]),
         "TorrentSummary": obj(json!({ "infoHash": s, "name": s, "state": schema("TorrentState"), "error": opt("string"),
             "progress": num, "totalBytes": int, "bytesDone": int, "downloadRate": int, "uploadRate": int,
             "downloaded": int, "uploaded": int, "ratio": num, "peers": int, "seeds": int, "etaSecs": opt("integer"),

@@ -372,18 +372,21 @@ impl Store {
     }
 
     /// Drops peers that missed their announces, then swarms left with nobody and no
-    /// completed download. Returns the peers dropped.
+    /// completed download (with the store over 90 % full, empty ones whatever their count,
+    /// so finished swarms cannot keep new torrents out). Returns the peers dropped.
     pub fn sweep(&self) -> usize {
         let cutoff = self
             .now()
             .saturating_sub(u32::try_from(self.limits.peer_ttl.as_secs()).unwrap_or(u32::MAX));
         let mut dropped = 0;
+        let crowded =
+            self.torrents.load(Ordering::Relaxed) > self.limits.max_torrents.saturating_mul(9) / 10;
         for shard in &self.shards {
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
             let before = shard.len();
             shard.retain(|_, s| {
                 dropped += s.expire(cutoff);
-                s.len() > 0 || s.completed > 0
+                s.len() > 0 || (s.completed > 0 && !crowded)
             });
             self.torrents
                 .fetch_sub(before - shard.len(), Ordering::Relaxed);
@@ -398,6 +401,29 @@ impl Store {
             self.torrents.load(Ordering::Relaxed),
             self.peers.load(Ordering::Relaxed),
         )
+    }
+
+    /// Bytes the swarms hold on the heap (capacities, not lengths; allocator overhead not
+    /// counted): what `make bench-tracker` reports per 100,000 peers.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let entry = size_of::<([u8; 20], Swarm)>() + 1;
+        let index = size_of::<([u8; 20], (bool, u32))>() + 1;
+        self.shards
+            .iter()
+            .map(|shard| {
+                let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+                shard.capacity() * entry
+                    + shard
+                        .values()
+                        .map(|s| {
+                            s.v4.capacity() * size_of::<Peer<6>>()
+                                + s.v6.capacity() * size_of::<Peer<18>>()
+                                + s.index.capacity() * index
+                        })
+                        .sum::<usize>()
+            })
+            .sum()
     }
 
     /// Moves the clock forward by `secs` (tests of expiry).
@@ -484,6 +510,16 @@ mod tests {
         s.age(150);
         assert_eq!(s.sweep(), 1);
         assert_eq!(s.size(), (0, 0));
+        // A finished swarm stays for its count, until the store is crowded.
+        s.announce(&ann(5, 1, "10.0.0.1:1", 0, Event::Completed)).unwrap();
+        s.age(150);
+        s.sweep();
+        assert_eq!(s.counts(&[5; 20]).completed, 1);
+        s.announce(&ann(6, 1, "10.0.0.1:1", 1, Event::None)).unwrap();
+        s.announce(&ann(7, 1, "10.0.0.1:1", 1, Event::None)).unwrap();
+        s.age(150);
+        s.sweep();
+        assert_eq!(s.size(), (0, 0));
         // Random starts never return the announcer nor duplicates.
         for p in 0..5 {
             s.announce(&ann(9, p, &format!("10.0.0.{p}:1"), 1, Event::None)).unwrap();
@@ -495,6 +531,61 @@ mod tests {
             ids.dedup();
             assert_eq!(ids.len(), 2);
             assert!(!ids.contains(&[0; 20]));
+        }
+    }
+
+    /// `make bench-tracker`: memory per 100,000 peers, as heap capacity and as the growth of
+    /// this process's resident set, for a few large swarms and for many small ones.
+    #[test]
+    #[ignore = "a measurement: make bench-tracker"]
+    fn bench_memory_per_100k_peers() {
+        fn rss() -> usize {
+            let s = std::fs::read_to_string("/proc/self/status").unwrap();
+            let kb = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+                .unwrap();
+            kb * 1024
+        }
+        for (torrents, per) in [(100u32, 1000u32), (10_000, 10)] {
+            let s = Store::new(Limits {
+                max_torrents: 100_000,
+                max_peers: 1000,
+                max_numwant: 50,
+                default_numwant: 0,
+                peer_ttl: Duration::from_secs(3600),
+            });
+            let before = rss();
+            for t in 0..torrents {
+                let mut ih = [0u8; 20];
+                ih[..4].copy_from_slice(&t.to_le_bytes());
+                ih[4..8].copy_from_slice(&t.wrapping_mul(2_654_435_761).to_be_bytes());
+                for p in 0..per {
+                    let mut id = [0u8; 20];
+                    id[..4].copy_from_slice(&p.to_le_bytes());
+                    id[4..8].copy_from_slice(&t.to_le_bytes());
+                    let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::from(p ^ t << 10)), 6881);
+                    s.announce(&Announce {
+                        info_hash: ih,
+                        peer_id: id,
+                        addr,
+                        left: u64::from(p % 2),
+                        event: Event::Started,
+                        numwant: Some(0),
+                    })
+                    .unwrap();
+                }
+            }
+            let grown = rss().saturating_sub(before);
+            assert_eq!(s.size(), (torrents as usize, 100_000));
+            println!(
+                "BENCH tracker memory: {torrents} torrents x {per} peers = 100000 IPv4 peers: \
+                 heap {:.1} MiB ({} B/peer), resident growth {:.1} MiB",
+                s.heap_bytes() as f64 / 1048576.0,
+                s.heap_bytes() / 100_000,
+                grown as f64 / 1048576.0
+            );
         }
     }
 }

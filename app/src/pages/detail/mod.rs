@@ -6,6 +6,7 @@ mod goals;
 mod labels;
 mod limits;
 mod sections;
+mod tracker_card;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -173,7 +174,11 @@ fn Detail(hash: String) -> impl IntoView {
                         let hash = hash.clone();
                         detail.get().map(move |r| match r {
                             Ok(d) => match other.as_str() {
-                                "trackers" => view! { <sections::Trackers trackers=d.trackers /> }.into_any(),
+                                "trackers" => view! {
+                                    <tracker_card::BuiltInTracker counts=d.built_in_tracker />
+                                    <sections::Trackers trackers=d.trackers />
+                                }
+                                .into_any(),
                                 "info" => view! { <sections::Info detail=d /> }.into_any(),
                                 _ => view! { <sections::Files hash=hash.clone() files=d.files /> }.into_any(),
                             },
