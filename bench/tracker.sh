@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 DATA_DIR=$work/data JWT_SECRET=bench-secret-bench-secret-bench-secret \
-  TRACKER=1 TRACKER_MODE=open DHT=false PEER_BIND=127.0.0.1 PEER_PORT=0 RUST_LOG=warn \
+  TRACKER=1 TRACKER_MODE=open DHT=false PEER_BIND=127.0.0.1 PEER_PORT=0 RUST_LOG=warn,torrentedge::web=info \
   "$bin" serve --port 0 --bind 127.0.0.1 2>"$log" &
 pid=$!
 base=""

@@ -31,18 +31,20 @@ pub const TARGETS: &[(&str, Target)] = &[
 
 // The built-in tracker's parsers (std only), compiled here from the server's sources.
 #[allow(dead_code)]
-#[path = "../../server/src/tracker/query.rs"]
-mod tracker_query;
-#[allow(dead_code)]
 #[path = "../../server/src/tracker/packet.rs"]
 mod tracker_packet;
+#[allow(dead_code)]
+#[path = "../../server/src/tracker/query.rs"]
+mod tracker_query;
 
 /// Announce and scrape queries sent to the built-in tracker: a parsed announce has a port
 /// and a bounded passkey; a scrape holds 1..=74 distinct hashes.
 pub fn tracker_announce_query(data: &[u8]) {
     if let Ok(q) = tracker_query::parse_announce(data) {
         assert_ne!(q.port, 0);
-        assert!(q.passkey.is_none_or(|k| (1..=64).contains(&k.as_str().len())));
+        assert!(q
+            .passkey
+            .is_none_or(|k| (1..=64).contains(&k.as_str().len())));
     }
     if let Ok((hashes, _)) = tracker_query::parse_scrape(data) {
         assert!((1..=tracker_query::MAX_SCRAPE).contains(&hashes.len()));
@@ -62,7 +64,9 @@ pub fn tracker_udp_server(data: &[u8]) {
             }
         }
         Ok(Request::Scrape { hashes, .. }) => {
-            assert!(hashes.len() % 20 == 0 && (1..=MAX_SCRAPE).contains(&(hashes.len() / 20)));
+            assert!(
+                hashes.len().is_multiple_of(20) && (1..=MAX_SCRAPE).contains(&(hashes.len() / 20))
+            );
         }
         Ok(Request::Connect { .. }) => assert!(data.len() >= 16),
         Err(e) => assert_eq!(e.transaction.is_some(), data.len() >= 16),

@@ -595,7 +595,11 @@ fn tracker_settings(
             }
         })
         .transpose()?;
-    let interval = a.tracker_interval.or(f.tracker_interval).unwrap_or(1800).clamp(1, 86_400);
+    let interval = a
+        .tracker_interval
+        .or(f.tracker_interval)
+        .unwrap_or(1800)
+        .clamp(1, 86_400);
     Ok(Some(Settings {
         mode,
         udp_port: a.tracker_udp_port.or(f.tracker_udp_port),
@@ -608,7 +612,11 @@ fn tracker_settings(
                 .or(f.tracker_max_torrents)
                 .unwrap_or(100_000)
                 .max(1),
-            max_peers: a.tracker_max_peers.or(f.tracker_max_peers).unwrap_or(1000).max(1),
+            max_peers: a
+                .tracker_max_peers
+                .or(f.tracker_max_peers)
+                .unwrap_or(1000)
+                .max(1),
             max_numwant: 200,
             default_numwant: 50,
             // Two missed announces, and a little for clients that announce late.

@@ -51,7 +51,10 @@ impl Writer {
     /// A `failure reason` reply (BEP 3).
     pub fn failure(reason: &str) -> Vec<u8> {
         let mut w = Writer::with_capacity(32 + reason.len());
-        w.dict().bytes(b"failure reason").bytes(reason.as_bytes()).end();
+        w.dict()
+            .bytes(b"failure reason")
+            .bytes(reason.as_bytes())
+            .end();
         w.0
     }
 }

@@ -53,7 +53,7 @@ fn failure(reason: impl std::fmt::Display) -> Response {
 }
 
 /// The passkey of the path (`/announce/KEY`), which wins over the query's.
-fn path_passkey(req: &Request) -> Result<Option<Passkey>, Response> {
+fn path_passkey(req: &Request) -> Result<Option<Passkey>, &'static str> {
     let path = req.uri().path();
     let rest = path
         .strip_prefix("/announce/")
@@ -62,7 +62,7 @@ fn path_passkey(req: &Request) -> Result<Option<Passkey>, Response> {
         None => Ok(None),
         Some(k) => Passkey::parse(k.as_bytes())
             .map(Some)
-            .ok_or_else(|| failure("invalid passkey")),
+            .ok_or("invalid passkey"),
     }
 }
 
@@ -93,7 +93,7 @@ fn canonical(ip: IpAddr) -> IpAddr {
 async fn announce(State(s): State<Http>, req: Request) -> Response {
     let path_key = match path_passkey(&req) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(e) => return failure(e),
     };
     let q = match query::parse_announce(req.uri().query().unwrap_or("").as_bytes()) {
         Ok(q) => q,
@@ -170,7 +170,7 @@ fn push_compact(out: &mut Vec<u8>, a: &SocketAddr) {
 async fn scrape(State(s): State<Http>, req: Request) -> Response {
     let path_key = match path_passkey(&req) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(e) => return failure(e),
     };
     let (hashes, query_key) = match query::parse_scrape(req.uri().query().unwrap_or("").as_bytes())
     {

@@ -125,7 +125,11 @@ pub async fn start(
 const SAMPLE: Duration = Duration::from_secs(10);
 
 impl Tracker {
-    pub fn new(settings: Settings, registry: Arc<Registry>, passkeys: passkeys::Passkeys) -> Tracker {
+    pub fn new(
+        settings: Settings,
+        registry: Arc<Registry>,
+        passkeys: passkeys::Passkeys,
+    ) -> Tracker {
         Tracker {
             store: Store::new(settings.limits),
             settings,
@@ -159,7 +163,11 @@ impl Tracker {
     }
 
     /// Counts per info-hash; a hash not tracked here scrapes as zeros.
-    pub fn scrape(&self, hashes: &[[u8; 20]], passkey: Option<&[u8]>) -> Result<Vec<Counts>, Refusal> {
+    pub fn scrape(
+        &self,
+        hashes: &[[u8; 20]],
+        passkey: Option<&[u8]>,
+    ) -> Result<Vec<Counts>, Refusal> {
         self.scrapes.fetch_add(1, Ordering::Relaxed);
         if let Some(first) = hashes.first() {
             // Passkey rules only: unknown torrents read as empty.

@@ -124,7 +124,7 @@ pub fn parse(p: &[u8]) -> Result<Request<'_>, PacketError> {
         }
         ACTION_SCRAPE => {
             let hashes = &p[16..];
-            if hashes.is_empty() || hashes.len() % 20 != 0 {
+            if hashes.is_empty() || !hashes.len().is_multiple_of(20) {
                 return Err(fail("scrape needs whole info-hashes"));
             }
             if hashes.len() / 20 > MAX_SCRAPE {
@@ -277,6 +277,9 @@ mod tests {
         s.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 1]);
         s.extend_from_slice(&[1; 20 * 75]);
         assert!(parse(&s).is_err());
-        assert_eq!(parse(&vec![0; MAX_PACKET + 1]).unwrap_err().message, "packet too large");
+        assert_eq!(
+            parse(&vec![0; MAX_PACKET + 1]).unwrap_err().message,
+            "packet too large"
+        );
     }
 }

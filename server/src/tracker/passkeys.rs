@@ -18,7 +18,11 @@ pub struct Passkeys {
 impl Passkeys {
     /// Every stored key.
     pub async fn load(db: &Db) -> Result<Passkeys, DbError> {
-        let map = crate::db::passkeys::all(db).await?.into_iter().map(|(u, k)| (k, u)).collect();
+        let map = crate::db::passkeys::all(db)
+            .await?
+            .into_iter()
+            .map(|(u, k)| (k, u))
+            .collect();
         Ok(Passkeys {
             map: RwLock::new(map),
         })
@@ -28,7 +32,10 @@ impl Passkeys {
         let Ok(key) = std::str::from_utf8(key) else {
             return false;
         };
-        self.map.read().unwrap_or_else(|e| e.into_inner()).contains_key(key)
+        self.map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(key)
     }
 
     /// The user's key, made and stored on first use.

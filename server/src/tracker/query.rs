@@ -111,12 +111,13 @@ fn pairs(query: &[u8]) -> Result<impl Iterator<Item = (&[u8], &[u8])>, QueryErro
     if query.split(|b| *b == b'&').count() > MAX_PARAMS {
         return Err(QueryError::TooManyParams);
     }
-    Ok(query.split(|b| *b == b'&').filter(|p| !p.is_empty()).map(|p| {
-        match p.iter().position(|b| *b == b'=') {
+    Ok(query
+        .split(|b| *b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.iter().position(|b| *b == b'=') {
             Some(i) => (&p[..i], &p[i + 1..]),
             None => (p, &p[p.len()..]),
-        }
-    }))
+        }))
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -220,7 +221,9 @@ pub fn parse_announce(query: &[u8]) -> Result<AnnounceQuery, QueryError> {
                     _ => return Err(QueryError::Invalid("event")),
                 }
             }
-            b"passkey" => q.passkey = Some(Passkey::parse(v).ok_or(QueryError::Invalid("passkey"))?),
+            b"passkey" => {
+                q.passkey = Some(Passkey::parse(v).ok_or(QueryError::Invalid("passkey"))?)
+            }
             // `ip` is ignored: the address is the connection's (anything else lets one client
             // point a swarm at someone else).
             _ => {}
@@ -286,17 +289,50 @@ mod tests {
         let ok = format!("info_hash={IH}&peer_id={PID}&port=1");
         assert!(parse_announce(ok.as_bytes()).is_ok());
         let cases = [
-            (format!("peer_id={PID}&port=1"), QueryError::Missing("info_hash")),
-            (format!("info_hash={IH}&port=1"), QueryError::Missing("peer_id")),
-            (format!("info_hash={IH}&peer_id={PID}"), QueryError::Missing("port")),
-            (format!("info_hash=%12%34&peer_id={PID}&port=1"), QueryError::Invalid("info_hash")),
-            (format!("info_hash={IH}%00&peer_id={PID}&port=1"), QueryError::Invalid("info_hash")),
-            (format!("info_hash=%zz{IH}&peer_id={PID}&port=1"), QueryError::Invalid("info_hash")),
-            (format!("info_hash={IH}&peer_id={PID}&port=0"), QueryError::Invalid("port")),
-            (format!("info_hash={IH}&peer_id={PID}&port=65536"), QueryError::Invalid("port")),
-            (format!("info_hash={IH}&peer_id={PID}&port=-1"), QueryError::Invalid("port")),
-            (format!("info_hash={IH}&peer_id={PID}&port=1&left=x"), QueryError::Invalid("left")),
-            (format!("info_hash={IH}&peer_id={PID}&port=1&event=x"), QueryError::Invalid("event")),
+            (
+                format!("peer_id={PID}&port=1"),
+                QueryError::Missing("info_hash"),
+            ),
+            (
+                format!("info_hash={IH}&port=1"),
+                QueryError::Missing("peer_id"),
+            ),
+            (
+                format!("info_hash={IH}&peer_id={PID}"),
+                QueryError::Missing("port"),
+            ),
+            (
+                format!("info_hash=%12%34&peer_id={PID}&port=1"),
+                QueryError::Invalid("info_hash"),
+            ),
+            (
+                format!("info_hash={IH}%00&peer_id={PID}&port=1"),
+                QueryError::Invalid("info_hash"),
+            ),
+            (
+                format!("info_hash=%zz{IH}&peer_id={PID}&port=1"),
+                QueryError::Invalid("info_hash"),
+            ),
+            (
+                format!("info_hash={IH}&peer_id={PID}&port=0"),
+                QueryError::Invalid("port"),
+            ),
+            (
+                format!("info_hash={IH}&peer_id={PID}&port=65536"),
+                QueryError::Invalid("port"),
+            ),
+            (
+                format!("info_hash={IH}&peer_id={PID}&port=-1"),
+                QueryError::Invalid("port"),
+            ),
+            (
+                format!("info_hash={IH}&peer_id={PID}&port=1&left=x"),
+                QueryError::Invalid("left"),
+            ),
+            (
+                format!("info_hash={IH}&peer_id={PID}&port=1&event=x"),
+                QueryError::Invalid("event"),
+            ),
         ];
         for (q, want) in cases {
             assert_eq!(parse_announce(q.as_bytes()), Err(want), "{q}");
@@ -306,11 +342,17 @@ mod tests {
     #[test]
     fn huge_numbers_saturate_and_long_queries_are_refused() {
         let q = format!("info_hash={IH}&peer_id={PID}&port=1&numwant=99999999999999999999999");
-        assert_eq!(parse_announce(q.as_bytes()).unwrap().numwant, Some(u32::MAX));
+        assert_eq!(
+            parse_announce(q.as_bytes()).unwrap().numwant,
+            Some(u32::MAX)
+        );
         let long = "a".repeat(MAX_QUERY + 1);
         assert_eq!(parse_announce(long.as_bytes()), Err(QueryError::TooLong));
         let many = "a&".repeat(MAX_PARAMS + 1);
-        assert_eq!(parse_announce(many.as_bytes()), Err(QueryError::TooManyParams));
+        assert_eq!(
+            parse_announce(many.as_bytes()),
+            Err(QueryError::TooManyParams)
+        );
     }
 
     #[test]

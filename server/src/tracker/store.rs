@@ -7,6 +7,7 @@
 //! `peer_ttl` is dropped by [`Store::sweep`]. The swarms are spread over shards, each behind
 //! its own mutex held only for one announce, so announces of different torrents rarely wait.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -319,18 +320,18 @@ impl Store {
     pub fn announce(&self, a: &Announce) -> Result<Reply, StoreError> {
         let now = self.now();
         let mut shard = self.shard(&a.info_hash);
-        if !shard.contains_key(&a.info_hash) {
-            if a.event == Event::Stopped {
-                return Ok(Reply::default());
+        let swarm = match shard.entry(a.info_hash) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => {
+                if a.event == Event::Stopped {
+                    return Ok(Reply::default());
+                }
+                if self.torrents.load(Ordering::Relaxed) >= self.limits.max_torrents {
+                    return Err(StoreError::Full);
+                }
+                self.torrents.fetch_add(1, Ordering::Relaxed);
+                v.insert(Swarm::default())
             }
-            if self.torrents.load(Ordering::Relaxed) >= self.limits.max_torrents {
-                return Err(StoreError::Full);
-            }
-            self.torrents.fetch_add(1, Ordering::Relaxed);
-            shard.insert(a.info_hash, Swarm::default());
-        }
-        let Some(swarm) = shard.get_mut(&a.info_hash) else {
-            return Ok(Reply::default());
         };
         let before = swarm.len();
         let mut reply = Reply::default();
@@ -368,7 +369,10 @@ impl Store {
 
     /// Counts of one swarm (zeros when unknown).
     pub fn counts(&self, ih: &[u8; 20]) -> Counts {
-        self.shard(ih).get(ih).map(Swarm::counts).unwrap_or_default()
+        self.shard(ih)
+            .get(ih)
+            .map(Swarm::counts)
+            .unwrap_or_default()
     }
 
     /// Drops peers that missed their announces, then swarms left with nobody and no
@@ -461,21 +465,49 @@ mod tests {
     #[test]
     fn counts_follow_announces_and_families_stay_apart() {
         let s = Store::new(limits());
-        s.announce(&ann(1, 1, "10.0.0.1:1", 0, Event::Started)).unwrap();
-        s.announce(&ann(1, 2, "[::1]:2", 5, Event::Started)).unwrap();
-        let r = s.announce(&ann(1, 3, "10.0.0.3:3", 5, Event::Started)).unwrap();
-        assert_eq!(r.counts, Counts { seeders: 1, leechers: 2, completed: 0 });
+        s.announce(&ann(1, 1, "10.0.0.1:1", 0, Event::Started))
+            .unwrap();
+        s.announce(&ann(1, 2, "[::1]:2", 5, Event::Started))
+            .unwrap();
+        let r = s
+            .announce(&ann(1, 3, "10.0.0.3:3", 5, Event::Started))
+            .unwrap();
+        assert_eq!(
+            r.counts,
+            Counts {
+                seeders: 1,
+                leechers: 2,
+                completed: 0
+            }
+        );
         assert_eq!(r.peers4.len(), 1, "only the other IPv4 peer");
         assert_eq!(r.peers4[0].1, "10.0.0.1:1".parse().unwrap());
         assert!(r.peers6.is_empty());
         let r6 = s.announce(&ann(1, 2, "[::1]:2", 5, Event::None)).unwrap();
         assert!(r6.peers6.is_empty() && r6.peers4.is_empty());
         // Leecher 3 completes (counted once), then stops.
-        s.announce(&ann(1, 3, "10.0.0.3:3", 0, Event::Completed)).unwrap();
-        s.announce(&ann(1, 3, "10.0.0.3:3", 0, Event::Completed)).unwrap();
-        assert_eq!(s.counts(&[1; 20]), Counts { seeders: 2, leechers: 1, completed: 1 });
-        s.announce(&ann(1, 3, "10.0.0.3:3", 0, Event::Stopped)).unwrap();
-        assert_eq!(s.counts(&[1; 20]), Counts { seeders: 1, leechers: 1, completed: 1 });
+        s.announce(&ann(1, 3, "10.0.0.3:3", 0, Event::Completed))
+            .unwrap();
+        s.announce(&ann(1, 3, "10.0.0.3:3", 0, Event::Completed))
+            .unwrap();
+        assert_eq!(
+            s.counts(&[1; 20]),
+            Counts {
+                seeders: 2,
+                leechers: 1,
+                completed: 1
+            }
+        );
+        s.announce(&ann(1, 3, "10.0.0.3:3", 0, Event::Stopped))
+            .unwrap();
+        assert_eq!(
+            s.counts(&[1; 20]),
+            Counts {
+                seeders: 1,
+                leechers: 1,
+                completed: 1
+            }
+        );
         assert_eq!(s.size(), (1, 2));
     }
 
@@ -483,16 +515,20 @@ mod tests {
     fn caps_hold_and_numwant_is_capped() {
         let s = Store::new(limits());
         for p in 0..10 {
-            s.announce(&ann(1, p, &format!("10.0.0.{p}:1"), 1, Event::None)).unwrap();
+            s.announce(&ann(1, p, &format!("10.0.0.{p}:1"), 1, Event::None))
+                .unwrap();
         }
         assert_eq!(s.counts(&[1; 20]).leechers, 5);
         let mut a = ann(1, 99, "10.0.0.99:1", 1, Event::None);
         a.numwant = Some(u32::MAX);
         assert_eq!(s.announce(&a).unwrap().peers4.len(), 3);
-        s.announce(&ann(2, 1, "10.0.0.1:1", 1, Event::None)).unwrap();
-        s.announce(&ann(3, 1, "10.0.0.1:1", 1, Event::None)).unwrap();
+        s.announce(&ann(2, 1, "10.0.0.1:1", 1, Event::None))
+            .unwrap();
+        s.announce(&ann(3, 1, "10.0.0.1:1", 1, Event::None))
+            .unwrap();
         assert_eq!(
-            s.announce(&ann(4, 1, "10.0.0.1:1", 1, Event::None)).unwrap_err(),
+            s.announce(&ann(4, 1, "10.0.0.1:1", 1, Event::None))
+                .unwrap_err(),
             StoreError::Full
         );
         assert_eq!(s.size(), (3, 7));
@@ -501,31 +537,39 @@ mod tests {
     #[test]
     fn silent_peers_expire_and_empty_swarms_go() {
         let s = Store::new(limits());
-        s.announce(&ann(1, 1, "10.0.0.1:1", 1, Event::None)).unwrap();
+        s.announce(&ann(1, 1, "10.0.0.1:1", 1, Event::None))
+            .unwrap();
         s.announce(&ann(1, 2, "[::2]:1", 1, Event::None)).unwrap();
         s.age(150);
-        s.announce(&ann(1, 3, "10.0.0.3:1", 1, Event::None)).unwrap();
+        s.announce(&ann(1, 3, "10.0.0.3:1", 1, Event::None))
+            .unwrap();
         assert_eq!(s.sweep(), 2);
         assert_eq!(s.counts(&[1; 20]).leechers, 1);
         s.age(150);
         assert_eq!(s.sweep(), 1);
         assert_eq!(s.size(), (0, 0));
         // A finished swarm stays for its count, until the store is crowded.
-        s.announce(&ann(5, 1, "10.0.0.1:1", 0, Event::Completed)).unwrap();
+        s.announce(&ann(5, 1, "10.0.0.1:1", 0, Event::Completed))
+            .unwrap();
         s.age(150);
         s.sweep();
         assert_eq!(s.counts(&[5; 20]).completed, 1);
-        s.announce(&ann(6, 1, "10.0.0.1:1", 1, Event::None)).unwrap();
-        s.announce(&ann(7, 1, "10.0.0.1:1", 1, Event::None)).unwrap();
+        s.announce(&ann(6, 1, "10.0.0.1:1", 1, Event::None))
+            .unwrap();
+        s.announce(&ann(7, 1, "10.0.0.1:1", 1, Event::None))
+            .unwrap();
         s.age(150);
         s.sweep();
         assert_eq!(s.size(), (0, 0));
         // Random starts never return the announcer nor duplicates.
         for p in 0..5 {
-            s.announce(&ann(9, p, &format!("10.0.0.{p}:1"), 1, Event::None)).unwrap();
+            s.announce(&ann(9, p, &format!("10.0.0.{p}:1"), 1, Event::None))
+                .unwrap();
         }
         for _ in 0..50 {
-            let r = s.announce(&ann(9, 0, "10.0.0.0:1", 1, Event::None)).unwrap();
+            let r = s
+                .announce(&ann(9, 0, "10.0.0.0:1", 1, Event::None))
+                .unwrap();
             let mut ids: Vec<_> = r.peers4.iter().map(|p| p.0).collect();
             ids.sort();
             ids.dedup();

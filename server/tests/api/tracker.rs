@@ -287,7 +287,7 @@ async fn swarm_through_tracker(udp: bool) {
     // the ones before it from the tracker only.
     let (s, b) = srv.upload(&alice, &torrent, &[]).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let _seeder = LtPeer::seed_announcing(&torrent_path, &source.parent().unwrap(), 2);
+    let _seeder = LtPeer::seed_announcing(&torrent_path, source.parent().unwrap(), 2);
     let started = Instant::now();
     let done = srv
         .wait_torrent(&alice, &ih, 120, |t| t["state"] == "seeding")
@@ -363,13 +363,28 @@ async fn malformed_announces_get_a_failure_reason_and_garbage_datagrams_an_error
     let pid = "-XX0001-abcdefghijkl";
     for (query, want) in [
         (format!("peer_id={pid}&port=1"), "missing info_hash"),
-        (format!("info_hash=%11%22&peer_id={pid}&port=1"), "invalid info_hash"),
+        (
+            format!("info_hash=%11%22&peer_id={pid}&port=1"),
+            "invalid info_hash",
+        ),
         (format!("info_hash={ih}&port=1"), "missing peer_id"),
         (format!("info_hash={ih}&peer_id={pid}"), "missing port"),
-        (format!("info_hash={ih}&peer_id={pid}&port=0"), "invalid port"),
-        (format!("info_hash={ih}&peer_id={pid}&port=70000"), "invalid port"),
-        (format!("info_hash={ih}&peer_id={pid}&port=1&event=x"), "invalid event"),
-        (format!("info_hash={ih}&peer_id={pid}&port=1&left=-5"), "invalid left"),
+        (
+            format!("info_hash={ih}&peer_id={pid}&port=0"),
+            "invalid port",
+        ),
+        (
+            format!("info_hash={ih}&peer_id={pid}&port=70000"),
+            "invalid port",
+        ),
+        (
+            format!("info_hash={ih}&peer_id={pid}&port=1&event=x"),
+            "invalid event",
+        ),
+        (
+            format!("info_hash={ih}&peer_id={pid}&port=1&left=-5"),
+            "invalid left",
+        ),
     ] {
         let body = raw_get(&srv, &format!("/announce?{query}")).await;
         assert_eq!(failure(&body).as_deref(), Some(want), "{query}");
@@ -384,7 +399,10 @@ async fn malformed_announces_get_a_failure_reason_and_garbage_datagrams_an_error
         let peer = format!("-XX0001-{i:012}");
         let body = raw_get(
             &srv,
-            &format!("/announce?info_hash={ih}&peer_id={peer}&port={}&left=1", 1000 + i),
+            &format!(
+                "/announce?info_hash={ih}&peer_id={peer}&port={}&left=1",
+                1000 + i
+            ),
         )
         .await;
         assert_eq!(failure(&body), None);
@@ -395,7 +413,10 @@ async fn malformed_announces_get_a_failure_reason_and_garbage_datagrams_an_error
     )
     .await;
     let v = bdecode(&body);
-    assert_eq!(v.get(b"peers").and_then(|p| p.as_bytes()).unwrap().len(), 6 * 200);
+    assert_eq!(
+        v.get(b"peers").and_then(|p| p.as_bytes()).unwrap().len(),
+        6 * 200
+    );
     // Without `left` the announcer counts as a seeder.
     assert_eq!(v.get(b"incomplete").and_then(|p| p.as_int()), Some(250));
     assert_eq!(v.get(b"complete").and_then(|p| p.as_int()), Some(1));
@@ -409,7 +430,10 @@ async fn malformed_announces_get_a_failure_reason_and_garbage_datagrams_an_error
     let v = bdecode(&body);
     let peers = v.get(b"peers").and_then(|p| p.as_list()).unwrap();
     assert_eq!(peers.len(), 2);
-    assert_eq!(peers[0].get(b"ip").and_then(|v| v.as_str()), Some("127.0.0.1"));
+    assert_eq!(
+        peers[0].get(b"ip").and_then(|v| v.as_str()),
+        Some("127.0.0.1")
+    );
     assert!(peers[0].get(b"peer id").is_some() && peers[0].get(b"port").is_some());
     // Stopped leaves the swarm.
     raw_get(
@@ -427,7 +451,11 @@ async fn malformed_announces_get_a_failure_reason_and_garbage_datagrams_an_error
     let mut bad_protocol = 1u64.to_be_bytes().to_vec();
     bad_protocol.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 42]);
     let r = udp.ask(&bad_protocol);
-    assert_eq!(&r[..8], &[0, 0, 0, 3, 0, 0, 0, 42], "an error with our transaction");
+    assert_eq!(
+        &r[..8],
+        &[0, 0, 0, 3, 0, 0, 0, 42],
+        "an error with our transaction"
+    );
     let mut forged = 12345u64.to_be_bytes().to_vec();
     forged.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 43]);
     forged.extend_from_slice(&[0x11; 20]);
@@ -470,21 +498,67 @@ async fn passkeys_are_required_when_configured() {
     let alice = srv.user("alice").await;
     let (_, t) = srv.get("/api/tracker", &alice).await;
     let url = t["announceUrl"].as_str().unwrap().to_owned();
-    let key = url.split("passkey=").nth(1).expect("a passkey URL").to_owned();
+    let key = url
+        .split("passkey=")
+        .nth(1)
+        .expect("a passkey URL")
+        .to_owned();
     assert_eq!(key.len(), 32);
     let (_, again) = srv.get("/api/tracker", &alice).await;
     assert_eq!(again["announceUrl"], url.as_str(), "one key per user");
-    let q = format!("info_hash={}&peer_id=-XX0001-abcdefghijkl&port=5", pct(&[3; 20]));
+    let q = format!(
+        "info_hash={}&peer_id=-XX0001-abcdefghijkl&port=5",
+        pct(&[3; 20])
+    );
     let without = raw_get(&srv, &format!("/announce?{q}")).await;
     assert_eq!(failure(&without).as_deref(), Some("passkey required"));
     let wrong = raw_get(&srv, &format!("/announce/{}?{q}", "0".repeat(32))).await;
     assert_eq!(failure(&wrong).as_deref(), Some("unknown passkey"));
-    for path in [format!("/announce/{key}?{q}"), format!("/announce?passkey={key}&{q}")] {
+    for path in [
+        format!("/announce/{key}?{q}"),
+        format!("/announce?passkey={key}&{q}"),
+    ] {
         let ok = raw_get(&srv, &path).await;
         assert_eq!(failure(&ok), None, "{path}");
     }
+    // A torrent created with "announce to the built-in tracker" carries the caller's URL
+    // (passkey included) and, seeding, announces to it: the server's own engine passes.
+    write_random(&srv.downloads().join("made.bin"), 200_000, 5);
+    let res = srv
+        .req(reqwest::Method::POST, "/api/torrents/create", Some(&alice))
+        .json(
+            &serde_json::json!({ "path": "made.bin", "builtInTracker": true,
+            "trackers": ["http://tracker.invalid/announce"] }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let meta = engine::metainfo::Metainfo::from_bytes(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!(meta.trackers[0], std::slice::from_ref(&url), "ours first");
+    assert_eq!(meta.trackers[1], ["http://tracker.invalid/announce"]);
+    let ih = meta.info_hash.to_hex();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_scrape_with(&srv, &hex_bytes(&ih), &key).await != (1, 0, 0) {
+        assert!(Instant::now() < deadline, "{}", srv.logs());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, d) = srv.get(&format!("/api/torrents/{ih}"), &alice).await;
+    assert_eq!(d["builtInTracker"]["seeders"], 1, "{d}");
+
     // The key survives a restart (it is in the database).
     let srv = srv.restart().await;
     let ok = raw_get(&srv, &format!("/announce?passkey={key}&{q}")).await;
     assert_eq!(failure(&ok), None);
+}
+
+/// (seeders, completed, leechers) from an HTTP scrape with a passkey in the path.
+async fn http_scrape_with(srv: &Server, ih: &[u8; 20], key: &str) -> (i64, i64, i64) {
+    let body = raw_get(srv, &format!("/scrape/{key}?info_hash={}", pct(ih))).await;
+    let v = bdecode(&body);
+    let Some(f) = v.get(b"files").and_then(|f| f.get(ih)) else {
+        panic!("{}", String::from_utf8_lossy(&body));
+    };
+    let n = |k: &[u8]| f.get(k).and_then(|v| v.as_int()).unwrap();
+    (n(b"complete"), n(b"downloaded"), n(b"incomplete"))
 }
