@@ -771,6 +771,38 @@ mod tests {
     }
 
     #[test]
+    fn tracker_is_off_by_default_and_its_options_are_checked() {
+        let c = Config::resolve(ServeArgs::default(), ServeArgs::default()).unwrap();
+        assert!(c.tracker.is_none());
+        let file: ServeArgs = toml::from_str(
+            "tracker = true\ntracker_mode = \"open\"\ntracker_udp_port = 6969\n\
+             tracker_interval = 60\npublic_url = \"https://t.example.org/\"",
+        )
+        .unwrap();
+        let t = Config::resolve(ServeArgs::default(), file)
+            .unwrap()
+            .tracker
+            .unwrap();
+        assert_eq!(t.mode, crate::tracker::Mode::Open);
+        assert_eq!(t.udp_port, Some(6969));
+        assert_eq!(t.interval, Duration::from_secs(60));
+        assert_eq!(t.limits.peer_ttl, Duration::from_secs(180));
+        assert_eq!(t.public_url.as_deref(), Some("https://t.example.org"));
+        assert!(!t.require_passkey);
+        for (key, bad) in [
+            ("tracker_mode", "\"closed\""),
+            ("public_url", "\"ftp://x\""),
+        ] {
+            let file: ServeArgs =
+                toml::from_str(&format!("tracker = true\n{key} = {bad}")).unwrap();
+            assert!(
+                Config::resolve(ServeArgs::default(), file).is_err(),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_file_keys_and_short_secrets_are_refused() {
         assert!(toml::from_str::<ServeArgs>("prot = 1").is_err());
         let short = ServeArgs {

@@ -419,8 +419,14 @@ async fn tracker_passkeys_one_per_user(db: &Db) {
     // A second insert for the same user keeps the first key.
     passkeys::insert(db, a.id, "key-a2").await.unwrap();
     passkeys::insert(db, b.id, "key-b").await.unwrap();
-    assert_eq!(passkeys::get(db, a.id).await.unwrap().as_deref(), Some("key-a"));
+    assert_eq!(
+        passkeys::get(db, a.id).await.unwrap().as_deref(),
+        Some("key-a")
+    );
     let mut all = passkeys::all(db).await.unwrap();
     all.sort();
-    assert_eq!(all, [(a.id, "key-a".to_owned()), (b.id, "key-b".to_owned())]);
+    assert_eq!(
+        all,
+        [(a.id, "key-a".to_owned()), (b.id, "key-b".to_owned())]
+    );
 }
