@@ -14,7 +14,7 @@ DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/torrentedge
 # Tests run in a private network namespace with only loopback: nothing they start can reach out.
 NETNS := scripts/in-netns.sh
 
-.PHONY: setup wasm build run test lint test-rust test-e2e bench fuzz
+.PHONY: setup wasm build run test lint test-rust test-e2e bench fuzz bench-tracker
 .PHONY: test-kafka-mock test-kafka bench-kafka test-docker test-mongo test-mongo-smoke
 
 setup:
@@ -53,6 +53,13 @@ test: setup lint test-rust test-kafka-mock test-e2e
 ## Loopback swarm benchmark (1 GiB from a libtorrent seeder) and cargo benches.
 bench: build
 	$(NETNS) /usr/bin/python3 bench/swarm.py --bin $(RELEASE_BIN)
+
+## Built-in tracker: HTTP announces/s with wrk against the release binary (loopback, netns),
+## then the swarm store's memory per 100,000 peers (docs/benchmarks.md).
+bench-tracker:
+	cargo build --release -p server
+	bench/tracker.sh $(RELEASE_BIN) 10 64 2
+	cargo test -p server --bin torrentedge bench_memory_per_100k_peers -- --ignored --nocapture
 
 ## Every fuzz target for FUZZ_SECONDS each (cargo-fuzz; docs/security.md). `cargo test -p fuzz`
 ## (part of test-rust) runs the seeds and saved crash inputs without it.

@@ -16,6 +16,8 @@ APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 chromium
 APT_PACKAGES+=(transmission-cli)
 # ffmpeg makes the short video the streaming browser test plays.
 APT_PACKAGES+=(ffmpeg)
+# qBittorrent is a real leecher in the built-in tracker's tests; wrk loads it (make bench-tracker).
+APT_PACKAGES+=(qbittorrent-nox wrk)
 # pip for the PyPI clients below (Debian's python3 does not ship it).
 APT_PACKAGES+=(python3-pip)
 missing=()

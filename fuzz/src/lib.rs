@@ -26,6 +26,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("krpc", krpc),
     ("magnet", magnet),
     ("http_range", http_range),
+    ("tracker_announce_query", tracker_announce_query),
+    ("tracker_udp_server", tracker_udp_server),
 ];
 
 /// The server's `Range` parser, compiled in from its source file (the server is a binary
@@ -43,6 +45,50 @@ pub fn http_range(data: &[u8]) {
     let len = u64::from_le_bytes(len.try_into().unwrap_or_default());
     if let range::RangeAnswer::Partial { start, end } = range::answer(Some(header), len) {
         assert!(start <= end && end < len, "{start}-{end} of {len}");
+    }
+}
+
+// The built-in tracker's parsers (std only), compiled here from the server's sources.
+#[allow(dead_code)]
+#[path = "../../server/src/tracker/packet.rs"]
+mod tracker_packet;
+#[allow(dead_code)]
+#[path = "../../server/src/tracker/query.rs"]
+mod tracker_query;
+
+/// Announce and scrape queries sent to the built-in tracker: a parsed announce has a port
+/// and a bounded passkey; a scrape holds 1..=74 distinct hashes.
+pub fn tracker_announce_query(data: &[u8]) {
+    if let Ok(q) = tracker_query::parse_announce(data) {
+        assert_ne!(q.port, 0);
+        assert!(q
+            .passkey
+            .is_none_or(|k| (1..=64).contains(&k.as_str().len())));
+    }
+    if let Ok((hashes, _)) = tracker_query::parse_scrape(data) {
+        assert!((1..=tracker_query::MAX_SCRAPE).contains(&hashes.len()));
+    }
+}
+
+/// Datagrams sent to the built-in tracker's UDP port (BEP 15, BEP 41): a parsed request's
+/// parts stay within their bounds, and an error names a transaction only when one was sent.
+pub fn tracker_udp_server(data: &[u8]) {
+    use tracker_packet::{parse, url_passkey, Request, MAX_SCRAPE, MAX_URL_DATA};
+    match parse(data) {
+        Ok(Request::Announce { announce, .. }) => {
+            assert!(announce.url_data.len() <= MAX_URL_DATA);
+            assert!(announce.event <= 3 && announce.port != 0);
+            if let Some(k) = url_passkey(announce.url_data) {
+                assert!(k.len() <= MAX_URL_DATA);
+            }
+        }
+        Ok(Request::Scrape { hashes, .. }) => {
+            assert!(
+                hashes.len().is_multiple_of(20) && (1..=MAX_SCRAPE).contains(&(hashes.len() / 20))
+            );
+        }
+        Ok(Request::Connect { .. }) => assert!(data.len() >= 16),
+        Err(e) => assert_eq!(e.transaction.is_some(), data.len() >= 16),
     }
 }
 

@@ -190,6 +190,36 @@ pub struct ServeArgs {
     #[arg(long = "no-pex")]
     #[serde(skip)]
     pub no_pex: bool,
+
+    /// Run the built-in BitTorrent tracker: `GET /announce` and `/scrape` on the HTTP port
+    /// [default: false].
+    #[arg(long, env = "TRACKER", value_parser = clap::builder::BoolishValueParser::new(),
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub tracker: Option<bool>,
+    /// UDP port of the tracker (BEP 15), on the HTTP bind address; 0 picks a free port
+    /// [default: none, HTTP only].
+    #[arg(long, env = "TRACKER_UDP_PORT")]
+    pub tracker_udp_port: Option<u16>,
+    /// `private`: only torrents on this server; `open`: any info-hash [default: private].
+    #[arg(long, env = "TRACKER_MODE", value_name = "private|open")]
+    pub tracker_mode: Option<String>,
+    /// Seconds clients are asked to wait between announces; a peer silent for twice as long
+    /// is dropped [default: 1800].
+    #[arg(long, env = "TRACKER_INTERVAL", value_name = "SECS")]
+    pub tracker_interval: Option<u64>,
+    /// Refuse announces without a user's passkey (`/announce?passkey=KEY`) [default: false].
+    #[arg(long, env = "TRACKER_PASSKEYS", value_parser = clap::builder::BoolishValueParser::new())]
+    pub tracker_passkeys: Option<bool>,
+    /// Peers remembered per torrent [default: 1000].
+    #[arg(long, env = "TRACKER_MAX_PEERS", value_name = "N")]
+    pub tracker_max_peers: Option<usize>,
+    /// Torrents tracked at once [default: 100000].
+    #[arg(long, env = "TRACKER_MAX_TORRENTS", value_name = "N")]
+    pub tracker_max_torrents: Option<usize>,
+    /// Public base URL of this server (`https://torrents.example.org`) for the URLs put in
+    /// created torrents: announce and web seed [default: http:// and the request's Host].
+    #[arg(long, env = "PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 /// The DHT options of `download` and `seed` (the same as `serve`'s).
@@ -345,6 +375,11 @@ pub struct Config {
     pub dht: Option<DhtSettings>,
     /// Peer exchange (BEP 11) with peers of public torrents.
     pub pex: bool,
+    /// `None`: no built-in tracker.
+    pub tracker: Option<crate::tracker::Settings>,
+    /// `PUBLIC_URL` without a trailing `/`: the base of URLs put in created torrents (the
+    /// built-in tracker's announce URL, the web seed); else the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -361,6 +396,10 @@ pub enum ConfigError {
     TrustedProxies(#[from] crate::auth::client_ip::BadNet),
     #[error("DHT_BOOTSTRAP: {0:?} is not host:port")]
     DhtBootstrap(String),
+    #[error("TRACKER_MODE must be private or open, not {0:?}")]
+    TrackerMode(String),
+    #[error("PUBLIC_URL must be an http:// or https:// URL, not {0:?}")]
+    PublicUrl(String),
     #[error("ALT_SCHEDULE: {0}")]
     AltSchedule(#[from] crate::speed::schedule::ScheduleError),
 }
@@ -381,6 +420,23 @@ impl Config {
     }
 
     fn resolve(a: ServeArgs, f: ServeArgs) -> Result<Config, ConfigError> {
+        let tracker = tracker_settings(&a, &f)?;
+        let public_url = a
+            .public_url
+            .as_ref()
+            .or(f.public_url.as_ref())
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| {
+                let u = u.trim().trim_end_matches('/');
+                match url::Url::parse(u) {
+                    Ok(p) if matches!(p.scheme(), "http" | "https") && p.host().is_some() => {
+                        Ok(u.to_owned())
+                    }
+                    _ => Err(ConfigError::PublicUrl(u.to_owned())),
+                }
+            })
+            .transpose()?;
+
         let data_dir = a.data_dir.or(f.data_dir).unwrap_or_else(|| "data".into());
         let database_url = a
             .database_url
@@ -515,6 +571,8 @@ impl Config {
                 a.dht_bootstrap.as_deref().or(f.dht_bootstrap.as_deref()),
             )?,
             pex: !a.no_pex && a.pex.or(f.pex).unwrap_or(true),
+            tracker,
+            public_url,
             data_dir,
         })
     }
@@ -523,6 +581,52 @@ impl Config {
     pub fn is_postgres(&self) -> bool {
         self.database_url.starts_with("postgres:") || self.database_url.starts_with("postgresql:")
     }
+}
+
+/// The built-in tracker's settings when it is on.
+fn tracker_settings(
+    a: &ServeArgs,
+    f: &ServeArgs,
+) -> Result<Option<crate::tracker::Settings>, ConfigError> {
+    use crate::tracker::{store::Limits, Mode, Settings};
+    if !a.tracker.or(f.tracker).unwrap_or(false) {
+        return Ok(None);
+    }
+    let mode = match a.tracker_mode.as_ref().or(f.tracker_mode.as_ref()) {
+        None => Mode::Private,
+        Some(m) => match m.trim().to_ascii_lowercase().as_str() {
+            "private" => Mode::Private,
+            "open" => Mode::Open,
+            _ => return Err(ConfigError::TrackerMode(m.clone())),
+        },
+    };
+    let interval = a
+        .tracker_interval
+        .or(f.tracker_interval)
+        .unwrap_or(1800)
+        .clamp(1, 86_400);
+    Ok(Some(Settings {
+        mode,
+        udp_port: a.tracker_udp_port.or(f.tracker_udp_port),
+        interval: Duration::from_secs(interval),
+        require_passkey: a.tracker_passkeys.or(f.tracker_passkeys).unwrap_or(false),
+        limits: Limits {
+            max_torrents: a
+                .tracker_max_torrents
+                .or(f.tracker_max_torrents)
+                .unwrap_or(100_000)
+                .max(1),
+            max_peers: a
+                .tracker_max_peers
+                .or(f.tracker_max_peers)
+                .unwrap_or(1000)
+                .max(1),
+            max_numwant: 200,
+            default_numwant: 50,
+            // Two missed announces, and a little for clients that announce late.
+            peer_ttl: Duration::from_secs(2 * interval + 60),
+        },
+    }))
 }
 
 /// `sqlite://` URL that creates the file when missing.
@@ -668,6 +772,36 @@ mod tests {
         assert!(!Config::resolve(off, ServeArgs::default()).unwrap().pex);
         let file: ServeArgs = toml::from_str("pex = false").unwrap();
         assert!(!Config::resolve(ServeArgs::default(), file).unwrap().pex);
+    }
+
+    #[test]
+    fn tracker_is_off_by_default_and_its_options_are_checked() {
+        let c = Config::resolve(ServeArgs::default(), ServeArgs::default()).unwrap();
+        assert!(c.tracker.is_none());
+        let file: ServeArgs = toml::from_str(
+            "tracker = true\ntracker_mode = \"open\"\ntracker_udp_port = 6969\n\
+             tracker_interval = 60\npublic_url = \"https://t.example.org/\"",
+        )
+        .unwrap();
+        let c = Config::resolve(ServeArgs::default(), file).unwrap();
+        assert_eq!(c.public_url.as_deref(), Some("https://t.example.org"));
+        let t = c.tracker.unwrap();
+        assert_eq!(t.mode, crate::tracker::Mode::Open);
+        assert_eq!(t.udp_port, Some(6969));
+        assert_eq!(t.interval, Duration::from_secs(60));
+        assert_eq!(t.limits.peer_ttl, Duration::from_secs(180));
+        assert!(!t.require_passkey);
+        for (key, bad) in [
+            ("tracker_mode", "\"closed\""),
+            ("public_url", "\"ftp://x\""),
+        ] {
+            let file: ServeArgs =
+                toml::from_str(&format!("tracker = true\n{key} = {bad}")).unwrap();
+            assert!(
+                Config::resolve(ServeArgs::default(), file).is_err(),
+                "{key}"
+            );
+        }
     }
 
     #[test]

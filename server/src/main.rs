@@ -18,6 +18,7 @@ mod state;
 mod stats;
 mod supervise;
 mod torrents;
+mod tracker;
 mod web;
 mod webseed;
 

@@ -43,6 +43,8 @@ pub struct Inner {
     pub kafka: Option<crate::kafka::Kafka>,
     /// Global and alternative rate limits, the schedule and the toggle.
     pub speed: Arc<crate::speed::Speed>,
+    /// The built-in tracker, with `--tracker`.
+    pub tracker: Option<Arc<crate::tracker::Tracker>>,
 }
 
 impl AppState {

@@ -7,6 +7,7 @@ pub mod piece_map;
 pub mod rates;
 pub mod speed;
 pub mod theme;
+pub mod tracker;
 
 use leptos::prelude::*;
 

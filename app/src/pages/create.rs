@@ -43,6 +43,7 @@ pub fn CreatePage() -> impl IntoView {
     let piece_length = RwSignal::new(String::new());
     let private = RwSignal::new(false);
     let web_seed = RwSignal::new(true);
+    let own_tracker = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let created = RwSignal::new(None::<Created>);
@@ -100,6 +101,9 @@ pub fn CreatePage() -> impl IntoView {
             );
             if web_seed.get_untracked() {
                 let _ = form.append_with_str("webSeed", "true");
+            }
+            if own_tracker.get_untracked() {
+                let _ = form.append_with_str("builtInTracker", "true");
             }
             busy.set(true);
             leptos::task::spawn_local(async move {
@@ -160,6 +164,7 @@ pub fn CreatePage() -> impl IntoView {
             piece_length,
             private,
             web_seed,
+            own_tracker,
             files_ref,
             busy,
             created,
@@ -227,6 +232,10 @@ pub fn CreatePage() -> impl IntoView {
                 <label class="check span" for="create-web-seed">
                     <input id="create-web-seed" type="checkbox" bind:checked=web_seed />
                     " Serve it over HTTP from this server too (web seed: downloads work with no peer online)"
+                </label>
+                <label class="check span" for="create-own-tracker">
+                    <input id="create-own-tracker" type="checkbox" bind:checked=own_tracker />
+                    " Announce to this server's built-in tracker (serve --tracker)"
                 </label>
                 <div class="span">
                     <button type="submit" id="create-submit" disabled=move || busy.get()>

@@ -36,6 +36,7 @@ pub fn StatisticsPage() -> impl IntoView {
                 }}
             </Transition>
         </WithTorrents>
+        <crate::components::tracker::TrackerCard />
         <About />
     }
 }

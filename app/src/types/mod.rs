@@ -9,6 +9,7 @@ mod labels;
 mod notifications;
 mod selection;
 mod speed;
+mod tracker;
 
 pub use bans::*;
 pub use chat::*;
@@ -17,6 +18,7 @@ pub use labels::*;
 pub use notifications::*;
 pub use selection::*;
 pub use speed::*;
+pub use tracker::*;
 
 /// What the server says about itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -220,6 +222,9 @@ pub struct CreateTorrent {
     /// HTTP from here when no peer is online.
     #[serde(default)]
     pub web_seed: bool,
+    /// Put this server's built-in tracker first in the announce list.
+    #[serde(default)]
+    pub built_in_tracker: bool,
 }
 
 /// A torrent in lists.
@@ -295,6 +300,9 @@ pub struct TorrentDetail {
     /// BEP 19 web seeds (`url-list`): HTTP URLs serving the content.
     #[serde(default)]
     pub web_seeds: Vec<String>,
+    /// Counts on this server's built-in tracker, when it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built_in_tracker: Option<SwarmCounts>,
 }
 
 /// One file of a torrent.

@@ -1,6 +1,7 @@
 //! `POST /api/torrents/create`: JSON `{"path": ...}` for a file or folder already inside the
 //! user's download folder, or multipart uploads (`files` parts, plus `name`, `savePath`,
-//! `trackers` one URL per line, `private`, `comment`, `pieceLength`, `paused`, `priority`).
+//! `trackers` one URL per line, `private`, `comment`, `pieceLength`, `paused`, `priority`,
+//! `builtInTracker`: this server's own announce URL first).
 //! Answers with the `.torrent` file; the torrent is seeding.
 
 use app::types::{CreateTorrent, TorrentSummary};
@@ -73,12 +74,17 @@ pub async fn create(
     )?;
     let lib = &state.library;
     let root = lib.user_root(&user);
-    let web_seed = own_web_seed(&state, req.headers());
+    let base = crate::web::public_base(&state.config, req.headers());
+    let web_seed = own_web_seed(&state, base.as_deref());
     let (summary, bytes) = if content_type_is(&req, "application/json") {
         let body = bounded_json(req, &state).await?;
         let path = paths::existing_inside(&root, &body.path).map_err(LibraryError::from)?;
+        let mut trackers = tiers(body.trackers);
+        if body.built_in_tracker {
+            trackers.insert(0, vec![own_announce(&state, &user, base.as_deref()).await?]);
+        }
         let params = CreateParams {
-            trackers: tiers(body.trackers),
+            trackers,
             private: body.private,
             comment: body.comment,
             piece_length: body.piece_length,
@@ -93,6 +99,7 @@ pub async fn create(
         let mut staging = Staging::new(&root, state.config.max_create_upload)?;
         let mut params = CreateParams::default();
         let (mut name, mut save_path, mut server_path) = (None, None, None);
+        let mut own_tracker = false;
         let mut files = 0usize;
         let mut want_web_seed = false;
         let read = async {
@@ -144,6 +151,9 @@ pub async fn create(
                         })?);
                     }
                     "paused" => params.paused = parse_bool("paused", &bounded_text(field).await?)?,
+                    "builtInTracker" => {
+                        own_tracker = parse_bool("builtInTracker", &bounded_text(field).await?)?
+                    }
                     "priority" => params.priority = parse_priority(&bounded_text(field).await?)?,
                     "webSeed" => {
                         want_web_seed = parse_bool("webSeed", &bounded_text(field).await?)?
@@ -160,6 +170,10 @@ pub async fn create(
         }
         if want_web_seed {
             params.web_seed = Some(web_seed?);
+        }
+        if own_tracker {
+            let url = own_announce(&state, &user, base.as_deref()).await?;
+            params.trackers.insert(0, vec![url]);
         }
         let path = match server_path {
             Some(p) => paths::existing_inside(&root, &p).map_err(LibraryError::from)?,
@@ -178,18 +192,43 @@ pub async fn create(
     Ok(torrent_file_response(&summary, bytes, StatusCode::CREATED))
 }
 
-/// This server's web seed URL maker (`webseed`), on the address the client reached us at.
-fn own_web_seed(state: &AppState, headers: &HeaderMap) -> Result<WebSeedUrl, ApiError> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| ApiError::BadRequest("no Host header to build the web seed URL".into()))?;
-    let base = format!("http://{host}");
+/// This server's web seed URL maker (`webseed`) at `base` (see `web::public_base`).
+fn own_web_seed(state: &AppState, base: Option<&str>) -> Result<WebSeedUrl, ApiError> {
+    let base = base
+        .ok_or_else(|| ApiError::BadRequest("no Host header and no PUBLIC_URL".into()))?
+        .to_owned();
     let keys = state.keys.clone();
     Ok(WebSeedUrl(std::sync::Arc::new(move |ih| {
         crate::webseed::url(&base, &keys, ih)
     })))
+}
+
+/// This server's announce URL for `user` (with the user's passkey when passkeys are
+/// required); 400 when the built-in tracker is off.
+async fn own_announce(
+    state: &AppState,
+    user: &AuthUser,
+    base: Option<&str>,
+) -> Result<String, ApiError> {
+    let t = state.tracker.as_ref().ok_or_else(|| {
+        ApiError::BadRequest("the built-in tracker is off (serve --tracker)".into())
+    })?;
+    let passkey = if t.settings.require_passkey {
+        Some(
+            t.passkeys
+                .key_for(&state.db, user.id)
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let base =
+        base.ok_or_else(|| ApiError::BadRequest("no Host header and no PUBLIC_URL".into()))?;
+    Ok(crate::tracker::Tracker::announce_url(
+        base,
+        passkey.as_deref(),
+    ))
 }
 
 /// Reads and discards what is left of a refused upload (up to [`DRAIN_MAX`] bytes), so

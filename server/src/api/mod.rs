@@ -17,6 +17,7 @@ mod settings;
 mod statistics;
 pub mod stream;
 mod torrents;
+mod tracker;
 mod users;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
@@ -124,6 +125,7 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
         .add(Method::POST, "/api/auth/logout", auth::logout)
         .add(Method::GET, "/api/users/me", users::me)
         .add(Method::PUT, "/api/users/me", users::update_me)
+        .add(Method::GET, "/api/tracker", tracker::status)
         .add(Method::GET, "/api/torrents", torrents::list)
         .add_limited(
             Method::POST,

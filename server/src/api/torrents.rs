@@ -176,7 +176,10 @@ pub async fn detail(
     user: AuthUser,
     Path(ih): Path<String>,
 ) -> Result<Json<TorrentDetail>, ApiError> {
-    Ok(Json(state.library.detail(&user, &parse_info_hash(&ih)?)?))
+    let ih = parse_info_hash(&ih)?;
+    let mut detail = state.library.detail(&user, &ih)?;
+    detail.built_in_tracker = state.tracker.as_ref().map(|t| t.counts(&ih));
+    Ok(Json(detail))
 }
 
 pub async fn files(

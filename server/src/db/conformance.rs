@@ -38,6 +38,7 @@ every_store!(
     categories_and_tags,
     labels_follow_their_torrent,
     stats_keep_a_window,
+    tracker_passkeys_one_per_user,
 );
 
 pub(crate) async fn user(db: &Db, name: &str) -> UserRow {
@@ -408,4 +409,24 @@ async fn stats_keep_a_window(db: &Db) {
         vec![110, 120, 120, 130]
     );
     assert!(stats::history(db, 7, 0, 100).await.unwrap().is_empty());
+}
+
+async fn tracker_passkeys_one_per_user(db: &Db) {
+    use super::passkeys;
+    let (a, b) = (user(db, "a").await, user(db, "b").await);
+    assert_eq!(passkeys::get(db, a.id).await.unwrap(), None);
+    passkeys::insert(db, a.id, "key-a").await.unwrap();
+    // A second insert for the same user keeps the first key.
+    passkeys::insert(db, a.id, "key-a2").await.unwrap();
+    passkeys::insert(db, b.id, "key-b").await.unwrap();
+    assert_eq!(
+        passkeys::get(db, a.id).await.unwrap().as_deref(),
+        Some("key-a")
+    );
+    let mut all = passkeys::all(db).await.unwrap();
+    all.sort();
+    assert_eq!(
+        all,
+        [(a.id, "key-a".to_owned()), (b.id, "key-b".to_owned())]
+    );
 }

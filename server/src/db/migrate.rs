@@ -41,6 +41,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "selection goals",
         include_str!("../../../migrations/sqlite/0006_selection_goals.sql"),
     ),
+    (
+        7,
+        "tracker passkeys",
+        include_str!("../../../migrations/sqlite/0007_tracker_passkeys.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -72,6 +77,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         6,
         "selection goals",
         include_str!("../../../migrations/postgres/0006_selection_goals.sql"),
+    ),
+    (
+        7,
+        "tracker passkeys",
+        include_str!("../../../migrations/postgres/0007_tracker_passkeys.sql"),
     ),
 ];
 

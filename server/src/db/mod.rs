@@ -14,6 +14,7 @@ mod migrate;
 #[cfg(feature = "mongo")]
 pub mod mongo;
 pub mod notifications;
+pub mod passkeys;
 pub mod selection;
 pub mod settings;
 pub mod stats;

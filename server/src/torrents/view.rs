@@ -148,6 +148,7 @@ pub fn detail(e: &Entry, st: Option<&TorrentStatus>, meta: Option<&Metainfo>) ->
         files,
         trackers,
         web_seeds: meta.map_or_else(Vec::new, |m| m.web_seeds.clone()),
+        built_in_tracker: None,
     }
 }
 

@@ -4,7 +4,10 @@ mod assets;
 mod forms;
 mod headers;
 mod listen;
+mod public_base;
 mod ssr_api;
+
+pub use public_base::public_base;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -67,7 +70,12 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::metrics::track,
         ))
-        .with_state(state)
+        .with_state(state.clone())
+        // The built-in tracker: outside the API's metrics layer (one counter of its own).
+        .merge(match &state.tracker {
+            Some(t) => crate::tracker::http::router(t.clone(), &state.config.trusted_proxies),
+            None => Router::new(),
+        })
         .layer(axum::Extension(Fallback404(Arc::new(context))))
         .layer(middleware::from_fn_with_state(
             request_timeout,
@@ -165,6 +173,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
     library.set_quotas(config.max_torrents_per_user, config.max_disk_per_user);
     let restored = library.restore().await.context("cannot restore torrents")?;
     tracing::info!("restored {restored} torrents");
+    let tracker = crate::tracker::start(&config, &db, &library, &shutdown).await?;
     let state = AppState::new(Inner {
         keys: Keys::new(&secret),
         limiter: LoginLimiter::new(config.login_rate_limit),
@@ -185,6 +194,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         compat: Default::default(),
         kafka,
         speed,
+        tracker,
     });
     crate::stats::spawn(state.clone(), state.shutdown.subscribe());
     crate::dht::spawn_saver(

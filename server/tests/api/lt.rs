@@ -29,6 +29,18 @@ impl LtPeer {
         Self::spawn_seed(torrent, dir, upload_limit, &[])
     }
 
+    /// A seeder that finds peers only through the torrent's trackers, announcing every
+    /// `every` seconds (libtorrent otherwise waits out the tracker's interval).
+    pub fn seed_announcing(torrent: &Path, dir: &Path, every: u32) -> LtPeer {
+        let every = every.to_string();
+        Self::spawn_seed(
+            torrent,
+            dir,
+            0,
+            &["--tracker-announce", "--reannounce", &every],
+        )
+    }
+
     pub fn uploaded(&self) -> u64 {
         self.uploaded.load(Ordering::SeqCst)
     }

@@ -22,5 +22,6 @@ mod selection;
 mod speed;
 mod stream;
 mod torrents;
+mod tracker;
 mod transmission;
 mod webseed;

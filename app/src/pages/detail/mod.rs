@@ -7,6 +7,7 @@ mod labels;
 mod limits;
 mod player;
 mod sections;
+mod tracker_card;
 
 pub use sections::{http_link, magnet_link};
 
@@ -180,7 +181,11 @@ fn Detail(hash: String) -> impl IntoView {
                         let hash = hash.clone();
                         detail.get().map(move |r| match r {
                             Ok(d) => match other.as_str() {
-                                "trackers" => view! { <sections::Trackers trackers=d.trackers /> }.into_any(),
+                                "trackers" => view! {
+                                    <tracker_card::BuiltInTracker counts=d.built_in_tracker />
+                                    <sections::Trackers trackers=d.trackers />
+                                }
+                                .into_any(),
                                 "info" => view! { <sections::Info detail=d /> }.into_any(),
                                 _ => view! { <sections::Files hash=hash.clone() files=d.files playing /> }.into_any(),
                             },

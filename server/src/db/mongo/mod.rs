@@ -10,6 +10,7 @@ pub mod categories;
 pub mod chat;
 pub mod labels;
 pub mod notifications;
+pub mod passkeys;
 mod schema;
 pub mod selection;
 pub mod settings;

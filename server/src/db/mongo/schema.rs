@@ -18,6 +18,7 @@ pub const LABELS: &str = "torrent_labels";
 pub const CHAT: &str = "chat_messages";
 pub const NOTIFICATIONS: &str = "notifications";
 pub const STATS: &str = "stats_history";
+pub const PASSKEYS: &str = "tracker_passkeys";
 
 fn index(keys: Document, unique: bool) -> IndexModel {
     let options = IndexOptions::builder()
@@ -61,6 +62,7 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
             ],
         ),
         (STATS, vec![index(doc! { "user_id": 1, "at": 1 }, false)]),
+        (PASSKEYS, vec![index(doc! { "passkey": 1 }, true)]),
     ]
 }
 
