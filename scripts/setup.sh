@@ -14,6 +14,8 @@ APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 chromium
   nginx-light curl openssl)
 # transmission-remote drives the Transmission RPC compatibility tests.
 APT_PACKAGES+=(transmission-cli)
+# tcpdump: the eavesdropper of the encryption tests (engine/tests/encryption.rs).
+APT_PACKAGES+=(tcpdump)
 # pip for the PyPI clients below (Debian's python3 does not ship it).
 APT_PACKAGES+=(python3-pip)
 missing=()

@@ -10,6 +10,7 @@
 //! `scripts/in-netns.sh cargo test -p engine --test real_libtorrent`.
 #![allow(dead_code)]
 
+mod capture;
 mod data;
 mod engine_session;
 mod fixture;
@@ -22,6 +23,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
+#[allow(unused_imports)]
+pub use capture::*;
 #[allow(unused_imports)]
 pub use data::*;
 #[allow(unused_imports)]
