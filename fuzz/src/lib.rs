@@ -25,7 +25,14 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("extended", extended),
     ("krpc", krpc),
     ("magnet", magnet),
+    ("mse_respond", mse_respond),
 ];
+
+/// An MSE responder facing any initiator bytes (engine::peer::mse::fuzz_respond says how
+/// the first byte splits raw streams from inputs placed past the key exchange).
+pub fn mse_respond(data: &[u8]) {
+    let _ = engine::peer::mse::fuzz_respond(data);
+}
 
 /// BEP 10 payloads from peers (the first byte picks the parser: extension handshake,
 /// `ut_metadata`, `ut_pex`): whatever decodes re-encodes to something that decodes again.

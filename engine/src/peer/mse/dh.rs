@@ -28,7 +28,7 @@ impl KeyPair {
         Self::from_private(&x)
     }
 
-    fn from_private(x: &[u8]) -> Self {
+    pub(super) fn from_private(x: &[u8]) -> Self {
         let private = BigUint::from_bytes_be(x);
         let public = to_bytes(&BigUint::from(2u8).modpow(&private, &prime()));
         KeyPair { private, public }

@@ -158,11 +158,22 @@ pub(crate) async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
     find: impl Fn(&[u8; 20]) -> Option<InfoHash>,
     allowed: u32,
 ) -> Result<Accepted, MseError> {
+    respond_keyed(s, first, find, allowed, KeyPair::generate()).await
+}
+
+/// [`respond`] with a given key pair (the fuzz target's is fixed, so it can reach past
+/// the key exchange).
+pub(super) async fn respond_keyed<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    first: &[u8],
+    find: impl Fn(&[u8; 20]) -> Option<InfoHash>,
+    allowed: u32,
+    keys: KeyPair,
+) -> Result<Accepted, MseError> {
     let mut ya = [0u8; KEY_LEN];
     let had = first.len().min(KEY_LEN);
     ya[..had].copy_from_slice(&first[..had]);
     s.read_exact(&mut ya[had..]).await?;
-    let keys = KeyPair::generate();
     let mut out = Vec::with_capacity(KEY_LEN + MAX_PAD);
     out.extend_from_slice(&keys.public);
     push_pad(&mut out, rand::random_range(0..=MAX_PAD), true);

@@ -26,24 +26,60 @@ pub(crate) fn allowed(policy: Encryption) -> u32 {
     }
 }
 
-/// Parses a responder's view of an initiator's bytes, for the fuzz target: `input` is what
-/// the initiator sends (Ya first). Returns whether a handshake for a torrent whose
-/// `HASH('req2', SKEY)` is `known` completed. Never panics, reads at most the bounds.
+/// The fuzz target of the responder (`fuzz/`): never panics, reads within the bounds.
+/// The first byte picks what the rest is: the initiator's raw byte stream (Ya onwards:
+/// key reading and the bounded sync search), or, past a valid key exchange with fixed keys,
+/// the plaintext that follows `HASH('req2', SKEY)` (VC, crypto_provide, PadC, IA), which the
+/// harness encrypts as an initiator would, so the fuzzer reaches every field. Returns
+/// whether the handshake was accepted.
 #[doc(hidden)]
-pub async fn fuzz_respond(input: &[u8], known: [u8; 20]) -> bool {
-    let (mut ours, mut theirs) = tokio::io::duplex(64 * 1024);
-    let feed = async {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let _ = theirs.write_all(input).await;
-        let _ = theirs.shutdown().await;
-        let mut sink = Vec::new();
-        let _ = theirs.read_to_end(&mut sink).await;
+pub fn fuzz_respond(data: &[u8]) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some((&mode, rest)) = data.split_first() else {
+        return false;
     };
-    let info_hash = crate::InfoHash(known);
-    let find = |h: &[u8; 20]| (*h == req2(&info_hash)).then_some(info_hash);
-    let (ok, ()) = tokio::join!(
-        async { respond(&mut ours, &[], find, PLAINTEXT | RC4).await.is_ok() },
-        feed
-    );
-    ok
+    let info_hash = crate::InfoHash([0x42; 20]);
+    let initiator = dh::KeyPair::from_private(&[7; 20]);
+    let responder = dh::KeyPair::from_private(&[9; 20]);
+    let stream = if mode % 2 == 0 {
+        rest.to_vec()
+    } else {
+        let secret = initiator.secret(&responder.public);
+        let mut s = initiator.public.to_vec();
+        s.extend_from_slice(&handshake::hash(&[b"req1", &secret]));
+        s.extend_from_slice(&handshake::xor(
+            req2(&info_hash),
+            handshake::hash(&[b"req3", &secret]),
+        ));
+        let mut enc = cipher::Rc4::mse(&handshake::hash(&[b"keyA", &secret, &info_hash.0]));
+        enc.apply_into(rest, &mut s);
+        s
+    };
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else {
+        return false;
+    };
+    rt.block_on(async {
+        let (mut ours, mut theirs) = tokio::io::duplex(1 << 16);
+        let feed = async {
+            let _ = theirs.write_all(&stream).await;
+            let _ = theirs.shutdown().await;
+            let mut sink = Vec::new();
+            let _ = theirs.read_to_end(&mut sink).await;
+        };
+        let find = |h: &[u8; 20]| (*h == req2(&info_hash)).then_some(info_hash);
+        let respond = async {
+            let r = handshake::respond_keyed(&mut ours, &[], find, PLAINTEXT | RC4, responder)
+                .await;
+            drop(ours);
+            match r {
+                Ok(a) => {
+                    assert!(a.ia.len() <= usize::from(u16::MAX));
+                    let _ = crate::wire::Handshake::decode(a.ia.get(..68).unwrap_or(&a.ia));
+                    true
+                }
+                Err(_) => false,
+            }
+        };
+        tokio::join!(respond, feed).0
+    })
 }

@@ -170,3 +170,18 @@ async fn a_truncated_key_is_an_io_error() {
     let r = respond(&mut b, &[], serves(IH), RC4).await;
     assert!(matches!(r, Err(MseError::Io(_))), "{:?}", r.err());
 }
+
+#[test]
+fn the_fuzz_harness_reaches_past_the_key_exchange() {
+    let mut ok = vec![1u8];
+    ok.extend_from_slice(&VC);
+    ok.extend_from_slice(&(PLAINTEXT | RC4).to_be_bytes());
+    ok.extend_from_slice(&0u16.to_be_bytes());
+    ok.extend_from_slice(&3u16.to_be_bytes());
+    ok.extend_from_slice(b"abc");
+    assert!(super::fuzz_respond(&ok), "a well-formed input is accepted");
+    let mut bad = ok.clone();
+    bad[13..15].copy_from_slice(&513u16.to_be_bytes());
+    assert!(!super::fuzz_respond(&bad));
+    assert!(!super::fuzz_respond(&[0; 700]));
+}
