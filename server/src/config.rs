@@ -190,6 +190,11 @@ pub struct ServeArgs {
     #[arg(long = "no-pex")]
     #[serde(skip)]
     pub no_pex: bool,
+    /// Peer connection encryption (MSE/PE): `disabled` (plaintext only), `enabled` (both;
+    /// plaintext first when dialing) or `required` (RC4 only) [default: enabled]. Until
+    /// changed through `PATCH /api/settings` (then the stored value wins).
+    #[arg(long, env = "ENCRYPTION", value_name = "POLICY")]
+    pub encryption: Option<engine::config::Encryption>,
 }
 
 /// The DHT options of `download` and `seed` (the same as `serve`'s).
@@ -217,6 +222,10 @@ pub struct DhtArgs {
     /// No peer exchange (BEP 11).
     #[arg(long = "no-pex")]
     pub no_pex: bool,
+    /// Peer connection encryption (MSE/PE): `disabled`, `enabled` or `required`
+    /// [default: enabled].
+    #[arg(long, env = "ENCRYPTION", value_name = "POLICY")]
+    pub encryption: Option<engine::config::Encryption>,
 }
 
 impl DhtArgs {
@@ -345,6 +354,8 @@ pub struct Config {
     pub dht: Option<DhtSettings>,
     /// Peer exchange (BEP 11) with peers of public torrents.
     pub pex: bool,
+    /// Peer connection encryption at start (the stored setting may replace it).
+    pub encryption: engine::config::Encryption,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -515,6 +526,7 @@ impl Config {
                 a.dht_bootstrap.as_deref().or(f.dht_bootstrap.as_deref()),
             )?,
             pex: !a.no_pex && a.pex.or(f.pex).unwrap_or(true),
+            encryption: a.encryption.or(f.encryption).unwrap_or_default(),
             data_dir,
         })
     }
@@ -668,6 +680,30 @@ mod tests {
         assert!(!Config::resolve(off, ServeArgs::default()).unwrap().pex);
         let file: ServeArgs = toml::from_str("pex = false").unwrap();
         assert!(!Config::resolve(ServeArgs::default(), file).unwrap().pex);
+    }
+
+    #[test]
+    fn encryption_comes_from_the_flag_the_file_or_the_default() {
+        use clap::Parser;
+        use engine::config::Encryption;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let d = Config::resolve(ServeArgs::default(), ServeArgs::default()).unwrap();
+        assert_eq!(d.encryption, Encryption::Enabled);
+        let flag = Cli::try_parse_from(["t", "--encryption", "required"]).unwrap().serve;
+        let file: ServeArgs = toml::from_str("encryption = \"disabled\"").unwrap();
+        assert_eq!(
+            Config::resolve(flag, file.clone()).unwrap().encryption,
+            Encryption::Required
+        );
+        assert_eq!(
+            Config::resolve(ServeArgs::default(), file).unwrap().encryption,
+            Encryption::Disabled
+        );
+        assert!(Cli::try_parse_from(["t", "--encryption", "sometimes"]).is_err());
     }
 
     #[test]
