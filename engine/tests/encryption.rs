@@ -2,9 +2,9 @@
 //! encryption forced (RC4 only, plaintext refused) or off, TorrentEdge against itself under
 //! an eavesdropper (tcpdump on `lo`), and the policy's typed refusals.
 //!
-//! WebTorrent (which opens every connection with MSE) is covered by
-//! `server/tests/webtorrent.rs`-style runs only where its npm package is installed; see
-//! `webtorrent_leeches_from_a_torrentedge_seeder` below.
+//! WebTorrent, which opens every outgoing connection with MSE and could not download from
+//! TorrentEdge before it spoke MSE, leeches from a TorrentEdge seeder with its defaults
+//! (`tests/peers/wt_leech.mjs`; scripts/setup.sh installs it).
 //!
 //! Run inside a private network namespace:
 //! `scripts/in-netns.sh cargo test -p engine --test encryption`
@@ -254,6 +254,23 @@ async fn required_refuses_plaintext_peers() {
             .seen
             .iter()
             .any(|e| matches!(e, Event::PeerConnected { .. })));
+    })
+    .await
+}
+
+/// WebTorrent (default encryption behaviour: MSE first) downloads from a TorrentEdge seeder
+/// with the default policy, byte-exact, over an RC4 connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webtorrent_leeches_from_a_torrentedge_seeder() {
+    hard_timeout(TEST_TIMEOUT, "webtorrent <- TorrentEdge", async {
+        let fx = fixture(Layout::multi_mixed(), 28, Maker::Engine, &[]);
+        let mut s = seeding(&fx, Encryption::Enabled).await;
+        let out = temp_dir("out");
+        let mut wt = WtLeecher::start(&fx.torrent, out.path(), s.addr())
+            .unwrap_or_else(|e| panic!("cannot run WebTorrent: {e}"));
+        assert!(first_peer_encrypted(&mut s, ih_of(&fx)).await, "RC4 expected");
+        wt.wait_done(DL_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
     })
     .await
 }

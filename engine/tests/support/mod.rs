@@ -16,6 +16,7 @@ mod engine_session;
 mod fixture;
 mod procs;
 mod tracker;
+mod webtorrent;
 
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
@@ -35,6 +36,8 @@ pub use fixture::*;
 pub use procs::*;
 #[allow(unused_imports)]
 pub use tracker::*;
+#[allow(unused_imports)]
+pub use webtorrent::*;
 
 /// The only address any test peer, tracker or engine session uses.
 pub const LOCALHOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
