@@ -62,8 +62,7 @@ enum Refusal {
 
 async fn route(stream: TcpStream, addr: SocketAddr, routes: Routes, env: Arc<Env>, half: ConnSlot) {
     let policy = env.encryption.policy();
-    let (conn, remote) = match timeout(HANDSHAKE_TIMEOUT, open(stream, &routes, policy)).await
-    {
+    let (conn, remote) = match timeout(HANDSHAKE_TIMEOUT, open(stream, &routes, policy)).await {
         Ok(Ok(c)) => c,
         Ok(Err(Refusal::Typed(info_hash, reason))) => {
             tracing::debug!(%addr, %info_hash, %reason, "incoming peer refused");
@@ -102,9 +101,15 @@ async fn open(
     policy: Encryption,
 ) -> Result<(Transport, Handshake), Refusal> {
     let mut hs = [0u8; HANDSHAKE_LEN];
-    stream.read_exact(&mut hs[..20]).await.map_err(WireError::from)?;
+    stream
+        .read_exact(&mut hs[..20])
+        .await
+        .map_err(WireError::from)?;
     if usize::from(hs[0]) == PROTOCOL.len() && &hs[1..20] == PROTOCOL {
-        stream.read_exact(&mut hs[20..]).await.map_err(WireError::from)?;
+        stream
+            .read_exact(&mut hs[20..])
+            .await
+            .map_err(WireError::from)?;
         let remote = Handshake::decode(&hs)?;
         if policy == Encryption::Required {
             return Err(Refusal::Typed(

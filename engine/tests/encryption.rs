@@ -34,9 +34,11 @@ fn ih_of(fx: &Fixture) -> InfoHash {
 /// Waits for a connection to `ih` and says whether it is encrypted, as the peer list shows.
 async fn first_peer_encrypted(s: &mut TestSession, ih: InfoHash) -> bool {
     let ev = s
-        .seen_or_wait("PeerConnected", DL_TIMEOUT, |e| {
-            matches!(e, Event::PeerConnected { info_hash, .. } if *info_hash == ih)
-        })
+        .seen_or_wait(
+            "PeerConnected",
+            DL_TIMEOUT,
+            |e| matches!(e, Event::PeerConnected { info_hash, .. } if *info_hash == ih),
+        )
         .await;
     let Event::PeerConnected { addr, .. } = ev else {
         unreachable!()
@@ -72,7 +74,10 @@ async fn required_leeches_from_forced_libtorrent() {
         let out = temp_dir("out");
         let mut s = TestSession::start_with(config(Encryption::Required)).await;
         s.add(&fx.torrent, out.path(), vec![seeder.addr()]).await;
-        assert!(first_peer_encrypted(&mut s, ih_of(&fx)).await, "RC4 expected");
+        assert!(
+            first_peer_encrypted(&mut s, ih_of(&fx)).await,
+            "RC4 expected"
+        );
         s.wait_completed(ih_of(&fx), DL_TIMEOUT).await;
         assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
     })
@@ -95,8 +100,14 @@ async fn required_seeds_to_forced_libtorrent() {
                 ..forced_lt()
             },
         );
-        assert!(first_peer_encrypted(&mut s, ih_of(&fx)).await, "RC4 expected");
-        leech.wait_done(DL_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            first_peer_encrypted(&mut s, ih_of(&fx)).await,
+            "RC4 expected"
+        );
+        leech
+            .wait_done(DL_TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
     })
     .await
@@ -112,7 +123,10 @@ async fn enabled_retries_encrypted_when_plaintext_is_refused() {
         let out = temp_dir("out");
         let mut s = TestSession::start_with(config(Encryption::Enabled)).await;
         s.add(&fx.torrent, out.path(), vec![seeder.addr()]).await;
-        assert!(first_peer_encrypted(&mut s, ih_of(&fx)).await, "RC4 expected");
+        assert!(
+            first_peer_encrypted(&mut s, ih_of(&fx)).await,
+            "RC4 expected"
+        );
         s.wait_completed(ih_of(&fx), DL_TIMEOUT).await;
         assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
     })
@@ -146,9 +160,16 @@ async fn enabled_serves_encrypted_and_plaintext_leechers() {
                 unreachable!()
             };
             let h = s.session.get(&ih_of(&fx)).unwrap();
-            let enc = h.peers().iter().find(|p| p.addr == addr).map(|p| p.encrypted);
+            let enc = h
+                .peers()
+                .iter()
+                .find(|p| p.addr == addr)
+                .map(|p| p.encrypted);
             assert_eq!(enc, Some(want), "libtorrent {mode}");
-            leech.wait_done(DL_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
+            leech
+                .wait_done(DL_TIMEOUT)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
             assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
         }
     })
@@ -210,7 +231,10 @@ async fn disabled_refuses_encrypted_peers_until_the_policy_changes() {
             },
         );
         assert!(first_peer_encrypted(&mut s, ih).await, "RC4 expected");
-        leech.wait_done(DL_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
+        leech
+            .wait_done(DL_TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
     })
     .await
@@ -268,8 +292,13 @@ async fn webtorrent_leeches_from_a_torrentedge_seeder() {
         let out = temp_dir("out");
         let mut wt = WtLeecher::start(&fx.torrent, out.path(), s.addr())
             .unwrap_or_else(|e| panic!("cannot run WebTorrent: {e}"));
-        assert!(first_peer_encrypted(&mut s, ih_of(&fx)).await, "RC4 expected");
-        wt.wait_done(DL_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            first_peer_encrypted(&mut s, ih_of(&fx)).await,
+            "RC4 expected"
+        );
+        wt.wait_done(DL_TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
     })
     .await
@@ -278,7 +307,12 @@ async fn webtorrent_leeches_from_a_torrentedge_seeder() {
 /// A file whose every 4 KiB holds the same recognisable phrase.
 const PATTERN: &[u8] = b"<<TorrentEdge plaintext canary: if you can read this, so can they>>";
 
-fn canary_fixture() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf, String) {
+fn canary_fixture() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    String,
+) {
     let dir = temp_dir("canary");
     let src = dir.path().join("data");
     std::fs::create_dir_all(&src).unwrap();
@@ -318,7 +352,11 @@ async fn captured_transfer(policy: Encryption) -> Vec<u8> {
     let pcap = capture.finish();
     // A 4 MiB transfer; the canary is in every 4 KiB, so even a capture that dropped
     // packets under load holds hundreds of chances to see it.
-    assert!(pcap.len() > 2 << 20, "the capture missed the transfer: {} bytes", pcap.len());
+    assert!(
+        pcap.len() > 2 << 20,
+        "the capture missed the transfer: {} bytes",
+        pcap.len()
+    );
     pcap
 }
 

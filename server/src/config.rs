@@ -693,14 +693,18 @@ mod tests {
         }
         let d = Config::resolve(ServeArgs::default(), ServeArgs::default()).unwrap();
         assert_eq!(d.encryption, Encryption::Enabled);
-        let flag = Cli::try_parse_from(["t", "--encryption", "required"]).unwrap().serve;
+        let flag = Cli::try_parse_from(["t", "--encryption", "required"])
+            .unwrap()
+            .serve;
         let file: ServeArgs = toml::from_str("encryption = \"disabled\"").unwrap();
         assert_eq!(
             Config::resolve(flag, file.clone()).unwrap().encryption,
             Encryption::Required
         );
         assert_eq!(
-            Config::resolve(ServeArgs::default(), file).unwrap().encryption,
+            Config::resolve(ServeArgs::default(), file)
+                .unwrap()
+                .encryption,
             Encryption::Disabled
         );
         assert!(Cli::try_parse_from(["t", "--encryption", "sometimes"]).is_err());

@@ -242,7 +242,14 @@ mod tests {
         let (server, peer) = listener.accept().await.unwrap();
         let slot = env.conns.try_acquire(peer.ip()).unwrap();
         let remote = Handshake::new(InfoHash([7; 20]), PeerId([2; 20]));
-        let task = tokio::spawn(run(h.clone(), Transport::plain(server), remote, peer, true, slot));
+        let task = tokio::spawn(run(
+            h.clone(),
+            Transport::plain(server),
+            remote,
+            peer,
+            true,
+            slot,
+        ));
         client.write_all(&[0, 0, 0, 1, 2]).await.unwrap(); // interested
         let end = tokio::time::timeout(std::time::Duration::from_secs(5), task)
             .await

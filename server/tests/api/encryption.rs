@@ -27,8 +27,7 @@ async fn policy(srv: &Server, token: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_encryption_setting_over_rest_and_compat_survives_a_restart() {
-    let srv =
-        Server::start_with(Options::new(Backend::Sqlite).env("ENCRYPTION", "required")).await;
+    let srv = Server::start_with(Options::new(Backend::Sqlite).env("ENCRYPTION", "required")).await;
     let admin = srv.user("admin").await;
     let alice = srv.user("alice").await;
     assert_eq!(policy(&srv, &alice).await, "required", "from ENCRYPTION");
@@ -86,8 +85,7 @@ async fn an_encrypted_download_shows_in_the_peer_list() {
     // Slow enough that the connection is seen in the peer list before the download ends.
     let seeder = LtPeer::seed_encrypted_only(&torrent_path, &seed_dir, 1 << 20);
 
-    let srv =
-        Server::start_with(Options::new(Backend::Sqlite).env("ENCRYPTION", "required")).await;
+    let srv = Server::start_with(Options::new(Backend::Sqlite).env("ENCRYPTION", "required")).await;
     srv.user("admin").await;
     let alice = srv.user("alice").await;
     let (s, body) = srv

@@ -109,10 +109,7 @@ pub(crate) async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
 
     out.clear();
     out.extend_from_slice(&hash(&[b"req1", &secret]));
-    out.extend_from_slice(&xor(
-        hash(&[b"req2", &skey.0]),
-        hash(&[b"req3", &secret]),
-    ));
+    out.extend_from_slice(&xor(hash(&[b"req2", &skey.0]), hash(&[b"req3", &secret])));
     let start = out.len();
     out.extend_from_slice(&VC);
     out.extend_from_slice(&provide.to_be_bytes());

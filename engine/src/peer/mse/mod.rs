@@ -11,8 +11,8 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use handshake::{initiate, req2, respond, PLAINTEXT, RC4};
 pub use handshake::MseError;
+pub(crate) use handshake::{initiate, req2, respond, PLAINTEXT, RC4};
 pub(crate) use stream::{DecryptRead, EncryptWrite, Transport};
 
 use crate::config::Encryption;
@@ -68,8 +68,8 @@ pub fn fuzz_respond(data: &[u8]) -> bool {
         };
         let find = |h: &[u8; 20]| (*h == req2(&info_hash)).then_some(info_hash);
         let respond = async {
-            let r = handshake::respond_keyed(&mut ours, &[], find, PLAINTEXT | RC4, responder)
-                .await;
+            let r =
+                handshake::respond_keyed(&mut ours, &[], find, PLAINTEXT | RC4, responder).await;
             drop(ours);
             match r {
                 Ok(a) => {

@@ -82,7 +82,11 @@ async fn an_unknown_skey_is_refused_and_the_initiator_does_not_hang() {
         r
     };
     let (ca, cb) = tokio::join!(initiate(&mut a, &IH, RC4, &[]), responder);
-    assert!(matches!(cb, Err(MseError::UnknownTorrent)), "{:?}", cb.err());
+    assert!(
+        matches!(cb, Err(MseError::UnknownTorrent)),
+        "{:?}",
+        cb.err()
+    );
     assert!(ca.is_err());
 }
 
@@ -130,7 +134,11 @@ async fn oversized_padding_is_a_typed_error() {
         initiator_with_pad(&mut a, 513),
         respond(&mut b, &[], serves(IH), RC4)
     );
-    assert!(matches!(cb, Err(MseError::PadTooLong(513))), "{:?}", cb.err());
+    assert!(
+        matches!(cb, Err(MseError::PadTooLong(513))),
+        "{:?}",
+        cb.err()
+    );
 }
 
 #[tokio::test]
