@@ -15,6 +15,7 @@ fn prime() -> BigUint {
 }
 
 /// One side's key pair for one handshake.
+#[derive(Clone)]
 pub(crate) struct KeyPair {
     private: BigUint,
     /// `2^private mod P`, what goes on the wire.

@@ -39,19 +39,26 @@ pub fn fuzz_respond(data: &[u8]) -> bool {
         return false;
     };
     let info_hash = crate::InfoHash([0x42; 20]);
-    let initiator = dh::KeyPair::from_private(&[7; 20]);
-    let responder = dh::KeyPair::from_private(&[9; 20]);
+    // Fixed keys, computed once: the exponentiations would otherwise dominate each run.
+    static KEYS: std::sync::OnceLock<(dh::KeyPair, dh::KeyPair, [u8; dh::KEY_LEN])> =
+        std::sync::OnceLock::new();
+    let (initiator, responder, secret) = KEYS.get_or_init(|| {
+        let a = dh::KeyPair::from_private(&[7; 20]);
+        let b = dh::KeyPair::from_private(&[9; 20]);
+        let s = a.secret(&b.public);
+        (a, b, s)
+    });
+    let responder = responder.clone();
     let stream = if mode % 2 == 0 {
         rest.to_vec()
     } else {
-        let secret = initiator.secret(&responder.public);
         let mut s = initiator.public.to_vec();
-        s.extend_from_slice(&handshake::hash(&[b"req1", &secret]));
+        s.extend_from_slice(&handshake::hash(&[b"req1", secret]));
         s.extend_from_slice(&handshake::xor(
             req2(&info_hash),
-            handshake::hash(&[b"req3", &secret]),
+            handshake::hash(&[b"req3", secret]),
         ));
-        let mut enc = cipher::Rc4::mse(&handshake::hash(&[b"keyA", &secret, &info_hash.0]));
+        let mut enc = cipher::Rc4::mse(&handshake::hash(&[b"keyA", secret, &info_hash.0]));
         enc.apply_into(rest, &mut s);
         s
     };
