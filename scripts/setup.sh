@@ -18,6 +18,8 @@ APT_PACKAGES+=(transmission-cli)
 APT_PACKAGES+=(ffmpeg)
 # qBittorrent is a real leecher in the built-in tracker's tests; wrk loads it (make bench-tracker).
 APT_PACKAGES+=(qbittorrent-nox wrk)
+# tcpdump: the eavesdropper of the encryption tests (engine/tests/encryption.rs).
+APT_PACKAGES+=(tcpdump)
 # pip for the PyPI clients below (Debian's python3 does not ship it).
 APT_PACKAGES+=(python3-pip)
 missing=()
@@ -53,6 +55,18 @@ if ! /usr/bin/python3 -c 'import qbittorrentapi, transmission_rpc' 2>/dev/null; 
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO /usr/bin/python3 -m pip install --quiet --break-system-packages qbittorrent-api transmission-rpc
 fi
+# WebTorrent for the encryption tests (engine/tests/encryption.rs): its WebRTC addon
+# (node-datachannel) cannot build here (its install step downloads sources), so scripts are
+# skipped and the addon's require becomes a lazy error; TCP peers do not need it.
+wt_root=$(npm root -g)
+if [ ! -f "$wt_root/webtorrent-cli/node_modules/webtorrent/index.js" ]; then
+  echo "setup: npm install -g webtorrent-cli"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO npm install -g --ignore-scripts --no-audit --no-fund webtorrent-cli
+fi
+for f in "$wt_root"/webtorrent-cli/node_modules/node-datachannel/dist/{esm/lib/node-datachannel.mjs,cjs/lib/node-datachannel.cjs}; do
+  [ -f "$f" ] && sed -i 's|^const nodeDataChannel = require("../../../build/Release/node_datachannel.node");$|let nodeDataChannel; try { nodeDataChannel = require("../../../build/Release/node_datachannel.node"); } catch (e) { nodeDataChannel = new Proxy({}, { get() { return function () { throw new Error("node-datachannel native addon not built (WebRTC unavailable)"); }; } }); }|' "$f"
+done
 # SecantusDB (the MongoDB-wire server of `make test-mongo`) is installed by
 # scripts/mongo-test.sh when that target first needs it; `make run` and `make test` do not.
 echo "setup: ok"

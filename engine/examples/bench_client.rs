@@ -8,7 +8,8 @@
 //! It does what `torrentedge download --bind 127.0.0.1 --port 0 --quiet` does (default session
 //! settings, multi-threaded runtime), so the caller's rusage of this process is comparable with
 //! the CLI's. `bench/ab.py` drives it. For experiments only, `TE_HASH_THREADS` and
-//! `TE_BUFFER_MIB` override `hash_threads` and `max_buffered_bytes`.
+//! `TE_BUFFER_MIB` override `hash_threads` and `max_buffered_bytes`, and `TE_ENCRYPTION`
+//! (`disabled`/`enabled`/`required`) the encryption policy (RC4 cost: `required`).
 
 use std::time::{Duration, Instant};
 
@@ -54,6 +55,9 @@ fn main() {
         }
         if let Some(mib) = std::env::var("TE_BUFFER_MIB").ok().and_then(|v| v.parse::<usize>().ok()) {
             config.max_buffered_bytes = mib << 20;
+        }
+        if let Some(e) = std::env::var("TE_ENCRYPTION").ok().and_then(|v| v.parse().ok()) {
+            config.encryption = e;
         }
         let session = Session::start(config).await.expect("session");
         let mut rx = session.subscribe();

@@ -45,6 +45,56 @@ pub struct SessionConfig {
     pub dht: Option<DhtConfig>,
     /// Peer exchange (BEP 11) with peers of public torrents.
     pub pex: bool,
+    /// Message stream encryption policy at start ([`crate::session::Session::set_encryption`]
+    /// changes it later).
+    pub encryption: Encryption,
+}
+
+/// Which connections use message stream encryption (MSE/PE).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encryption {
+    /// Plaintext only: an incoming encrypted handshake is refused.
+    Disabled,
+    /// Both: plaintext first when dialing (encrypted if a peer hangs up on plaintext),
+    /// either kind accepted.
+    #[default]
+    Enabled,
+    /// RC4-encrypted connections only, both ways.
+    Required,
+}
+
+impl Encryption {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encryption::Disabled => "disabled",
+            Encryption::Enabled => "enabled",
+            Encryption::Required => "required",
+        }
+    }
+}
+
+impl std::fmt::Display for Encryption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Not one of `disabled`, `enabled`, `required`.
+#[derive(Debug, thiserror::Error)]
+#[error("encryption must be disabled, enabled or required, not {0:?}")]
+pub struct BadEncryption(pub String);
+
+impl std::str::FromStr for Encryption {
+    type Err = BadEncryption;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "disabled" => Ok(Encryption::Disabled),
+            "enabled" => Ok(Encryption::Enabled),
+            "required" => Ok(Encryption::Required),
+            other => Err(BadEncryption(other.to_string())),
+        }
+    }
 }
 
 impl Default for SessionConfig {
@@ -66,6 +116,7 @@ impl Default for SessionConfig {
             resume_dir: None,
             dht: None,
             pex: true,
+            encryption: Encryption::Enabled,
         }
     }
 }

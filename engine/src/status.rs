@@ -100,6 +100,8 @@ pub struct PeerStatus {
     pub addr: SocketAddr,
     pub client: String,
     pub incoming: bool,
+    /// The connection is RC4-encrypted (MSE).
+    pub encrypted: bool,
     pub download_rate: u64,
     pub upload_rate: u64,
     pub downloaded: u64,

@@ -28,6 +28,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("http_range", http_range),
     ("tracker_announce_query", tracker_announce_query),
     ("tracker_udp_server", tracker_udp_server),
+    ("mse_respond", mse_respond),
 ];
 
 /// The server's `Range` parser, compiled in from its source file (the server is a binary
@@ -90,6 +91,12 @@ pub fn tracker_udp_server(data: &[u8]) {
         Ok(Request::Connect { .. }) => assert!(data.len() >= 16),
         Err(e) => assert_eq!(e.transaction.is_some(), data.len() >= 16),
     }
+}
+
+/// An MSE responder facing any initiator bytes (engine::peer::mse::fuzz_respond says how
+/// the first byte splits raw streams from inputs placed past the key exchange).
+pub fn mse_respond(data: &[u8]) {
+    let _ = engine::peer::mse::fuzz_respond(data);
 }
 
 /// BEP 10 payloads from peers (the first byte picks the parser: extension handshake,

@@ -220,6 +220,11 @@ pub struct ServeArgs {
     /// created torrents: announce and web seed [default: http:// and the request's Host].
     #[arg(long, env = "PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// Peer connection encryption (MSE/PE): `disabled` (plaintext only), `enabled` (both;
+    /// plaintext first when dialing) or `required` (RC4 only) [default: enabled]. Until
+    /// changed through `PATCH /api/settings` (then the stored value wins).
+    #[arg(long, env = "ENCRYPTION", value_name = "POLICY")]
+    pub encryption: Option<engine::config::Encryption>,
 }
 
 /// The DHT options of `download` and `seed` (the same as `serve`'s).
@@ -247,6 +252,10 @@ pub struct DhtArgs {
     /// No peer exchange (BEP 11).
     #[arg(long = "no-pex")]
     pub no_pex: bool,
+    /// Peer connection encryption (MSE/PE): `disabled`, `enabled` or `required`
+    /// [default: enabled].
+    #[arg(long, env = "ENCRYPTION", value_name = "POLICY")]
+    pub encryption: Option<engine::config::Encryption>,
 }
 
 impl DhtArgs {
@@ -380,6 +389,8 @@ pub struct Config {
     /// `PUBLIC_URL` without a trailing `/`: the base of URLs put in created torrents (the
     /// built-in tracker's announce URL, the web seed); else the request's `Host`.
     pub public_url: Option<String>,
+    /// Peer connection encryption at start (the stored setting may replace it).
+    pub encryption: engine::config::Encryption,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -573,6 +584,7 @@ impl Config {
             pex: !a.no_pex && a.pex.or(f.pex).unwrap_or(true),
             tracker,
             public_url,
+            encryption: a.encryption.or(f.encryption).unwrap_or_default(),
             data_dir,
         })
     }
@@ -802,6 +814,34 @@ mod tests {
                 "{key}"
             );
         }
+    }
+
+    #[test]
+    fn encryption_comes_from_the_flag_the_file_or_the_default() {
+        use clap::Parser;
+        use engine::config::Encryption;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let d = Config::resolve(ServeArgs::default(), ServeArgs::default()).unwrap();
+        assert_eq!(d.encryption, Encryption::Enabled);
+        let flag = Cli::try_parse_from(["t", "--encryption", "required"])
+            .unwrap()
+            .serve;
+        let file: ServeArgs = toml::from_str("encryption = \"disabled\"").unwrap();
+        assert_eq!(
+            Config::resolve(flag, file.clone()).unwrap().encryption,
+            Encryption::Required
+        );
+        assert_eq!(
+            Config::resolve(ServeArgs::default(), file)
+                .unwrap()
+                .encryption,
+            Encryption::Disabled
+        );
+        assert!(Cli::try_parse_from(["t", "--encryption", "sometimes"]).is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod compat;
 mod config;
 mod db;
 mod dht;
+mod encryption;
 mod events;
 mod kafka;
 mod metrics;

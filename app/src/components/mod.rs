@@ -2,6 +2,7 @@
 
 pub mod bans;
 pub mod chart;
+pub mod encryption;
 pub mod notices;
 pub mod piece_map;
 pub mod rates;

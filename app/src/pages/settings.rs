@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::actions;
 use crate::client;
 use crate::components::bans::BanList;
+use crate::components::encryption::EncryptionForm;
 use crate::components::Failure;
 use crate::format;
 use crate::live::use_live;
@@ -35,6 +36,7 @@ pub fn SettingsPage() -> impl IntoView {
                     Ok(s) => view! {
                         <SpeedForm settings=s.clone() />
                         <GoalsForm goals=s.seeding />
+                        <EncryptionForm policy=s.encryption />
                     }
                     .into_any(),
                     Err(error) => view! { <Failure error /> }.into_any(),
@@ -98,7 +100,7 @@ fn SpeedForm(settings: Settings) -> impl IntoView {
                 days: days.get_untracked(),
             }),
             alt_enabled: None,
-            seeding: None,
+            ..Default::default()
         };
         actions::set_speed(live, patch, move |s| {
             alt_on.set(s.alt_enabled);

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 mod bans;
 mod chat;
+mod encryption;
 mod events;
 mod labels;
 mod notifications;
@@ -13,6 +14,7 @@ mod tracker;
 
 pub use bans::*;
 pub use chat::*;
+pub use encryption::*;
 pub use events::*;
 pub use labels::*;
 pub use notifications::*;
@@ -364,6 +366,9 @@ pub struct PeerInfo {
     /// Proven bad pieces from this address (banned at the session's threshold).
     #[serde(default)]
     pub strikes: u32,
+    /// The connection is RC4-encrypted (MSE/PE).
+    #[serde(default)]
+    pub encrypted: bool,
 }
 
 /// `GET /api/torrents/{infoHash}/pieces`.

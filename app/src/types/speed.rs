@@ -45,6 +45,9 @@ pub struct Settings {
     /// Seeding goals of torrents that have none of their own.
     #[serde(default)]
     pub seeding: super::SeedingGoals,
+    /// Peer connection encryption (MSE/PE) for new connections.
+    #[serde(default)]
+    pub encryption: super::EncryptionPolicy,
 }
 
 /// `PATCH /api/settings`: only the fields given change (admins only).
@@ -66,6 +69,8 @@ pub struct SettingsPatch {
     pub alt_enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seeding: Option<super::SeedingGoalsPatch>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<super::EncryptionPolicy>,
 }
 
 /// `PATCH /api/torrents/{infoHash}`: only the fields given change.

@@ -45,6 +45,8 @@ struct FetchPeer {
     addr: SocketAddr,
     peer_id: PeerId,
     incoming: bool,
+    /// RC4 (MSE) on this connection.
+    encrypted: bool,
     source: PeerSource,
     tx: mpsc::UnboundedSender<WriterCmd>,
     kill: Arc<watch::Sender<bool>>,
@@ -196,6 +198,7 @@ impl Fetcher {
                 addr: p.addr,
                 client: p.client.clone().unwrap_or_else(|| p.peer_id.client_name()),
                 incoming: p.incoming,
+                encrypted: p.encrypted,
                 download_rate: 0,
                 upload_rate: 0,
                 downloaded: 0,
@@ -255,7 +258,7 @@ impl Fetcher {
                 let slot = f.env.conns.try_acquire(addr.ip());
                 let ours = f.handshake();
                 let result = match slot {
-                    Some(_) => dial::connect(addr, &ours, |h| *h == f.info_hash)
+                    Some(_) => dial::connect(&f.env, addr, &ours, |h| *h == f.info_hash)
                         .await
                         .map_err(|e| tracing::debug!(%addr, "metadata dial failed: {e}"))
                         .ok(),
@@ -530,6 +533,7 @@ impl PeerHandler for Fetcher {
                 addr: conn.addr,
                 peer_id: conn.remote.peer_id,
                 incoming: conn.incoming,
+                encrypted: conn.encrypted,
                 source,
                 tx: conn.tx,
                 kill: conn.kill,

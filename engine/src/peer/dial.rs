@@ -1,11 +1,15 @@
-//! Outgoing connections: TCP connect and the handshake exchange, bounded in time.
+//! Outgoing connections: TCP connect, MSE when the policy asks for it, and the handshake
+//! exchange, each attempt bounded in time.
 
 use std::net::SocketAddr;
 
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+use super::mse::{self, MseError, Transport};
 use super::HANDSHAKE_TIMEOUT;
+use crate::config::Encryption;
+use crate::session::env::Env;
 use crate::wire::{read_handshake, write_handshake, Handshake, WireError};
 use crate::InfoHash;
 
@@ -16,19 +20,60 @@ pub(crate) enum DialError {
     Connect(std::io::Error),
     #[error("handshake: {0}")]
     Handshake(#[from] WireError),
+    #[error("encryption handshake: {0}")]
+    Mse(#[from] MseError),
     #[error("peer answered with another info-hash {0}")]
     WrongTorrent(InfoHash),
     #[error("timed out")]
     Timeout,
 }
 
-/// Connects to `addr`, sends `ours` and reads the peer's handshake. `accept` decides whether
-/// the info-hash the peer answers with is ours.
+impl DialError {
+    /// The peer hung up on our plaintext handshake: what a client that requires
+    /// encryption does, so an encrypted attempt may succeed.
+    fn hung_up(&self) -> bool {
+        use std::io::ErrorKind::*;
+        matches!(self, DialError::Handshake(WireError::Io(e))
+            if matches!(e.kind(), UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe))
+    }
+}
+
+/// Connects to `addr` and exchanges handshakes, plaintext or MSE as the session's policy
+/// says. `accept` decides whether the info-hash the peer answers with is ours. With
+/// `enabled`, plaintext goes first; a peer that hangs up on it is retried encrypted once
+/// and, if that works, dialed encrypted from then on.
 pub(crate) async fn connect(
+    env: &Env,
     addr: SocketAddr,
     ours: &Handshake,
     accept: impl Fn(&InfoHash) -> bool,
-) -> Result<(TcpStream, Handshake), DialError> {
+) -> Result<(Transport, Handshake), DialError> {
+    let both = mse::PLAINTEXT | mse::RC4;
+    match env.encryption.policy() {
+        Encryption::Disabled => plain(addr, ours, &accept).await,
+        Encryption::Required => encrypted(addr, ours, &accept, mse::RC4).await,
+        Encryption::Enabled if env.encryption.wants_mse(&addr) => {
+            encrypted(addr, ours, &accept, both).await
+        }
+        Encryption::Enabled => match plain(addr, ours, &accept).await {
+            Err(e) if e.hung_up() => {
+                tracing::debug!(%addr, "plaintext refused ({e}), trying encrypted");
+                let r = encrypted(addr, ours, &accept, both).await;
+                if r.is_ok() {
+                    env.encryption.remember(addr);
+                }
+                r
+            }
+            r => r,
+        },
+    }
+}
+
+async fn plain(
+    addr: SocketAddr,
+    ours: &Handshake,
+    accept: &impl Fn(&InfoHash) -> bool,
+) -> Result<(Transport, Handshake), DialError> {
     let attempt = async {
         let mut stream = TcpStream::connect(addr).await.map_err(DialError::Connect)?;
         write_handshake(&mut stream, ours).await?;
@@ -36,7 +81,33 @@ pub(crate) async fn connect(
         if !accept(&remote.info_hash) {
             return Err(DialError::WrongTorrent(remote.info_hash));
         }
-        Ok((stream, remote))
+        Ok((Transport::plain(stream), remote))
+    };
+    timeout(HANDSHAKE_TIMEOUT, attempt)
+        .await
+        .map_err(|_| DialError::Timeout)?
+}
+
+/// MSE with `provide`, our BitTorrent handshake as the initial payload.
+async fn encrypted(
+    addr: SocketAddr,
+    ours: &Handshake,
+    accept: &impl Fn(&InfoHash) -> bool,
+    provide: u32,
+) -> Result<(Transport, Handshake), DialError> {
+    let attempt = async {
+        let mut stream = TcpStream::connect(addr).await.map_err(DialError::Connect)?;
+        let crypto = mse::initiate(&mut stream, &ours.info_hash, provide, &ours.encode()).await?;
+        let mut t = Transport {
+            stream,
+            crypto: crypto.map(Box::new),
+            pending: Vec::new(),
+        };
+        let remote = t.read_handshake(&[]).await?;
+        if !accept(&remote.info_hash) {
+            return Err(DialError::WrongTorrent(remote.info_hash));
+        }
+        Ok((t, remote))
     };
     timeout(HANDSHAKE_TIMEOUT, attempt)
         .await

@@ -25,6 +25,8 @@ pub(crate) struct PeerConn {
     pub addr: SocketAddr,
     pub remote: Handshake,
     pub incoming: bool,
+    /// RC4 (MSE) on this connection.
+    pub encrypted: bool,
     pub tx: mpsc::UnboundedSender<WriterCmd>,
     /// Set to true to make the connection's tasks exit.
     pub kill: Arc<watch::Sender<bool>>,

@@ -4,6 +4,7 @@
 pub(crate) mod dht_port;
 pub(crate) mod dial;
 pub(crate) mod handler;
+pub mod mse;
 pub(crate) mod pipeline;
 pub(crate) mod rate;
 mod reader;
@@ -14,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
 
 use crate::events::Event;
@@ -22,6 +23,7 @@ use crate::session::conns::ConnSlot;
 use crate::torrent::shared::PeerIo;
 use crate::wire::{BlockRequest, Handshake, Message};
 use handler::{PeerConn, PeerHandler};
+use mse::{DecryptRead, EncryptWrite, Transport};
 pub use reason::DisconnectReason;
 
 /// Time allowed for connecting and exchanging handshakes.
@@ -47,16 +49,63 @@ pub(crate) enum WriterCmd {
 /// Runs an established connection (handshakes exchanged) until either side ends it.
 pub(crate) async fn run<H: PeerHandler>(
     h: Arc<H>,
-    stream: TcpStream,
+    conn: Transport,
     remote: Handshake,
     addr: SocketAddr,
     incoming: bool,
-    _slot: ConnSlot,
+    slot: ConnSlot,
 ) {
+    let Transport {
+        stream,
+        crypto,
+        pending,
+    } = conn;
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(%addr, "set_nodelay: {e}");
     }
     let (rd, wr) = stream.into_split();
+    let link = Link {
+        remote,
+        addr,
+        incoming,
+        pending,
+        _slot: slot,
+    };
+    // Plaintext runs on the raw socket halves; only RC4 connections pay for the wrappers.
+    match crypto {
+        None => drive(h, rd, wr, link, false).await,
+        Some(c) => {
+            let c = *c;
+            let rd = DecryptRead::new(rd, c.dec);
+            let wr = EncryptWrite::new(wr, c.enc);
+            drive(h, rd, wr, link, true).await
+        }
+    }
+}
+
+/// What [`run`] knows of a connection besides its stream.
+struct Link {
+    remote: Handshake,
+    addr: SocketAddr,
+    incoming: bool,
+    /// The first bytes of the peer's message stream, already received.
+    pending: Vec<u8>,
+    _slot: ConnSlot,
+}
+
+async fn drive<H, R, W>(h: Arc<H>, rd: R, wr: W, link: Link, encrypted: bool)
+where
+    H: PeerHandler,
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let Link {
+        remote,
+        addr,
+        incoming,
+        pending,
+        _slot,
+    } = link;
     let (tx, rx) = mpsc::unbounded_channel();
     let (kill, kill_rx) = watch::channel(false);
     let io = Arc::new(PeerIo::default());
@@ -66,6 +115,7 @@ pub(crate) async fn run<H: PeerHandler>(
         addr,
         remote,
         incoming,
+        encrypted,
         tx: tx.clone(),
         kill: Arc::new(kill),
         io: io.clone(),
@@ -85,11 +135,11 @@ pub(crate) async fn run<H: PeerHandler>(
     if let (true, Some(port)) = (remote.supports_dht(), h.env().dht_port()) {
         let _ = tx.send(WriterCmd::One(Out::Msg(Message::Port(port))));
     }
-    tracing::debug!(torrent = %info_hash, %addr, incoming, client = %remote.peer_id.client_name(), "peer connected");
+    tracing::debug!(torrent = %info_hash, %addr, incoming, encrypted, client = %remote.peer_id.client_name(), "peer connected");
     h.env().emit(Event::PeerConnected { info_hash, addr });
     let fast = remote.supports_fast();
     let writer = tokio::spawn(writer::run(h.clone(), wr, rx, io, fast, kill_rx.clone()));
-    let reason = reader::run(&h, rd, key, addr, tx, kill_rx).await;
+    let reason = reader::run(&h, rd, pending, key, addr, tx, kill_rx).await;
     kill.send_replace(true);
     registration.reason = Some(reason.clone());
     drop(registration);
@@ -192,7 +242,14 @@ mod tests {
         let (server, peer) = listener.accept().await.unwrap();
         let slot = env.conns.try_acquire(peer.ip()).unwrap();
         let remote = Handshake::new(InfoHash([7; 20]), PeerId([2; 20]));
-        let task = tokio::spawn(run(h.clone(), server, remote, peer, true, slot));
+        let task = tokio::spawn(run(
+            h.clone(),
+            Transport::plain(server),
+            remote,
+            peer,
+            true,
+            slot,
+        ));
         client.write_all(&[0, 0, 0, 1, 2]).await.unwrap(); // interested
         let end = tokio::time::timeout(std::time::Duration::from_secs(5), task)
             .await

@@ -5,8 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::{BufMut, BytesMut};
-use tokio::io::AsyncReadExt;
-use tokio::net::tcp::OwnedReadHalf;
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::{mpsc, watch};
 
 use super::dht_port::PortGate;
@@ -19,9 +18,10 @@ use crate::PeerKey;
 const READ_BUF: usize = 512 * 1024;
 
 /// Reads until the connection ends; returns why.
-pub(super) async fn run<H: PeerHandler>(
+pub(super) async fn run<H: PeerHandler, R: AsyncRead + Unpin>(
     h: &Arc<H>,
-    mut rd: OwnedReadHalf,
+    mut rd: R,
+    pending: Vec<u8>,
     key: PeerKey,
     addr: SocketAddr,
     tx: mpsc::UnboundedSender<WriterCmd>,
@@ -29,6 +29,9 @@ pub(super) async fn run<H: PeerHandler>(
 ) -> DisconnectReason {
     let codec = Codec::new(h.max_frame_len());
     let mut buf = BytesMut::with_capacity(READ_BUF);
+    // Bytes that arrived with the handshake are decoded before the first read.
+    let mut primed = !pending.is_empty();
+    buf.extend_from_slice(&pending);
     let mut msgs = Vec::with_capacity(64);
     let mut out = Vec::new();
     let dht = h.env().dht.clone();
@@ -42,35 +45,37 @@ pub(super) async fn run<H: PeerHandler>(
             // Reclaims the front of the buffer once the previous batch's blocks are dropped.
             buf.reserve(READ_BUF);
         }
-        // Limited: read at most one bucket's worth, then wait for its tokens before the
-        // next read, so the kernel's receive window fills and TCP slows the sender.
-        let chunk = limits.down_chunk();
-        let read = tokio::select! {
-            r = async {
-                match chunk {
-                    None => rd.read_buf(&mut buf).await,
-                    Some(c) => {
-                        let c = usize::try_from(c).unwrap_or(READ_BUF).min(READ_BUF);
-                        rd.read_buf(&mut (&mut buf).limit(c)).await
+        if !std::mem::take(&mut primed) {
+            // Limited: read at most one bucket's worth, then wait for its tokens before the
+            // next read, so the kernel's receive window fills and TCP slows the sender.
+            let chunk = limits.down_chunk();
+            let read = tokio::select! {
+                r = async {
+                    match chunk {
+                        None => rd.read_buf(&mut buf).await,
+                        Some(c) => {
+                            let c = usize::try_from(c).unwrap_or(READ_BUF).min(READ_BUF);
+                            rd.read_buf(&mut (&mut buf).limit(c)).await
+                        }
                     }
-                }
-            } => r,
-            _ = kill.changed() => return DisconnectReason::ByUs,
-        };
-        // Our own kill closes the writer half, so the peer may hang up in the same
-        // instant: the hang-up is then ours.
-        if *kill.borrow() {
-            return DisconnectReason::ByUs;
-        }
-        let n = match read {
-            Ok(0) => return DisconnectReason::ClosedByPeer,
-            Ok(n) => n,
-            Err(e) => return DisconnectReason::Io(e.to_string()),
-        };
-        if chunk.is_some() {
-            tokio::select! {
-                _ = limits.acquire_down(n as u64) => {}
+                } => r,
                 _ = kill.changed() => return DisconnectReason::ByUs,
+            };
+            // Our own kill closes the writer half, so the peer may hang up in the same
+            // instant: the hang-up is then ours.
+            if *kill.borrow() {
+                return DisconnectReason::ByUs;
+            }
+            let n = match read {
+                Ok(0) => return DisconnectReason::ClosedByPeer,
+                Ok(n) => n,
+                Err(e) => return DisconnectReason::Io(e.to_string()),
+            };
+            if chunk.is_some() {
+                tokio::select! {
+                    _ = limits.acquire_down(n as u64) => {}
+                    _ = kill.changed() => return DisconnectReason::ByUs,
+                }
             }
         }
         loop {

@@ -54,4 +54,14 @@ pub enum DisconnectReason {
     WriterGone,
     #[error("reading from disk failed")]
     DiskRead,
+    /// An encrypted (MSE) handshake while our encryption policy is `disabled`.
+    #[error("encrypted handshake refused: encryption is disabled")]
+    EncryptionDisabled,
+    /// A plaintext handshake while our encryption policy is `required`.
+    #[error("plaintext handshake refused: encryption is required")]
+    EncryptionRequired,
+    /// The MSE handshake failed after the peer named the torrent (no common method, bad
+    /// verification constant, oversized padding, …).
+    #[error("encryption handshake failed: {0}")]
+    Encryption(String),
 }

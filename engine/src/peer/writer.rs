@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -37,9 +36,9 @@ struct Writer {
     io: Arc<PeerIo>,
 }
 
-pub(super) async fn run<H: PeerHandler>(
+pub(super) async fn run<H: PeerHandler, W: AsyncWrite + Unpin>(
     h: Arc<H>,
-    mut wr: OwnedWriteHalf,
+    mut wr: W,
     mut rx: mpsc::UnboundedReceiver<WriterCmd>,
     io: Arc<PeerIo>,
     fast: bool,
@@ -100,7 +99,11 @@ pub(super) async fn run<H: PeerHandler>(
         }
         // A peer that stops reading must not hold its slot and our buffers forever.
         let wrote = tokio::select! {
-            r = tokio::time::timeout(WRITE_TIMEOUT, wr.write_all(&w.out)) => r,
+            // `flush` is free on a socket; an encrypting writer sends its tail there.
+            r = tokio::time::timeout(WRITE_TIMEOUT, async {
+                wr.write_all(&w.out).await?;
+                wr.flush().await
+            }) => r,
             _ = kill.changed() => return,
         };
         if !matches!(wrote, Ok(Ok(()))) {

@@ -9,6 +9,7 @@ use tokio::sync::broadcast;
 use super::bans::BanList;
 use super::budget::Budget;
 use super::conns::ConnLimiter;
+use super::encryption::EncryptionState;
 use super::hashpool::HashPool;
 use super::ratelimit::RateLimits;
 use super::upload_slots::UploadSlots;
@@ -43,6 +44,8 @@ pub(crate) struct Env {
     pub bans: BanList,
     /// Upload slots per torrent and across the session.
     pub upload_slots: UploadSlots,
+    /// The encryption policy in force and peers known to want MSE.
+    pub encryption: EncryptionState,
     next_peer_key: AtomicU64,
 }
 
@@ -68,6 +71,7 @@ impl Env {
                 config.upload_slots_per_torrent,
                 config.upload_slots_total,
             ),
+            encryption: EncryptionState::new(config.encryption),
             config,
             listen_addr,
             events,

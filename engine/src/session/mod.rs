@@ -5,6 +5,7 @@
 pub mod bans;
 pub(crate) mod budget;
 pub(crate) mod conns;
+pub(crate) mod encryption;
 pub(crate) mod env;
 pub(crate) mod hashpool;
 pub mod ratelimit;
@@ -183,6 +184,17 @@ impl Session {
     /// at each torrent's next rechoke.
     pub fn set_upload_slots(&self, per_torrent: usize, total: usize) {
         self.inner.env.upload_slots.set(per_torrent, total);
+    }
+
+    /// The message stream encryption policy for connections made or accepted from now on
+    /// (established ones keep what they negotiated).
+    pub fn set_encryption(&self, policy: crate::config::Encryption) {
+        self.inner.env.encryption.set(policy);
+    }
+
+    /// The encryption policy in force.
+    pub fn encryption(&self) -> crate::config::Encryption {
+        self.inner.env.encryption.policy()
     }
 
     /// `(per torrent, session)` upload slots.

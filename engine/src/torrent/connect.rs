@@ -50,10 +50,12 @@ impl Torrent {
                 // truncated v2 hash; any other hash is a peer that does not serve this torrent.
                 let hybrid = self.meta.hybrid_v2_hash();
                 let ours = self.handshake();
-                dial::connect(addr, &ours, |h| *h == self.info_hash || Some(*h) == hybrid)
-                    .await
-                    .map_err(|e| tracing::debug!(%addr, "dial failed: {e}"))
-                    .ok()
+                dial::connect(&self.env, addr, &ours, |h| {
+                    *h == self.info_hash || Some(*h) == hybrid
+                })
+                .await
+                .map_err(|e| tracing::debug!(%addr, "dial failed: {e}"))
+                .ok()
             }
             None => None,
         };

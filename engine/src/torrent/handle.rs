@@ -278,6 +278,7 @@ fn live_peers(t: &Torrent) -> Vec<PeerStatus> {
             addr: p.addr,
             client: p.client.clone().unwrap_or_else(|| p.peer_id.client_name()),
             incoming: p.incoming,
+            encrypted: p.encrypted,
             download_rate: p.down.rate(),
             upload_rate: p.up.rate(),
             downloaded: p.downloaded,

@@ -20,6 +20,7 @@ impl Torrent {
             addr: conn.addr,
             peer_id: conn.remote.peer_id,
             incoming: conn.incoming,
+            encrypted: conn.encrypted,
             tx: conn.tx,
             kill: conn.kill,
             io: conn.io,

@@ -75,6 +75,8 @@ pub(crate) struct PeerEntry {
     pub addr: SocketAddr,
     pub peer_id: PeerId,
     pub incoming: bool,
+    /// RC4 (MSE) on this connection.
+    pub encrypted: bool,
     pub tx: mpsc::UnboundedSender<WriterCmd>,
     /// Set to true to make the peer's tasks exit.
     pub kill: Arc<watch::Sender<bool>>,

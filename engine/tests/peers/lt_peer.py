@@ -173,6 +173,15 @@ def run_peer(args):
         # seed_mode verifies a piece the first time it is requested unless hash
         # checks are off; a corrupt seeder must not notice its own bad data.
         settings["disable_hash_checks"] = True
+    if args.encryption == "forced":
+        # RC4 only, both ways: plaintext peers are refused (pe_forced, allowed_enc_level rc4).
+        settings["out_enc_policy"] = int(lt.enc_policy.forced)
+        settings["in_enc_policy"] = int(lt.enc_policy.forced)
+        settings["allowed_enc_level"] = int(lt.enc_level.rc4)
+        settings["prefer_rc4"] = True
+    elif args.encryption == "disabled":
+        settings["out_enc_policy"] = int(lt.enc_policy.disabled)
+        settings["in_enc_policy"] = int(lt.enc_policy.disabled)
     ses = lt.session(settings)
     check_live_settings(ses)
 
@@ -350,6 +359,8 @@ def main():
         sp.add_argument("--timeout", type=float, default=0)
         sp.add_argument("--upload-limit", dest="upload_limit", type=int, default=0)
         sp.add_argument("--pex", action="store_true")
+        sp.add_argument("--encryption", choices=("forced", "enabled", "disabled"), default="enabled",
+                        help="MSE/PE policy (forced: RC4 only, plaintext refused)")
         sp.add_argument("--no-recheck", dest="no_recheck", action="store_true",
                         help="leech: exit at FINISHED without a full recheck")
         sp.add_argument("-v", "--verbose", action="store_true")

@@ -10,11 +10,13 @@
 //! `scripts/in-netns.sh cargo test -p engine --test real_libtorrent`.
 #![allow(dead_code)]
 
+mod capture;
 mod data;
 mod engine_session;
 mod fixture;
 mod procs;
 mod tracker;
+mod webtorrent;
 
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
@@ -22,6 +24,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
+#[allow(unused_imports)]
+pub use capture::*;
 #[allow(unused_imports)]
 pub use data::*;
 #[allow(unused_imports)]
@@ -32,6 +36,8 @@ pub use fixture::*;
 pub use procs::*;
 #[allow(unused_imports)]
 pub use tracker::*;
+#[allow(unused_imports)]
+pub use webtorrent::*;
 
 /// The only address any test peer, tracker or engine session uses.
 pub const LOCALHOST: Ipv4Addr = Ipv4Addr::LOCALHOST;

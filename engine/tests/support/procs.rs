@@ -347,6 +347,9 @@ pub struct LtOpts {
     /// Listen and dial on this loopback address. Default 127.0.0.1, but 127.0.0.2 for a
     /// corrupt seeder: bans are by address, and a liar must not share one with honest peers.
     pub ip: Option<std::net::Ipv4Addr>,
+    /// MSE/PE policy: `forced` (RC4 only, plaintext refused), `enabled` (libtorrent's
+    /// default) or `disabled`. None: libtorrent's default.
+    pub encryption: Option<&'static str>,
 }
 
 /// A running libtorrent peer (lt_peer.py).
@@ -392,6 +395,9 @@ impl LtPeer {
         }
         if opts.pex {
             cmd.arg("--pex");
+        }
+        if let Some(e) = opts.encryption {
+            cmd.arg("--encryption").arg(e);
         }
         if let Some(limit) = opts.upload_limit {
             cmd.arg("--upload-limit").arg(limit.to_string());

@@ -22,6 +22,7 @@ impl From<SpeedError> for ApiError {
 pub async fn get(State(state): State<AppState>, _user: AuthUser) -> Json<Settings> {
     let mut s = state.speed.settings();
     s.seeding = state.library.global_goals();
+    s.encryption = crate::encryption::current(state.library.session());
     Json(s)
 }
 
@@ -40,7 +41,15 @@ pub async fn patch(
         Some(p) => state.library.set_global_goals(p).await?,
         None => state.library.global_goals(),
     };
+    let encryption = body.encryption;
     let mut s = state.speed.update(body).await?;
     s.seeding = seeding;
+    let session = state.library.session();
+    if let Some(e) = encryption {
+        crate::encryption::set(session, &state.db, e)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    s.encryption = crate::encryption::current(session);
     Ok(Json(s))
 }

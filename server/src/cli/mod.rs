@@ -55,6 +55,7 @@ impl PeerArgs {
             allow_local_trackers: true,
             resume_dir: Some(resume_dir),
             pex: !self.dht.no_pex,
+            encryption: self.dht.encryption.unwrap_or_default(),
             dht,
             ..Default::default()
         };

@@ -134,8 +134,9 @@ impl Speed {
             alt_schedule: st.window.to_api(),
             alt_enabled: st.alt_on,
             alt_manual: st.toggle.manual.is_some(),
-            // Filled in by the settings endpoint from the library's goals.
+            // Filled in by the settings endpoint from the library's goals and the session.
             seeding: Default::default(),
+            encryption: Default::default(),
         }
     }
 

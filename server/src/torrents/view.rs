@@ -196,6 +196,7 @@ pub fn peer(p: &PeerStatus, num_pieces: u32) -> PeerInfo {
         progress: fraction(u64::from(p.pieces), u64::from(num_pieces)),
         source: peer_source(p.source).into(),
         strikes: p.strikes,
+        encrypted: p.encrypted,
     }
 }
 

@@ -113,6 +113,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         // Fast-resume records beside the database: a restart does not rehash verified data.
         resume_dir: Some(config.data_dir.join("resume")),
         pex: config.pex,
+        encryption: config.encryption,
         dht: config
             .dht
             .as_ref()
@@ -155,6 +156,9 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
             .context("cannot load the speed settings")?,
     );
     speed.clone().spawn(shutdown.subscribe());
+    crate::encryption::restore(&session, &db)
+        .await
+        .context("cannot load the encryption setting")?;
     let kafka = crate::kafka::Kafka::start_from_env(&hub, shutdown.subscribe())
         .await
         .context("cannot start the Kafka adapter")?;

@@ -41,6 +41,12 @@ impl LtPeer {
         )
     }
 
+    /// A seeder that waits to be dialled and speaks only RC4-encrypted MSE (plaintext
+    /// refused both ways).
+    pub fn seed_encrypted_only(torrent: &Path, dir: &Path, upload_limit: u64) -> LtPeer {
+        Self::spawn_seed(torrent, dir, upload_limit, &["--encryption", "forced"])
+    }
+
     pub fn uploaded(&self) -> u64 {
         self.uploaded.load(Ordering::SeqCst)
     }

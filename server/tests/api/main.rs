@@ -9,6 +9,7 @@ mod auth;
 mod bans;
 mod chat;
 mod dht;
+mod encryption;
 mod events;
 mod hardening;
 mod labels;

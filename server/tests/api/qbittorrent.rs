@@ -13,13 +13,13 @@ use crate::lt::{free_port, lt_make_torrent, LtPeer};
 use crate::support::*;
 
 /// A qBittorrent client: the SID cookie from `auth/login`.
-struct Qbit<'a> {
+pub(crate) struct Qbit<'a> {
     srv: &'a Server,
     sid: String,
 }
 
 impl<'a> Qbit<'a> {
-    async fn login(srv: &'a Server, user: &str) -> Qbit<'a> {
+    pub(crate) async fn login(srv: &'a Server, user: &str) -> Qbit<'a> {
         let res = srv
             .http
             .post(srv.url("/api/v2/auth/login"))
@@ -39,7 +39,7 @@ impl<'a> Qbit<'a> {
         Qbit { srv, sid }
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
         let res = self
             .srv
             .http
@@ -52,7 +52,7 @@ impl<'a> Qbit<'a> {
         (res.status(), res.text().await.unwrap())
     }
 
-    async fn json(&self, path: &str, form: &[(&str, &str)]) -> Value {
+    pub(crate) async fn json(&self, path: &str, form: &[(&str, &str)]) -> Value {
         let (s, body) = self.post(path, form).await;
         assert_eq!(s, StatusCode::OK, "{path}: {body}");
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))

@@ -21,7 +21,7 @@ fn basic(user: &str, pass: &str) -> String {
 }
 
 /// One RPC call with the handshake done; returns the HTTP status and body.
-async fn rpc(srv: &Server, user: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn rpc(srv: &Server, user: &str, body: Value) -> (StatusCode, Value) {
     let url = srv.url("/transmission/rpc");
     let first = srv
         .http

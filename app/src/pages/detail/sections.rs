@@ -104,7 +104,7 @@ fn FilePrioritySelect(
 }
 
 /// qBittorrent-style flags: D downloading from, d interested but choked, U uploading to,
-/// u they are interested but we choke, I incoming connection.
+/// u they are interested but we choke, I incoming connection, E encrypted (RC4).
 pub fn peer_flags(p: &PeerInfo) -> String {
     let mut f = String::new();
     match (p.am_interested, p.peer_choking) {
@@ -120,6 +120,9 @@ pub fn peer_flags(p: &PeerInfo) -> String {
     if p.incoming {
         f.push('I');
     }
+    if p.encrypted {
+        f.push('E');
+    }
     f
 }
 
@@ -128,8 +131,9 @@ const PEER_HEADERS: &[(&str, &str)] = &[
     ("Client", ""),
     (
         "Flags",
-        "D: downloading from; d: we want, they choke; U: uploading to; u: they want, we choke; I: incoming",
+        "D: downloading from; d: we want, they choke; U: uploading to; u: they want, we choke; I: incoming; E: encrypted",
     ),
+    ("Encryption", "RC4: the connection is encrypted (MSE/PE); plain: it is not"),
     ("Source", "Where the peer was found: tracker, DHT, PEX (peer exchange), user or incoming"),
     ("Down", ""),
     ("Up", ""),
@@ -165,6 +169,13 @@ pub fn Peers(peers: Vec<PeerInfo>) -> impl IntoView {
                                     <th scope="row" class="mono">{p.addr}</th>
                                     <td data-label="Client">{p.client}</td>
                                     <td class="mono" data-label="Flags">{flags}</td>
+                                    <td data-label="Encryption">
+                                        {if p.encrypted {
+                                            view! { <span class="badge enc" title="RC4 (MSE/PE)">"RC4"</span> }.into_any()
+                                        } else {
+                                            view! { <span class="muted">"plain"</span> }.into_any()
+                                        }}
+                                    </td>
                                     <td class="source" data-label="Source">{p.source}</td>
                                     <td class="num down" data-label="Down">{format::rate(p.download_rate)}</td>
                                     <td class="num up" data-label="Up">{format::rate(p.upload_rate)}</td>
@@ -452,7 +463,10 @@ mod tests {
             progress: 0.0,
             source: "pex".into(),
             strikes: 0,
+            encrypted: true,
         };
+        assert_eq!(peer_flags(&p), "DuIE");
+        p.encrypted = false;
         assert_eq!(peer_flags(&p), "DuI");
         p.am_choking = false;
         p.incoming = false;

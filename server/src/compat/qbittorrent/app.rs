@@ -61,6 +61,8 @@ pub fn preferences_of(state: &AppState, user: &AuthUser) -> Map<String, Value> {
         "max_active_torrents": -1,
         "max_active_uploads": -1,
         "dht": state.config.dht.is_some(),
+        "encryption": crate::encryption::to_qbittorrent(
+            crate::encryption::current(state.library.session())),
         "pex": false,
         "lsd": false,
         "upnp": false,
@@ -101,6 +103,7 @@ pub async fn set_preferences(
         .map_err(|e| QbitError::BadRequest(format!("json is not an object: {e}")))?;
     let current = preferences_of(&state, &user);
     let mut cap: Option<u32> = None;
+    let mut encryption = None;
     let mut speed = SettingsPatch::default();
     let mut refused = Vec::new();
     let rate = |v: &Value| -> Result<Option<u64>, QbitError> {
@@ -115,6 +118,15 @@ pub async fn set_preferences(
             "up_limit" => speed.upload_limit = rate(v)?,
             "alt_dl_limit" => speed.alt_download_limit = rate(v)?,
             "alt_up_limit" => speed.alt_upload_limit = rate(v)?,
+            "encryption" => {
+                encryption = Some(
+                    v.as_i64()
+                        .and_then(crate::encryption::from_qbittorrent)
+                        .ok_or_else(|| {
+                            QbitError::BadRequest("encryption must be 0, 1 or 2".into())
+                        })?,
+                )
+            }
             "queueing_enabled" if v.as_bool() == Some(false) => cap = Some(0),
             "queueing_enabled" if v.as_bool() == Some(true) => {
                 if cap.is_none() && state.library.max_active() == 0 {
@@ -163,8 +175,19 @@ pub async fn set_preferences(
         .iter()
         .any(|(new, cur)| new.is_some_and(|n| n != *cur))
     };
-    if (speed_changes || cap.is_some_and(|n| n != state.library.max_active())) && !user.is_admin() {
+    let session = state.library.session();
+    let encryption = encryption.filter(|e| *e != crate::encryption::current(session));
+    if (speed_changes
+        || encryption.is_some()
+        || cap.is_some_and(|n| n != state.library.max_active()))
+        && !user.is_admin()
+    {
         return Err(QbitError::Forbidden);
+    }
+    if let Some(e) = encryption {
+        crate::encryption::set(session, &state.db, e)
+            .await
+            .map_err(|e| QbitError::Internal(e.to_string()))?;
     }
     if let Some(n) = cap {
         if n != state.library.max_active() {

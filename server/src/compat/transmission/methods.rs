@@ -266,7 +266,8 @@ fn session_values(state: &AppState, user: &AuthUser) -> Args {
         "download-dir": state.library.user_root(user).display().to_string(),
         "download-queue-enabled": cap > 0,
         "download-queue-size": cap,
-        "encryption": "tolerated",
+        "encryption": crate::encryption::to_transmission(
+            crate::encryption::current(state.library.session())),
         "idle-seeding-limit": 30, "idle-seeding-limit-enabled": false,
         "incomplete-dir": "", "incomplete-dir-enabled": false,
         "peer-limit-global": state.config.max_peer_connections,
@@ -382,7 +383,7 @@ fn speed_patch(state: &AppState, args: &Args) -> Result<app::types::SettingsPatc
         alt_upload_limit: kb("alt-speed-up")?,
         alt_schedule: schedule_changed.then_some(schedule),
         alt_enabled: args.get("alt-speed-enabled").and_then(Value::as_bool),
-        seeding: None,
+        ..Default::default()
     })
 }
 
@@ -406,6 +407,16 @@ const SPEED_KEYS: &[&str] = &[
 async fn session_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
     let current = session_values(state, user);
     let speed = speed_patch(state, args)?;
+    let encryption = match args.get("encryption") {
+        Some(v) => Some(
+            v.as_str()
+                .and_then(crate::encryption::from_transmission)
+                .ok_or_else(|| {
+                    RpcError("encryption must be required, preferred or tolerated".into())
+                })?,
+        ),
+        None => None,
+    };
     let mut cap = None;
     let mut refused = Vec::new();
     let queue_on = args.get("download-queue-enabled").and_then(Value::as_bool);
@@ -419,8 +430,10 @@ async fn session_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
         _ => {}
     }
     for (k, v) in args {
-        if matches!(k.as_str(), "download-queue-enabled" | "download-queue-size")
-            || SPEED_KEYS.contains(&k.as_str())
+        if matches!(
+            k.as_str(),
+            "download-queue-enabled" | "download-queue-size" | "encryption"
+        ) || SPEED_KEYS.contains(&k.as_str())
         {
             continue;
         }
@@ -449,6 +462,15 @@ async fn session_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
             }
             state.library.set_max_active(n);
         }
+    }
+    let session = state.library.session();
+    if let Some(e) = encryption.filter(|e| *e != crate::encryption::current(session)) {
+        if !user.is_admin() {
+            return Err(RpcError("only an admin can change encryption".into()));
+        }
+        crate::encryption::set(session, &state.db, e)
+            .await
+            .map_err(|e| RpcError(e.to_string()))?;
     }
     if SPEED_KEYS.iter().any(|k| args.contains_key(*k)) {
         let before = state.speed.settings();
