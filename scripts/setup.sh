@@ -62,7 +62,7 @@ wt_root=$(npm root -g)
 if [ ! -f "$wt_root/webtorrent-cli/node_modules/webtorrent/index.js" ]; then
   echo "setup: npm install -g webtorrent-cli"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO npm install -g --ignore-scripts --no-audit --no-fund webtorrent-cli
+  $SUDO npm install -g --ignore-scripts --no-audit --no-fund webtorrent-cli@6.0.1
 fi
 for f in "$wt_root"/webtorrent-cli/node_modules/node-datachannel/dist/{esm/lib/node-datachannel.mjs,cjs/lib/node-datachannel.cjs}; do
   [ -f "$f" ] && sed -i 's|^const nodeDataChannel = require("../../../build/Release/node_datachannel.node");$|let nodeDataChannel; try { nodeDataChannel = require("../../../build/Release/node_datachannel.node"); } catch (e) { nodeDataChannel = new Proxy({}, { get() { return function () { throw new Error("node-datachannel native addon not built (WebRTC unavailable)"); }; } }); }|' "$f"

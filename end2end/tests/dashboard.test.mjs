@@ -266,12 +266,16 @@ test('create a torrent from uploaded files, download it, and it seeds', async ()
   await download.saveAs(path);
   const bytes = (await import('node:fs')).readFileSync(path);
   assert.ok(bytes.includes(Buffer.from('8:announce27:http://127.0.0.1:9/announce')), 'tracker in the file');
+  // The web seed is on by default: this server's /ws URL is in the url-list and the magnet.
+  assert.ok(bytes.includes(Buffer.from('8:url-listl')), 'web seed in the file');
+  assert.match(await page.inputValue('#created-magnet'), /&ws=http%3A%2F%2F127\.0\.0\.1%3A\d+%2Fws%2F/);
   await page.click('#created a:has-text("Open the torrent")');
   await page.waitForSelector('#detail-name');
   assert.equal(await page.textContent('#detail-name'), 'made-here');
   await page.waitForSelector('.detail-head .badge.seeding');
   await page.click('#tab-info');
-  assert.equal(await page.textContent('#info dd:nth-of-type(5)'), 'from the dashboard test');
+  assert.equal(await page.textContent('#info-comment'), 'from the dashboard test');
+  assert.match(await page.textContent('#web-seeds'), /\/ws\/[0-9a-f]{40}\/[0-9a-f]{32}\/$/);
   assert.deepEqual(page.errors, [], 'no errors in the browser console');
 });
 

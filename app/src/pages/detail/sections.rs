@@ -420,7 +420,7 @@ pub fn Info(detail: TorrentDetail) -> impl IntoView {
             <dt>"Pieces"</dt>
             <dd>{format!("{} × {}", detail.num_pieces, format::bytes(detail.piece_length.into()))}</dd>
             <dt>"Comment"</dt>
-            <dd>{or_dash(detail.comment.clone())}</dd>
+            <dd id="info-comment">{or_dash(detail.comment.clone())}</dd>
             <dt>"Created by"</dt>
             <dd>{or_dash(detail.created_by.clone())}</dd>
             <dt>"Created on"</dt>
