@@ -161,6 +161,15 @@ impl Session {
         self.inner.env.limits.get()
     }
 
+    /// Waits until `n` bytes sent outside the peer wire (web seed answers) fit the
+    /// session's upload limit, so they share it with peers; at once when unlimited.
+    pub async fn acquire_upload(&self, n: u64) {
+        let up = &self.inner.env.limits.up;
+        if up.is_limited() {
+            up.acquire(n).await;
+        }
+    }
+
     /// Bans `ip` for the session by hand: its connections end within a second and it is
     /// refused from then on. False if it was banned already.
     pub fn ban(&self, ip: std::net::IpAddr) -> bool {

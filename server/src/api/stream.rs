@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use engine::session::Session;
 use engine::torrent::FileStream;
 use serde::Deserialize;
 
@@ -47,12 +48,13 @@ pub async fn stream(
         (None, None) => return Err(ApiError::Unauthorized("missing token".into())),
     };
     let file = state.library.open_file(&user, &info_hash, index).await?;
-    Ok(respond(file, &headers))
+    Ok(respond(file, &headers, None))
 }
 
 /// The answer to a GET of `file` with these request headers: 200, 206 or 416 (shared with
-/// the web seed server, `webseed`).
-pub fn respond(file: FileStream, headers: &HeaderMap) -> Response {
+/// the web seed server, `webseed`, which passes the session so its bytes count against the
+/// upload limit; the owner's own playback does not).
+pub fn respond(file: FileStream, headers: &HeaderMap, paced: Option<Session>) -> Response {
     let len = file.len();
     let kind = mime_guess::from_path(file.path()).first_or_octet_stream();
     let answer = range::answer(headers.get(header::RANGE).map(|v| v.as_bytes()), len);
@@ -68,7 +70,7 @@ pub fn respond(file: FileStream, headers: &HeaderMap) -> Response {
             return res;
         }
     };
-    let mut res = Response::new(body(file, start, end));
+    let mut res = Response::new(body(file, start, end, paced));
     *res.status_mut() = status;
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, header_value(kind.essence_str()));
@@ -92,21 +94,27 @@ fn header_value(s: &str) -> HeaderValue {
 
 /// Bytes `start..end` of the file, read as the client takes them. Dropping the body (the
 /// client went away or seeked) drops the reader and its claim on pieces.
-fn body(file: FileStream, start: u64, end: u64) -> Body {
-    let chunks = futures_util::stream::unfold((file, start), move |(mut file, pos)| async move {
-        if pos >= end {
-            return None;
-        }
-        let max = usize::try_from(end - pos).unwrap_or(CHUNK).min(CHUNK);
-        match file.read(pos, max).await {
-            Ok(b) if b.is_empty() => None,
-            Ok(b) => {
-                let next = pos + b.len() as u64;
-                Some((Ok(b), (file, next)))
+fn body(file: FileStream, start: u64, end: u64, paced: Option<Session>) -> Body {
+    let chunks = futures_util::stream::unfold((file, start), move |(mut file, pos)| {
+        let paced = paced.clone();
+        async move {
+            if pos >= end {
+                return None;
             }
-            Err(e) => {
-                tracing::warn!("streaming stopped: {e}");
-                Some((Err(std::io::Error::other(e)), (file, end)))
+            let max = usize::try_from(end - pos).unwrap_or(CHUNK).min(CHUNK);
+            match file.read(pos, max).await {
+                Ok(b) if b.is_empty() => None,
+                Ok(b) => {
+                    if let Some(session) = &paced {
+                        session.acquire_upload(b.len() as u64).await;
+                    }
+                    let next = pos + b.len() as u64;
+                    Some((Ok(b), (file, next)))
+                }
+                Err(e) => {
+                    tracing::warn!("streaming stopped: {e}");
+                    Some((Err(std::io::Error::other(e)), (file, end)))
+                }
             }
         }
     });

@@ -51,7 +51,8 @@ async fn serve(
         return Err(not_found());
     }
     let file = state.library.open_seeded_file(&ih, &path)?;
-    Ok(crate::api::stream::respond(file, &headers))
+    let session = state.library.session().clone();
+    Ok(crate::api::stream::respond(file, &headers, Some(session)))
 }
 
 #[cfg(test)]

@@ -159,4 +159,28 @@ async fn real_clients_download_over_http_from_our_web_seed_only() {
     assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
     let notes = std::fs::read(album.join("notes.txt")).unwrap();
     assert_eq!(res.bytes().await.unwrap().as_ref(), &notes[990..]);
+
+    // Web seed answers share the upload limit with peers: 1.2 MB at 200 kB/s takes seconds.
+    let (s, body) = srv
+        .call(
+            Method::PATCH,
+            "/api/settings",
+            Some(&alice),
+            Some(json!({ "uploadLimit": 200_000 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let started = std::time::Instant::now();
+    let long = reqwest::get(srv.url(&format!("/ws/{ih}/{key}/album/cd2/02-long.bin")))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(long.len(), 1_200_000);
+    assert!(
+        took >= Duration::from_secs(4),
+        "1.2 MB in {took:?} despite a 200 kB/s limit"
+    );
 }
