@@ -65,22 +65,30 @@ fn forced_lt() -> LtOpts {
     }
 }
 
+/// Downloads with `policy` from a libtorrent seeder that refuses plaintext: the connection
+/// is RC4 and the data byte-exact.
+async fn leech_from_forced_libtorrent(layout: Layout, seed: u64, policy: Encryption) {
+    let fx = fixture(layout, seed, Maker::Libtorrent, &[]);
+    let seeder = LtPeer::seed(&fx.torrent, &fx.src, forced_lt());
+    let out = temp_dir("out");
+    let mut s = TestSession::start_with(config(policy)).await;
+    s.add(&fx.torrent, out.path(), vec![seeder.addr()]).await;
+    assert!(
+        first_peer_encrypted(&mut s, ih_of(&fx)).await,
+        "RC4 expected"
+    );
+    s.wait_completed(ih_of(&fx), DL_TIMEOUT).await;
+    assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
+}
+
 /// TorrentEdge (`required`) downloads from a libtorrent seeder that refuses plaintext.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_leeches_from_forced_libtorrent() {
-    hard_timeout(TEST_TIMEOUT, "required <- forced lt", async {
-        let fx = fixture(Layout::multi_mixed(), 21, Maker::Libtorrent, &[]);
-        let seeder = LtPeer::seed(&fx.torrent, &fx.src, forced_lt());
-        let out = temp_dir("out");
-        let mut s = TestSession::start_with(config(Encryption::Required)).await;
-        s.add(&fx.torrent, out.path(), vec![seeder.addr()]).await;
-        assert!(
-            first_peer_encrypted(&mut s, ih_of(&fx)).await,
-            "RC4 expected"
-        );
-        s.wait_completed(ih_of(&fx), DL_TIMEOUT).await;
-        assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
-    })
+    hard_timeout(
+        TEST_TIMEOUT,
+        "required <- forced lt",
+        leech_from_forced_libtorrent(Layout::multi_mixed(), 21, Encryption::Required),
+    )
     .await
 }
 
@@ -117,19 +125,11 @@ async fn required_seeds_to_forced_libtorrent() {
 /// encryption is hung up on; the dial is retried encrypted and the download completes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enabled_retries_encrypted_when_plaintext_is_refused() {
-    hard_timeout(TEST_TIMEOUT, "enabled <- forced lt", async {
-        let fx = fixture(Layout::single_odd(), 23, Maker::Libtorrent, &[]);
-        let seeder = LtPeer::seed(&fx.torrent, &fx.src, forced_lt());
-        let out = temp_dir("out");
-        let mut s = TestSession::start_with(config(Encryption::Enabled)).await;
-        s.add(&fx.torrent, out.path(), vec![seeder.addr()]).await;
-        assert!(
-            first_peer_encrypted(&mut s, ih_of(&fx)).await,
-            "RC4 expected"
-        );
-        s.wait_completed(ih_of(&fx), DL_TIMEOUT).await;
-        assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
-    })
+    hard_timeout(
+        TEST_TIMEOUT,
+        "enabled <- forced lt",
+        leech_from_forced_libtorrent(Layout::single_odd(), 23, Encryption::Enabled),
+    )
     .await
 }
 
