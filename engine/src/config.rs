@@ -7,6 +7,9 @@ use crate::dht::DhtConfig;
 use crate::tracker::TrackerConfig;
 use crate::PeerId;
 
+/// What we call ourselves to HTTP servers (trackers, web seeds).
+pub const USER_AGENT: &str = concat!("TorrentEdge/", env!("CARGO_PKG_VERSION"));
+
 /// What a [`crate::session::Session`] is started with.
 #[derive(Clone, Debug)]
 pub struct SessionConfig {
@@ -128,7 +131,7 @@ impl SessionConfig {
             timeout: self.tracker_timeout,
             udp_initial_timeout: Duration::from_secs(3).min(self.tracker_timeout),
             udp_max_retries: 3,
-            user_agent: concat!("TorrentEdge/", env!("CARGO_PKG_VERSION")).to_string(),
+            user_agent: USER_AGENT.to_string(),
             allow_local: self.allow_local_trackers,
         }
     }

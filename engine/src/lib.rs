@@ -10,6 +10,7 @@ pub mod config;
 pub mod create;
 pub mod dht;
 pub mod events;
+pub mod http;
 pub mod listener;
 pub mod magnet;
 mod metadata;
@@ -24,6 +25,7 @@ pub mod storage;
 pub mod torrent;
 pub mod tracker;
 pub mod types;
+pub mod webseed;
 pub mod wire;
 
 pub use bitfield::Bitfield;

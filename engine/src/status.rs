@@ -46,6 +46,8 @@ pub struct TorrentStatus {
     pub num_pieces: u32,
     pub files: Vec<FileStatus>,
     pub trackers: Vec<TrackerStatus>,
+    /// BEP 19 web seeds (empty until a magnet's metadata arrives).
+    pub web_seeds: Vec<crate::webseed::WebSeedStatus>,
     pub eta_secs: Option<u64>,
     /// This torrent's own limits, bytes per second, 0 = unlimited (the session's apply too).
     pub download_limit: u64,

@@ -311,6 +311,7 @@ impl Session {
             slot.clone(),
             fetcher,
             trackers,
+            magnet.web_seeds.clone(),
             opts.save_dir,
         ));
         slot.set_driver(driver);
@@ -475,6 +476,7 @@ async fn magnet_stage(
     slot: Arc<Slot>,
     fetcher: Arc<Fetcher>,
     trackers: Vec<Vec<String>>,
+    web_seeds: Vec<String>,
     save_dir: PathBuf,
 ) {
     let Some(info) = fetcher.run(slot.control.subscribe()).await else {
@@ -482,8 +484,9 @@ async fn magnet_stage(
     };
     let ih = slot.info_hash;
     let built = match Metainfo::from_info_bytes(&info, trackers) {
-        Ok(meta) => match validate(&meta) {
-            Ok(()) => {
+        // The magnet's `ws=` (bounded like a `url-list` by the magnet parser).
+        Ok(meta) => match validate(&meta).map(|()| Metainfo { web_seeds, ..meta }) {
+            Ok(meta) => {
                 let peers = fetcher.learned_peers();
                 build_torrent(
                     &env,

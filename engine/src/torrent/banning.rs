@@ -20,6 +20,9 @@ const RECENT_ENDS: usize = 64;
 impl Torrent {
     /// One proven bad piece from `ip`.
     pub(crate) fn strike(&self, ip: IpAddr) {
+        if self.web_seed_convicted(ip) {
+            return;
+        }
         tracing::info!(torrent = %self.info_hash, %ip, "strike: sent a corrupt block");
         if let Some(ban) = self.env.bans.strike(ip) {
             self.announce_ban(ban);

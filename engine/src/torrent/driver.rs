@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
-use super::{announce, dht_lookup, Control, Torrent};
+use super::{announce, dht_lookup, web_seeds, Control, Torrent};
 use crate::status::TorrentState;
 use crate::storage::{recheck_selected, StorageError};
 use crate::Bitfield;
@@ -137,6 +137,7 @@ impl Torrent {
             ))),
             _ => None,
         };
+        let seeds = web_seeds::spawn(self);
         self.dial_due();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -157,6 +158,9 @@ impl Torrent {
                 r = ctl.changed() => if r.is_err() || *ctl.borrow() != Control::Run { break },
             }
         }
+        if let Some(seeds) = seeds {
+            seeds.abort();
+        }
         self.go_offline();
         if let Some(dht) = dht {
             dht.abort();
@@ -175,6 +179,7 @@ impl Torrent {
         for p in sh.peers.values() {
             p.disconnect();
         }
+        self.release_web_seeds(&mut sh);
         self.env.upload_slots.release(self.info_hash);
     }
 }

@@ -2,14 +2,17 @@
 //! availability, block copies into assembly buffers, request validation, and topping up
 //! the request pipeline in the same critical section.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::assembly::{Assembly, DonePiece};
-use super::shared::{PeerEntry, Shared};
+use super::shared::{PeerEntry, Shared, Stats};
 use super::Torrent;
 use crate::peer::{DisconnectReason, Out, WriterCmd};
 use crate::picker::{BlockOutcome, Picker};
+use crate::session::budget::Budget;
 use crate::status::TorrentState;
 use crate::wire::{BlockRequest, Message, BLOCK_SIZE};
 use crate::{Bitfield, PeerKey};
@@ -153,41 +156,18 @@ impl Torrent {
                         }
                         BlockOutcome::Unrequested
                     };
-                    match outcome {
-                        BlockOutcome::Accepted {
-                            piece_complete,
-                            cancel,
-                        } => {
-                            // A late block may find its idle buffer already freed.
-                            let room = assembly.has(piece)
-                                || assembly.ensure(
-                                    piece,
-                                    self.piece_size(piece),
-                                    &self.env.buffers,
-                                );
-                            if !room || !assembly.write_block(piece, offset, &data, p.addr) {
-                                // The picker took a block we have no room for: start the piece over.
-                                tracing::warn!(piece, offset, "accepted block without a buffer");
-                                stats.wasted += len;
-                                picker.piece_failed(piece);
-                                assembly.discard(piece, &self.env.buffers);
-                                continue;
-                            }
-                            if expected {
-                                assembly.unrequested(piece, &self.env.buffers);
-                            }
-                            cancels.extend(cancel.into_iter().map(|k| (k, req)));
-                            if piece_complete {
-                                out.done.extend(assembly.take(piece));
-                            }
-                        }
-                        BlockOutcome::Unrequested => {
-                            stats.wasted += len;
-                            if expected {
-                                assembly.unrequested(piece, &self.env.buffers);
-                            }
-                        }
-                    }
+                    self.keep_block(
+                        picker,
+                        assembly,
+                        stats,
+                        outcome,
+                        req,
+                        &data,
+                        p.addr,
+                        expected,
+                        &mut cancels,
+                        &mut out.done,
+                    );
                 }
                 Message::HaveAll | Message::HaveNone if p.announced || !p.fast => {
                     out.close = Some(DisconnectReason::BadBitfield(
@@ -232,19 +212,67 @@ impl Torrent {
         if !out.msgs.is_empty() {
             p.take_haves(&mut out.msgs);
         }
-        for (k, r) in cancels {
-            if let Some(o) = peers.get_mut(&k) {
-                if o.pipe.remove(&r) {
-                    assembly.unrequested(r.piece, &self.env.buffers);
-                    o.send(WriterCmd::One(Out::Msg(Message::Cancel(r))));
-                }
-            }
-        }
+        send_cancels(peers, assembly, &self.env.buffers, cancels);
         if wants_unchoke {
             self.admit(sh, key, out);
         }
         if learned_any {
             self.dial_wake.notify_one();
+        }
+    }
+
+    /// Keeps a block the picker judged (`outcome`), from a peer or a web seed at `from`:
+    /// copies it into its piece's buffer, notes the other requesters to cancel and the piece
+    /// if it is now whole. `expected`: the sender had it requested (its request ends here).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn keep_block(
+        &self,
+        picker: &mut Picker,
+        assembly: &mut Assembly,
+        stats: &mut Stats,
+        outcome: BlockOutcome,
+        req: BlockRequest,
+        data: &[u8],
+        from: SocketAddr,
+        expected: bool,
+        cancels: &mut Vec<(PeerKey, BlockRequest)>,
+        done: &mut Vec<DonePiece>,
+    ) {
+        let (piece, len) = (req.piece, data.len() as u64);
+        match outcome {
+            BlockOutcome::Accepted {
+                piece_complete,
+                cancel,
+            } => {
+                // A late block may find its idle buffer already freed.
+                let room = assembly.has(piece)
+                    || assembly.ensure(piece, self.piece_size(piece), &self.env.buffers);
+                if !room || !assembly.write_block(piece, req.offset, data, from) {
+                    // The picker took a block we have no room for: start the piece over.
+                    tracing::warn!(
+                        piece,
+                        offset = req.offset,
+                        "accepted block without a buffer"
+                    );
+                    stats.wasted += len;
+                    picker.piece_failed(piece);
+                    assembly.discard(piece, &self.env.buffers);
+                    return;
+                }
+                if expected {
+                    assembly.unrequested(piece, &self.env.buffers);
+                }
+                cancels.extend(cancel.into_iter().map(|k| (k, req)));
+                if piece_complete {
+                    done.extend(assembly.take(piece));
+                }
+            }
+            BlockOutcome::Unrequested => {
+                stats.wasted += len;
+                if expected {
+                    assembly.unrequested(piece, &self.env.buffers);
+                }
+            }
         }
     }
 
@@ -348,6 +376,24 @@ impl Torrent {
             if let Some(p) = sh.peers.get_mut(&key) {
                 p.am_choking = false;
                 out.msgs.push(Out::Msg(Message::Unchoke));
+            }
+        }
+    }
+}
+
+/// Cancels the block at the other peers that still have it requested (end-game, or a late
+/// answer after a timeout). Web seeds are not in `peers`: their answers are judged on arrival.
+pub(crate) fn send_cancels(
+    peers: &mut HashMap<PeerKey, PeerEntry>,
+    assembly: &mut Assembly,
+    budget: &Budget,
+    cancels: Vec<(PeerKey, BlockRequest)>,
+) {
+    for (k, r) in cancels {
+        if let Some(o) = peers.get_mut(&k) {
+            if o.pipe.remove(&r) {
+                assembly.unrequested(r.piece, budget);
+                o.send(WriterCmd::One(Out::Msg(Message::Cancel(r))));
             }
         }
     }

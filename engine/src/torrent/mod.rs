@@ -26,6 +26,7 @@ pub(crate) mod stream;
 mod super_seed;
 mod tick;
 mod verify;
+mod web_seeds;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -129,6 +130,9 @@ impl Torrent {
             reveals: Default::default(),
             recent_ends: Default::default(),
             streams: Default::default(),
+            web_seeds: web_seeds::WebSeeds::new(&meta.web_seeds, meta.piece_hashes.len(), || {
+                env.next_peer_key()
+            }),
         };
         Arc::new(Torrent {
             info_hash: meta.info_hash,

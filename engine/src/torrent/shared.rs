@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     pub recent_ends: std::collections::VecDeque<crate::status::PeerEnd>,
     /// Open streams' windows of pieces wanted first (`stream`).
     pub streams: super::stream::Windows,
+    /// BEP 19 web seeds, pseudo-peers with every piece (`web_seeds`).
+    pub web_seeds: super::web_seeds::WebSeeds,
 }
 
 #[derive(Default, Clone, Copy)]

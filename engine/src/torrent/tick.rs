@@ -58,6 +58,7 @@ impl Torrent {
                 p.send(WriterCmd::Batch(out));
             }
         }
+        sh.web_seeds.tick(dt);
         self.enforce_bans(sh);
         self.choke_round(sh, now);
         self.pex_round(sh, now);

@@ -89,6 +89,10 @@ impl Torrent {
                 if sh.picker.is_complete() && sh.state == TorrentState::Downloading {
                     self.on_complete(sh);
                     drop(guard);
+                    // No piece writes a zero-length file: create them now.
+                    if let Err(e) = self.storage.create_empty_files() {
+                        tracing::warn!(torrent = %self.info_hash, error = %e, "creating empty files");
+                    }
                     // Completed means on disk: fsync and record before anyone is told.
                     self.save_resume();
                     self.env.emit(Event::Completed {

@@ -5,23 +5,15 @@ use super::{AnnounceRequest, AnnounceResponse, TrackerConfig, TrackerError};
 
 /// Largest response body we read; a real announce reply is a few KiB.
 pub const MAX_BODY: usize = 2 << 20;
-/// Redirects followed before giving up.
-const MAX_REDIRECTS: usize = 3;
-
-/// System proxies are deliberately not used: announces go straight to the tracker.
 /// Idle connections are not kept: announces are minutes apart and trackers (opentracker)
-/// close idle keep-alive connections, so a pooled one fails with a reset. Redirects are
-/// followed by [`fetch`] itself, which checks each target against the SSRF rule.
+/// close idle keep-alive connections, so a pooled one fails with a reset.
 pub(super) fn build_client(cfg: &TrackerConfig) -> Result<reqwest::Client, TrackerError> {
-    reqwest::Client::builder()
-        .timeout(cfg.timeout)
-        .connect_timeout(cfg.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(cfg.user_agent.clone())
-        .no_proxy()
-        .pool_max_idle_per_host(0)
-        .build()
-        .map_err(|e| TrackerError::Http(e.to_string()))
+    Ok(crate::http::client(
+        Some(cfg.timeout),
+        cfg.timeout,
+        &cfg.user_agent,
+        false,
+    )?)
 }
 
 /// The announce URL with our parameters appended (after any query it already has, such as
@@ -67,43 +59,15 @@ pub(super) async fn announce(
     }
 }
 
-/// GETs `url`, following up to [`MAX_REDIRECTS`] redirects to http(s) URLs (none into a
-/// local address unless the config allows local trackers), and parses the final body.
+/// GETs `url` (redirects checked by [`crate::http::get`]) and parses the final body.
 async fn fetch(
     client: &reqwest::Client,
     cfg: &TrackerConfig,
     url: &str,
 ) -> Result<AnnounceResponse, TrackerError> {
-    let mut url = url::Url::parse(url).map_err(|e| TrackerError::InvalidUrl(e.to_string()))?;
-    let mut redirects = 0;
-    loop {
-        let resp = client.get(url.clone()).send().await.map_err(map_err)?;
-        let location = resp
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .filter(|_| resp.status().is_redirection());
-        let Some(location) = location else {
-            return read_response(resp).await;
-        };
-        if redirects == MAX_REDIRECTS {
-            return Err(TrackerError::Http(format!(
-                "more than {MAX_REDIRECTS} redirects"
-            )));
-        }
-        redirects += 1;
-        let next = location
-            .to_str()
-            .ok()
-            .and_then(|l| url.join(l).ok())
-            .ok_or_else(|| TrackerError::InvalidUrl("unreadable redirect location".into()))?;
-        if !matches!(next.scheme(), "http" | "https") {
-            return Err(TrackerError::UnsupportedScheme(next.scheme().to_string()));
-        }
-        if !cfg.allow_local {
-            super::ssrf::check_redirect(&next, cfg.timeout).await?;
-        }
-        url = next;
-    }
+    let url = url::Url::parse(url).map_err(|e| TrackerError::InvalidUrl(e.to_string()))?;
+    let resp = crate::http::get(client, url, None, cfg.allow_local, cfg.timeout).await?;
+    read_response(resp).await
 }
 
 async fn read_response(mut resp: reqwest::Response) -> Result<AnnounceResponse, TrackerError> {
@@ -131,19 +95,7 @@ async fn read_response(mut resp: reqwest::Response) -> Result<AnnounceResponse, 
 }
 
 fn map_err(e: reqwest::Error) -> TrackerError {
-    if e.is_timeout() {
-        TrackerError::Timeout
-    } else {
-        // The full chain says e.g. "connection refused" rather than just "error sending request".
-        let mut msg = e.to_string();
-        let mut src = std::error::Error::source(&e);
-        while let Some(s) = src {
-            msg.push_str(": ");
-            msg.push_str(&s.to_string());
-            src = s.source();
-        }
-        TrackerError::Http(msg)
-    }
+    crate::http::map_err(e).into()
 }
 
 /// These talk to a tiny in-process HTTP server on 127.0.0.1 with canned replies; real
@@ -151,58 +103,11 @@ fn map_err(e: reqwest::Error) -> TrackerError {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    pub(crate) use crate::http::test_server::{ok, serve};
     use crate::tracker::tests::request;
     use crate::tracker::{AnnounceEvent, TrackerClient};
     use std::time::Duration;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
-    use tokio::task::JoinHandle;
-
-    /// Serves each canned raw HTTP response to one connection, in order, and returns the
-    /// request lines it saw. `{base}` in a response is replaced by the server's base URL.
-    pub(crate) async fn serve(responses: Vec<Vec<u8>>) -> (String, JoinHandle<Vec<String>>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let b = base.clone();
-        let task = tokio::spawn(async move {
-            let mut seen = Vec::new();
-            for resp in responses {
-                let (mut s, _) = listener.accept().await.unwrap();
-                let mut req = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                    let n = s.read(&mut buf).await.unwrap();
-                    if n == 0 {
-                        break;
-                    }
-                    req.extend_from_slice(&buf[..n]);
-                }
-                let text = String::from_utf8_lossy(&req);
-                seen.push(text.lines().next().unwrap_or("").to_string());
-                let _ = s.write_all(&replace(&resp, b"{base}", b.as_bytes())).await;
-                let _ = s.shutdown().await;
-            }
-            seen
-        });
-        (base, task)
-    }
-
-    fn replace(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-        match hay.windows(from.len()).position(|w| w == from) {
-            Some(i) => [&hay[..i], to, &replace(&hay[i + from.len()..], from, to)].concat(),
-            None => hay.to_vec(),
-        }
-    }
-
-    pub(crate) fn ok(body: &[u8]) -> Vec<u8> {
-        let mut r = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        r.extend_from_slice(body);
-        r
-    }
 
     fn client() -> TrackerClient {
         TrackerClient::new(TrackerConfig {

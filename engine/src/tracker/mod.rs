@@ -5,7 +5,6 @@
 
 mod http;
 mod response;
-mod ssrf;
 mod tiers;
 mod udp;
 
@@ -14,8 +13,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use crate::http::ssrf::is_local;
 pub use response::{parse_announce_response, MAX_INTERVAL, MAX_PEERS, MIN_INTERVAL};
-pub use ssrf::is_local;
 pub use tiers::{TrackerTiers, MAX_TRACKERS};
 pub use udp::{
     parse_announce_reply as parse_udp_announce_reply,
@@ -107,6 +106,20 @@ pub enum TrackerError {
     Io(#[from] std::io::Error),
 }
 
+impl From<crate::http::HttpError> for TrackerError {
+    fn from(e: crate::http::HttpError) -> Self {
+        use crate::http::HttpError as H;
+        match e {
+            H::Http(m) => TrackerError::Http(m),
+            H::Timeout => TrackerError::Timeout,
+            H::UnsupportedScheme(s) => TrackerError::UnsupportedScheme(s),
+            H::InvalidUrl(m) => TrackerError::InvalidUrl(m),
+            H::Resolve(m) => TrackerError::Resolve(m),
+            H::Refused(m) => TrackerError::Refused(m),
+        }
+    }
+}
+
 /// The part of a response the UI and events show.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct AnnounceSummary {
@@ -157,7 +170,7 @@ impl Default for TrackerConfig {
             timeout: Duration::from_secs(15),
             udp_initial_timeout: Duration::from_secs(15),
             udp_max_retries: 4,
-            user_agent: concat!("TorrentEdge/", env!("CARGO_PKG_VERSION")).to_string(),
+            user_agent: crate::config::USER_AGENT.to_string(),
             allow_local: false,
         }
     }
@@ -215,7 +228,7 @@ impl TrackerClient {
             return Err(TrackerError::UnsupportedScheme(scheme.to_string()));
         }
         if !self.inner.cfg.allow_local {
-            ssrf::check_tracker(parsed, self.inner.cfg.timeout).await?;
+            crate::http::ssrf::check_tracker(parsed, self.inner.cfg.timeout).await?;
         }
         if scheme == "udp" {
             udp::announce(&self.inner, parsed, req).await

@@ -14,6 +14,7 @@ mod capture;
 mod data;
 mod engine_session;
 mod fixture;
+mod nginx;
 mod procs;
 mod tracker;
 mod webtorrent;
@@ -32,6 +33,8 @@ pub use data::*;
 pub use engine_session::*;
 #[allow(unused_imports)]
 pub use fixture::*;
+#[allow(unused_imports)]
+pub use nginx::*;
 #[allow(unused_imports)]
 pub use procs::*;
 #[allow(unused_imports)]

@@ -1,17 +1,17 @@
 //! Server-side request forgery mitigation (libtorrent's `ssrf_mitigation` rule).
 //!
-//! A `.torrent` or magnet chooses the URLs we contact, and the per-tracker result is shown to
-//! whoever added it: without a rule, a server running TorrentEdge would probe its own network
-//! (routers' admin pages, databases on loopback) for anyone who may add a torrent. So, unless
-//! the session allows local trackers (LAN use, tests), a tracker on a loopback, private or
-//! link-local address is contacted only when its path is exactly `/announce` (what a real
-//! tracker serves, and what an internal web service rarely does), and an HTTP redirect into
-//! such an address is never followed.
+//! A `.torrent` or magnet chooses the URLs we contact (trackers, web seeds), and each one's
+//! result is shown to whoever added it: without a rule, a server running TorrentEdge would
+//! probe its own network (routers' admin pages, databases on loopback) for anyone who may add
+//! a torrent. So, unless the session allows local addresses (LAN use, tests), a tracker on a
+//! loopback, private or link-local address is contacted only when its path is exactly
+//! `/announce` (what a real tracker serves, and what an internal web service rarely does), a
+//! web seed there not at all, and an HTTP redirect into such an address is never followed.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use super::TrackerError;
+use super::HttpError;
 
 /// Whether `ip` is on this host or a private network rather than the public internet.
 pub fn is_local(ip: IpAddr) -> bool {
@@ -45,7 +45,7 @@ fn is_local_v6(ip: Ipv6Addr) -> bool {
 }
 
 /// The addresses `url`'s host stands for (resolved with a bound on the time it may take).
-async fn addresses(url: &url::Url, timeout: Duration) -> Result<Vec<IpAddr>, TrackerError> {
+async fn addresses(url: &url::Url, timeout: Duration) -> Result<Vec<IpAddr>, HttpError> {
     match url.host() {
         Some(url::Host::Ipv4(a)) => Ok(vec![IpAddr::V4(a)]),
         Some(url::Host::Ipv6(a)) => Ok(vec![IpAddr::V6(a)]),
@@ -54,33 +54,40 @@ async fn addresses(url: &url::Url, timeout: Duration) -> Result<Vec<IpAddr>, Tra
             let lookup = tokio::net::lookup_host((name, port));
             let addrs = tokio::time::timeout(timeout, lookup)
                 .await
-                .map_err(|_| TrackerError::Timeout)?
-                .map_err(|e| TrackerError::Resolve(format!("{name}: {e}")))?;
+                .map_err(|_| HttpError::Timeout)?
+                .map_err(|e| HttpError::Resolve(format!("{name}: {e}")))?;
             Ok(addrs.map(|a| a.ip()).collect())
         }
-        None => Err(TrackerError::InvalidUrl("tracker url without host".into())),
+        None => Err(HttpError::InvalidUrl("url without host".into())),
     }
 }
 
 /// Refuses a tracker URL on a local address unless its path is `/announce`.
-pub(super) async fn check_tracker(url: &url::Url, timeout: Duration) -> Result<(), TrackerError> {
+pub(crate) async fn check_tracker(url: &url::Url, timeout: Duration) -> Result<(), HttpError> {
     if url.path() == "/announce" {
         return Ok(());
     }
-    if addresses(url, timeout).await?.into_iter().any(is_local) {
-        return Err(TrackerError::Refused(
-            "a tracker on a local address must use the path /announce".into(),
-        ));
-    }
-    Ok(())
+    refuse_local(
+        url,
+        timeout,
+        "a tracker on a local address must use the path /announce",
+    )
+    .await
+}
+
+/// Refuses a web seed on a local address.
+pub(crate) async fn check_web_seed(url: &url::Url, timeout: Duration) -> Result<(), HttpError> {
+    refuse_local(url, timeout, "a web seed on a local address is not allowed").await
 }
 
 /// Refuses a redirect into a local address.
-pub(super) async fn check_redirect(url: &url::Url, timeout: Duration) -> Result<(), TrackerError> {
+pub(crate) async fn check_redirect(url: &url::Url, timeout: Duration) -> Result<(), HttpError> {
+    refuse_local(url, timeout, "redirect into a local address").await
+}
+
+async fn refuse_local(url: &url::Url, timeout: Duration, why: &str) -> Result<(), HttpError> {
     if addresses(url, timeout).await?.into_iter().any(is_local) {
-        return Err(TrackerError::Refused(
-            "redirect into a local address".into(),
-        ));
+        return Err(HttpError::Refused(why.into()));
     }
     Ok(())
 }
@@ -139,12 +146,12 @@ mod tests {
             "http://localhost:3000/api/health",
         ] {
             let e = check_tracker(&ok(refused), t).await.unwrap_err();
-            assert!(matches!(e, TrackerError::Refused(_)), "{refused}: {e:?}");
+            assert!(matches!(e, HttpError::Refused(_)), "{refused}: {e:?}");
         }
         let e = check_redirect(&ok("http://127.0.0.1/announce"), t)
             .await
             .unwrap_err();
-        assert!(matches!(e, TrackerError::Refused(_)), "{e:?}");
+        assert!(matches!(e, HttpError::Refused(_)), "{e:?}");
         assert!(check_redirect(&ok("http://93.184.216.34/announce"), t)
             .await
             .is_ok());
