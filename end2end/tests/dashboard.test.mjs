@@ -276,6 +276,10 @@ test('create a torrent from uploaded files, download it, and it seeds', async ()
   await page.click('#tab-info');
   assert.equal(await page.textContent('#info-comment'), 'from the dashboard test');
   assert.match(await page.textContent('#web-seeds'), /\/ws\/[0-9a-f]{40}\/[0-9a-f]{32}\/$/);
+  // The trackers tab shows the web seed's state like a tracker's: idle while we seed.
+  await page.click('#tab-trackers');
+  const seedRow = await page.waitForSelector('#web-seed-status tr[data-state="idle"]');
+  assert.match(await seedRow.textContent(), /\/ws\/[0-9a-f]{40}\/[0-9a-f]{32}\/.*Idle/);
   assert.deepEqual(page.errors, [], 'no errors in the browser console');
 });
 

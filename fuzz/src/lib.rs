@@ -29,6 +29,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("tracker_announce_query", tracker_announce_query),
     ("tracker_udp_server", tracker_udp_server),
     ("mse_respond", mse_respond),
+    ("web_seed_content_range", web_seed_content_range),
 ];
 
 /// The server's `Range` parser, compiled in from its source file (the server is a binary
@@ -90,6 +91,16 @@ pub fn tracker_udp_server(data: &[u8]) {
         }
         Ok(Request::Connect { .. }) => assert!(data.len() >= 16),
         Err(e) => assert_eq!(e.transaction.is_some(), data.len() >= 16),
+    }
+}
+
+/// `Content-Range` headers from web seeds: a parsed range is ordered and inside its total.
+pub fn web_seed_content_range(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Some((first, last, total)) = engine::webseed::parse_content_range(text) {
+        assert!(first <= last && total.is_none_or(|t| last < t), "{text:?}");
     }
 }
 

@@ -302,6 +302,9 @@ pub struct TorrentDetail {
     /// BEP 19 web seeds (`url-list`): HTTP URLs serving the content.
     #[serde(default)]
     pub web_seeds: Vec<String>,
+    /// What each web seed is doing (shown beside the trackers).
+    #[serde(default)]
+    pub web_seed_status: Vec<WebSeedInfo>,
     /// Counts on this server's built-in tracker, when it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub built_in_tracker: Option<SwarmCounts>,
@@ -329,6 +332,37 @@ pub struct TrackerInfo {
     pub last_announce: Option<u64>,
     pub last_result: Option<AnnounceResult>,
     pub next_announce_secs: Option<u64>,
+}
+
+/// What a web seed is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum WebSeedState {
+    /// Nothing to fetch from it now (seeding, paused, all wanted blocks requested).
+    Idle,
+    /// Requests in flight.
+    Active,
+    /// Failed lately; tried again later.
+    BackingOff,
+    /// Given up on for this session (`last_error` says why).
+    Dropped,
+}
+
+/// One web seed (BEP 19) of a torrent, as a tracker's line shows one tracker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebSeedInfo {
+    pub url: String,
+    pub state: WebSeedState,
+    /// Payload bytes received from it.
+    pub downloaded: u64,
+    pub download_rate: u64,
+    /// Range requests in flight.
+    pub requests: usize,
+    /// Failures in a row.
+    pub failures: u32,
+    pub last_error: Option<String>,
+    pub retry_in_secs: Option<u64>,
 }
 
 /// The outcome of an announce.

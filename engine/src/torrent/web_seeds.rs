@@ -188,6 +188,10 @@ async fn run_seed(t: Arc<Torrent>, i: usize, client: reqwest::Client) {
     let Some(base) = t.lock().web_seeds.list[i].base.clone() else {
         return;
     };
+    // Nothing is sent, not even a DNS lookup, until the torrent needs data.
+    while !t.downloading() {
+        tokio::time::sleep(POLL).await;
+    }
     let cfg = &t.env.config;
     if !cfg.allow_local_trackers {
         if let Err(e) = crate::http::ssrf::check_web_seed(&base, cfg.tracker_timeout).await {
@@ -257,6 +261,11 @@ async fn fetch_job(
 }
 
 impl Torrent {
+    fn downloading(&self) -> bool {
+        let sh = self.lock();
+        sh.accepting && sh.state == crate::status::TorrentState::Downloading
+    }
+
     /// Picks the seed's next runs, or says to wait (backing off, nothing to do) or stop.
     fn next_for_web_seed(&self, i: usize, running: usize) -> Next {
         let now = Instant::now();

@@ -2,7 +2,7 @@
 
 use app::types::{
     AnnounceResult, FileProgress, PeerInfo, PiecesInfo, TorrentDetail, TorrentState,
-    TorrentSummary, TrackerInfo,
+    TorrentSummary, TrackerInfo, WebSeedInfo, WebSeedState,
 };
 use engine::metainfo::Metainfo;
 use engine::status::{self, PeerSource, PeerStatus, TorrentStatus};
@@ -148,7 +148,27 @@ pub fn detail(e: &Entry, st: Option<&TorrentStatus>, meta: Option<&Metainfo>) ->
         files,
         trackers,
         web_seeds: meta.map_or_else(Vec::new, |m| m.web_seeds.clone()),
+        web_seed_status: st.map_or_else(Vec::new, |s| s.web_seeds.iter().map(web_seed).collect()),
         built_in_tracker: None,
+    }
+}
+
+fn web_seed(w: &engine::webseed::WebSeedStatus) -> WebSeedInfo {
+    use engine::webseed::WebSeedState as E;
+    WebSeedInfo {
+        url: w.url.clone(),
+        state: match w.state {
+            E::Idle => WebSeedState::Idle,
+            E::Active => WebSeedState::Active,
+            E::BackingOff => WebSeedState::BackingOff,
+            E::Dropped => WebSeedState::Dropped,
+        },
+        downloaded: w.downloaded,
+        download_rate: w.download_rate,
+        requests: w.requests,
+        failures: w.failures,
+        last_error: w.last_error.clone(),
+        retry_in_secs: w.retry_in_secs,
     }
 }
 

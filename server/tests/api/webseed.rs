@@ -184,3 +184,67 @@ async fn real_clients_download_over_http_from_our_web_seed_only() {
         "1.2 MB in {took:?} despite a 200 kB/s limit"
     );
 }
+
+/// TorrentEdge as a web seed *client*: server B gets the .torrent that server A created with
+/// its own web seed, has no tracker, no DHT and no peer address, and downloads everything over
+/// HTTP from A's `/ws/...` URL. B's detail shows the web seed's state and bytes (REST), and the
+/// compatibility APIs list it (qBittorrent `torrents/webseeds`, Transmission `webseeds`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_torrentedge_downloads_from_our_web_seed_only() {
+    let a = Server::start(Backend::Sqlite).await;
+    let alice = a.user("alice").await;
+    let album = a.downloads().join("album");
+    write_album(&album);
+    let (s, bytes) = {
+        let res = a
+            .req(Method::POST, "/api/torrents/create", Some(&alice))
+            .json(&json!({ "path": "album", "webSeed": true, "pieceLength": 65536 }))
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.bytes().await.unwrap())
+    };
+    assert_eq!(
+        s,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let meta = engine::metainfo::Metainfo::from_bytes(&bytes).unwrap();
+    let ih = meta.info_hash.to_hex();
+    let url = meta.web_seeds[0].clone();
+    a.wait_torrent(&alice, &ih, 60, |t| t["state"] == "seeding")
+        .await;
+
+    let b = Server::start(Backend::Sqlite).await;
+    let bob = b.user("bob").await;
+    let (s, body) = b.upload(&bob, &bytes, &[]).await;
+    assert!(s.is_success(), "{body}");
+    let done = b
+        .wait_torrent(&bob, &ih, 60, |t| t["state"] == "seeding")
+        .await;
+    assert_eq!(done["peers"], 0, "no peer took part: {done}");
+    same_files(&album, &b.downloads().join("album"));
+    let seeds = done["webSeedStatus"].as_array().expect("webSeedStatus");
+    assert_eq!(seeds.len(), 1, "{done}");
+    assert_eq!(seeds[0]["url"], url.as_str());
+    assert!(
+        seeds[0]["downloaded"].as_u64().unwrap() >= 1_501_000,
+        "{done}"
+    );
+    assert_eq!(seeds[0]["failures"], 0, "{done}");
+
+    let qbit = crate::qbittorrent::Qbit::login(&b, "bob").await;
+    let listed = qbit.json("torrents/webseeds", &[("hash", &ih)]).await;
+    assert_eq!(listed, json!([{ "url": url }]));
+    let (s, r) = crate::transmission::rpc(
+        &b,
+        "bob",
+        json!({ "method": "torrent-get", "arguments": { "fields": ["webseeds", "webseedsSendingToUs"] } }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let t = &r["arguments"]["torrents"][0];
+    assert_eq!(t["webseeds"], json!([url]), "{r}");
+    assert_eq!(t["webseedsSendingToUs"], 0, "done: nothing in flight: {r}");
+}

@@ -184,6 +184,7 @@ fn Detail(hash: String) -> impl IntoView {
                                 "trackers" => view! {
                                     <tracker_card::BuiltInTracker counts=d.built_in_tracker />
                                     <sections::Trackers trackers=d.trackers />
+                                    <sections::WebSeeds seeds=d.web_seed_status />
                                 }
                                 .into_any(),
                                 "info" => view! { <sections::Info detail=d /> }.into_any(),

@@ -9,7 +9,8 @@ use crate::components::{DataTable, ProgressBar};
 use crate::format;
 use crate::live::use_live;
 use crate::types::{
-    FilePriority, FileProgress, PeerEndInfo, PeerInfo, PiecesInfo, Role, TorrentDetail, TrackerInfo,
+    FilePriority, FileProgress, PeerEndInfo, PeerInfo, PiecesInfo, Role, TorrentDetail,
+    TrackerInfo, WebSeedInfo, WebSeedState,
 };
 
 #[component]
@@ -291,6 +292,61 @@ pub fn Trackers(trackers: Vec<TrackerInfo>) -> impl IntoView {
                             }
                         })
                         .collect_view()}
+        </DataTable>
+    }
+    .into_any()
+}
+
+const WEB_SEED_HEADERS: &[(&str, &str)] = &[
+    ("URL", ""),
+    ("Status", ""),
+    ("Downloaded", "Bytes received from this web seed"),
+    ("Speed", ""),
+    ("Requests", "Range requests in flight"),
+];
+
+/// The torrent's web seeds (BEP 19), each with its state like a tracker's.
+#[component]
+pub fn WebSeeds(seeds: Vec<WebSeedInfo>) -> impl IntoView {
+    if seeds.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <h3>"Web seeds"</h3>
+        <DataTable id="web-seed-status" class="web-seeds" headers=WEB_SEED_HEADERS>
+            {seeds
+                .into_iter()
+                .map(|w| {
+                    let error = w.last_error.clone().unwrap_or_default();
+                    let status = match w.state {
+                        WebSeedState::Active => view! { <span class="ok">"Downloading"</span> }.into_any(),
+                        WebSeedState::Idle if w.downloaded > 0 => view! { <span class="ok">"Working"</span> }.into_any(),
+                        WebSeedState::Idle => view! { <span class="muted">"Idle"</span> }.into_any(),
+                        WebSeedState::BackingOff => view! {
+                            <span class="error">
+                                {format!(
+                                    "{error} (retry in {})",
+                                    format::format_duration(w.retry_in_secs.unwrap_or(0)),
+                                )}
+                            </span>
+                        }
+                        .into_any(),
+                        WebSeedState::Dropped => view! {
+                            <span class="error">{format!("Dropped: {error}")}</span>
+                        }
+                        .into_any(),
+                    };
+                    view! {
+                        <tr data-state=format!("{:?}", w.state).to_lowercase()>
+                            <th scope="row" class="mono wrap">{w.url}</th>
+                            <td data-label="Status">{status}</td>
+                            <td class="num" data-label="Downloaded">{format::bytes(w.downloaded)}</td>
+                            <td class="num" data-label="Speed">{format::rate(w.download_rate)}</td>
+                            <td class="num" data-label="Requests">{w.requests}</td>
+                        </tr>
+                    }
+                })
+                .collect_view()}
         </DataTable>
     }
     .into_any()

@@ -225,6 +225,7 @@ pub fn router(max_torrent_size: usize) -> Router<AppState> {
     r = route(r, "/api/v2/torrents/properties", t::properties);
     r = route(r, "/api/v2/torrents/files", t::files);
     r = route(r, "/api/v2/torrents/trackers", t::trackers);
+    r = route(r, "/api/v2/torrents/webseeds", t::webseeds);
     r = route(r, "/api/v2/torrents/pieceStates", t::piece_states);
     r = r.route(
         "/api/v2/torrents/add",

@@ -254,6 +254,19 @@ pub async fn trackers(
     Ok(Json(out))
 }
 
+/// `torrents/webseeds?hash=`: `[{url}]`.
+pub async fn webseeds(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Json<Vec<Value>>, QbitError> {
+    let ih = one(&state, &user, &p)?;
+    let d = state.library.detail(&user, &ih)?;
+    Ok(Json(
+        d.web_seeds.iter().map(|u| json!({ "url": u })).collect(),
+    ))
+}
+
 /// `torrents/pieceStates?hash=`: 0 not downloaded, 2 downloaded.
 pub async fn piece_states(
     State(state): State<AppState>,

@@ -28,6 +28,8 @@ const DETAIL: &[&str] = &[
     "trackerList",
     "trackers",
     "trackerStats",
+    "webseeds",
+    "webseedsSendingToUs",
     "wanted",
 ];
 const PEERS: &[&str] = &[
@@ -141,8 +143,6 @@ pub fn torrent(
         "uploadLimit": s.upload_limit / 1000,
         "uploadLimited": s.upload_limit > 0,
         "uploadRatio": s.ratio,
-        "webseeds": [],
-        "webseedsSendingToUs": 0,
     });
     let Some(ih) = InfoHash::from_hex(&s.info_hash).ok() else {
         return Map::new();
@@ -213,6 +213,12 @@ fn detail_fields(m: &mut Value, d: &TorrentDetail) {
     m["creator"] = json!(d.created_by.clone().unwrap_or_default());
     m["dateCreated"] = json!(d.creation_date.unwrap_or(0));
     m["isPrivate"] = json!(d.private);
+    m["webseeds"] = json!(d.web_seeds);
+    m["webseedsSendingToUs"] = json!(d
+        .web_seed_status
+        .iter()
+        .filter(|w| w.state == app::types::WebSeedState::Active)
+        .count());
     m["corruptEver"] = json!(d.wasted);
     m["pieceCount"] = json!(d.num_pieces);
     m["pieceSize"] = json!(d.piece_length);
