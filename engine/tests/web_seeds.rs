@@ -306,3 +306,52 @@ async fn a_web_seed_on_a_local_address_is_refused_unless_allowed() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_magnets_ws_web_seed_joins_once_the_metadata_arrives() {
+    hard_timeout(TEST_TIMEOUT, "magnet ws=", async {
+        require_libtorrent();
+        let fx = fixture(
+            Layout::single("clip.bin", 12 * MIB, 256 * 1024),
+            46,
+            Maker::Libtorrent,
+            &[],
+        );
+        // The peer gives the metadata (web seeds cannot); a slow one, so the web seed matters.
+        let lt = LtPeer::seed(
+            &fx.torrent,
+            &fx.src,
+            LtOpts {
+                upload_limit: Some(1 << 20),
+                ..Default::default()
+            },
+        );
+        let nginx = Nginx::serve(&fx.src);
+        let url = nginx.url("clip.bin");
+        let uri = format!(
+            "magnet:?xt=urn:btih:{}&ws={}&x.pe={}",
+            fx.ih_hex,
+            url.replace(':', "%3A").replace('/', "%2F"),
+            lt.addr()
+        );
+        let m = engine::magnet::Magnet::parse(&uri).expect("magnet");
+        assert_eq!(m.web_seeds, vec![url.clone()]);
+        let out = temp_dir("out");
+        let mut s = TestSession::start().await;
+        let opts = AddTorrentOptions {
+            save_dir: out.path().to_path_buf(),
+            ..Default::default()
+        };
+        let h = s.session.add_magnet(&m, opts).expect("add magnet");
+        s.wait_completed(InfoHash::from_hex(&fx.ih_hex).unwrap(), DL_TIMEOUT)
+            .await;
+        assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
+        let st = seed_status(&h, &url);
+        assert!(
+            st.downloaded >= 6 * MIB,
+            "the web seed did most of it: {st:?}"
+        );
+        s.shutdown().await;
+    })
+    .await;
+}
