@@ -56,6 +56,29 @@ fn partial_answers(n: &Nginx) -> usize {
         .count()
 }
 
+/// A libtorrent seeder of `fx` uploading at most `rate` bytes/s (slow enough that other
+/// sources matter).
+fn capped_seeder(fx: &Fixture, rate: u64) -> LtPeer {
+    LtPeer::seed(
+        &fx.torrent,
+        &fx.src,
+        LtOpts {
+            upload_limit: Some(rate),
+            ..Default::default()
+        },
+    )
+}
+
+/// One file of `len` bytes in 256 KiB pieces, its torrent made by libtorrent.
+fn single_file(name: &str, len: u64, seed: u64) -> Fixture {
+    fixture(
+        Layout::single(name, len, 256 * 1024),
+        seed,
+        Maker::Libtorrent,
+        &[],
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_multi_file_torrent_downloads_from_nginx_alone() {
     hard_timeout(TEST_TIMEOUT, "web seed multi-file", async {
@@ -159,14 +182,7 @@ async fn a_web_seed_and_a_libtorrent_seeder_share_the_download() {
             &[],
         );
         // Both sources slow enough that neither finishes alone before the other joins in.
-        let mut lt = LtPeer::seed(
-            &fx.torrent,
-            &fx.src,
-            LtOpts {
-                upload_limit: Some(4 << 20),
-                ..Default::default()
-            },
-        );
+        let mut lt = capped_seeder(&fx, 4 << 20);
         let nginx = Nginx::serve(&fx.src);
         let url = nginx.url("");
         let out = temp_dir("out");
@@ -203,12 +219,7 @@ async fn a_web_seed_and_a_libtorrent_seeder_share_the_download() {
 async fn a_web_seed_serving_corrupt_data_is_dropped() {
     hard_timeout(TEST_TIMEOUT, "corrupt web seed", async {
         require_libtorrent();
-        let fx = fixture(
-            Layout::single("data.bin", 8 * MIB, 256 * 1024),
-            44,
-            Maker::Libtorrent,
-            &[],
-        );
+        let fx = single_file("data.bin", 8 * MIB, 44);
         // nginx serves a copy with one byte changed in every piece.
         let bad = temp_dir("bad");
         let copy = bad.path().join("data.bin");
@@ -218,14 +229,7 @@ async fn a_web_seed_serving_corrupt_data_is_dropped() {
         }
         let nginx = Nginx::serve(bad.path());
         let url = nginx.url("data.bin");
-        let lt = LtPeer::seed(
-            &fx.torrent,
-            &fx.src,
-            LtOpts {
-                upload_limit: Some(2 << 20),
-                ..Default::default()
-            },
-        );
+        let lt = capped_seeder(&fx, 2 << 20);
         let out = temp_dir("out");
         let mut s = TestSession::start().await;
         let h = add(
@@ -311,21 +315,9 @@ async fn a_web_seed_on_a_local_address_is_refused_unless_allowed() {
 async fn a_magnets_ws_web_seed_joins_once_the_metadata_arrives() {
     hard_timeout(TEST_TIMEOUT, "magnet ws=", async {
         require_libtorrent();
-        let fx = fixture(
-            Layout::single("clip.bin", 12 * MIB, 256 * 1024),
-            46,
-            Maker::Libtorrent,
-            &[],
-        );
+        let fx = single_file("clip.bin", 12 * MIB, 46);
         // The peer gives the metadata (web seeds cannot); a slow one, so the web seed matters.
-        let lt = LtPeer::seed(
-            &fx.torrent,
-            &fx.src,
-            LtOpts {
-                upload_limit: Some(1 << 20),
-                ..Default::default()
-            },
-        );
+        let lt = capped_seeder(&fx, 1 << 20);
         let nginx = Nginx::serve(&fx.src);
         let url = nginx.url("clip.bin");
         let uri = format!(
