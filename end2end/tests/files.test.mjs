@@ -71,15 +71,29 @@ test('choose files when adding, then change a file priority and the seeding goal
   await one.selectOption('skip');
   await until(async () => (await priorities(page, hash))['one.bin'] === 'skip');
 
-  // Sequential order and a ratio goal, next to the speed limits.
+  // Piece order, goals and their action, next to the speed limits.
   await page.check('#sequential');
+  await page.check('#first-last-piece');
   await page.fill('#ratio-limit', '2');
+  await page.fill('#inactive-seeding-time-limit', '30');
+  await page.selectOption('#goal-action', 'remove');
   await page.click('#save-goals');
   await page.waitForSelector('.toast:has-text("Seeding goals saved")');
   const r = await page.context().request.get(`${server.base}/api/torrents/${hash}`);
   const t = await r.json();
   assert.equal(t.sequential, true);
+  assert.equal(t.firstLastPiece, true);
   assert.equal(t.goals.ratioLimit, 2);
+  assert.equal(t.goals.inactiveSeedingTimeLimit, 30);
+  assert.equal(t.goals.action, 'remove');
+  // After a reload the form shows what was saved.
+  await page.reload();
+  await page.waitForSelector('main[data-hydrated="true"]');
+  assert.equal(await page.isChecked('#first-last-piece'), true);
+  assert.equal(await page.inputValue('#goal-action'), 'remove');
+  assert.equal(await page.inputValue('#inactive-seeding-time-limit'), '30');
+  await page.click('#tab-info');
+  assert.match(await page.textContent('#seconds-seeding'), /^\d+s$/);
   assert.deepEqual(page.errors, []);
 });
 

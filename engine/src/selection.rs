@@ -1,7 +1,7 @@
 //! File selection: which files of a torrent to download, and in what order.
 //!
 //! The user speaks in files (`skip`, `low`, `normal`, `high`) and a torrent-wide
-//! `sequential` flag; the picker speaks in pieces. A piece's level is the highest level of the
+//! `sequential` and `first_last` flags; the picker speaks in pieces. A piece's level is the highest level of the
 //! files it overlaps, so a piece shared by a skipped and a wanted file is still downloaded
 //! (its skipped part is stored aside, see `storage::parts`).
 
@@ -79,7 +79,14 @@ pub struct SelectionState {
     pub priorities: Vec<FilePriority>,
     /// Pieces in order (for previewing media while it downloads).
     pub sequential: bool,
+    /// The first and last piece of every wanted file before the rest: enough for a player to
+    /// read a media file's header and index (qBittorrent's "first and last piece first").
+    pub first_last: bool,
 }
+
+/// The picker level of a wanted file's first and last piece under `first_last`: above every
+/// file priority, below a streaming reader's deadline.
+pub const FIRST_LAST_LEVEL: u8 = 4;
 
 impl SelectionState {
     pub fn priority(&self, file: usize) -> FilePriority {
@@ -91,9 +98,14 @@ impl SelectionState {
         let mut levels = vec![0u8; layout.num_pieces() as usize];
         for f in 0..layout.num_files() {
             let level = self.priority(f).piece_level();
-            for p in layout.file_piece_range(f) {
+            let range = layout.file_piece_range(f);
+            for p in range.clone() {
                 let l = &mut levels[p as usize];
                 *l = (*l).max(level);
+            }
+            if self.first_last && level > 0 && !range.is_empty() {
+                levels[range.start as usize] = FIRST_LAST_LEVEL;
+                levels[range.end as usize - 1] = FIRST_LAST_LEVEL;
             }
         }
         levels
@@ -128,15 +140,30 @@ mod tests {
         let layout = Layout::new(4, &[6, 4, 2]).unwrap();
         let sel = SelectionState {
             priorities: vec![FilePriority::Skip, FilePriority::High],
-            sequential: false,
+            ..Default::default()
         };
         // c is past the list: normal.
         assert_eq!(sel.piece_levels(&layout), vec![0, 3, 3]);
         let all_skip = SelectionState {
             priorities: vec![FilePriority::Skip; 3],
-            sequential: false,
+            first_last: true,
+            ..Default::default()
         };
         assert_eq!(all_skip.piece_levels(&layout), vec![0, 0, 0]);
+    }
+
+    #[test]
+    fn first_last_raises_the_ends_of_wanted_files_only() {
+        // pieces of 4: a=10 (pieces 0..=2), b=12 (pieces 2..=5), c=8 (pieces 5..=7, skipped)
+        let layout = Layout::new(4, &[10, 12, 8]).unwrap();
+        let mut sel = SelectionState {
+            priorities: vec![FilePriority::Low, FilePriority::Normal, FilePriority::Skip],
+            ..Default::default()
+        };
+        assert_eq!(sel.piece_levels(&layout), vec![1, 1, 2, 2, 2, 2, 0, 0]);
+        sel.first_last = true;
+        let f = FIRST_LAST_LEVEL;
+        assert_eq!(sel.piece_levels(&layout), vec![f, 1, f, 2, 2, f, 0, 0]);
     }
 
     #[test]

@@ -54,12 +54,23 @@ pub struct TorrentStatus {
     pub upload_limit: u64,
     /// Pieces are fetched in order (previews).
     pub sequential: bool,
+    /// The first and last piece of each wanted file come first (previews).
+    pub first_last_piece: bool,
     /// BEP 16 super-seeding is on (it acts while the torrent seeds).
     pub super_seeding: bool,
     /// Bytes of the files not skipped, and how many of them are verified: the progress that
     /// counts, since a torrent whose wanted files are done is complete.
     pub wanted_bytes: u64,
     pub wanted_done: u64,
+}
+
+/// A torrent's state in brief (see `TorrentHandle::brief`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Brief {
+    pub state: TorrentState,
+    pub failed: bool,
+    /// Every piece of the wanted files is verified.
+    pub wanted_complete: bool,
 }
 
 /// One file of a torrent: how much of it is verified.

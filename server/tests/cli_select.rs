@@ -103,6 +103,7 @@ fn download_only_files_skips_the_rest() {
             "--only-files",
             &wanted,
             "--sequential",
+            "--first-last-piece",
         ],
         &log,
     );

@@ -198,6 +198,9 @@ pub struct AddOptions {
     /// Download pieces in order.
     #[serde(default)]
     pub sequential: bool,
+    /// The first and last piece of each wanted file first (previews).
+    #[serde(default)]
+    pub first_last_piece: bool,
 }
 
 /// `POST /api/torrents/create` with a JSON body: share a file or folder that is already on the
@@ -272,9 +275,15 @@ pub struct TorrentSummary {
     /// Pieces in order (previews).
     #[serde(default)]
     pub sequential: bool,
+    /// The first and last piece of each wanted file come first (previews).
+    #[serde(default)]
+    pub first_last_piece: bool,
     /// BEP 16 super-seeding is on.
     #[serde(default)]
     pub super_seeding: bool,
+    /// Seconds spent seeding over the torrent's whole life (across restarts).
+    #[serde(default)]
+    pub seconds_seeding: u64,
     /// This torrent's seeding goals (`-1` = the server's).
     #[serde(default)]
     pub goals: TorrentGoals,

@@ -97,6 +97,44 @@ pub struct TorrentGoals {
     pub ratio_limit: f64,
     pub seeding_time_limit: i64,
     pub inactive_seeding_time_limit: i64,
+    /// What happens at this torrent's goal (`server` = the server's action).
+    #[serde(default)]
+    pub action: TorrentGoalAction,
+}
+
+/// A torrent's own action at its seeding goal, or the server's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TorrentGoalAction {
+    #[default]
+    Server,
+    Pause,
+    Remove,
+}
+
+impl TorrentGoalAction {
+    /// The action in force, given the server's.
+    pub fn or(self, server: GoalAction) -> GoalAction {
+        match self {
+            TorrentGoalAction::Server => server,
+            TorrentGoalAction::Pause => GoalAction::Pause,
+            TorrentGoalAction::Remove => GoalAction::Remove,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TorrentGoalAction::Server => "server",
+            TorrentGoalAction::Pause => "pause",
+            TorrentGoalAction::Remove => "remove",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TorrentGoalAction> {
+        [Self::Server, Self::Pause, Self::Remove]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
 }
 
 impl Default for TorrentGoals {
@@ -105,6 +143,7 @@ impl Default for TorrentGoals {
             ratio_limit: -1.0,
             seeding_time_limit: -1,
             inactive_seeding_time_limit: -1,
+            action: TorrentGoalAction::Server,
         }
     }
 }

@@ -83,7 +83,10 @@ pub struct TorrentPatch {
     pub upload_limit: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequential: Option<bool>,
-    /// BEP 16 super-seeding (acts while the torrent seeds; not kept across a restart).
+    /// The first and last piece of each wanted file first (previews).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_last_piece: Option<bool>,
+    /// BEP 16 super-seeding (acts while the torrent seeds; kept across a restart).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub super_seeding: Option<bool>,
     /// `-1` = the server's goal, `0` = none, above = stop seeding at this ratio.
@@ -95,4 +98,7 @@ pub struct TorrentPatch {
     /// Minutes without uploading; `-1` = the server's, `0` = none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inactive_seeding_time_limit: Option<i64>,
+    /// What happens at this torrent's goal: `server` (the server's action), `pause`, `remove`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal_action: Option<super::TorrentGoalAction>,
 }

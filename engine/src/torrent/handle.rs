@@ -8,7 +8,7 @@ use super::stream::{FileStream, StreamError};
 use super::{lock, Control, Torrent};
 use crate::metainfo::Metainfo;
 use crate::selection::{FilePriority, SelectionState};
-use crate::status::{FileStatus, PeerSource, PeerStatus, TorrentState, TorrentStatus};
+use crate::status::{Brief, FileStatus, PeerSource, PeerStatus, TorrentState, TorrentStatus};
 use crate::{Bitfield, InfoHash};
 
 /// A torrent in a [`crate::session::Session`]. Cheap to clone; all methods are snapshots
@@ -34,6 +34,36 @@ impl TorrentHandle {
         }
     }
 
+    /// The state, whether it failed and whether its wanted pieces are all verified: what a
+    /// download queue needs, without the per-file and per-tracker work of [`Self::status`].
+    pub fn brief(&self) -> Brief {
+        let paused = *self.slot.control.borrow() == Control::Pause;
+        match self.slot.stage() {
+            Stage::Live(t) => {
+                let sh = t.lock();
+                Brief {
+                    state: sh.state,
+                    failed: sh.error.is_some(),
+                    wanted_complete: sh.picker.is_complete(),
+                }
+            }
+            Stage::Metadata(_) => Brief {
+                state: if paused {
+                    TorrentState::Paused
+                } else {
+                    TorrentState::FetchingMetadata
+                },
+                failed: false,
+                wanted_complete: false,
+            },
+            Stage::Failed(_) => Brief {
+                state: TorrentState::Error,
+                failed: true,
+                wanted_complete: false,
+            },
+        }
+    }
+
     pub fn status(&self) -> TorrentStatus {
         let paused = *self.slot.control.borrow() == Control::Pause;
         let (state, error, peers, trackers) = match self.slot.stage() {
@@ -49,7 +79,7 @@ impl TorrentHandle {
             Stage::Failed(e) => (TorrentState::Error, Some(e), 0, Vec::new()),
         };
         let (download_limit, upload_limit) = self.slot.limits.get();
-        let sequential = self.slot.selection.get().sequential;
+        let sel = self.slot.selection.get();
         TorrentStatus {
             info_hash: self.slot.info_hash,
             name: self.slot.name.clone(),
@@ -72,7 +102,8 @@ impl TorrentHandle {
             eta_secs: None,
             download_limit,
             upload_limit,
-            sequential,
+            sequential: sel.sequential,
+            first_last_piece: sel.first_last,
             super_seeding: false,
             wanted_bytes: 0,
             wanted_done: 0,
@@ -172,6 +203,18 @@ impl TorrentHandle {
                 s.sequential = seq;
             }
         });
+        self.reapply_selection();
+    }
+
+    /// Fetches the first and last piece of every wanted file first (previews), or stops doing
+    /// so. Takes effect like [`TorrentHandle::set_selection`].
+    pub fn set_first_last(&self, on: bool) {
+        self.slot.selection.update(|s| s.first_last = on);
+        self.reapply_selection();
+    }
+
+    /// Applies the slot's selection to a live torrent (a magnet applies it with its metadata).
+    fn reapply_selection(&self) {
         if let Stage::Live(t) = self.slot.stage() {
             let apply = move || {
                 if let Err(e) = t.apply_selection() {
@@ -185,7 +228,7 @@ impl TorrentHandle {
         }
     }
 
-    /// The current file priorities and sequential flag.
+    /// The current file priorities and order flags.
     pub fn selection(&self) -> SelectionState {
         self.slot.selection.get()
     }
@@ -266,6 +309,7 @@ fn live_status(t: &Torrent, slot: &Slot) -> TorrentStatus {
         download_limit,
         upload_limit,
         sequential: sel.sequential,
+        first_last_piece: sel.first_last,
         super_seeding: t.super_seed.load(std::sync::atomic::Ordering::Relaxed),
         wanted_bytes,
         wanted_done,

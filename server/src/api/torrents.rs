@@ -15,6 +15,7 @@ use super::errors::{ApiError, ApiJson, ApiQuery};
 use crate::auth::AuthUser;
 use crate::state::AppState;
 use crate::torrents::categories::AddSource;
+use crate::torrents::selection::Flag;
 
 pub fn parse_info_hash(s: &str) -> Result<InfoHash, ApiError> {
     InfoHash::from_hex(s)
@@ -97,6 +98,9 @@ pub async fn add(
                 "paused" => opts.paused = parse_bool("paused", &field.text().await?)?,
                 "priority" => opts.priority = parse_priority(&field.text().await?)?,
                 "sequential" => opts.sequential = parse_bool("sequential", &field.text().await?)?,
+                "firstLastPiece" => {
+                    opts.first_last_piece = parse_bool("firstLastPiece", &field.text().await?)?
+                }
                 "files" => {
                     opts.files = serde_json::from_str(&field.text().await?).map_err(|e| {
                         ApiError::BadRequest(format!(
@@ -275,8 +279,8 @@ pub async fn set_priority(
     ))
 }
 
-/// `PATCH /api/torrents/{infoHash}`: the torrent's own rate limits, sequential order and
-/// seeding goals.
+/// `PATCH /api/torrents/{infoHash}`: the torrent's own rate limits, piece order, super-seeding
+/// and seeding goals.
 pub async fn patch(
     State(state): State<AppState>,
     user: AuthUser,
@@ -288,6 +292,7 @@ pub async fn patch(
     if body.ratio_limit.is_some()
         || body.seeding_time_limit.is_some()
         || body.inactive_seeding_time_limit.is_some()
+        || body.goal_action.is_some()
     {
         lib.set_torrent_goals(
             &user,
@@ -295,14 +300,18 @@ pub async fn patch(
             body.ratio_limit,
             body.seeding_time_limit,
             body.inactive_seeding_time_limit,
+            body.goal_action,
         )
         .await?;
     }
-    if let Some(on) = body.sequential {
-        lib.set_sequential(&user, &ih, on).await?;
-    }
-    if let Some(on) = body.super_seeding {
-        lib.set_super_seeding(&user, &ih, on)?;
+    for (flag, on) in [
+        (Flag::Sequential, body.sequential),
+        (Flag::FirstLastPiece, body.first_last_piece),
+        (Flag::SuperSeeding, body.super_seeding),
+    ] {
+        if let Some(on) = on {
+            lib.set_flag(&user, &ih, flag, on).await?;
+        }
     }
     Ok(Json(
         lib.set_limits(&user, &ih, body.download_limit, body.upload_limit)

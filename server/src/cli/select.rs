@@ -1,4 +1,4 @@
-//! `--only-files`, `--sequential` and `--ratio` of `download` and `seed`.
+//! `--only-files`, `--sequential`, `--first-last-piece` and `--ratio` of `download` and `seed`.
 //!
 //! File numbers are 1-based, as `torrentedge info` lists them (and as aria2's
 //! `--select-file`): `--only-files 1,3-5` downloads those and skips every other file.
@@ -16,6 +16,10 @@ pub struct SelectArgs {
     /// Download pieces in order (to preview media while it downloads).
     #[arg(long)]
     pub sequential: bool,
+    /// Fetch the first and last piece of every wanted file first (a player can read a media
+    /// file's header and index early).
+    #[arg(long)]
+    pub first_last_piece: bool,
     /// Stop seeding once uploaded ÷ downloaded (or ÷ the wanted size, when nothing was
     /// downloaded) reaches R, and exit 0.
     #[arg(long, value_name = "R", value_parser = parse_ratio)]
@@ -60,6 +64,7 @@ impl SelectArgs {
         Ok(SelectionState {
             priorities,
             sequential: self.sequential,
+            first_last: self.first_last_piece,
         })
     }
 

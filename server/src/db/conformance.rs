@@ -4,7 +4,7 @@
 
 use super::torrents::{Progress, TorrentRow};
 use super::users::{Created, UserRow};
-use super::{categories, labels, settings, stats, torrents, users, Db};
+use super::{categories, labels, selection, settings, stats, torrents, users, Db};
 
 /// Runs each `async fn(&Db)` on a fresh SQLite database and, with the feature, a fresh
 /// MongoDB database.
@@ -39,6 +39,7 @@ every_store!(
     labels_follow_their_torrent,
     stats_keep_a_window,
     tracker_passkeys_one_per_user,
+    selection_flags_and_seeding_time,
 );
 
 pub(crate) async fn user(db: &Db, name: &str) -> UserRow {
@@ -179,6 +180,7 @@ async fn torrents_round_trip(db: &Db) {
         total_bytes: 1 << 40,
         error: error.map(str::to_owned),
         completed_at,
+        seconds_seeding: done,
     };
     torrents::save_progress(
         db,
@@ -278,6 +280,7 @@ async fn settings_and_limits(db: &Db) {
             total_bytes: 1,
             error: None,
             completed_at: None,
+            seconds_seeding: 0,
         }],
     )
     .await
@@ -428,5 +431,59 @@ async fn tracker_passkeys_one_per_user(db: &Db) {
     assert_eq!(
         all,
         [(a.id, "key-a".to_owned()), (b.id, "key-b".to_owned())]
+    );
+}
+
+async fn selection_flags_and_seeding_time(db: &Db) {
+    use super::selection::Flag;
+    let u = user(db, "flags").await;
+    let (a, b) = (torrent(u.id, 0xa1, 1), torrent(u.id, 0xb1, 2));
+    for t in [&a, &b] {
+        assert!(torrents::insert(db, t).await.unwrap());
+    }
+    assert!(
+        selection::all(db).await.unwrap().is_empty(),
+        "defaults are not listed"
+    );
+    selection::set_flag(db, &a.info_hash, Flag::FirstLastPiece, true)
+        .await
+        .unwrap();
+    selection::set_flag(db, &a.info_hash, Flag::SuperSeeding, true)
+        .await
+        .unwrap();
+    selection::set_flag(db, &a.info_hash, Flag::Sequential, true)
+        .await
+        .unwrap();
+    selection::set_flag(db, &a.info_hash, Flag::Sequential, false)
+        .await
+        .unwrap();
+    let mut p = Progress {
+        info_hash: b.info_hash.clone(),
+        state: "seeding".into(),
+        uploaded: 0,
+        downloaded: 0,
+        bytes_done: 0,
+        total_bytes: 0,
+        error: None,
+        completed_at: None,
+        seconds_seeding: 3_600,
+    };
+    torrents::save_progress(db, std::slice::from_ref(&p))
+        .await
+        .unwrap();
+    let all = selection::all(db).await.unwrap();
+    let a2 = &all[&a.info_hash];
+    assert!(
+        a2.first_last_piece && a2.super_seeding && !a2.sequential,
+        "{a2:?}"
+    );
+    assert_eq!(a2.seconds_seeding, 0);
+    assert_eq!(all[&b.info_hash].seconds_seeding, 3_600);
+    assert!(!all[&b.info_hash].first_last_piece);
+    p.seconds_seeding = 3_601;
+    torrents::save_progress(db, &[p]).await.unwrap();
+    assert_eq!(
+        selection::all(db).await.unwrap()[&b.info_hash].seconds_seeding,
+        3_601
     );
 }

@@ -1,5 +1,5 @@
-//! Each torrent's file priorities, sequential flag and own seeding goals (columns of
-//! `torrents`, JSON where a value has parts), so a restart brings them back.
+//! Each torrent's file priorities, order and seeding flags, own seeding goals and seconds
+//! seeded (columns of `torrents`, JSON where a value has parts), so a restart brings them back.
 
 use std::collections::HashMap;
 
@@ -13,7 +13,28 @@ use super::{Db, DbError};
 pub struct Stored {
     pub priorities: Vec<FilePriority>,
     pub sequential: bool,
+    pub first_last_piece: bool,
+    pub super_seeding: bool,
     pub goals: Option<TorrentGoals>,
+    pub seconds_seeding: u64,
+}
+
+/// A per-torrent on/off setting, stored as a 0/1 column of the same name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flag {
+    Sequential,
+    FirstLastPiece,
+    SuperSeeding,
+}
+
+impl Flag {
+    pub fn column(self) -> &'static str {
+        match self {
+            Flag::Sequential => "sequential",
+            Flag::FirstLastPiece => "first_last_piece",
+            Flag::SuperSeeding => "super_seeding",
+        }
+    }
 }
 
 /// The stored columns as text (JSON where a value has parts), the same in every store.
@@ -21,7 +42,10 @@ pub struct Raw {
     pub info_hash: String,
     pub file_priorities: Option<String>,
     pub sequential: bool,
+    pub first_last_piece: bool,
+    pub super_seeding: bool,
     pub seeding_goals: Option<String>,
+    pub seconds_seeding: i64,
 }
 
 pub async fn set_file_priorities(
@@ -44,15 +68,22 @@ pub async fn set_file_priorities(
     Ok(())
 }
 
-pub async fn set_sequential(db: &Db, info_hash: &str, on: bool) -> Result<(), DbError> {
-    let pool = super::sql_or_mongo!(db, |m| super::mongo::selection::set_sequential(
-        m, info_hash, on
+pub async fn set_flag(db: &Db, info_hash: &str, flag: Flag, on: bool) -> Result<(), DbError> {
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::selection::set_flag(
+        m,
+        info_hash,
+        flag.column(),
+        on
     ));
-    sqlx::query("UPDATE torrents SET sequential = $1 WHERE info_hash = $2")
-        .bind(i64::from(on))
-        .bind(info_hash)
-        .execute(pool)
-        .await?;
+    // The column name comes from `Flag`, never from input.
+    sqlx::query(&format!(
+        "UPDATE torrents SET {} = $1 WHERE info_hash = $2",
+        flag.column()
+    ))
+    .bind(i64::from(on))
+    .bind(info_hash)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -82,8 +113,10 @@ pub async fn all(db: &Db) -> Result<HashMap<String, Stored>, DbError> {
 async fn all_raw(db: &Db) -> Result<Vec<Raw>, DbError> {
     let pool = super::sql_or_mongo!(db, |m| super::mongo::selection::all(m));
     let rows = sqlx::query(
-        "SELECT info_hash, file_priorities, sequential, seeding_goals FROM torrents \
-         WHERE file_priorities IS NOT NULL OR sequential <> 0 OR seeding_goals IS NOT NULL",
+        "SELECT info_hash, file_priorities, sequential, first_last_piece, super_seeding, \
+         seeding_goals, seconds_seeding FROM torrents \
+         WHERE file_priorities IS NOT NULL OR sequential <> 0 OR first_last_piece <> 0 \
+         OR super_seeding <> 0 OR seeding_goals IS NOT NULL OR seconds_seeding <> 0",
     )
     .fetch_all(pool)
     .await?;
@@ -93,7 +126,10 @@ async fn all_raw(db: &Db) -> Result<Vec<Raw>, DbError> {
                 info_hash: r.try_get("info_hash")?,
                 file_priorities: r.try_get("file_priorities")?,
                 sequential: r.try_get::<i64, _>("sequential")? != 0,
+                first_last_piece: r.try_get::<i64, _>("first_last_piece")? != 0,
+                super_seeding: r.try_get::<i64, _>("super_seeding")? != 0,
                 seeding_goals: r.try_get("seeding_goals")?,
+                seconds_seeding: r.try_get("seconds_seeding")?,
             })
         })
         .collect()
@@ -121,7 +157,10 @@ fn parse(r: Raw) -> (String, Stored) {
     let stored = Stored {
         priorities,
         sequential: r.sequential,
+        first_last_piece: r.first_last_piece,
+        super_seeding: r.super_seeding,
         goals,
+        seconds_seeding: r.seconds_seeding.max(0) as u64,
     };
     (ih, stored)
 }

@@ -40,6 +40,8 @@ pub struct Progress {
     pub total_bytes: i64,
     pub error: Option<String>,
     pub completed_at: Option<i64>,
+    /// Seconds seeding over the torrent's whole life.
+    pub seconds_seeding: i64,
 }
 
 const COLUMNS: &str = "info_hash, owner_id, name, metainfo, magnet, save_path, state, paused, \
@@ -181,8 +183,8 @@ pub async fn save_progress(db: &Db, items: &[Progress]) -> Result<(), DbError> {
     for p in items {
         sqlx::query(
             "UPDATE torrents SET state = $1, uploaded = $2, downloaded = $3, bytes_done = $4, \
-             total_bytes = $5, error = $6, completed_at = COALESCE(completed_at, $7) \
-             WHERE info_hash = $8",
+             total_bytes = $5, error = $6, completed_at = COALESCE(completed_at, $7), \
+             seconds_seeding = $8 WHERE info_hash = $9",
         )
         .bind(&p.state)
         .bind(p.uploaded)
@@ -191,6 +193,7 @@ pub async fn save_progress(db: &Db, items: &[Progress]) -> Result<(), DbError> {
         .bind(p.total_bytes)
         .bind(p.error.clone())
         .bind(p.completed_at)
+        .bind(p.seconds_seeding)
         .bind(&p.info_hash)
         .execute(&mut *tx)
         .await?;

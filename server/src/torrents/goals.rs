@@ -1,13 +1,20 @@
 //! Seeding goals: a torrent that has seeded enough (ratio, time seeding, time seeding without
 //! uploading) is paused or removed. Goals are server-wide (`/api/settings` `seeding`) and
-//! per torrent (`PATCH /api/torrents/{infoHash}`: `-1` = the server's, `0` = none). Checked
-//! once a second; the clocks count seeding time of this run only.
+//! per torrent (`PATCH /api/torrents/{infoHash}`: `-1` = the server's, `0` = none), each
+//! torrent with its own action or the server's. Checked once a second. The time seeding counts
+//! over the torrent's whole life (loaded at start, saved with its progress); the idle clock
+//! counts this run only.
+//!
+//! Lock order: `Goals::inner` is a leaf lock: nothing else is taken while it is held, and it is
+//! never held across an await (acting on a goal happens after it is released).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use app::types::{GoalAction, Role, SeedingGoals, SeedingGoalsPatch, TorrentGoals};
+use app::types::{
+    GoalAction, Role, SeedingGoals, SeedingGoalsPatch, TorrentGoalAction, TorrentGoals,
+};
 use engine::status::TorrentState;
 use engine::InfoHash;
 use tokio::sync::watch;
@@ -29,12 +36,13 @@ struct Inner {
     global: SeedingGoals,
     per_torrent: HashMap<InfoHash, TorrentGoals>,
     clocks: HashMap<InfoHash, Clock>,
+    /// Time seeding over each torrent's whole life.
+    seeded: HashMap<InfoHash, Duration>,
 }
 
-/// How long a torrent has seeded, and since when without uploading.
+/// Since when a torrent seeds without uploading (this run, while it seeds).
 #[derive(Clone, Copy)]
 struct Clock {
-    seeding: Duration,
     idle: Duration,
     uploaded: u64,
 }
@@ -67,11 +75,16 @@ fn effective(own: &TorrentGoals, global: &SeedingGoals) -> Effective {
     }
 }
 
-/// Which goal `clock` and `ratio` meet under `limits`, if any.
-fn reached(limits: &Effective, ratio: f64, clock: &Clock) -> Option<&'static str> {
+/// Which goal `ratio`, the time `seeded` and `clock` meet under `limits`, if any.
+fn reached(
+    limits: &Effective,
+    ratio: f64,
+    seeded: Duration,
+    clock: &Clock,
+) -> Option<&'static str> {
     if limits.ratio.is_some_and(|r| ratio >= r) {
         Some("ratio")
-    } else if limits.seeding.is_some_and(|t| clock.seeding >= t) {
+    } else if limits.seeding.is_some_and(|t| seeded >= t) {
         Some("seeding time")
     } else if limits.idle.is_some_and(|t| clock.idle >= t) {
         Some("inactive seeding time")
@@ -118,6 +131,17 @@ impl Goals {
         let mut g = self.lock();
         g.per_torrent.remove(ih);
         g.clocks.remove(ih);
+        g.seeded.remove(ih);
+    }
+
+    /// Sets the time a torrent has seeded (from the store, at start).
+    pub fn set_seeded(&self, ih: InfoHash, seeded: Duration) {
+        self.lock().seeded.insert(ih, seeded);
+    }
+
+    /// The time a torrent has seeded over its whole life.
+    pub fn seeded(&self, ih: &InfoHash) -> Duration {
+        self.lock().seeded.get(ih).copied().unwrap_or_default()
     }
 }
 
@@ -158,7 +182,7 @@ impl Library {
         Ok(g)
     }
 
-    /// A torrent's own goals; `None` keeps a value.
+    /// A torrent's own goals and action; `None` keeps a value.
     pub async fn set_torrent_goals(
         &self,
         user: &AuthUser,
@@ -166,6 +190,7 @@ impl Library {
         ratio: Option<f64>,
         seeding_minutes: Option<i64>,
         inactive_minutes: Option<i64>,
+        action: Option<TorrentGoalAction>,
     ) -> Result<(), LibraryError> {
         self.entry_for(user, ih)?;
         let mut g = self.goals.torrent(ih);
@@ -181,6 +206,7 @@ impl Library {
             check_minutes("inactiveSeedingTimeLimit", m)?;
             g.inactive_seeding_time_limit = m;
         }
+        g.action = action.unwrap_or(g.action);
         crate::db::selection::set_goals(&self.db, &ih.to_hex(), &g).await?;
         self.goals.set_torrent(*ih, g);
         Ok(())
@@ -206,6 +232,7 @@ impl Library {
                 global,
                 per_torrent,
                 clocks,
+                seeded,
             } = &mut *g;
             for e in &entries {
                 let Some(h) = e.handle() else { continue };
@@ -216,11 +243,11 @@ impl Library {
                 }
                 let uploaded = e.base_uploaded + st.uploaded;
                 let clock = clocks.entry(e.info_hash).or_insert(Clock {
-                    seeding: Duration::ZERO,
                     idle: Duration::ZERO,
                     uploaded,
                 });
-                clock.seeding += dt;
+                let total = seeded.entry(e.info_hash).or_default();
+                *total += dt;
                 if uploaded > clock.uploaded {
                     clock.idle = Duration::ZERO;
                     clock.uploaded = uploaded;
@@ -231,8 +258,8 @@ impl Library {
                 let limits = effective(&own, global);
                 let downloaded = e.base_downloaded + st.downloaded;
                 let ratio = super::view::ratio(uploaded, downloaded, st.wanted_bytes);
-                if let Some(why) = reached(&limits, ratio, clock) {
-                    due.push((e.clone(), why, global.action));
+                if let Some(why) = reached(&limits, ratio, *total, clock) {
+                    due.push((e.clone(), why, own.action.or(global.action)));
                 }
             }
         }
@@ -297,22 +324,47 @@ mod tests {
             ratio_limit: 0.0,
             seeding_time_limit: 1,
             inactive_seeding_time_limit: -1,
+            action: TorrentGoalAction::Server,
         };
         let e = effective(&own, &global);
         assert_eq!(e.ratio, None, "0 = no limit for this torrent");
         assert_eq!(e.seeding, Some(Duration::from_secs(60)));
         let clock = Clock {
-            seeding: Duration::from_secs(59),
             idle: Duration::ZERO,
             uploaded: 0,
         };
-        assert_eq!(reached(&e, 100.0, &clock), None);
-        let clock = Clock {
-            seeding: Duration::from_secs(60),
-            ..clock
-        };
-        assert_eq!(reached(&e, 0.0, &clock), Some("seeding time"));
-        assert_eq!(reached(&inherit, 2.0, &clock), Some("ratio"));
+        let minute = Duration::from_secs(60);
+        assert_eq!(
+            reached(&e, 100.0, minute - Duration::from_secs(1), &clock),
+            None
+        );
+        assert_eq!(reached(&e, 0.0, minute, &clock), Some("seeding time"));
+        assert_eq!(reached(&inherit, 2.0, minute, &clock), Some("ratio"));
+    }
+
+    #[test]
+    fn a_torrents_action_overrides_the_servers() {
+        assert_eq!(
+            TorrentGoalAction::Server.or(GoalAction::Remove),
+            GoalAction::Remove
+        );
+        assert_eq!(
+            TorrentGoalAction::Pause.or(GoalAction::Remove),
+            GoalAction::Pause
+        );
+        assert_eq!(
+            TorrentGoalAction::Remove.or(GoalAction::Pause),
+            GoalAction::Remove
+        );
+        let stored: TorrentGoals = serde_json::from_str(
+            r#"{"ratioLimit":1,"seedingTimeLimit":-1,"inactiveSeedingTimeLimit":-1}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            stored.action,
+            TorrentGoalAction::Server,
+            "goals stored before actions"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod queue;
 mod quota;
 pub mod registry;
 mod restore;
-mod selection;
+pub mod selection;
 mod stream;
 pub mod tags;
 pub mod view;

@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::sync::MutexGuard;
 
 use app::types::{names, Priority, StateUpdate};
-use engine::status::{TorrentState as Engine, TorrentStatus};
+use engine::status::{Brief, TorrentState as Engine};
 use engine::InfoHash;
 
 use super::registry::Entry;
@@ -64,9 +64,8 @@ fn want(e: &Entry, state: Engine, failed: bool, complete: bool) -> Want {
     }
 }
 
-fn want_of(e: &Entry, st: &TorrentStatus) -> Want {
-    let complete = view::wanted_complete(st);
-    want(e, st.state, st.error.is_some(), complete)
+fn want_of(e: &Entry, b: &Brief) -> Want {
+    want(e, b.state, b.failed, b.wanted_complete)
 }
 
 /// The torrents that must wait, given what each wants.
@@ -121,7 +120,7 @@ impl Library {
             let wants: Vec<(&Entry, Want)> = entries
                 .iter()
                 .filter(|e| !e.paused)
-                .filter_map(|e| e.handle().map(|h| (e, want_of(e, &h.status()))))
+                .filter_map(|e| e.handle().map(|h| (e, want_of(e, &h.brief()))))
                 .collect();
             waiting(&wants, cap)
         };

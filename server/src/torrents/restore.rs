@@ -1,6 +1,7 @@
 //! Bringing stored torrents back at start, and saving their counters while they run.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use app::types::{Priority, TorrentState};
 use engine::magnet::Magnet;
@@ -56,6 +57,8 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
         if let Some(g) = stored.goals {
             lib.goals.set_torrent(ih, g);
         }
+        lib.goals
+            .set_seeded(ih, Duration::from_secs(stored.seconds_seeding));
         let selection = engine::selection::SelectionState {
             priorities: stored
                 .priorities
@@ -64,6 +67,7 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
                 .map(super::selection::to_engine)
                 .collect(),
             sequential: stored.sequential,
+            first_last: stored.first_last_piece,
         };
         let runner = match (&row.metainfo, &row.magnet) {
             (Some(bytes), _) => match Metainfo::from_bytes(bytes) {
@@ -118,6 +122,9 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
         if let (Runner::Engine(h), Some((down, up))) = (&runner, limits.get(&row.info_hash)) {
             h.set_rate_limits(*down, *up);
         }
+        if let (Runner::Engine(h), true) = (&runner, stored.super_seeding) {
+            h.set_super_seeding(true);
+        }
         let queued = hold && !row.paused && matches!(runner, Runner::Engine(_));
         lib.registry.update(&ih, |e| {
             e.runner = runner;
@@ -164,6 +171,7 @@ pub async fn save_progress(lib: &Library, only: Option<&InfoHash>) -> Result<(),
             total_bytes: clamp_i64(s.total_bytes),
             error: s.error,
             completed_at,
+            seconds_seeding: clamp_i64(lib.goals.seeded(&e.info_hash).as_secs()),
         });
     }
     let changed: Vec<Progress> = {

@@ -1,4 +1,4 @@
-//! A torrent's file selection: per-file priorities and sequential order. Stored so a restart
+//! A torrent's file selection: per-file priorities, sequential or first-and-last-piece order. Stored so a restart
 //! brings them back (a skipped file is then not created either), applied to the engine at
 //! once (un-skipping a file of a finished torrent resumes downloading).
 
@@ -9,6 +9,7 @@ use engine::InfoHash;
 use super::{Library, LibraryError};
 use crate::auth::AuthUser;
 use crate::db::selection as store;
+pub use crate::db::selection::Flag;
 
 pub fn to_engine(p: FilePriority) -> EnginePriority {
     match p {
@@ -63,6 +64,7 @@ pub fn initial(
     Ok(SelectionState {
         priorities,
         sequential,
+        first_last: opts.first_last_piece,
     })
 }
 
@@ -109,34 +111,28 @@ impl Library {
         self.detail(user, ih)
     }
 
-    /// Sequential order on or off.
-    pub async fn set_sequential(
+    /// Turns a per-torrent setting on or off: sequential order, first-and-last-piece order, or
+    /// BEP 16 super-seeding (which needs the metadata). Stored, so a restart keeps it.
+    pub async fn set_flag(
         &self,
         user: &AuthUser,
         ih: &InfoHash,
+        flag: Flag,
         on: bool,
     ) -> Result<(), LibraryError> {
         let e = self.entry_for(user, ih)?;
         let h = e.handle().ok_or(LibraryError::NotRunning)?;
-        store::set_sequential(&self.db, &ih.to_hex(), on).await?;
-        h.set_selection(&[], Some(on));
-        Ok(())
-    }
-
-    /// Turns BEP 16 super-seeding on or off (for this run of the server).
-    pub fn set_super_seeding(
-        &self,
-        user: &AuthUser,
-        ih: &InfoHash,
-        on: bool,
-    ) -> Result<(), LibraryError> {
-        let e = self.entry_for(user, ih)?;
-        let h = e.handle().ok_or(LibraryError::NotRunning)?;
-        if h.set_super_seeding(on) {
-            Ok(())
-        } else {
-            Err(LibraryError::NoMetadataYet)
+        match flag {
+            Flag::Sequential => h.set_selection(&[], Some(on)),
+            Flag::FirstLastPiece => h.set_first_last(on),
+            Flag::SuperSeeding => {
+                if !h.set_super_seeding(on) {
+                    return Err(LibraryError::NoMetadataYet);
+                }
+            }
         }
+        store::set_flag(&self.db, &ih.to_hex(), flag, on).await?;
+        Ok(())
     }
 
     /// Stores the selection an add was given (the row exists by now).
@@ -150,8 +146,13 @@ impl Library {
                 sel.priorities.iter().copied().map(from_engine).collect();
             store::set_file_priorities(&self.db, &ih.to_hex(), &stored).await?;
         }
-        if sel.sequential {
-            store::set_sequential(&self.db, &ih.to_hex(), true).await?;
+        for (flag, on) in [
+            (Flag::Sequential, sel.sequential),
+            (Flag::FirstLastPiece, sel.first_last),
+        ] {
+            if on {
+                store::set_flag(&self.db, &ih.to_hex(), flag, true).await?;
+            }
         }
         Ok(())
     }

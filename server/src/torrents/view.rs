@@ -110,8 +110,10 @@ pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
         download_limit: st.map_or(0, |s| s.download_limit),
         upload_limit: st.map_or(0, |s| s.upload_limit),
         sequential: st.is_some_and(|s| s.sequential),
+        first_last_piece: st.is_some_and(|s| s.first_last_piece),
         super_seeding: st.is_some_and(|s| s.super_seeding),
         // Filled in by `Library::labelled`.
+        seconds_seeding: 0,
         goals: Default::default(),
     }
 }

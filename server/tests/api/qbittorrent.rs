@@ -215,6 +215,63 @@ async fn qbit_login_and_refusals() {
     assert!(answers.last().unwrap().1.contains("banned"));
 }
 
+/// Piece order and share limits given at add time show in `torrents/info`, and the toggles
+/// flip them (what Sonarr's and the WebUI's "download in sequential order" do).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qbit_add_options_and_order_toggles() {
+    let srv = Server::start(Backend::Sqlite).await;
+    let admin = srv.user("admin").await;
+    let q = Qbit::login(&srv, "admin").await;
+    let (t, ih) = dummy_torrent(12);
+    let fields = [
+        ("sequentialDownload", "true"),
+        ("firstLastPiecePrio", "true"),
+        ("ratioLimit", "1.5"),
+        ("seedingTimeLimit", "90"),
+        ("paused", "true"),
+    ];
+    assert_eq!(q.add(&t, &fields).await, (StatusCode::OK, "Ok.".into()));
+    async fn info(q: &Qbit<'_>, ih: &str) -> Value {
+        q.json("torrents/info", &[("hashes", ih)]).await[0].clone()
+    }
+    let i = info(&q, &ih).await;
+    assert_eq!(
+        (
+            &i["seq_dl"],
+            &i["f_l_piece_prio"],
+            &i["ratio_limit"],
+            &i["seeding_time_limit"]
+        ),
+        (&json!(true), &json!(true), &json!(1.5), &json!(90)),
+        "{i}"
+    );
+    assert_eq!(i["inactive_seeding_time_limit"], json!(-2), "the server's");
+    let (code, _) = q
+        .post("torrents/toggleSequentialDownload", &[("hashes", &ih)])
+        .await;
+    assert_eq!(code, StatusCode::OK);
+    let i = info(&q, &ih).await;
+    assert_eq!(
+        (&i["seq_dl"], &i["f_l_piece_prio"]),
+        (&json!(false), &json!(true))
+    );
+    let (code, _) = q
+        .post("torrents/toggleFirstLastPiecePrio", &[("hashes", "all")])
+        .await;
+    assert_eq!(code, StatusCode::OK);
+    let i = info(&q, &ih).await;
+    assert_eq!(
+        (&i["seq_dl"], &i["f_l_piece_prio"]),
+        (&json!(false), &json!(false))
+    );
+    // The REST view agrees.
+    let (_, s) = srv.get(&format!("/api/torrents/{ih}"), &admin).await;
+    assert_eq!(
+        (&s["sequential"], &s["firstLastPiece"]),
+        (&json!(false), &json!(false))
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn qbit_answers_for_missing_features_and_labels() {
     // Queueing off (qBittorrent's answers to queue calls differ then).
@@ -225,11 +282,7 @@ async fn qbit_answers_for_missing_features_and_labels() {
     let q = Qbit::login(&srv, "alice").await;
     let (t, ih) = dummy_torrent(11);
     assert_eq!(
-        q.add(&t, &[("sequentialDownload", "true")]).await.0,
-        StatusCode::CONFLICT
-    );
-    assert_eq!(
-        q.add(&t, &[("ratioLimit", "1.5")]).await.0,
+        q.add(&t, &[("autoTMM", "true")]).await.0,
         StatusCode::CONFLICT
     );
     assert_eq!(

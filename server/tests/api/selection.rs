@@ -1,8 +1,9 @@
 //! File selection and seeding goals over the REST API: `PATCH /api/torrents/{infoHash}/files`,
 //! the add options `onlyFiles`/`files`/`sequential`, `POST /api/torrents/preview`, a torrent's
-//! `sequential` and goals in `PATCH /api/torrents/{infoHash}`, the server's goals in
-//! `/api/settings`; all kept across a restart. And a ratio goal pausing a torrent once a real
-//! libtorrent leecher has taken a full copy from us.
+//! order flags, super-seeding, goals and goal action in `PATCH /api/torrents/{infoHash}`, the
+//! server's goals in `/api/settings`; all kept across a restart. A ratio goal pausing a torrent
+//! once a real libtorrent leecher has taken a full copy from us; the time seeding kept across
+//! restarts and meeting a torrent's own seeding-time goal with its own action.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -107,19 +108,25 @@ async fn file_priorities_goals_and_settings_round_trip(backend: Backend) {
         ["low", "high", "normal"]
     );
 
-    // A torrent's sequential flag and goals.
+    // A torrent's order and seeding flags, goals and goal action.
     let (s, body) = patch(
         &srv,
         &t,
         &admin,
-        json!({ "sequential": false, "ratioLimit": 1.5, "seedingTimeLimit": 30 }),
+        json!({ "sequential": false, "firstLastPiece": true, "superSeeding": true,
+                "ratioLimit": 1.5, "seedingTimeLimit": 30, "goalAction": "pause" }),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(body["sequential"], false, "{body}");
+    assert_eq!(body["firstLastPiece"], true, "{body}");
+    assert_eq!(body["superSeeding"], true, "{body}");
+    assert_eq!(body["goals"]["action"], "pause", "{body}");
     assert_eq!(body["goals"]["ratioLimit"], 1.5, "{body}");
     assert_eq!(body["goals"]["seedingTimeLimit"], 30, "{body}");
     assert_eq!(body["goals"]["inactiveSeedingTimeLimit"], -1, "{body}");
+    let (s, body) = patch(&srv, &t, &admin, json!({ "goalAction": "later" })).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
     let (s, body) = patch(&srv, &t, &admin, json!({ "ratioLimit": -3 })).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
 
@@ -163,7 +170,10 @@ async fn file_priorities_goals_and_settings_round_trip(backend: Backend) {
     let (_, detail) = srv.get(&t, &admin).await;
     assert_eq!(priorities(&detail), ["low", "high", "normal"], "{detail}");
     assert_eq!(detail["sequential"], false);
+    assert_eq!(detail["firstLastPiece"], true, "{detail}");
+    assert_eq!(detail["superSeeding"], true, "{detail}");
     assert_eq!(detail["goals"]["ratioLimit"], 1.5, "{detail}");
+    assert_eq!(detail["goals"]["action"], "pause", "{detail}");
     let (_, settings) = srv.get("/api/settings", &admin).await;
     assert_eq!(settings["seeding"]["ratioLimit"], 2.5, "{settings}");
     assert_eq!(settings["seeding"]["action"], "remove", "{settings}");
@@ -227,4 +237,92 @@ async fn ratio_goal_pauses_the_torrent() {
         .wait_torrent(&admin, &ih, 15, |t| t["state"] == "paused")
         .await;
     assert!(paused["ratio"].as_f64().unwrap() >= 1.0, "{paused}");
+}
+
+/// The time seeding is saved at shutdown and comes back; a torrent's own seeding-time goal
+/// counts it over the torrent's whole life and acts with the torrent's own action (remove,
+/// keeping the files), whatever the server's is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeding_time_survives_restarts_and_meets_the_goal() {
+    let srv = Server::start(Backend::Sqlite).await;
+    let admin = srv.user("admin").await;
+    let data = srv.downloads().join("kept.bin");
+    write_random(&data, 1 << 20, 23);
+    let (torrent, ih) = make_torrent(&data, Some(32768));
+    assert_eq!(
+        srv.upload(&admin, &torrent, &[]).await.0,
+        StatusCode::CREATED
+    );
+    let t = format!("/api/torrents/{ih}");
+    let seeded = srv
+        .wait_torrent(&admin, &ih, 30, |t| t["secondsSeeding"].as_u64() >= Some(2))
+        .await;
+    assert_eq!(seeded["state"], "seeding", "{seeded}");
+
+    // A restart keeps it (it may only grow).
+    let (s, body) = srv
+        .call(Method::POST, &format!("{t}/pause"), Some(&admin), None)
+        .await;
+    assert!(s.is_success(), "{body}");
+    let before = srv.get(&t, &admin).await.1["secondsSeeding"]
+        .as_u64()
+        .unwrap();
+    assert!(before >= 2);
+    let mut srv = srv.restart().await;
+    let admin = srv.login("admin", PASSWORD).await.1["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(srv.get(&t, &admin).await.1["secondsSeeding"], before);
+
+    // Earlier runs seeded it for almost an hour (written while the server is down).
+    srv.stop();
+    {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&srv.database_url)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE torrents SET seconds_seeding = 3595 WHERE info_hash = $1")
+            .bind(&ih)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let srv = srv.restart().await;
+    let admin = srv.login("admin", PASSWORD).await.1["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(srv.get(&t, &admin).await.1["secondsSeeding"], 3595);
+    // The server pauses at goals; this torrent is removed at its own goal of an hour.
+    let (s, body) = patch(
+        &srv,
+        "/api/settings",
+        &admin,
+        json!({ "seeding": { "action": "pause" } }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = patch(
+        &srv,
+        &t,
+        &admin,
+        json!({ "seedingTimeLimit": 60, "goalAction": "remove" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = srv
+        .call(Method::POST, &format!("{t}/resume"), Some(&admin), None)
+        .await;
+    assert!(s.is_success(), "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while srv.get(&t, &admin).await.0 != StatusCode::NOT_FOUND {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never removed at its goal"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(data.exists(), "removed by a goal, its data stays");
 }

@@ -221,6 +221,35 @@ async fn transmission_handshake_auth_and_protocols() {
         r["arguments"]["torrents"][0]["downloadLimited"], false,
         "{r}"
     );
+    // Seeding goals: the torrent's own ratio, no idle limit; sequential order.
+    let (_, r) = rpc(&srv, "alice", json!({ "method": "torrent-set", "arguments": { "ids": [ih],
+        "seedRatioMode": 1, "seedRatioLimit": 2.5, "seedIdleMode": 2, "sequentialDownload": true } })).await;
+    assert_eq!(r["result"], "success", "{r}");
+    let (_, r) = rpc(
+        &srv,
+        "alice",
+        json!({ "method": "torrent-get", "arguments": { "ids": [ih],
+        "fields": ["seedRatioMode", "seedRatioLimit", "seedIdleMode", "sequentialDownload"] } }),
+    )
+    .await;
+    let t = &r["arguments"]["torrents"][0];
+    assert_eq!(
+        [
+            &t["seedRatioMode"],
+            &t["seedRatioLimit"],
+            &t["seedIdleMode"],
+            &t["sequentialDownload"]
+        ],
+        [&json!(1), &json!(2.5), &json!(2), &json!(true)],
+        "{r}"
+    );
+    let (_, r) = rpc(
+        &srv,
+        "alice",
+        json!({ "method": "torrent-set", "arguments": { "ids": [ih], "seedRatioMode": 7 } }),
+    )
+    .await;
+    assert_ne!(r["result"], "success", "{r}");
     // Server-wide limits and the alternative speed: admins only.
     let (_, r) = rpc(&srv, "alice", json!({ "method": "session-set", "arguments": { "speed-limit-down-enabled": true, "speed-limit-down": 50 } })).await;
     assert!(r["result"].as_str().unwrap().contains("admin"), "{r}");
@@ -385,6 +414,10 @@ async fn transmission_remote_drives_torrentedge() {
         info.contains("Download Limit: 100"),
         "a torrent's limit is shown:\n{info}"
     );
+
+    ok(port, &["-t", &id, "-sr", "2.5"]);
+    let info = ok(port, &["-t", &id, "-i"]);
+    assert!(info.contains("Ratio Limit: 2.5"), "{info}");
 
     let file = srv.user_dir(&alice).await.join("payload.bin");
     assert_eq!(

@@ -489,6 +489,8 @@ pub fn Info(detail: TorrentDetail) -> impl IntoView {
             <dd>{format::datetime(s.added_at)}</dd>
             <dt>"Completed"</dt>
             <dd>{or_dash(s.completed_at.map(format::datetime))}</dd>
+            <dt>"Time seeding"</dt>
+            <dd id="seconds-seeding">{format::format_duration(s.seconds_seeding)}</dd>
             <dt>"Downloaded / uploaded"</dt>
             <dd>{format!("{} / {}", format::bytes(s.downloaded), format::bytes(s.uploaded))}</dd>
             <dt>"Wasted (failed pieces)"</dt>

@@ -274,7 +274,9 @@ mod tests {
             download_limit: 0,
             upload_limit: 0,
             sequential: false,
+            first_last_piece: false,
             super_seeding: false,
+            seconds_seeding: 0,
             goals: Default::default(),
         }
     }

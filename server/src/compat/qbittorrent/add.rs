@@ -65,21 +65,7 @@ async fn read_form(req: Request, state: &AppState) -> Result<Form, QbitError> {
 
 /// Options that need a feature TorrentEdge lacks, when set to anything but "off".
 fn unsupported(p: &Params) -> Option<&'static str> {
-    let on = |k: &str| p.flag(k);
-    let limited = |k: &str| {
-        p.get(k)
-            .is_some_and(|v| !matches!(v.trim(), "" | "0" | "-1" | "-2"))
-    };
-    if on("sequentialDownload") {
-        Some("sequential download")
-    } else if on("firstLastPiecePrio") {
-        Some("first and last piece priority")
-    } else if limited("ratioLimit")
-        || limited("seedingTimeLimit")
-        || limited("inactiveSeedingTimeLimit")
-    {
-        Some("share limits")
-    } else if on("autoTMM") {
+    if p.flag("autoTMM") {
         Some("automatic torrent management")
     } else if p.get("rename").is_some_and(|v| !v.trim().is_empty()) {
         Some("renaming torrents")
@@ -141,8 +127,11 @@ pub async fn add(
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
             .collect(),
+        sequential: p.flag("sequentialDownload"),
+        first_last_piece: p.flag("firstLastPiecePrio"),
         ..AddOptions::default()
     };
+    let goals = super::limits::ShareLimits::from_params(&p)?;
     let down = super::limits::parse_rate(p.get("dlLimit"))?;
     let up = super::limits::parse_rate(p.get("upLimit"))?;
     let mut added = 0;
@@ -168,14 +157,16 @@ pub async fn add(
         match state.library.add_labelled(&user, source, &opts).await {
             Ok(s) => {
                 added += 1;
+                let Ok(ih) = engine::InfoHash::from_hex(&s.info_hash) else {
+                    continue;
+                };
                 if down > 0 || up > 0 {
-                    if let Ok(ih) = engine::InfoHash::from_hex(&s.info_hash) {
-                        state
-                            .library
-                            .set_limits(&user, &ih, Some(down), Some(up))
-                            .await?;
-                    }
+                    state
+                        .library
+                        .set_limits(&user, &ih, Some(down), Some(up))
+                        .await?;
                 }
+                goals.apply(&state, &user, &ih).await?;
             }
             Err(LibraryError::InvalidTorrent(_)) => invalid += 1,
             Err(LibraryError::Duplicate) => {}

@@ -75,10 +75,11 @@ pub fn torrent(s: &TorrentSummary, queueing: bool, now: i64) -> Map<String, Valu
         .to_string();
     let done = complete(s);
     let completion_on = s.completed_at.unwrap_or(if done { s.added_at } else { -1 });
-    let seeding_time = if done && completion_on > 0 {
-        (now - completion_on).max(0)
-    } else {
-        0
+    // TorrentEdge's goals: -1 = the server's (qBittorrent -2), 0 = none (qBittorrent -1).
+    let goal = |v: f64| match v {
+        v if v < 0.0 => -2.0,
+        0.0 => -1.0,
+        v => v,
     };
     let active = s.download_rate > 0 || s.upload_rate > 0;
     let eta = match (done, s.eta_secs) {
@@ -103,12 +104,12 @@ pub fn torrent(s: &TorrentSummary, queueing: bool, now: i64) -> Map<String, Valu
         "content_path": content_path,
         "root_path": content_path,
         "ratio": s.ratio,
-        "ratio_limit": -2,
+        "ratio_limit": goal(s.goals.ratio_limit),
         "max_ratio": -1,
-        "seeding_time": seeding_time,
-        "seeding_time_limit": -2,
+        "seeding_time": s.seconds_seeding,
+        "seeding_time_limit": goal(s.goals.seeding_time_limit as f64) as i64,
         "max_seeding_time": -1,
-        "inactive_seeding_time_limit": -2,
+        "inactive_seeding_time_limit": goal(s.goals.inactive_seeding_time_limit as f64) as i64,
         "max_inactive_seeding_time": -1,
         "time_active": (now - s.added_at).max(0),
         "last_activity": if active { now } else { completion_on.max(s.added_at) },
@@ -133,8 +134,8 @@ pub fn torrent(s: &TorrentSummary, queueing: bool, now: i64) -> Map<String, Valu
         "availability": if s.seeds > 0 { 1.0 } else { -1.0 },
         "priority": queue_position(s, queueing),
         "force_start": false,
-        "seq_dl": false,
-        "f_l_piece_prio": false,
+        "seq_dl": s.sequential,
+        "f_l_piece_prio": s.first_last_piece,
         "super_seeding": s.super_seeding,
         "auto_tmm": false,
         "magnet_uri": s.magnet_uri.clone().unwrap_or_default(),

@@ -4,7 +4,7 @@
 //! for what is already the case (no limit, the current folder) succeeds. Queue positions map
 //! onto TorrentEdge's priorities, and answer 409 while queueing is off, as qBittorrent does.
 
-use app::types::{FilePriority, FilePriorityChange, Priority};
+use app::types::{FilePriority, FilePriorityChange, Priority, TorrentSummary};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 use super::session::QbitUser;
 use super::torrents::selected;
 use super::{Params, QbitError};
+use crate::auth::AuthUser;
 use crate::state::AppState;
+use crate::torrents::selection::Flag;
 
 fn lacking(what: &str) -> QbitError {
     QbitError::Conflict(format!("TorrentEdge does not support {what} yet"))
@@ -45,31 +47,60 @@ pub async fn set_share_limits(
     QbitUser(user): QbitUser,
     p: Params,
 ) -> Result<Response, QbitError> {
-    let goal = |k: &str| -> Result<Option<f64>, QbitError> {
-        let Some(v) = p.get(k).map(str::trim).filter(|v| !v.is_empty()) else {
-            return Ok(None);
-        };
-        let x: f64 = v
-            .parse()
-            .ok()
-            .filter(|x: &f64| x.is_finite())
-            .ok_or_else(|| QbitError::BadRequest(format!("{k} must be a number")))?;
-        Ok(Some(match x {
-            x if x <= -2.0 => -1.0,
-            x if x < 0.0 => 0.0,
-            x => x,
-        }))
-    };
-    let ratio = goal("ratioLimit")?;
-    let minutes = goal("seedingTimeLimit")?.map(|m| m as i64);
-    let idle = goal("inactiveSeedingTimeLimit")?.map(|m| m as i64);
+    let goals = ShareLimits::from_params(&p)?;
     for ih in selected(&state, &user, p.required("hashes")?) {
-        state
-            .library
-            .set_torrent_goals(&user, &ih, ratio, minutes, idle)
-            .await?;
+        goals.apply(&state, &user, &ih).await?;
     }
     Ok(ok())
+}
+
+/// qBittorrent's share limits of one call (`setShareLimits`, or `torrents/add`), in
+/// TorrentEdge's terms; `None` = not given.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ShareLimits {
+    ratio: Option<f64>,
+    minutes: Option<i64>,
+    idle: Option<i64>,
+}
+
+impl ShareLimits {
+    pub fn from_params(p: &Params) -> Result<ShareLimits, QbitError> {
+        let goal = |k: &str| -> Result<Option<f64>, QbitError> {
+            let Some(v) = p.get(k).map(str::trim).filter(|v| !v.is_empty()) else {
+                return Ok(None);
+            };
+            let x: f64 = v
+                .parse()
+                .ok()
+                .filter(|x: &f64| x.is_finite())
+                .ok_or_else(|| QbitError::BadRequest(format!("{k} must be a number")))?;
+            Ok(Some(match x {
+                x if x <= -2.0 => -1.0,
+                x if x < 0.0 => 0.0,
+                x => x,
+            }))
+        };
+        Ok(ShareLimits {
+            ratio: goal("ratioLimit")?,
+            minutes: goal("seedingTimeLimit")?.map(|m| m as i64),
+            idle: goal("inactiveSeedingTimeLimit")?.map(|m| m as i64),
+        })
+    }
+
+    pub async fn apply(
+        &self,
+        state: &AppState,
+        user: &AuthUser,
+        ih: &engine::InfoHash,
+    ) -> Result<(), QbitError> {
+        if *self != ShareLimits::default() {
+            state
+                .library
+                .set_torrent_goals(user, ih, self.ratio, self.minutes, self.idle, None)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// A `limit` in bytes per second; qBittorrent's "none" values (empty, 0, -1) are 0.
@@ -237,7 +268,10 @@ pub async fn set_super_seeding(
 ) -> Result<Response, QbitError> {
     let on = p.flag("value");
     for ih in selected(&state, &user, p.required("hashes")?) {
-        state.library.set_super_seeding(&user, &ih, on)?;
+        state
+            .library
+            .set_flag(&user, &ih, Flag::SuperSeeding, on)
+            .await?;
     }
     Ok(ok())
 }
@@ -246,12 +280,40 @@ pub async fn set_auto_management(_u: QbitUser, p: Params) -> Result<Response, Qb
     only_false(&p, "automatic torrent management")
 }
 
-pub async fn toggle_sequential(_u: QbitUser) -> QbitError {
-    lacking("sequential download")
+/// `torrents/toggleSequentialDownload` (`hashes`): flips each torrent's sequential order.
+pub async fn toggle_sequential(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    toggle(&state, &user, &p, Flag::Sequential, |s| s.sequential).await
 }
 
-pub async fn toggle_first_last(_u: QbitUser) -> QbitError {
-    lacking("first and last piece priority")
+/// `torrents/toggleFirstLastPiecePrio` (`hashes`): flips each torrent's first-and-last-piece
+/// order.
+pub async fn toggle_first_last(
+    State(state): State<AppState>,
+    QbitUser(user): QbitUser,
+    p: Params,
+) -> Result<Response, QbitError> {
+    toggle(&state, &user, &p, Flag::FirstLastPiece, |s| {
+        s.first_last_piece
+    })
+    .await
+}
+
+async fn toggle(
+    state: &AppState,
+    user: &AuthUser,
+    p: &Params,
+    flag: Flag,
+    current: fn(&TorrentSummary) -> bool,
+) -> Result<Response, QbitError> {
+    for ih in selected(state, user, p.required("hashes")?) {
+        let on = current(&state.library.detail(user, &ih)?.summary);
+        state.library.set_flag(user, &ih, flag, !on).await?;
+    }
+    Ok(ok())
 }
 
 /// `torrents/setForceStart`: without a download cap, forcing is starting; under a cap

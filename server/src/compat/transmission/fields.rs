@@ -128,12 +128,12 @@ pub fn torrent(
         "rateUpload": s.upload_rate,
         "recheckProgress": 0.0,
         "secondsDownloading": (if completed > 0 { completed } else { t } - s.added_at).max(0),
-        "secondsSeeding": if done && completed > 0 { (t - completed).max(0) } else { 0 },
-        "seedIdleLimit": 30,
-        "seedIdleMode": 0,
-        "seedRatioLimit": 2.0,
-        "seedRatioMode": 0,
-        "sequentialDownload": false,
+        "secondsSeeding": s.seconds_seeding,
+        "seedIdleLimit": s.goals.inactive_seeding_time_limit.max(0),
+        "seedIdleMode": goal_mode(s.goals.inactive_seeding_time_limit as f64),
+        "seedRatioLimit": s.goals.ratio_limit.max(0.0),
+        "seedRatioMode": goal_mode(s.goals.ratio_limit),
+        "sequentialDownload": s.sequential,
         "sizeWhenDone": s.total_bytes,
         "source": "",
         "startDate": s.added_at,
@@ -314,4 +314,14 @@ fn peer_fields(m: &mut Value, state: &AppState, user: &AuthUser, ih: &InfoHash) 
             })
         })
         .collect::<Vec<_>>());
+}
+
+/// Transmission's `seedRatioMode`/`seedIdleMode` of a TorrentEdge goal: 0 = the session's
+/// (TorrentEdge -1), 1 = the torrent's own, 2 = unlimited (TorrentEdge 0).
+fn goal_mode(v: f64) -> u8 {
+    match v {
+        v if v < 0.0 => 0,
+        0.0 => 2,
+        _ => 1,
+    }
 }

@@ -15,6 +15,7 @@ use super::{RpcError, RPC_VERSION, RPC_VERSION_MIN, RPC_VERSION_SEMVER};
 use crate::auth::AuthUser;
 use crate::state::AppState;
 use crate::torrents::categories::AddSource;
+use crate::torrents::selection::Flag;
 use crate::torrents::tags::TagEdit;
 use crate::torrents::LibraryError;
 
@@ -690,18 +691,29 @@ fn file_changes(args: &Args) -> Result<Vec<FilePriorityChange>, RpcError> {
     Ok(out)
 }
 
-/// `torrent-set`: labels, bandwidth priority, rate limits (kB/s), file wants and priorities
+/// A torrent's own seeding goal from Transmission's mode (0 = the session's, 1 = this
+/// torrent's `limit`, 2 = unlimited) and limit, in TorrentEdge's terms (-1, the value, 0);
+/// `None` when neither is given.
+fn seed_goal(args: &Args, mode: &str, limit: &str) -> Result<Option<f64>, RpcError> {
+    let value = args
+        .get(limit)
+        .and_then(Value::as_f64)
+        .filter(|v| v.is_finite());
+    match (args.get(mode).and_then(Value::as_i64), value) {
+        (Some(0), _) => Ok(Some(-1.0)),
+        (Some(2), _) => Ok(Some(0.0)),
+        (Some(1) | None, Some(v)) => Ok(Some(v.max(0.0))),
+        (Some(1) | None, None) => Ok(None),
+        (Some(m), _) => Err(RpcError(format!("{mode} {m} is not 0, 1 or 2"))),
+    }
+}
+
+/// `torrent-set`: seeding goals, labels, bandwidth priority, rate limits (kB/s), file wants and priorities
 /// and sequential order are applied; queue positions and tracker edits only when they ask
 /// for what is already so.
 async fn torrent_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
-    let nonzero = |k: &str| {
-        args.get(k)
-            .and_then(Value::as_f64)
-            .is_some_and(|v| v != 0.0)
-    };
-    if nonzero("seedRatioMode") || nonzero("seedIdleMode") {
-        return Err(lacking("seed ratio and idle limits"));
-    }
+    let ratio_goal = seed_goal(args, "seedRatioMode", "seedRatioLimit")?;
+    let idle_goal = seed_goal(args, "seedIdleMode", "seedIdleLimit")?.map(|m| m as i64);
     let file_changes = file_changes(args)?;
     if args.contains_key("queuePosition") {
         return Err(lacking("queue positions (use queue-move-*)"));
@@ -735,6 +747,12 @@ async fn torrent_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
             _ => Priority::Normal,
         });
     for ih in ids(state, user, args)? {
+        if ratio_goal.is_some() || idle_goal.is_some() {
+            state
+                .library
+                .set_torrent_goals(user, &ih, ratio_goal, None, idle_goal, None)
+                .await?;
+        }
         if let Some(l) = &labels {
             state
                 .library
@@ -751,7 +769,10 @@ async fn torrent_set(state: &AppState, user: &AuthUser, args: &Args) -> Answer {
                 .await?;
         }
         if let Some(on) = sequential {
-            state.library.set_sequential(user, &ih, on).await?;
+            state
+                .library
+                .set_flag(user, &ih, Flag::Sequential, on)
+                .await?;
         }
         let limits_asked = [
             "downloadLimit",

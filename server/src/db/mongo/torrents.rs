@@ -175,6 +175,7 @@ pub async fn save_progress(m: &Mongo, items: &[Progress]) -> Result<(), DbError>
                 "bytes_done": p.bytes_done,
                 "total_bytes": p.total_bytes,
                 "error": p.error.as_deref(),
+                "seconds_seeding": p.seconds_seeding,
             } },
         )
         .await?;
