@@ -14,7 +14,7 @@ DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/torrentedge
 # Tests run in a private network namespace with only loopback: nothing they start can reach out.
 NETNS := scripts/in-netns.sh
 
-.PHONY: setup wasm build run test lint test-rust test-e2e bench fuzz bench-tracker
+.PHONY: setup wasm build run test lint test-rust test-e2e bench fuzz bench-tracker bench-api
 .PHONY: test-kafka-mock test-kafka bench-kafka test-docker test-mongo test-mongo-smoke
 
 setup:
@@ -60,6 +60,12 @@ bench-tracker:
 	cargo build --release -p server
 	bench/tracker.sh $(RELEASE_BIN) 10 64 2
 	cargo test -p server --bin torrentedge bench_memory_per_100k_peers -- --ignored --nocapture
+
+## The REST API under load (wrk, 200 clients listing, adding and removing torrents for 60 s;
+## docs/benchmarks.md).
+bench-api:
+	cargo build --release -p server
+	bench/api_load.sh $(RELEASE_BIN) 60 200 2
 
 ## Every fuzz target for FUZZ_SECONDS each (cargo-fuzz; docs/security.md). `cargo test -p fuzz`
 ## (part of test-rust) runs the seeds and saved crash inputs without it.

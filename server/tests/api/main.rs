@@ -21,6 +21,7 @@ mod queue;
 mod restart;
 mod selection;
 mod speed;
+mod sse_scale;
 mod stream;
 mod torrents;
 mod tracker;

@@ -356,6 +356,18 @@ impl Server {
         Server::launch(opts, data, url).await
     }
 
+    /// The server process's resident memory, bytes (Linux `/proc`).
+    pub fn rss(&self) -> u64 {
+        let pid = self.child.as_ref().expect("server running").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let kb = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .expect("VmRSS in /proc/PID/status");
+        kb * 1024
+    }
+
     pub fn logs(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
