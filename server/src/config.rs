@@ -601,7 +601,10 @@ impl Config {
             encryption: a.encryption.or(f.encryption).unwrap_or_default(),
             folders: crate::folders::Settings {
                 share_roots: crate::folders::paths::parse_roots(
-                    a.share_roots.as_deref().or(f.share_roots.as_deref()).unwrap_or(""),
+                    a.share_roots
+                        .as_deref()
+                        .or(f.share_roots.as_deref())
+                        .unwrap_or(""),
                 ),
                 rescan: Duration::from_secs(
                     a.folder_rescan.or(f.folder_rescan).unwrap_or(60).max(1),

@@ -52,7 +52,9 @@ fn FolderForm(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVi
     let mode = RwSignal::new(ShareMode::Files);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let opt = |s: RwSignal<String>| Some(s.get_untracked().trim().to_owned()).filter(|s| !s.is_empty());
+        let opt = |s: RwSignal<String>| {
+            Some(s.get_untracked().trim().to_owned()).filter(|s| !s.is_empty())
+        };
         let body = crate::types::NewFolder {
             kind: kind.get_untracked(),
             path: path.get_untracked().trim().to_owned(),

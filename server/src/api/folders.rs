@@ -62,9 +62,7 @@ pub fn openapi() -> (Value, Value) {
     let kind = json!({ "enum": ["watch", "share"] });
     let mode = json!({ "enum": ["files", "subfolders"] });
     let r = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
-    let body = |d: &str, schema: Value| {
-        json!({ "description": d, "content": { "application/json": { "schema": schema } } })
-    };
+    let body = |d: &str, schema: Value| json!({ "description": d, "content": { "application/json": { "schema": schema } } });
     let e = |d: &str| body(d, r("Error"));
     let id = json!([{ "name": "id", "in": "path", "required": true, "schema": int }]);
     let paths = json!({

@@ -138,7 +138,9 @@ pub async fn put_item(db: &Db, item: &ItemRow) -> Result<(), DbError> {
 
 /// Forgets an item.
 pub async fn delete_item(db: &Db, folder_id: i64, name: &str) -> Result<(), DbError> {
-    let pool = super::sql_or_mongo!(db, |m| super::mongo::folders::delete_item(m, folder_id, name));
+    let pool = super::sql_or_mongo!(db, |m| super::mongo::folders::delete_item(
+        m, folder_id, name
+    ));
     sqlx::query("DELETE FROM folder_items WHERE folder_id = $1 AND name = $2")
         .bind(folder_id)
         .bind(name)

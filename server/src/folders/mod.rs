@@ -218,7 +218,13 @@ impl Folders {
                 let path = paths::watch_path(&allowed, user.is_admin(), &req.path)?;
                 let category = req.category.filter(|c| !c.trim().is_empty());
                 if let Some(c) = &category {
-                    if !self.ctx.library.categories(user).iter().any(|k| &k.name == c) {
+                    if !self
+                        .ctx
+                        .library
+                        .categories(user)
+                        .iter()
+                        .any(|k| &k.name == c)
+                    {
                         return Err(FolderError::Invalid(format!("no category {c:?}")));
                     }
                 }
@@ -331,10 +337,7 @@ fn same_dir(stored: &str, dir: &std::path::Path) -> bool {
 pub(crate) fn inotify(
     dir: &std::path::Path,
     recursive: bool,
-) -> (
-    Option<notify::RecommendedWatcher>,
-    mpsc::Receiver<()>,
-) {
+) -> (Option<notify::RecommendedWatcher>, mpsc::Receiver<()>) {
     use notify::Watcher;
     let (tx, rx) = mpsc::channel(1);
     let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {

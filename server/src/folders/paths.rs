@@ -17,7 +17,10 @@ pub fn share_path(roots: &[PathBuf], requested: &str) -> Result<PathBuf, FolderE
         .canonicalize()
         .map_err(|e| FolderError::Path(format!("{}: {e}", path.display())))?;
     if !real.is_dir() {
-        return Err(FolderError::Path(format!("{} is not a folder", path.display())));
+        return Err(FolderError::Path(format!(
+            "{} is not a folder",
+            path.display()
+        )));
     }
     if !inside_any(roots, &real) {
         return Err(FolderError::NotAllowed(format!(
@@ -43,7 +46,10 @@ pub fn watch_path(
         .canonicalize()
         .map_err(|e| FolderError::Path(format!("{}: {e}", path.display())))?;
     if !real.is_dir() {
-        return Err(FolderError::Path(format!("{} is not a folder", path.display())));
+        return Err(FolderError::Path(format!(
+            "{} is not a folder",
+            path.display()
+        )));
     }
     if !admin && !inside_any(allowed, &real) {
         return Err(FolderError::NotAllowed(format!(

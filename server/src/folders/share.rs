@@ -255,7 +255,9 @@ async fn step(
     let lost: Vec<String> = state
         .lock()
         .iter()
-        .filter(|(_, i)| matches!(i.phase, Phase::Added(ih) if ctx.library.registry.get(&ih).is_none()))
+        .filter(
+            |(_, i)| matches!(i.phase, Phase::Added(ih) if ctx.library.registry.get(&ih).is_none()),
+        )
         .map(|(n, _)| n.clone())
         .collect();
     for name in lost {

@@ -177,11 +177,19 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         for round in 0..2 {
             std::fs::write(tmp.path().join("x.torrent"), format!("{round}")).unwrap();
-            move_to(tmp.path(), FAILED, "x.torrent", Some("bad")).await.unwrap();
+            move_to(tmp.path(), FAILED, "x.torrent", Some("bad"))
+                .await
+                .unwrap();
         }
         let failed = tmp.path().join(FAILED);
-        assert_eq!(std::fs::read_to_string(failed.join("x.torrent")).unwrap(), "0");
-        assert_eq!(std::fs::read_to_string(failed.join("1.x.torrent")).unwrap(), "1");
+        assert_eq!(
+            std::fs::read_to_string(failed.join("x.torrent")).unwrap(),
+            "0"
+        );
+        assert_eq!(
+            std::fs::read_to_string(failed.join("1.x.torrent")).unwrap(),
+            "1"
+        );
         assert_eq!(
             std::fs::read_to_string(failed.join("1.x.torrent.reason.txt")).unwrap(),
             "bad\n"
@@ -194,7 +202,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let p = tmp.path().join("big.magnet");
         std::fs::write(&p, vec![b'a'; 100]).unwrap();
-        assert_eq!(read_bounded(&p, 100).await.unwrap().map(|b| b.len()), Some(100));
+        assert_eq!(
+            read_bounded(&p, 100).await.unwrap().map(|b| b.len()),
+            Some(100)
+        );
         assert_eq!(read_bounded(&p, 99).await.unwrap(), None);
     }
 }

@@ -62,7 +62,11 @@ async fn watch_folder_adds_dropped_torrents_and_magnets(backend: Backend) {
     assert_eq!(f["kind"], "watch");
     assert_eq!(f["savePath"], "got");
     let (s, again) = srv
-        .post("/api/folders", &admin, json!({ "kind": "watch", "path": watch }))
+        .post(
+            "/api/folders",
+            &admin,
+            json!({ "kind": "watch", "path": watch }),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{again}");
 
@@ -74,12 +78,7 @@ async fn watch_folder_adds_dropped_torrents_and_magnets(backend: Backend) {
     assert!(!watch.join("broken.torrent").exists());
 
     // A .torrent whose seeder dials us.
-    let _movie_seed = LtPeer::seed(
-        &movie_torrent,
-        &movie_dir,
-        0,
-        &format!("127.0.0.1:{port}"),
-    );
+    let _movie_seed = LtPeer::seed(&movie_torrent, &movie_dir, 0, &format!("127.0.0.1:{port}"));
     std::fs::copy(&movie_torrent, watch.join("movie.torrent")).unwrap();
     wait_path(&watch.join("added/movie.torrent"), 30, &srv);
     assert!(!watch.join("movie.torrent").exists());
@@ -117,11 +116,21 @@ async fn watch_folder_adds_dropped_torrents_and_magnets(backend: Backend) {
     assert_eq!(list, json!([]));
     let id = f["id"].as_i64().unwrap();
     let (s, _) = srv
-        .call(Method::DELETE, &format!("/api/folders/{id}"), Some(&bob), None)
+        .call(
+            Method::DELETE,
+            &format!("/api/folders/{id}"),
+            Some(&bob),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = srv
-        .call(Method::DELETE, &format!("/api/folders/{id}"), Some(&admin), None)
+        .call(
+            Method::DELETE,
+            &format!("/api/folders/{id}"),
+            Some(&admin),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (_, list) = srv.get("/api/folders", &admin).await;
@@ -218,13 +227,14 @@ async fn shared_folder_seeds_in_place_and_follows_changes() {
         roots.join("link"),
     ] {
         let (s, e) = srv
-            .post("/api/folders", &alice, json!({ "kind": "share", "path": bad }))
+            .post(
+                "/api/folders",
+                &alice,
+                json!({ "kind": "share", "path": bad }),
+            )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{}: {e}", bad.display());
-        assert!(
-            e["message"].as_str().unwrap().contains("outside"),
-            "{e}"
-        );
+        assert!(e["message"].as_str().unwrap().contains("outside"), "{e}");
     }
 
     let (s, f) = srv
@@ -252,10 +262,19 @@ async fn shared_folder_seeds_in_place_and_follows_changes() {
     assert_eq!(t["state"], "seeding");
 
     // A libtorrent leecher gets it byte-exact by the magnet link, given our address.
-    let (_, health) = srv.call(Method::GET, "/api/health", Some(&alice), None).await;
-    let peer = health["peerListener"]["detail"].as_str().unwrap().to_owned();
+    let (_, health) = srv
+        .call(Method::GET, "/api/health", Some(&alice), None)
+        .await;
+    let peer = health["peerListener"]["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let out = tempfile::tempdir().unwrap();
-    assert!(lt_leech(&magnet, out.path(), &peer), "the leecher did not finish\n{}", srv.logs());
+    assert!(
+        lt_leech(&magnet, out.path(), &peer),
+        "the leecher did not finish\n{}",
+        srv.logs()
+    );
     assert_eq!(
         std::fs::read(out.path().join("alpha.bin")).unwrap(),
         std::fs::read(share.join("alpha.bin")).unwrap()
@@ -274,14 +293,17 @@ async fn shared_folder_seeds_in_place_and_follows_changes() {
     .await;
     assert!(item(&items, "beta.bin").is_none());
     let (s, _) = srv.get(&format!("/api/torrents/{beta_ih}"), &alice).await;
-    assert_eq!(s, StatusCode::NOT_FOUND, "the deleted file's torrent is gone");
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "the deleted file's torrent is gone"
+    );
 
     // A changed file is made again: another info-hash.
     write_random(&share.join("gamma.txt"), 6_000, 5);
     let old_gamma = item(&items, "gamma.txt").unwrap()["infoHash"].clone();
     wait_items(&srv, &alice, id, 60, |i| {
-        item(i, "gamma.txt")
-            .is_some_and(|g| g["state"] == "seeding" && g["infoHash"] != old_gamma)
+        item(i, "gamma.txt").is_some_and(|g| g["state"] == "seeding" && g["infoHash"] != old_gamma)
     })
     .await;
 
@@ -290,7 +312,12 @@ async fn shared_folder_seeds_in_place_and_follows_changes() {
     let (s, _) = srv.get(&format!("/api/folders/{id}"), &bob).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = srv
-        .call(Method::DELETE, &format!("/api/folders/{id}"), Some(&alice), None)
+        .call(
+            Method::DELETE,
+            &format!("/api/folders/{id}"),
+            Some(&alice),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, _) = srv.get(&format!("/api/torrents/{alpha_ih}"), &alice).await;
@@ -312,10 +339,17 @@ async fn shares_are_refused_without_share_roots_and_survive_a_restart() {
     let plain = Server::start(Backend::Sqlite).await;
     let t = plain.user("admin").await;
     let (s, e) = plain
-        .post("/api/folders", &t, json!({ "kind": "share", "path": share }))
+        .post(
+            "/api/folders",
+            &t,
+            json!({ "kind": "share", "path": share }),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
-    assert!(e["message"].as_str().unwrap().contains("SHARE_ROOTS"), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("SHARE_ROOTS"),
+        "{e}"
+    );
     drop(plain);
 
     let roots = work.path().join("roots");
@@ -343,7 +377,11 @@ async fn shares_are_refused_without_share_roots_and_survive_a_restart() {
     let srv = srv.restart().await;
     let (s, f) = srv.get(&format!("/api/folders/{id}"), &admin).await;
     assert_eq!(s, StatusCode::OK, "{f}");
-    assert_eq!(item(f["items"].as_array().unwrap(), "a").unwrap()["infoHash"], a_ih, "{f}");
+    assert_eq!(
+        item(f["items"].as_array().unwrap(), "a").unwrap()["infoHash"],
+        a_ih,
+        "{f}"
+    );
     wait_items(&srv, &admin, id, 60, |i| all_seeding(i, &["a", "b"])).await;
 }
 
@@ -358,13 +396,21 @@ async fn shared_folder_of_many_small_files() {
     let roots = work.path().join("roots");
     let share = roots.join("many");
     for i in 0..n {
-        write_random(&share.join(format!("f{i:05}.dat")), 1000 + i % 3000, i as u64);
+        write_random(
+            &share.join(format!("f{i:05}.dat")),
+            1000 + i % 3000,
+            i as u64,
+        );
     }
     let srv = share_server(&roots, &[]).await;
     let admin = srv.user("admin").await;
     let started = Instant::now();
     let (s, f) = srv
-        .post("/api/folders", &admin, json!({ "kind": "share", "path": share }))
+        .post(
+            "/api/folders",
+            &admin,
+            json!({ "kind": "share", "path": share }),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{f}");
     let id = f["id"].as_i64().unwrap();
@@ -374,8 +420,10 @@ async fn shared_folder_of_many_small_files() {
     })
     .await;
     let elapsed = started.elapsed();
-    let hashes: std::collections::HashSet<&str> =
-        items.iter().filter_map(|i| i["infoHash"].as_str()).collect();
+    let hashes: std::collections::HashSet<&str> = items
+        .iter()
+        .filter_map(|i| i["infoHash"].as_str())
+        .collect();
     assert_eq!(hashes.len(), n, "one torrent per file");
     let (_, list) = srv.get("/api/torrents", &admin).await;
     assert_eq!(list.as_array().unwrap().len(), n);

@@ -111,7 +111,7 @@ pub async fn put_item(m: &Mongo, item: &ItemRow) -> Result<(), DbError> {
         .update_one(
             doc! { "folder_id": item.folder_id, "name": &item.name },
             doc! { "$set": { "size": item.size, "mtime_ms": item.mtime_ms,
-                "info_hash": &item.info_hash } },
+            "info_hash": &item.info_hash } },
         )
         .upsert(true)
         .await?;
