@@ -407,7 +407,12 @@ async fn make(
         )
         .await;
     match added {
-        Ok(_) => Ok(ih),
+        Ok(_) => {
+            // No "now seeding" notification per shared file: a folder of thousands would
+            // bury the owner's notifications and keep the event watcher busy storing them.
+            ctx.library.take_fresh(&ih);
+            Ok(ih)
+        }
         // Ours from a run that stopped before recording it: adopt it.
         Err(LibraryError::Duplicate) if is_ours(&ctx.library, &ih, user, &state.dir) => Ok(ih),
         Err(LibraryError::Duplicate) => Err("the same content is already in the library".into()),

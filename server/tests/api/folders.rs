@@ -137,6 +137,43 @@ async fn watch_folder_adds_dropped_torrents_and_magnets(backend: Backend) {
     assert_eq!(list, json!([]));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_dir_is_the_admins_watch_folder() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("auto");
+    let srv = Server::start_with(
+        Options::new(Backend::Sqlite)
+            .env("WATCH_DIR", dir.to_str().unwrap())
+            .env("FOLDER_RESCAN", "1"),
+    )
+    .await;
+    let admin = srv.user("admin").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let list = loop {
+        let (s, list) = srv.get("/api/folders", &admin).await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        if list.as_array().is_some_and(|l| !l.is_empty()) {
+            break list;
+        }
+        assert!(Instant::now() < deadline, "no watch folder\n{}", srv.logs());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(list[0]["kind"], "watch");
+    assert_eq!(
+        list[0]["path"],
+        dir.canonicalize().unwrap().to_str().unwrap()
+    );
+    std::fs::write(dir.join("nonsense.magnet"), "not a magnet link\n").unwrap();
+    wait_path(&dir.join("failed/nonsense.magnet.reason.txt"), 30, &srv);
+    let reason = std::fs::read_to_string(dir.join("failed/nonsense.magnet.reason.txt")).unwrap();
+    assert!(reason.contains("not a magnet link"), "{reason}");
+    // A second user is not given one.
+    let bob = srv.user("bob").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, list) = srv.get("/api/folders", &bob).await;
+    assert_eq!(list, json!([]));
+}
+
 /// The folder's items by name, once `pred` holds for them (or panics after `secs`).
 async fn wait_items(
     srv: &Server,
