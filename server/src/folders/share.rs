@@ -205,11 +205,11 @@ pub(crate) async fn run(
 ) {
     let recursive = state.mode == ShareMode::Subfolders;
     let mut shutdown = ctx.shutdown.clone();
-    let (mut watcher, mut poke) = super::inotify(&state.dir, recursive);
+    let (mut watcher, mut poke) = super::wake::inotify(&state.dir, recursive);
     let mut stability = Stability::default();
     loop {
         if watcher.is_none() && state.dir.is_dir() {
-            (watcher, poke) = super::inotify(&state.dir, recursive);
+            (watcher, poke) = super::wake::inotify(&state.dir, recursive);
         }
         match super::owner(&ctx.db, row.user_id).await {
             Ok(Some(user)) => match look(&state).await {
@@ -223,11 +223,11 @@ pub(crate) async fn run(
             Err(e) => set_error(&error, Some(e.to_string())),
         }
         let every = if stability.pending() {
-            super::SETTLE
+            super::wake::SETTLE
         } else {
             ctx.settings.rescan
         };
-        if !super::wait(&mut poke, every, &mut shutdown).await {
+        if !super::wake::wait(&mut poke, every, &mut shutdown).await {
             return;
         }
     }

@@ -35,11 +35,11 @@ fn kind_of(name: &str) -> Option<Kind> {
 pub(crate) async fn run(ctx: Ctx, row: FolderRow, error: Arc<Mutex<Option<String>>>) {
     let dir = PathBuf::from(&row.path);
     let mut shutdown = ctx.shutdown.clone();
-    let (mut watcher, mut poke) = super::inotify(&dir, false);
+    let (mut watcher, mut poke) = super::wake::inotify(&dir, false);
     let mut stability = Stability::default();
     loop {
         if watcher.is_none() && dir.is_dir() {
-            (watcher, poke) = super::inotify(&dir, false);
+            (watcher, poke) = super::wake::inotify(&dir, false);
         }
         let d = dir.clone();
         let seen = tokio::task::spawn_blocking(move || scan::list(&d, false)).await;
@@ -58,11 +58,11 @@ pub(crate) async fn run(ctx: Ctx, row: FolderRow, error: Arc<Mutex<Option<String
             Err(_) => {}
         }
         let every = if stability.pending() {
-            super::SETTLE
+            super::wake::SETTLE
         } else {
             ctx.settings.rescan
         };
-        if !super::wait(&mut poke, every, &mut shutdown).await {
+        if !super::wake::wait(&mut poke, every, &mut shutdown).await {
             return;
         }
     }
