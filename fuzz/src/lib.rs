@@ -30,6 +30,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("tracker_udp_server", tracker_udp_server),
     ("mse_respond", mse_respond),
     ("web_seed_content_range", web_seed_content_range),
+    ("watch_magnet_file", watch_magnet_file),
 ];
 
 /// The server's `Range` parser, compiled in from its source file (the server is a binary
@@ -266,5 +267,20 @@ pub fn tracker_udp(data: &[u8]) {
             assert!(r.peers.len() <= tracker::MAX_PEERS);
             assert!(r.interval >= tracker::MIN_INTERVAL && r.interval <= tracker::MAX_INTERVAL);
         }
+    }
+}
+
+/// The watch folders' `.magnet` file parser, compiled in from the server's source.
+#[allow(dead_code)]
+#[path = "../../server/src/folders/magnet_file.rs"]
+mod magnet_file;
+
+/// `.magnet` files dropped into a watch folder: an accepted file gives one line that the
+/// engine's magnet parser accepts, no longer than the file.
+pub fn watch_magnet_file(data: &[u8]) {
+    if let Ok(uri) = magnet_file::parse(data) {
+        assert!(uri.len() <= data.len());
+        assert!(!uri.contains('\n') && !uri.contains('\r'));
+        assert!(engine::magnet::Magnet::parse(&uri).is_ok());
     }
 }

@@ -225,6 +225,18 @@ pub struct ServeArgs {
     /// changed through `PATCH /api/settings` (then the stored value wins).
     #[arg(long, env = "ENCRYPTION", value_name = "POLICY")]
     pub encryption: Option<engine::config::Encryption>,
+
+    /// A watch folder for the admin (the first user): `.torrent` and `.magnet` files dropped
+    /// there are added.
+    #[arg(long = "watch", env = "WATCH_DIR", value_name = "DIR")]
+    pub watch_dir: Option<PathBuf>,
+    /// Colon-separated folders below which users may share folders [default: none, sharing
+    /// off].
+    #[arg(long, env = "SHARE_ROOTS", value_name = "DIR:DIR")]
+    pub share_roots: Option<String>,
+    /// Seconds between looks at watch and shared folders besides inotify events [default: 60].
+    #[arg(long, env = "FOLDER_RESCAN", value_name = "SECS")]
+    pub folder_rescan: Option<u64>,
 }
 
 /// The DHT options of `download` and `seed` (the same as `serve`'s).
@@ -391,6 +403,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Peer connection encryption at start (the stored setting may replace it).
     pub encryption: engine::config::Encryption,
+    /// Watch and shared folders.
+    pub folders: crate::folders::Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -585,6 +599,20 @@ impl Config {
             tracker,
             public_url,
             encryption: a.encryption.or(f.encryption).unwrap_or_default(),
+            folders: crate::folders::Settings {
+                share_roots: crate::folders::paths::parse_roots(
+                    a.share_roots
+                        .as_deref()
+                        .or(f.share_roots.as_deref())
+                        .unwrap_or(""),
+                ),
+                rescan: Duration::from_secs(
+                    a.folder_rescan.or(f.folder_rescan).unwrap_or(60).max(1),
+                ),
+                watch_dir: a.watch_dir.clone().or(f.watch_dir.clone()),
+                max_torrent_size: a.max_torrent_size.or(f.max_torrent_size).unwrap_or(8 << 20)
+                    as u64,
+            },
             data_dir,
         })
     }

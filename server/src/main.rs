@@ -12,6 +12,7 @@ mod db;
 mod dht;
 mod encryption;
 mod events;
+mod folders;
 mod kafka;
 mod metrics;
 mod speed;

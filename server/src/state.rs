@@ -45,6 +45,8 @@ pub struct Inner {
     pub speed: Arc<crate::speed::Speed>,
     /// The built-in tracker, with `--tracker`.
     pub tracker: Option<Arc<crate::tracker::Tracker>>,
+    /// Watch folders and shared folders.
+    pub folders: Arc<crate::folders::Folders>,
 }
 
 impl AppState {

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod chat;
 pub mod create;
 pub mod detail;
+pub mod folders;
 pub mod overview;
 pub mod settings;
 pub mod statistics;

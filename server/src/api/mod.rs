@@ -7,6 +7,7 @@ mod chat;
 mod create;
 pub mod errors;
 mod events;
+mod folders;
 mod health;
 mod labels;
 mod notifications;
@@ -126,6 +127,10 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
         .add(Method::GET, "/api/users/me", users::me)
         .add(Method::PUT, "/api/users/me", users::update_me)
         .add(Method::GET, "/api/tracker", tracker::status)
+        .add(Method::GET, "/api/folders", folders::list)
+        .add(Method::POST, "/api/folders", folders::create)
+        .add(Method::GET, "/api/folders/{id}", folders::get)
+        .add(Method::DELETE, "/api/folders/{id}", folders::remove)
         .add(Method::GET, "/api/torrents", torrents::list)
         .add_limited(
             Method::POST,

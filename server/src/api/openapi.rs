@@ -432,6 +432,7 @@ fn merged(mut a: Value, b: Value) -> Value {
 /// The whole document.
 pub fn document() -> Value {
     let (ban_paths, ban_schemas) = super::bans::openapi();
+    let (folder_paths, folder_schemas) = super::folders::openapi();
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -440,7 +441,7 @@ pub fn document() -> Value {
             "description": "Torrents of the calling user (admins: all). Authenticate with `Authorization: Bearer <token>` from /api/auth/login, or with the te_session cookie plus the te_csrf cookie's value in X-CSRF-Token on POST/PUT/PATCH/DELETE. Errors are {\"error\", \"message\"}."
         },
         "security": [{ "bearer": [] }, { "cookie": [] }],
-        "paths": merged(merged(merged(paths(), label_paths()), settings_paths()), ban_paths),
+        "paths": merged(merged(merged(merged(paths(), label_paths()), settings_paths()), ban_paths), folder_paths),
         "components": {
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
@@ -450,7 +451,7 @@ pub fn document() -> Value {
                 "InfoHash": { "name": "infoHash", "in": "path", "required": true,
                     "schema": { "type": "string", "pattern": "^[0-9a-fA-F]{40}$" } }
             },
-            "schemas": merged(merged(schemas(), settings_schemas()), ban_schemas),
+            "schemas": merged(merged(merged(schemas(), settings_schemas()), ban_schemas), folder_schemas),
         }
     })
 }

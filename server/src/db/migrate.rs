@@ -47,6 +47,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0007_tracker_passkeys.sql"),
     ),
     (
+        8,
+        "folders",
+        include_str!("../../../migrations/sqlite/0008_folders.sql"),
+    ),
+    (
         10,
         "previews seeding",
         include_str!("../../../migrations/sqlite/0010_previews_seeding.sql"),
@@ -87,6 +92,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "tracker passkeys",
         include_str!("../../../migrations/postgres/0007_tracker_passkeys.sql"),
+    ),
+    (
+        8,
+        "folders",
+        include_str!("../../../migrations/postgres/0008_folders.sql"),
     ),
     (
         10,

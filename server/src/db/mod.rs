@@ -9,6 +9,7 @@ pub mod categories;
 pub mod chat;
 #[cfg(test)]
 mod conformance;
+pub mod folders;
 pub mod labels;
 mod migrate;
 #[cfg(feature = "mongo")]

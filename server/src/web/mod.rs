@@ -178,6 +178,15 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
     let restored = library.restore().await.context("cannot restore torrents")?;
     tracing::info!("restored {restored} torrents");
     let tracker = crate::tracker::start(&config, &db, &library, &shutdown).await?;
+    // After the restore: a share finds its items' torrents in the library.
+    let folders = crate::folders::Folders::start(
+        library.clone(),
+        db.clone(),
+        config.folders.clone(),
+        shutdown.subscribe(),
+    )
+    .await
+    .context("cannot start the watch and shared folders")?;
     let state = AppState::new(Inner {
         keys: Keys::new(&secret),
         limiter: LoginLimiter::new(config.login_rate_limit),
@@ -199,6 +208,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         kafka,
         speed,
         tracker,
+        folders,
     });
     crate::stats::spawn(state.clone(), state.shutdown.subscribe());
     crate::dht::spawn_saver(

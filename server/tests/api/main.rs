@@ -11,6 +11,7 @@ mod chat;
 mod dht;
 mod encryption;
 mod events;
+mod folders;
 mod hardening;
 mod labels;
 mod magnet;

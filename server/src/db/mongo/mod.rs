@@ -8,6 +8,7 @@
 
 pub mod categories;
 pub mod chat;
+pub mod folders;
 pub mod labels;
 pub mod notifications;
 pub mod passkeys;

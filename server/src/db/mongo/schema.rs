@@ -19,6 +19,8 @@ pub const CHAT: &str = "chat_messages";
 pub const NOTIFICATIONS: &str = "notifications";
 pub const STATS: &str = "stats_history";
 pub const PASSKEYS: &str = "tracker_passkeys";
+pub const FOLDERS: &str = "folders";
+pub const FOLDER_ITEMS: &str = "folder_items";
 
 fn index(keys: Document, unique: bool) -> IndexModel {
     let options = IndexOptions::builder()
@@ -63,6 +65,11 @@ fn indexes() -> Vec<(&'static str, Vec<IndexModel>)> {
         ),
         (STATS, vec![index(doc! { "user_id": 1, "at": 1 }, false)]),
         (PASSKEYS, vec![index(doc! { "passkey": 1 }, true)]),
+        (FOLDERS, vec![index(doc! { "kind": 1, "path": 1 }, true)]),
+        (
+            FOLDER_ITEMS,
+            vec![index(doc! { "folder_id": 1, "name": 1 }, true)],
+        ),
     ]
 }
 
