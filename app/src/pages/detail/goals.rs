@@ -85,43 +85,9 @@ pub fn GoalsEditor(row: RwSignal<TorrentSummary>) -> impl IntoView {
                 <input id="super-seeding" type="checkbox" bind:checked=super_seed />
                 " Super-seeding"
             </label>
-            <label>
-                "Stop seeding at ratio "
-                <input
-                    id="ratio-limit"
-                    type="number"
-                    min="0"
-                    step="0.1"
-                    placeholder="server's"
-                    value=ratio.get_untracked()
-                    prop:value=move || ratio.get()
-                    on:input=move |ev| ratio.set(event_target_value(&ev))
-                />
-            </label>
-            <label>
-                "after minutes "
-                <input
-                    id="seeding-time-limit"
-                    type="number"
-                    min="0"
-                    placeholder="server's"
-                    value=minutes.get_untracked()
-                    prop:value=move || minutes.get()
-                    on:input=move |ev| minutes.set(event_target_value(&ev))
-                />
-            </label>
-            <label>
-                "or idle for minutes "
-                <input
-                    id="inactive-seeding-time-limit"
-                    type="number"
-                    min="0"
-                    placeholder="server's"
-                    value=idle.get_untracked()
-                    prop:value=move || idle.get()
-                    on:input=move |ev| idle.set(event_target_value(&ev))
-                />
-            </label>
+            <GoalInput label="Stop seeding at ratio " id="ratio-limit" step="0.1" value=ratio />
+            <GoalInput label="after minutes " id="seeding-time-limit" step="1" value=minutes />
+            <GoalInput label="or idle for minutes " id="inactive-seeding-time-limit" step="1" value=idle />
             <label>
                 "then "
                 <select
@@ -146,6 +112,31 @@ pub fn GoalsEditor(row: RwSignal<TorrentSummary>) -> impl IntoView {
             </label>
             <button type="submit" id="save-goals">"Save"</button>
         </form>
+    }
+}
+
+/// One goal's number field; empty shows "server's".
+#[component]
+fn GoalInput(
+    label: &'static str,
+    id: &'static str,
+    step: &'static str,
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <input
+                id=id
+                type="number"
+                min="0"
+                step=step
+                placeholder="server's"
+                value=value.get_untracked()
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        </label>
     }
 }
 
