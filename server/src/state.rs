@@ -45,6 +45,8 @@ pub struct Inner {
     pub speed: Arc<crate::speed::Speed>,
     /// The built-in tracker, with `--tracker`.
     pub tracker: Option<Arc<crate::tracker::Tracker>>,
+    /// Search across servers: federation settings, client, catalog rate limit.
+    pub search: crate::search::Search,
 }
 
 impl AppState {

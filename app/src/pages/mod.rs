@@ -5,6 +5,7 @@ pub mod chat;
 pub mod create;
 pub mod detail;
 pub mod overview;
+pub mod search;
 pub mod settings;
 pub mod statistics;
 pub mod torrents;

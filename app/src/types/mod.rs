@@ -8,6 +8,7 @@ mod encryption;
 mod events;
 mod labels;
 mod notifications;
+mod search;
 mod selection;
 mod speed;
 mod tracker;
@@ -18,6 +19,7 @@ pub use encryption::*;
 pub use events::*;
 pub use labels::*;
 pub use notifications::*;
+pub use search::*;
 pub use selection::*;
 pub use speed::*;
 pub use tracker::*;
@@ -278,6 +280,9 @@ pub struct TorrentSummary {
     /// This torrent's seeding goals (`-1` = the server's).
     #[serde(default)]
     pub goals: TorrentGoals,
+    /// Listed in this server's search catalog (found by federated servers too).
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// `GET /api/torrents/{infoHash}`.

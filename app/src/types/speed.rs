@@ -95,4 +95,7 @@ pub struct TorrentPatch {
     /// Minutes without uploading; `-1` = the server's, `0` = none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inactive_seeding_time_limit: Option<i64>,
+    /// List it in the search catalog (`true`) or take it out (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
 }

@@ -275,8 +275,8 @@ pub async fn set_priority(
     ))
 }
 
-/// `PATCH /api/torrents/{infoHash}`: the torrent's own rate limits, sequential order and
-/// seeding goals.
+/// `PATCH /api/torrents/{infoHash}`: the torrent's own rate limits, sequential order,
+/// seeding goals and whether it is public (listed in the search catalog).
 pub async fn patch(
     State(state): State<AppState>,
     user: AuthUser,
@@ -303,6 +303,9 @@ pub async fn patch(
     }
     if let Some(on) = body.super_seeding {
         lib.set_super_seeding(&user, &ih, on)?;
+    }
+    if let Some(on) = body.public {
+        lib.set_public(&user, &ih, on).await?;
     }
     Ok(Json(
         lib.set_limits(&user, &ih, body.download_limit, body.upload_limit)

@@ -39,6 +39,7 @@ every_store!(
     labels_follow_their_torrent,
     stats_keep_a_window,
     tracker_passkeys_one_per_user,
+    public_flag_round_trips,
 );
 
 pub(crate) async fn user(db: &Db, name: &str) -> UserRow {
@@ -429,4 +430,27 @@ async fn tracker_passkeys_one_per_user(db: &Db) {
         all,
         [(a.id, "key-a".to_owned()), (b.id, "key-b".to_owned())]
     );
+}
+
+async fn public_flag_round_trips(db: &Db) {
+    use super::public;
+    let owner = user(db, "owner").await.id;
+    let (a, b) = (torrent(owner, 0xaa, 1), torrent(owner, 0xbb, 2));
+    for t in [&a, &b] {
+        assert!(torrents::insert(db, t).await.unwrap());
+    }
+    assert!(
+        public::all(db).await.unwrap().is_empty(),
+        "private by default"
+    );
+    public::set(db, &b.info_hash, true).await.unwrap();
+    public::set(db, &a.info_hash, true).await.unwrap();
+    assert_eq!(
+        public::all(db).await.unwrap(),
+        vec![a.info_hash.clone(), b.info_hash.clone()]
+    );
+    public::set(db, &a.info_hash, false).await.unwrap();
+    assert_eq!(public::all(db).await.unwrap(), vec![b.info_hash.clone()]);
+    torrents::delete(db, &b.info_hash).await.unwrap();
+    assert!(public::all(db).await.unwrap().is_empty());
 }

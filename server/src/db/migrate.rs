@@ -46,6 +46,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "tracker passkeys",
         include_str!("../../../migrations/sqlite/0007_tracker_passkeys.sql"),
     ),
+    (
+        9,
+        "public",
+        include_str!("../../../migrations/sqlite/0009_public.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -82,6 +87,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "tracker passkeys",
         include_str!("../../../migrations/postgres/0007_tracker_passkeys.sql"),
+    ),
+    (
+        9,
+        "public",
+        include_str!("../../../migrations/postgres/0009_public.sql"),
     ),
 ];
 

@@ -157,6 +157,7 @@ impl Library {
         }
         summary.id = l.id;
         summary.goals = self.torrent_goals(&ih);
+        summary.public = self.is_public(&ih);
         summary.category = l.category;
         summary.tags = l.tags.into_iter().collect();
         summary

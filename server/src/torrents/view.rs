@@ -113,6 +113,7 @@ pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
         super_seeding: st.is_some_and(|s| s.super_seeding),
         // Filled in by `Library::labelled`.
         goals: Default::default(),
+        public: false,
     }
 }
 

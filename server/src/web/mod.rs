@@ -178,6 +178,8 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
     let restored = library.restore().await.context("cannot restore torrents")?;
     tracing::info!("restored {restored} torrents");
     let tracker = crate::tracker::start(&config, &db, &library, &shutdown).await?;
+    let search = crate::search::Search::new(config.federation.clone())
+        .context("cannot build the federation HTTP client")?;
     let state = AppState::new(Inner {
         keys: Keys::new(&secret),
         limiter: LoginLimiter::new(config.login_rate_limit),
@@ -199,6 +201,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         kafka,
         speed,
         tracker,
+        search,
     });
     crate::stats::spawn(state.clone(), state.shutdown.subscribe());
     crate::dht::spawn_saver(

@@ -19,6 +19,7 @@ mod ops;
 mod qbittorrent;
 mod queue;
 mod restart;
+mod search;
 mod selection;
 mod speed;
 mod stream;

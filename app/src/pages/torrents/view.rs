@@ -276,6 +276,7 @@ mod tests {
             sequential: false,
             super_seeding: false,
             goals: Default::default(),
+            public: false,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod chat;
 pub mod labels;
 pub mod notifications;
 pub mod passkeys;
+pub mod public;
 mod schema;
 pub mod selection;
 pub mod settings;
