@@ -61,7 +61,7 @@ pub fn item(t: &PublicTorrent, web_seed: impl Fn(&InfoHash) -> Option<String>) -
 pub fn matching(torrents: Vec<PublicTorrent>, query: Option<&Query>) -> Vec<PublicTorrent> {
     let Some(q) = query else {
         let mut all = torrents;
-        all.sort_by(|a, b| b.added_ms.cmp(&a.added_ms));
+        all.sort_by_key(|t| std::cmp::Reverse(t.added_ms));
         return all;
     };
     let mut scored: Vec<(u32, PublicTorrent)> = torrents
