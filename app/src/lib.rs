@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <A href="/chat">"Chat"</A>
                     <A href="/create">"Create"</A>
                     <A href="/folders">"Folders"</A>
+                    <A href="/search">"Search"</A>
                     <A href="/settings">"Settings"</A>
                 </nav>
                 <div class="spacer"></div>
@@ -115,6 +116,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/chat") view=pages::chat::ChatPage ssr=SsrMode::Async />
                         <Route path=path!("/create") view=pages::create::CreatePage ssr=SsrMode::Async />
                         <Route path=path!("/folders") view=pages::folders::FoldersPage ssr=SsrMode::Async />
+                        <Route path=path!("/search") view=pages::search::SearchPage ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
                     </Routes>
                 </ErrorBoundary>

@@ -31,6 +31,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("mse_respond", mse_respond),
     ("web_seed_content_range", web_seed_content_range),
     ("watch_magnet_file", watch_magnet_file),
+    ("federation_catalog", federation_catalog),
 ];
 
 /// The server's `Range` parser, compiled in from its source file (the server is a binary
@@ -282,5 +283,33 @@ pub fn watch_magnet_file(data: &[u8]) {
         assert!(uri.len() <= data.len());
         assert!(!uri.contains('\n') && !uri.contains('\r'));
         assert!(engine::magnet::Magnet::parse(&uri).is_ok());
+    }
+}
+
+// The federation catalog reader (serde only), compiled here from the server's source.
+#[allow(dead_code)]
+#[path = "../../server/src/search/wire.rs"]
+mod federation_wire;
+
+/// Another TorrentEdge server's catalog answer: a parsed page is bounded and every entry kept
+/// is plausible (40 lower-case hex digits, a name, bounded files, an http(s) web seed).
+pub fn federation_catalog(data: &[u8]) {
+    use federation_wire::{parse, MAX_FILES, MAX_ITEMS};
+    if let Ok(page) = parse(data) {
+        assert!(page.items.len() <= MAX_ITEMS);
+        for item in &page.items {
+            assert_eq!(item.info_hash.len(), 40);
+            assert!(item
+                .info_hash
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+            assert!(!item.name.trim().is_empty());
+            assert!(item.files.len() <= MAX_FILES);
+            assert!(item.file_count >= item.files.len() as u64);
+            assert!(item
+                .web_seed
+                .as_deref()
+                .is_none_or(|u| u.starts_with("http://") || u.starts_with("https://")));
+        }
     }
 }

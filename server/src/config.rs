@@ -237,6 +237,25 @@ pub struct ServeArgs {
     /// Seconds between looks at watch and shared folders besides inotify events [default: 60].
     #[arg(long, env = "FOLDER_RESCAN", value_name = "SECS")]
     pub folder_rescan: Option<u64>,
+    /// Federated TorrentEdge servers that `/api/search` also asks: `URL|TOKEN,URL|TOKEN`
+    /// (each token is that server's FEDERATION_TOKEN) [default: none].
+    #[arg(
+        long,
+        env = "FEDERATION_PEERS",
+        value_name = "LIST",
+        hide_env_values = true
+    )]
+    pub federation_peers: Option<String>,
+    /// Token other servers must send to read this server's public catalog
+    /// (`/federation/catalog`) [default: none, the catalog is off].
+    #[arg(long, env = "FEDERATION_TOKEN", hide_env_values = true)]
+    pub federation_token: Option<String>,
+    /// Milliseconds a federated server has to answer a search [default: 3000].
+    #[arg(long, env = "FEDERATION_TIMEOUT_MS", value_name = "MS")]
+    pub federation_timeout_ms: Option<u64>,
+    /// Catalog requests per client address per minute, 0 = no limit [default: 60].
+    #[arg(long, env = "FEDERATION_RATE_LIMIT", value_name = "N")]
+    pub federation_rate_limit: Option<u32>,
 }
 
 /// The DHT options of `download` and `seed` (the same as `serve`'s).
@@ -405,6 +424,8 @@ pub struct Config {
     pub encryption: engine::config::Encryption,
     /// Watch and shared folders.
     pub folders: crate::folders::Settings,
+    /// Search across servers: peers, this server's token, timeout, catalog rate limit.
+    pub federation: crate::search::federation::Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -427,6 +448,8 @@ pub enum ConfigError {
     PublicUrl(String),
     #[error("ALT_SCHEDULE: {0}")]
     AltSchedule(#[from] crate::speed::schedule::ScheduleError),
+    #[error("FEDERATION_PEERS: {0}")]
+    Federation(String),
 }
 
 impl Config {
@@ -446,6 +469,7 @@ impl Config {
 
     fn resolve(a: ServeArgs, f: ServeArgs) -> Result<Config, ConfigError> {
         let tracker = tracker_settings(&a, &f)?;
+        let federation = federation_settings(&a, &f)?;
         let public_url = a
             .public_url
             .as_ref()
@@ -613,6 +637,7 @@ impl Config {
                 max_torrent_size: a.max_torrent_size.or(f.max_torrent_size).unwrap_or(8 << 20)
                     as u64,
             },
+            federation,
             data_dir,
         })
     }
@@ -621,6 +646,40 @@ impl Config {
     pub fn is_postgres(&self) -> bool {
         self.database_url.starts_with("postgres:") || self.database_url.starts_with("postgresql:")
     }
+}
+
+/// Search across servers (`FEDERATION_*`).
+fn federation_settings(
+    a: &ServeArgs,
+    f: &ServeArgs,
+) -> Result<crate::search::federation::Settings, ConfigError> {
+    use crate::search::federation::{
+        parse_peers, Settings, DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT_MS,
+    };
+    let peers = match a.federation_peers.as_ref().or(f.federation_peers.as_ref()) {
+        Some(list) => parse_peers(list).map_err(ConfigError::Federation)?,
+        None => Vec::new(),
+    };
+    let timeout = a
+        .federation_timeout_ms
+        .or(f.federation_timeout_ms)
+        .unwrap_or(DEFAULT_TIMEOUT_MS);
+    if timeout == 0 {
+        return Err(ConfigError::Zero("FEDERATION_TIMEOUT_MS"));
+    }
+    Ok(Settings {
+        peers,
+        token: a
+            .federation_token
+            .clone()
+            .or(f.federation_token.clone())
+            .filter(|t| !t.trim().is_empty()),
+        timeout: Duration::from_millis(timeout.min(60_000)),
+        rate_limit: a
+            .federation_rate_limit
+            .or(f.federation_rate_limit)
+            .unwrap_or(DEFAULT_RATE_LIMIT),
+    })
 }
 
 /// The built-in tracker's settings when it is on.

@@ -15,6 +15,7 @@ mod events;
 mod folders;
 mod kafka;
 mod metrics;
+mod search;
 mod speed;
 mod state;
 mod stats;
@@ -53,6 +54,8 @@ enum Command {
     Info(cli::info::InfoArgs),
     /// Print the live event stream, one JSON line per event (from the API or from Kafka).
     Events(cli::events::EventsArgs),
+    /// Search a TorrentEdge server (and the servers it is federated with) by name.
+    Search(cli::search::SearchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -82,6 +85,7 @@ fn main() -> anyhow::Result<()> {
             Command::Create(args) => cli::create::create(args),
             Command::Info(args) => cli::info::info(args),
             Command::Events(args) => cli::events::events(args).await,
+            Command::Search(args) => cli::search::search(args).await,
         }
     })
 }

@@ -47,6 +47,8 @@ pub struct Inner {
     pub tracker: Option<Arc<crate::tracker::Tracker>>,
     /// Watch folders and shared folders.
     pub folders: Arc<crate::folders::Folders>,
+    /// Search across servers: federation settings, client, catalog rate limit.
+    pub search: crate::search::Search,
 }
 
 impl AppState {

@@ -6,6 +6,7 @@ pub mod create;
 pub mod detail;
 pub mod folders;
 pub mod overview;
+pub mod search;
 pub mod settings;
 pub mod statistics;
 pub mod torrents;

@@ -9,6 +9,7 @@ mod events;
 mod folders;
 mod labels;
 mod notifications;
+mod search;
 mod selection;
 mod speed;
 mod tracker;
@@ -20,6 +21,7 @@ pub use events::*;
 pub use folders::*;
 pub use labels::*;
 pub use notifications::*;
+pub use search::*;
 pub use selection::*;
 pub use speed::*;
 pub use tracker::*;
@@ -289,6 +291,9 @@ pub struct TorrentSummary {
     /// This torrent's seeding goals (`-1` = the server's).
     #[serde(default)]
     pub goals: TorrentGoals,
+    /// Listed in this server's search catalog (found by federated servers too).
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// `GET /api/torrents/{infoHash}`.

@@ -101,4 +101,7 @@ pub struct TorrentPatch {
     /// What happens at this torrent's goal: `server` (the server's action), `pause`, `remove`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goal_action: Option<super::TorrentGoalAction>,
+    /// List it in the search catalog (`true`) or take it out (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
 }

@@ -13,6 +13,7 @@ mod labels;
 mod notifications;
 pub mod openapi;
 pub mod range;
+mod search;
 mod selection;
 mod settings;
 mod statistics;
@@ -249,6 +250,9 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
             notifications::mark_read,
         )
         .add(Method::GET, "/api/events", events::events)
+        .add(Method::GET, "/api/search", search::search)
+        .add(Method::POST, "/api/search/add", search::add)
+        .add(Method::GET, "/federation/catalog", search::catalog)
         .add(Method::GET, "/api/openapi.json", openapi_json)
         .add(Method::GET, "/metrics", metrics)
 }

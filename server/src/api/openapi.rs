@@ -243,6 +243,7 @@ fn settings_schemas() -> Value {
             "firstLastPiece": { "type": "boolean", "description": "the first and last piece of each wanted file first (previews)" },
             "superSeeding": { "type": "boolean", "description": "BEP 16 while seeding; kept across a restart" },
             "goalAction": schema("TorrentGoalAction"),
+            "public": { "type": "boolean", "description": "list it in the search catalog (not for BEP 27 private torrents)" },
             "ratioLimit": { "type": "number", "description": "-1 = the server's, 0 = none" },
             "seedingTimeLimit": { "type": "integer", "description": "minutes; -1 = the server's, 0 = none" },
             "inactiveSeedingTimeLimit": { "type": "integer", "description": "minutes without upload; -1 = the server's, 0 = none" } }), &[]),
@@ -358,7 +359,8 @@ fn schemas() -> Value {
             "uploadLimit": { "type": "integer", "description": "bytes/s, 0 = unlimited" },
             "sequential": b, "firstLastPiece": b, "superSeeding": b,
             "secondsSeeding": { "type": "integer", "description": "time seeding over the torrent's life" },
-            "goals": schema("TorrentGoals") }),
+            "goals": schema("TorrentGoals"),
+            "public": { "type": "boolean", "description": "listed in the search catalog" } }),
             &["infoHash", "name", "state", "progress", "totalBytes", "bytesDone", "priority"]),
         "TorrentDetail": { "allOf": [schema("TorrentSummary"), obj(json!({ "piecesDone": int, "numPieces": int,
             "pieceLength": int, "wasted": int, "private": b, "comment": opt("string"),
@@ -433,6 +435,7 @@ fn merged(mut a: Value, b: Value) -> Value {
 pub fn document() -> Value {
     let (ban_paths, ban_schemas) = super::bans::openapi();
     let (folder_paths, folder_schemas) = super::folders::openapi();
+    let (search_paths, search_schemas) = super::search::openapi();
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -441,17 +444,18 @@ pub fn document() -> Value {
             "description": "Torrents of the calling user (admins: all). Authenticate with `Authorization: Bearer <token>` from /api/auth/login, or with the te_session cookie plus the te_csrf cookie's value in X-CSRF-Token on POST/PUT/PATCH/DELETE. Errors are {\"error\", \"message\"}."
         },
         "security": [{ "bearer": [] }, { "cookie": [] }],
-        "paths": merged(merged(merged(merged(paths(), label_paths()), settings_paths()), ban_paths), folder_paths),
+        "paths": merged(merged(merged(merged(paths(), label_paths()), settings_paths()), ban_paths), merged(folder_paths, search_paths)),
         "components": {
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
-                "cookie": { "type": "apiKey", "in": "cookie", "name": "te_session" }
+                "cookie": { "type": "apiKey", "in": "cookie", "name": "te_session" },
+                "federation": { "type": "http", "scheme": "bearer", "description": "FEDERATION_TOKEN" }
             },
             "parameters": {
                 "InfoHash": { "name": "infoHash", "in": "path", "required": true,
                     "schema": { "type": "string", "pattern": "^[0-9a-fA-F]{40}$" } }
             },
-            "schemas": merged(merged(merged(schemas(), settings_schemas()), ban_schemas), folder_schemas),
+            "schemas": merged(merged(merged(schemas(), settings_schemas()), ban_schemas), merged(folder_schemas, search_schemas)),
         }
     })
 }

@@ -279,8 +279,8 @@ pub async fn set_priority(
     ))
 }
 
-/// `PATCH /api/torrents/{infoHash}`: the torrent's own rate limits, piece order, super-seeding
-/// and seeding goals.
+/// `PATCH /api/torrents/{infoHash}`: the torrent's own rate limits, piece order, super-seeding,
+/// seeding goals and whether it is public (listed in the search catalog).
 pub async fn patch(
     State(state): State<AppState>,
     user: AuthUser,
@@ -312,6 +312,9 @@ pub async fn patch(
         if let Some(on) = on {
             lib.set_flag(&user, &ih, flag, on).await?;
         }
+    }
+    if let Some(on) = body.public {
+        lib.set_public(&user, &ih, on).await?;
     }
     Ok(Json(
         lib.set_limits(&user, &ih, body.download_limit, body.upload_limit)

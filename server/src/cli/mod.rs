@@ -6,6 +6,7 @@ pub mod events;
 pub mod info;
 mod progress;
 pub mod rate;
+pub mod search;
 pub mod select;
 
 use anyhow::Context;

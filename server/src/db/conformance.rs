@@ -40,6 +40,7 @@ every_store!(
     stats_keep_a_window,
     tracker_passkeys_one_per_user,
     selection_flags_and_seeding_time,
+    public_flag_round_trips,
 );
 
 pub(crate) async fn user(db: &Db, name: &str) -> UserRow {
@@ -486,4 +487,27 @@ async fn selection_flags_and_seeding_time(db: &Db) {
         selection::all(db).await.unwrap()[&b.info_hash].seconds_seeding,
         3_601
     );
+}
+
+async fn public_flag_round_trips(db: &Db) {
+    use super::public;
+    let owner = user(db, "owner").await.id;
+    let (a, b) = (torrent(owner, 0xaa, 1), torrent(owner, 0xbb, 2));
+    for t in [&a, &b] {
+        assert!(torrents::insert(db, t).await.unwrap());
+    }
+    assert!(
+        public::all(db).await.unwrap().is_empty(),
+        "private by default"
+    );
+    public::set(db, &b.info_hash, true).await.unwrap();
+    public::set(db, &a.info_hash, true).await.unwrap();
+    assert_eq!(
+        public::all(db).await.unwrap(),
+        vec![a.info_hash.clone(), b.info_hash.clone()]
+    );
+    public::set(db, &a.info_hash, false).await.unwrap();
+    assert_eq!(public::all(db).await.unwrap(), vec![b.info_hash.clone()]);
+    torrents::delete(db, &b.info_hash).await.unwrap();
+    assert!(public::all(db).await.unwrap().is_empty());
 }

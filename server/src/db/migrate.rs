@@ -52,6 +52,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0008_folders.sql"),
     ),
     (
+        9,
+        "public",
+        include_str!("../../../migrations/sqlite/0009_public.sql"),
+    ),
+    (
         10,
         "previews seeding",
         include_str!("../../../migrations/sqlite/0010_previews_seeding.sql"),
@@ -97,6 +102,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "folders",
         include_str!("../../../migrations/postgres/0008_folders.sql"),
+    ),
+    (
+        9,
+        "public",
+        include_str!("../../../migrations/postgres/0009_public.sql"),
     ),
     (
         10,

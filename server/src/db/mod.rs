@@ -16,6 +16,7 @@ mod migrate;
 pub mod mongo;
 pub mod notifications;
 pub mod passkeys;
+pub mod public;
 pub mod selection;
 pub mod settings;
 pub mod stats;

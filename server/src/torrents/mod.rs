@@ -9,6 +9,7 @@ mod goals;
 pub mod labels;
 pub mod notify;
 pub mod paths;
+pub mod public;
 mod queue;
 mod quota;
 pub mod registry;
@@ -118,6 +119,8 @@ pub struct Library {
     quotas: quota::Quotas,
     /// Seeding goals, global and per torrent, and the clocks they are measured with.
     goals: goals::Goals,
+    /// Torrents their owners marked public (see `public`).
+    public: public::PublicSet,
 }
 
 impl Library {
@@ -135,6 +138,7 @@ impl Library {
             labels: Default::default(),
             quotas: Default::default(),
             goals: Default::default(),
+            public: Default::default(),
         }
     }
 
@@ -598,6 +602,7 @@ impl Library {
         self.registry.remove(ih);
         self.take_fresh(ih);
         self.forget_goals(ih);
+        self.forget_public(ih);
         self.saved
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -633,6 +638,7 @@ impl Library {
     pub async fn restore(&self) -> Result<usize, LibraryError> {
         self.load_labels().await?;
         self.load_goals().await?;
+        self.load_public().await?;
         restore::restore_all(self).await
     }
 

@@ -158,6 +158,7 @@ impl Library {
         summary.id = l.id;
         summary.goals = self.torrent_goals(&ih);
         summary.seconds_seeding = self.goals.seeded(&ih).as_secs();
+        summary.public = self.is_public(&ih);
         summary.category = l.category;
         summary.tags = l.tags.into_iter().collect();
         summary

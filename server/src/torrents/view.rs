@@ -115,6 +115,7 @@ pub fn summary(e: &Entry, st: Option<&TorrentStatus>) -> TorrentSummary {
         // Filled in by `Library::labelled`.
         seconds_seeding: 0,
         goals: Default::default(),
+        public: false,
     }
 }
 

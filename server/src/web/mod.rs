@@ -187,6 +187,8 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
     )
     .await
     .context("cannot start the watch and shared folders")?;
+    let search = crate::search::Search::new(config.federation.clone())
+        .context("cannot build the federation HTTP client")?;
     let state = AppState::new(Inner {
         keys: Keys::new(&secret),
         limiter: LoginLimiter::new(config.login_rate_limit),
@@ -209,6 +211,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         speed,
         tracker,
         folders,
+        search,
     });
     crate::stats::spawn(state.clone(), state.shutdown.subscribe());
     crate::dht::spawn_saver(

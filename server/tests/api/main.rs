@@ -20,6 +20,7 @@ mod ops;
 mod qbittorrent;
 mod queue;
 mod restart;
+mod search;
 mod selection;
 mod speed;
 mod sse_scale;

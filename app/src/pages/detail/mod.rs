@@ -6,6 +6,7 @@ mod goals;
 mod labels;
 mod limits;
 mod player;
+mod public;
 mod sections;
 mod tracker_card;
 
@@ -249,6 +250,7 @@ fn Header(row: RwSignal<TorrentSummary>) -> impl IntoView {
             <labels::LabelsEditor row />
             <limits::LimitsEditor row />
             <goals::GoalsEditor row />
+            <public::PublicToggle row />
             <Show when=move || confirming.get()>
                 <div class="confirm" role="group" aria-label="Confirm removal">
                     <label class="check">

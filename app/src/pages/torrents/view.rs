@@ -278,6 +278,7 @@ mod tests {
             super_seeding: false,
             seconds_seeding: 0,
             goals: Default::default(),
+            public: false,
         }
     }
 

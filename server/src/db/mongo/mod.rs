@@ -12,6 +12,7 @@ pub mod folders;
 pub mod labels;
 pub mod notifications;
 pub mod passkeys;
+pub mod public;
 mod schema;
 pub mod selection;
 pub mod settings;

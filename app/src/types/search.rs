@@ -1,0 +1,114 @@
+//! Search across TorrentEdge servers: `GET /api/search`, `POST /api/search/add`.
+
+use serde::{Deserialize, Serialize};
+
+use super::AddOptions;
+
+/// `GET /api/search?q=&servers=`: this server's public catalog and its federated servers',
+/// merged and ranked.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResponse {
+    pub query: String,
+    pub results: Vec<SearchResult>,
+    /// Every source asked, in configuration order (this server first), with how it answered.
+    pub servers: Vec<SourceStatus>,
+}
+
+/// One torrent, however many servers hold it (merged by info-hash).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResult {
+    pub info_hash: String,
+    pub name: String,
+    pub total_bytes: u64,
+    pub file_count: u64,
+    /// The first files (a catalog lists at most a bounded number per torrent).
+    pub files: Vec<SearchFile>,
+    /// The highest seed count any holder reports.
+    pub seeders: u32,
+    /// How well the name matches; higher first.
+    pub score: u32,
+    pub holders: Vec<Holder>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchFile {
+    pub path: String,
+    pub length: u64,
+}
+
+/// A server holding a result, and how to download from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Holder {
+    /// `this server`, or the federated server's base URL.
+    pub server: String,
+    /// This server itself (the torrent is already here).
+    pub local: bool,
+    /// Its BitTorrent peer address (`IP:PORT`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    /// Its BEP 19 web seed URL, when it has every file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_seed: Option<String>,
+    pub complete: bool,
+}
+
+/// How a source answered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceState {
+    #[default]
+    Ok,
+    /// No whole answer within `FEDERATION_TIMEOUT_MS`.
+    Timeout,
+    /// Refused, unreachable, or an answer that is not a catalog.
+    Error,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceStatus {
+    pub server: String,
+    pub local: bool,
+    pub status: SourceState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Matching torrents it listed.
+    pub results: u32,
+    pub elapsed_ms: u64,
+}
+
+/// `POST /api/search/add`: a search result to download from every holder at once (a magnet
+/// with each holder's peer as `x.pe` and web seed as `ws`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchAdd {
+    pub info_hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `IP:PORT` of holders.
+    #[serde(default)]
+    pub peers: Vec<String>,
+    /// Web seed URLs of holders.
+    #[serde(default)]
+    pub web_seeds: Vec<String>,
+    #[serde(flatten)]
+    pub options: AddOptions,
+}
+
+impl SearchAdd {
+    /// The body that adds `r` from all its holders but this server.
+    pub fn from_result(r: &SearchResult) -> SearchAdd {
+        let remote = r.holders.iter().filter(|h| !h.local);
+        SearchAdd {
+            info_hash: r.info_hash.clone(),
+            name: Some(r.name.clone()),
+            peers: remote.clone().filter_map(|h| h.peer.clone()).collect(),
+            web_seeds: remote.filter_map(|h| h.web_seed.clone()).collect(),
+            options: AddOptions::default(),
+        }
+    }
+}
