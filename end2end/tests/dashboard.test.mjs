@@ -55,6 +55,9 @@ test('register, add a torrent from a real seeder, watch it finish live, pause, r
   await page.waitForSelector('#add-file-list');
   assert.equal(await page.locator('#add-file-list input[type=checkbox]:checked').count(), 2);
   await page.click('#add-selected');
+  // The completion toast shows for 6 s whenever the download ends (maybe while the steps
+  // below still run): watch for it from now on.
+  const toast = page.waitForSelector('.toast:has-text("finished downloading")', { timeout: 120_000 });
   await page.waitForSelector('tr.torrent');
   assert.equal(await page.textContent('tr.torrent th.name a'), NAME);
   infoHash = await page.getAttribute('tr.torrent', 'data-hash');
@@ -93,7 +96,7 @@ test('register, add a torrent from a real seeder, watch it finish live, pause, r
   assert.equal(await page.evaluate(() => window.__noReload), true, 'the page was never reloaded');
   await page.waitForSelector('.detail-head .badge.seeding');
   // The completion notification arrives live: toast and bell.
-  await page.waitForSelector('.toast:has-text("finished downloading")', { timeout: 15_000 });
+  await toast;
   await page.waitForSelector('#unread-count');
   await shot(page, 'dash-5-complete');
   await page.click('#bell');
