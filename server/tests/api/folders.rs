@@ -3,9 +3,7 @@
 //! folder's files are seeded in place to a libtorrent leecher by the API's magnet links,
 //! follow additions and deletions, and stay inside `SHARE_ROOTS`.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
@@ -210,28 +208,6 @@ fn all_seeding(items: &[Value], names: &[&str]) -> bool {
             .all(|n| item(items, n).is_some_and(|i| i["state"] == "seeding"))
 }
 
-/// A libtorrent leecher fetching `magnet` from `peer` into `out`; true once it is done.
-fn lt_leech(magnet: &str, out: &Path, peer: &str) -> bool {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/peers/lt_peer.py");
-    let mut leech = Command::new("/usr/bin/python3")
-        .arg(script)
-        .arg("leech")
-        .arg(magnet)
-        .arg(out)
-        .args(["--listen", "127.0.0.1:0", "--timeout", "90"])
-        .args(["--connect", peer])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start lt_peer.py (python3-libtorrent)");
-    let end = BufReader::new(leech.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-        .find(|l| l.starts_with("DONE") || l.starts_with("FAILED"));
-    let _ = leech.wait();
-    end.is_some_and(|l| l.starts_with("DONE"))
-}
-
 async fn share_server(roots: &Path, extra: &[(&str, &str)]) -> Server {
     let mut opts = Options::new(Backend::Sqlite)
         .env("SHARE_ROOTS", roots.to_str().unwrap())
@@ -308,7 +284,7 @@ async fn shared_folder_seeds_in_place_and_follows_changes() {
         .to_owned();
     let out = tempfile::tempdir().unwrap();
     assert!(
-        lt_leech(&magnet, out.path(), &peer),
+        crate::lt::lt_leech(magnet.as_ref(), out.path(), &peer, &["--timeout", "90"]),
         "the leecher did not finish\n{}",
         srv.logs()
     );

@@ -136,3 +136,27 @@ pub fn lt_make_torrent(path: &Path, out: &Path, piece_size: u32) -> String {
     // CREATED <infohash> <pieces> <piece length>
     text.split_whitespace().nth(1).unwrap().to_owned()
 }
+
+/// A libtorrent leecher fetching `source` (a `.torrent` path or a magnet link) from `peer`
+/// into `out`, with `extra` options; true once it says `DONE`.
+pub fn lt_leech(source: &std::ffi::OsStr, out: &Path, peer: &str, extra: &[&str]) -> bool {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/peers/lt_peer.py");
+    let mut leech = Command::new("/usr/bin/python3")
+        .arg(script)
+        .arg("leech")
+        .arg(source)
+        .arg(out)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .args(["--connect", peer])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start lt_peer.py (python3-libtorrent)");
+    let end = BufReader::new(leech.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("DONE") || l.starts_with("FAILED"));
+    let _ = leech.wait();
+    end.is_some_and(|l| l.starts_with("DONE"))
+}

@@ -5,10 +5,6 @@
 //! once a real libtorrent leecher has taken a full copy from us; the time seeding kept across
 //! restarts and meeting a torrent's own seeding-time goal with its own action.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -212,26 +208,14 @@ async fn ratio_goal_pauses_the_torrent() {
         .unwrap()
         .to_owned();
     let out = tempfile::tempdir().unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/peers/lt_peer.py");
-    let mut leech = Command::new("/usr/bin/python3")
-        .arg(script)
-        .arg("leech")
-        .arg(&torrent_path)
-        .arg(out.path())
-        .args(["--listen", "127.0.0.1:0", "--no-recheck", "--timeout", "60"])
-        .args(["--connect", &peer])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start lt_peer.py (python3-libtorrent)");
-    let end = BufReader::new(leech.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-        .find(|l| l.starts_with("DONE") || l.starts_with("FAILED"));
-    let _ = leech.wait();
     assert!(
-        end.as_deref().is_some_and(|l| l.starts_with("DONE")),
-        "the leecher did not finish: {end:?}"
+        crate::lt::lt_leech(
+            torrent_path.as_os_str(),
+            out.path(),
+            &peer,
+            &["--no-recheck", "--timeout", "60"]
+        ),
+        "the leecher did not finish"
     );
     let paused = srv
         .wait_torrent(&admin, &ih, 15, |t| t["state"] == "paused")
