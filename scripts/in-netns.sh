@@ -5,6 +5,9 @@
 #
 #   scripts/in-netns.sh cargo test -p engine --test real_libtorrent
 #
+# Multicast is switched on for lo, so local service discovery (BEP 14) can be
+# tested between peers in the namespace; it cannot leave it.
+#
 # Already inside one (TORRENTEDGE_IN_NETNS=1): runs CMD directly. As root it
 # uses `unshare --net`; otherwise `unshare --net --map-root-user` (needs
 # unprivileged user namespaces).
@@ -18,7 +21,7 @@ if [ "${TORRENTEDGE_IN_NETNS:-}" = "1" ]; then
 fi
 export TORRENTEDGE_IN_NETNS=1
 if [ "$(id -u)" = "0" ]; then
-    exec unshare --net -- sh -c 'ip link set lo up && exec "$@"' sh "$@"
+    exec unshare --net -- sh -c 'ip link set lo up && ip link set lo multicast on && exec "$@"' sh "$@"
 else
-    exec unshare --net --map-root-user -- sh -c 'ip link set lo up && exec "$@"' sh "$@"
+    exec unshare --net --map-root-user -- sh -c 'ip link set lo up && ip link set lo multicast on && exec "$@"' sh "$@"
 fi

@@ -13,8 +13,12 @@ pub const USER_AGENT: &str = concat!("TorrentEdge/", env!("CARGO_PKG_VERSION"));
 /// What a [`crate::session::Session`] is started with.
 #[derive(Clone, Debug)]
 pub struct SessionConfig {
-    /// Where the one peer listener binds; port 0 picks an ephemeral port.
+    /// Where the peer listener binds; port 0 picks an ephemeral port.
     pub listen_addr: SocketAddr,
+    /// A second listener for IPv6 peers (BEP 7), IPv6-only so it can share the port with an
+    /// IPv4 `listen_addr` on `0.0.0.0`; port 0 means `listen_addr`'s port when free, else any.
+    /// `None`: IPv4 only (IPv6 peers are still dialed when the host can route them).
+    pub listen_v6: Option<SocketAddr>,
     /// Our id in handshakes and announces.
     pub peer_id: PeerId,
     /// Connections (incoming + outgoing) one torrent may hold.
@@ -48,6 +52,10 @@ pub struct SessionConfig {
     pub dht: Option<DhtConfig>,
     /// Peer exchange (BEP 11) with peers of public torrents.
     pub pex: bool,
+    /// Local service discovery (BEP 14) for public torrents; `None`: off.
+    pub lsd: Option<crate::lsd::LsdConfig>,
+    /// Map the listening ports on the router (NAT-PMP, UPnP IGD); `None`: off.
+    pub port_mapping: Option<crate::portmap::PortMapConfig>,
     /// Message stream encryption policy at start ([`crate::session::Session::set_encryption`]
     /// changes it later).
     pub encryption: Encryption,
@@ -104,6 +112,7 @@ impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
             listen_addr: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 6881)),
+            listen_v6: None,
             peer_id: PeerId::generate(),
             max_peers_per_torrent: 50,
             max_peers_total: 500,
@@ -118,6 +127,8 @@ impl Default for SessionConfig {
             allow_local_trackers: false,
             resume_dir: None,
             dht: None,
+            lsd: None,
+            port_mapping: None,
             pex: true,
             encryption: Encryption::Enabled,
         }

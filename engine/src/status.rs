@@ -92,6 +92,8 @@ pub enum PeerSource {
     Tracker,
     Dht,
     Pex,
+    /// Local service discovery (BEP 14): announced on the LAN.
+    Lsd,
     /// Given by the user (add options, magnet `x.pe`, `add_peers`).
     User,
 }

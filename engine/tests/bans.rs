@@ -170,7 +170,7 @@ async fn a_manual_ban_disconnects_and_refuses() {
             &fx.src,
             LtOpts {
                 upload_limit: Some(256 << 10),
-                ip: Some(std::net::Ipv4Addr::new(127, 0, 0, 4)),
+                ip: Some(std::net::Ipv4Addr::new(127, 0, 0, 4).into()),
                 ..Default::default()
             },
         );

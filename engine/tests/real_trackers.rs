@@ -38,6 +38,8 @@ fn request(ih: InfoHash, port: u16, left: u64, event: AnnounceEvent) -> Announce
         event,
         num_want: Some(50),
         key: port as u32 * 7919,
+        ipv4: None,
+        ipv6: None,
     }
 }
 

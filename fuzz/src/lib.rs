@@ -32,6 +32,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("web_seed_content_range", web_seed_content_range),
     ("watch_magnet_file", watch_magnet_file),
     ("federation_catalog", federation_catalog),
+    ("lsd_message", lsd_message),
+    ("natpmp_reply", natpmp_reply),
+    ("ssdp_reply", ssdp_reply),
+    ("igd_description", igd_description),
 ];
 
 /// The server's `Range` parser, compiled in from its source file (the server is a binary
@@ -143,6 +147,44 @@ pub fn extended(data: &[u8]) {
 pub fn krpc(data: &[u8]) {
     if let Ok(m) = engine::dht::parse_krpc(data) {
         assert!(engine::dht::parse_krpc(&m.encode()).is_ok());
+    }
+}
+
+/// BEP 14 datagrams from anyone on the LAN: a parsed announce encodes to one that parses
+/// to the same announce.
+pub fn lsd_message(data: &[u8]) {
+    use engine::lsd::message::Announce;
+    if let Ok(a) = Announce::parse(data) {
+        let again = Announce::parse(&a.encode("239.192.152.143:6771")).expect("re-parse");
+        assert_eq!(again.port, a.port);
+        assert!(a.info_hashes.starts_with(&again.info_hashes));
+    }
+}
+
+/// NAT-PMP answers from whatever claims to be the gateway: every opcode's reader.
+pub fn natpmp_reply(data: &[u8]) {
+    for op in 0..3 {
+        let _ = engine::portmap::natpmp::parse_reply(data, op);
+    }
+}
+
+/// SSDP answers from anyone on the LAN: an accepted LOCATION is the answering LAN host's.
+pub fn ssdp_reply(data: &[u8]) {
+    let from: std::net::IpAddr = [192, 168, 1, 1].into();
+    if let Ok(url) = engine::portmap::ssdp::parse_reply(data, from) {
+        assert_eq!(url.host_str(), Some("192.168.1.1"));
+    }
+}
+
+/// A gateway's description: an accepted control URL stays on the gateway.
+pub fn igd_description(data: &[u8]) {
+    let Ok(xml) = std::str::from_utf8(data) else {
+        return;
+    };
+    let loc = url::Url::parse("http://192.168.1.1:5000/rootDesc.xml").expect("url");
+    if let Ok(svc) = engine::portmap::igd::parse_description(xml, &loc) {
+        assert_eq!(svc.control.host_str(), Some("192.168.1.1"));
+        assert_eq!(svc.control.port(), Some(5000));
     }
 }
 

@@ -240,11 +240,10 @@ impl Fetcher {
                 return;
             }
             let room = MAX_PEERS.saturating_sub(st.peers.len() + st.connecting);
-            let listen = self.env.listen_addr;
             let peers = &st.peers;
             let banned = &st.banned;
-            let addrs = st.book.take_due(now, room, |a| {
-                crate::torrent::is_self(a, listen)
+            let addrs = st.book.take_due(now, room, |a, _| {
+                self.env.is_self(a)
                     || banned.contains(a)
                     || self.env.bans.is_banned(a.ip())
                     || peers.values().any(|p| p.addr == *a)
@@ -307,6 +306,7 @@ impl Fetcher {
         let key: u32 = rand::random();
         let mut event = AnnounceEvent::Started;
         loop {
+            let (ipv4, ipv6) = self.env.advertised();
             let req = AnnounceRequest {
                 info_hash: self.info_hash,
                 peer_id: self.env.config.peer_id,
@@ -317,6 +317,8 @@ impl Fetcher {
                 event,
                 num_want: Some(80),
                 key,
+                ipv4,
+                ipv6,
             };
             let wait = match tiers.announce(&self.env.tracker, &req).await {
                 Ok((_, resp)) => {

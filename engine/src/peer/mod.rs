@@ -233,7 +233,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (events, _) = tokio::sync::broadcast::channel(16);
-        let env = Arc::new(Env::new(SessionConfig::default(), addr, events, None).unwrap());
+        let env = Arc::new(Env::new(SessionConfig::default(), addr, None, events, None).unwrap());
         let h = Arc::new(Panicky {
             env: env.clone(),
             released: Mutex::new(None),

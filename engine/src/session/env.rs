@@ -26,6 +26,8 @@ pub(crate) struct Env {
     pub config: SessionConfig,
     /// The address the listener actually bound (port resolved).
     pub listen_addr: SocketAddr,
+    /// The IPv6 listener's address, when one runs.
+    pub listen_v6: Option<SocketAddr>,
     pub events: broadcast::Sender<Event>,
     pub conns: ConnLimiter,
     /// Incoming connections still in their handshake.
@@ -53,6 +55,7 @@ impl Env {
     pub fn new(
         config: SessionConfig,
         listen_addr: SocketAddr,
+        listen_v6: Option<SocketAddr>,
         events: broadcast::Sender<Event>,
         dht: Option<Dht>,
     ) -> Result<Self, TrackerError> {
@@ -74,6 +77,7 @@ impl Env {
             encryption: EncryptionState::new(config.encryption),
             config,
             listen_addr,
+            listen_v6,
             events,
         })
     }
@@ -97,6 +101,25 @@ impl Env {
     /// The UDP port of our DHT node, for `port` messages and nothing else.
     pub fn dht_port(&self) -> Option<u16> {
         self.dht.as_ref().map(|d| d.local_addr().port())
+    }
+
+    /// Whether `a` is one of our own listeners (a tracker or PEX handing us back to us).
+    pub fn is_self(&self, a: &SocketAddr) -> bool {
+        std::iter::once(self.listen_addr)
+            .chain(self.listen_v6)
+            .any(|l| crate::torrent::is_self(a, l))
+    }
+
+    /// Where we listen in each family as `(ipv4, ipv6)`, for BEP 7's announce parameters.
+    pub fn advertised(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
+        let mut out = (None, None);
+        for l in std::iter::once(self.listen_addr).chain(self.listen_v6) {
+            let slot = if l.is_ipv6() { &mut out.1 } else { &mut out.0 };
+            if slot.is_none() {
+                *slot = super::own_addrs::advertised(l);
+            }
+        }
+        out
     }
 
     pub fn next_peer_key(&self) -> PeerKey {

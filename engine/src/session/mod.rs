@@ -3,11 +3,13 @@
 //! tracker client).
 
 pub mod bans;
+mod bind;
 pub(crate) mod budget;
 pub(crate) mod conns;
 pub(crate) mod encryption;
 pub(crate) mod env;
 pub(crate) mod hashpool;
+mod own_addrs;
 pub mod ratelimit;
 pub(crate) mod upload_slots;
 
@@ -29,6 +31,7 @@ use crate::listener::{self, Routes};
 use crate::magnet::Magnet;
 use crate::metadata::Fetcher;
 use crate::metainfo::{Metainfo, MetainfoError};
+use crate::portmap::{PortMapper, Protocol};
 use crate::selection::{FilePriority, Selection, SelectionState};
 use crate::status::PeerSource;
 use crate::storage::{Storage, StorageError};
@@ -91,21 +94,25 @@ pub struct Session {
 struct Inner {
     env: Arc<Env>,
     routes: Routes,
-    listener: Mutex<Option<JoinHandle<()>>>,
+    /// The listeners' accept loops and local discovery, aborted at shutdown.
+    background: Mutex<Vec<JoinHandle<()>>>,
+    /// Router port mappings, when asked for; removed at shutdown.
+    portmap: Option<PortMapper>,
     closed: AtomicBool,
 }
 
 impl Session {
     /// Binds the peer listener and starts accepting.
     pub async fn start(config: SessionConfig) -> Result<Session, EngineError> {
-        let listener = TcpListener::bind(config.listen_addr).await?;
+        let (listener, v6) = bind::listeners(config.listen_addr, config.listen_v6).await?;
         let local = listener.local_addr()?;
+        let local_v6 = v6.as_ref().map(TcpListener::local_addr).transpose()?;
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let dht = match &config.dht {
             Some(c) => Some(start_dht(c.clone(), local).await?),
             None => None,
         };
-        let env = match Env::new(config, local, events, dht.clone()) {
+        let env = match Env::new(config, local, local_v6, events, dht.clone()) {
             Ok(env) => Arc::new(env),
             Err(e) => {
                 if let Some(d) = dht {
@@ -115,13 +122,42 @@ impl Session {
             }
         };
         let routes = Routes::default();
-        let task = tokio::spawn(listener::run(listener, routes.clone(), env.clone()));
-        tracing::info!(%local, "session started");
+        let mut tasks = vec![tokio::spawn(listener::run(
+            listener,
+            routes.clone(),
+            env.clone(),
+        ))];
+        if let Some(l) = v6 {
+            tasks.push(tokio::spawn(listener::run(l, routes.clone(), env.clone())));
+        }
+        if let Some(cfg) = env.config.lsd.clone() {
+            match crate::lsd::bind(&cfg) {
+                Ok(sock) => tasks.push(tokio::spawn(crate::lsd::run(
+                    sock,
+                    cfg,
+                    routes.clone(),
+                    local.port(),
+                ))),
+                // Not fatal: a host without multicast still serves every other peer source.
+                Err(e) => tracing::warn!("local service discovery is off: {e}"),
+            }
+        }
+        let portmap = env.config.port_mapping.clone().and_then(|cfg| {
+            let mut ports = vec![(Protocol::Tcp, local.port())];
+            if let Some(udp) = env.dht_port() {
+                ports.push((Protocol::Udp, udp));
+            }
+            PortMapper::start(cfg, ports)
+                .map_err(|e| tracing::warn!("port mapping is off: {e}"))
+                .ok()
+        });
+        tracing::info!(%local, ?local_v6, "session started");
         Ok(Session {
             inner: Arc::new(Inner {
                 env,
                 routes,
-                listener: Mutex::new(Some(task)),
+                background: Mutex::new(tasks),
+                portmap,
                 closed: AtomicBool::new(false),
             }),
         })
@@ -130,6 +166,20 @@ impl Session {
     /// Where peers can reach us (the resolved port when configured with 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.env.listen_addr
+    }
+
+    /// The ports the router forwards to us now (empty without port mapping or before the
+    /// gateway answered).
+    pub fn port_mappings(&self) -> Vec<crate::portmap::Mapping> {
+        self.inner
+            .portmap
+            .as_ref()
+            .map_or_else(Vec::new, PortMapper::mappings)
+    }
+
+    /// Where IPv6 peers can reach us, when [`SessionConfig::listen_v6`] asked for a listener.
+    pub fn local_addr_v6(&self) -> Option<SocketAddr> {
+        self.inner.env.listen_v6
     }
 
     /// Where our DHT node listens (UDP), if one runs.
@@ -378,8 +428,11 @@ impl Session {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        if let Some(task) = lock(&self.inner.listener).take() {
+        for task in lock(&self.inner.background).drain(..) {
             task.abort();
+        }
+        if let Some(p) = &self.inner.portmap {
+            p.shutdown().await;
         }
         let torrents: Vec<Arc<Slot>> = self
             .inner

@@ -103,6 +103,7 @@ pub(crate) async fn run(t: Arc<Torrent>, mut ctl: watch::Receiver<Control>) {
 impl Torrent {
     fn announce_request(&self, event: AnnounceEvent, key: u32) -> AnnounceRequest {
         let stats = self.lock().stats;
+        let (ipv4, ipv6) = self.env.advertised();
         AnnounceRequest {
             info_hash: self.info_hash,
             peer_id: self.env.config.peer_id,
@@ -113,6 +114,8 @@ impl Torrent {
             event,
             num_want: Some(NUM_WANT),
             key,
+            ipv4,
+            ipv6,
         }
     }
 

@@ -7,19 +7,22 @@ use std::time::Instant;
 use super::Torrent;
 use crate::peer::handler::PeerHandler;
 use crate::peer::{self, dial};
-use crate::status::TorrentState;
+use crate::status::{PeerSource, TorrentState};
 
 impl Torrent {
-    /// Dials known addresses while below the per-torrent cap (not while seeding: leechers
-    /// find a seed through the tracker, and seed-to-seed dials are wasted).
+    /// Dials known addresses while below the per-torrent cap. While seeding, only peers
+    /// announced on the LAN (LSD): leechers find a seed through the tracker and seed-to-seed
+    /// dials are wasted, but a LAN leecher that announced after our last announce would
+    /// otherwise wait minutes for the next.
     pub fn dial_due(self: &Arc<Self>) {
         let now = Instant::now();
         let addrs = {
             let mut guard = self.lock();
             let sh = &mut *guard;
-            if !sh.accepting || sh.state == TorrentState::Seeding {
+            if !sh.accepting {
                 return;
             }
+            let seeding = sh.state == TorrentState::Seeding;
             let room = self
                 .env
                 .config
@@ -28,11 +31,13 @@ impl Torrent {
             if room == 0 {
                 return;
             }
-            let listen = self.env.listen_addr;
             let peers = &sh.peers;
             let bans = &self.env.bans;
-            let addrs = sh.book.take_due(now, room, |a| {
-                is_self(a, listen) || bans.is_banned(a.ip()) || peers.values().any(|p| p.addr == *a)
+            let addrs = sh.book.take_due(now, room, |a, source| {
+                (seeding && source != PeerSource::Lsd)
+                    || self.env.is_self(a)
+                    || bans.is_banned(a.ip())
+                    || peers.values().any(|p| p.addr == *a)
             });
             sh.connecting += addrs.len();
             addrs

@@ -52,19 +52,20 @@ impl PeerBook {
         });
     }
 
-    /// Up to `n` addresses due for a dial; they are marked as connecting.
+    /// Up to `n` addresses due for a dial, except those `skip` (given each address and
+    /// where it came from) refuses; they are marked as connecting.
     pub fn take_due(
         &mut self,
         now: Instant,
         n: usize,
-        skip: impl Fn(&SocketAddr) -> bool,
+        skip: impl Fn(&SocketAddr, PeerSource) -> bool,
     ) -> Vec<SocketAddr> {
         let mut out = Vec::new();
         for (addr, e) in self.entries.iter_mut() {
             if out.len() >= n {
                 break;
             }
-            if e.slot == Slot::Idle && e.next_try <= now && !skip(addr) {
+            if e.slot == Slot::Idle && e.next_try <= now && !skip(addr, e.source) {
                 e.slot = Slot::Connecting;
                 out.push(*addr);
             }
@@ -144,26 +145,26 @@ mod tests {
         b.add(a, PeerSource::User, t0);
         b.add(SocketAddr::from(([0, 0, 0, 0], 1)), PeerSource::User, t0);
         assert_eq!(b.source(&a), PeerSource::User);
-        assert_eq!(b.take_due(t0, 10, |_| false), vec![a]);
+        assert_eq!(b.take_due(t0, 10, |_, _| false), vec![a]);
         assert!(
-            b.take_due(t0, 10, |_| false).is_empty(),
+            b.take_due(t0, 10, |_, _| false).is_empty(),
             "already connecting"
         );
         b.failed(&a, t0);
-        assert!(b.take_due(t0, 10, |_| false).is_empty(), "backing off");
+        assert!(b.take_due(t0, 10, |_, _| false).is_empty(), "backing off");
         let late = t0 + BASE_BACKOFF.mul_f64(1.25);
-        assert_eq!(b.take_due(late, 10, |_| false), vec![a]);
+        assert_eq!(b.take_due(late, 10, |_, _| false), vec![a]);
         b.failed(&a, t0);
         assert!(
-            b.take_due(late, 10, |_| false).is_empty(),
+            b.take_due(late, 10, |_, _| false).is_empty(),
             "the second failure waits twice as long"
         );
-        assert_eq!(b.take_due(t0 + BASE_BACKOFF * 3, 10, |_| false), vec![a]);
+        assert_eq!(b.take_due(t0 + BASE_BACKOFF * 3, 10, |_, _| false), vec![a]);
         for _ in 2..MAX_FAILURES {
             b.failed(&a, t0);
         }
         assert!(b
-            .take_due(t0 + Duration::from_secs(1 << 20), 10, |_| false)
+            .take_due(t0 + Duration::from_secs(1 << 20), 10, |_, _| false)
             .is_empty());
     }
 

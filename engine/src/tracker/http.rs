@@ -42,7 +42,23 @@ pub(super) fn announce_url(base: &str, req: &AnnounceRequest) -> String {
         url.push_str("&event=");
         url.push_str(ev);
     }
+    for (name, addr) in [("ipv4", req.ipv4), ("ipv6", req.ipv6)] {
+        if let Some(a) = addr {
+            url.push_str(&format!("&{name}={}", bep7_value(a, req.port)));
+        }
+    }
     url
+}
+
+/// BEP 7: the bare address when it listens on the announced port, else `addr:port`
+/// (`[addr]:port` for IPv6), URL-encoded.
+fn bep7_value(a: std::net::SocketAddr, port: u16) -> String {
+    let text = if a.port() == port {
+        a.ip().to_string()
+    } else {
+        a.to_string()
+    };
+    percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 pub(super) async fn announce(
@@ -180,6 +196,23 @@ pub(super) mod tests {
         let url = announce_url("http://t/a#frag", &req);
         assert!(
             !url.contains("event=") && !url.contains("numwant") && !url.contains('#'),
+            "{url}"
+        );
+        assert!(!url.contains("ipv4=") && !url.contains("ipv6="), "{url}");
+    }
+
+    #[test]
+    fn bep7_addresses_ride_along() {
+        let mut req = request();
+        req.ipv6 = Some("[2001:db8::5]:6881".parse().unwrap());
+        req.ipv4 = Some("198.51.100.7:7000".parse().unwrap());
+        let url = announce_url("http://t/a", &req);
+        assert!(url.contains("&ipv6=2001%3Adb8%3A%3A5"), "{url}");
+        assert!(url.contains("&ipv4=198%2E51%2E100%2E7%3A7000"), "{url}");
+        req.ipv6 = Some("[2001:db8::5]:7000".parse().unwrap());
+        let url = announce_url("http://t/a", &req);
+        assert!(
+            url.contains("&ipv6=%5B2001%3Adb8%3A%3A5%5D%3A7000"),
             "{url}"
         );
     }

@@ -67,6 +67,10 @@ pub struct AnnounceRequest {
     pub num_want: Option<u32>,
     /// Random per-session value that lets a tracker recognise us across IP changes.
     pub key: u32,
+    /// Where we listen over IPv4 and IPv6 when known (BEP 7's `ipv4=`/`ipv6=`): a tracker
+    /// reached over one family hands out our address in the other too.
+    pub ipv4: Option<SocketAddr>,
+    pub ipv6: Option<SocketAddr>,
 }
 
 /// What a tracker told us. `interval` is clamped to [`MIN_INTERVAL`, `MAX_INTERVAL`].
@@ -253,6 +257,8 @@ mod tests {
             event: AnnounceEvent::Started,
             num_want: Some(50),
             key: 0x1234_abcd,
+            ipv4: None,
+            ipv6: None,
         }
     }
 

@@ -12,7 +12,8 @@ Modes
   make-torrent PATH OUT    create a .torrent with libtorrent's create_torrent
 
 Common options (seed, leech)
-  --listen 127.0.0.1:PORT     listen address (PORT 0 picks a free port)
+  --listen 127.0.0.1:PORT     listen address (PORT 0 picks a free port; [::1]:PORT
+                              for IPv6)
   --tracker-announce          announce to the torrent's trackers; without it
                               the peer never announces
   --tracker URL               with --tracker-announce: announce to URL only
@@ -22,6 +23,8 @@ Common options (seed, leech)
   --upload-limit BYTES        cap upload at BYTES per second (0 = none)
   --timeout SECS              give up (exit 3) after SECS (0 = never)
   --pex                       keep peer exchange (ut_pex) on
+  --lsd                       local service discovery (BEP 14) on; only inside
+                              scripts/in-netns.sh (multicast stays on its lo)
 
 Machine-readable lines on stdout (one per line, flushed):
   READY <port>                listening (printed once)
@@ -74,8 +77,9 @@ def die_with_parent():
 def parse_hostport(s):
     host, _, port = s.rpartition(":")
     if not host or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected IP:PORT, got {s!r}")
-    if host != "127.0.0.1" and not host.startswith("127."):
+        raise argparse.ArgumentTypeError(f"expected IP:PORT or [::1]:PORT, got {s!r}")
+    host = host.strip("[]")
+    if host != "::1" and not host.startswith("127."):
         raise argparse.ArgumentTypeError(f"only loopback addresses are allowed, got {host}")
     return host, int(port)
 
@@ -83,7 +87,7 @@ def parse_hostport(s):
 def loopback_settings(listen):
     host, port = listen
     return {
-        "listen_interfaces": f"{host}:{port}",
+        "listen_interfaces": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "outgoing_interfaces": host,
         "enable_dht": False,
         "enable_lsd": False,
@@ -105,16 +109,17 @@ def loopback_settings(listen):
     }
 
 
-def check_live_settings(ses):
+def check_live_settings(ses, allowed=()):
     """Refuse to run if the session did not take the loopback settings."""
     s = ses.get_settings()
     bad = [
         k
         for k in ("enable_dht", "enable_lsd", "enable_upnp", "enable_natpmp",
                   "enable_outgoing_utp", "enable_incoming_utp")
-        if s.get(k)
+        if s.get(k) and k not in allowed
     ]
-    if bad or not s.get("listen_interfaces", "").startswith("127."):
+    listen = s.get("listen_interfaces", "")
+    if bad or not (listen.startswith("127.") or listen.startswith("[::1]")):
         out("FAILED unsafe live settings", ",".join(bad), s.get("listen_interfaces"))
         sys.exit(5)
 
@@ -182,8 +187,15 @@ def run_peer(args):
     elif args.encryption == "disabled":
         settings["out_enc_policy"] = int(lt.enc_policy.disabled)
         settings["in_enc_policy"] = int(lt.enc_policy.disabled)
+    allowed = ()
+    if args.lsd:
+        # Local service discovery on the namespace's loopback (multicast on in
+        # scripts/in-netns.sh); nothing else can hear it.
+        settings["enable_lsd"] = True
+        settings["local_service_announce_interval"] = 2
+        allowed = ("enable_lsd",)
     ses = lt.session(settings)
-    check_live_settings(ses)
+    check_live_settings(ses, allowed)
 
     data_dir = os.path.abspath(args.dir)
     scratch = None
@@ -201,7 +213,9 @@ def run_peer(args):
     atp.save_path = data_dir
     atp.flags &= ~lt.torrent_flags.auto_managed
     atp.flags &= ~lt.torrent_flags.paused
-    atp.flags |= lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd
+    atp.flags |= lt.torrent_flags.disable_dht
+    if not args.lsd:
+        atp.flags |= lt.torrent_flags.disable_lsd
     if not args.pex:
         atp.flags |= lt.torrent_flags.disable_pex
     if args.mode == "seed":
@@ -359,6 +373,7 @@ def main():
         sp.add_argument("--timeout", type=float, default=0)
         sp.add_argument("--upload-limit", dest="upload_limit", type=int, default=0)
         sp.add_argument("--pex", action="store_true")
+        sp.add_argument("--lsd", action="store_true")
         sp.add_argument("--encryption", choices=("forced", "enabled", "disabled"), default="enabled",
                         help="MSE/PE policy (forced: RC4 only, plaintext refused)")
         sp.add_argument("--no-recheck", dest="no_recheck", action="store_true",

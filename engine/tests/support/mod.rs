@@ -14,6 +14,7 @@ mod capture;
 mod data;
 mod engine_session;
 mod fixture;
+mod miniupnpd;
 mod nginx;
 mod procs;
 mod tracker;
@@ -33,6 +34,8 @@ pub use data::*;
 pub use engine_session::*;
 #[allow(unused_imports)]
 pub use fixture::*;
+#[allow(unused_imports)]
+pub use miniupnpd::*;
 #[allow(unused_imports)]
 pub use nginx::*;
 #[allow(unused_imports)]

@@ -344,9 +344,12 @@ pub struct LtOpts {
     pub timeout: Option<Duration>,
     /// Keep peer exchange (ut_pex) on.
     pub pex: bool,
+    /// Local service discovery on (only inside scripts/in-netns.sh).
+    pub lsd: bool,
     /// Listen and dial on this loopback address. Default 127.0.0.1, but 127.0.0.2 for a
     /// corrupt seeder: bans are by address, and a liar must not share one with honest peers.
-    pub ip: Option<std::net::Ipv4Addr>,
+    /// `::1` for an IPv6 peer.
+    pub ip: Option<std::net::IpAddr>,
     /// MSE/PE policy: `forced` (RC4 only, plaintext refused), `enabled` (libtorrent's
     /// default) or `disabled`. None: libtorrent's default.
     pub encryption: Option<&'static str>,
@@ -355,7 +358,7 @@ pub struct LtOpts {
 /// A running libtorrent peer (lt_peer.py).
 pub struct LtPeer {
     pub proc: ChildGuard,
-    pub ip: std::net::Ipv4Addr,
+    pub ip: std::net::IpAddr,
     pub port: u16,
 }
 
@@ -368,12 +371,12 @@ impl LtPeer {
             .arg(torrent)
             .arg(dir);
         let ip = opts.ip.unwrap_or(if opts.corrupt {
-            std::net::Ipv4Addr::new(127, 0, 0, 2)
+            std::net::Ipv4Addr::new(127, 0, 0, 2).into()
         } else {
-            std::net::Ipv4Addr::LOCALHOST
+            std::net::Ipv4Addr::LOCALHOST.into()
         });
         assert!(ip.is_loopback(), "test peers must be on loopback, got {ip}");
-        cmd.arg("--listen").arg(format!("{ip}:0"));
+        cmd.arg("--listen").arg(SocketAddr::new(ip, 0).to_string());
         if let Some(url) = &opts.tracker {
             cmd.arg("--tracker-announce").arg("--tracker").arg(url);
         }
@@ -395,6 +398,13 @@ impl LtPeer {
         }
         if opts.pex {
             cmd.arg("--pex");
+        }
+        if opts.lsd {
+            assert!(
+                std::env::var_os("TORRENTEDGE_IN_NETNS").is_some(),
+                "LSD multicast may run only inside scripts/in-netns.sh"
+            );
+            cmd.arg("--lsd");
         }
         if let Some(e) = opts.encryption {
             cmd.arg("--encryption").arg(e);
