@@ -191,6 +191,20 @@ pub struct ServeArgs {
     #[serde(skip)]
     pub no_pex: bool,
 
+    /// IPv6 listener and local service discovery (`--ipv6`, `--lsd`; see the network module).
+    #[command(flatten)]
+    #[serde(skip)]
+    pub network: crate::network::NetworkArgs,
+    /// `ipv6 = false` in the `--config` file: IPv4 only.
+    #[arg(skip)]
+    pub ipv6: Option<bool>,
+    /// `lsd = false` in the `--config` file: no local service discovery.
+    #[arg(skip)]
+    pub lsd: Option<bool>,
+    /// `upnp = false` in the `--config` file: no port mapping.
+    #[arg(skip)]
+    pub upnp: Option<bool>,
+
     /// Run the built-in BitTorrent tracker: `GET /announce` and `/scrape` on the HTTP port
     /// [default: false].
     #[arg(long, env = "TRACKER", value_parser = clap::builder::BoolishValueParser::new(),
@@ -287,6 +301,8 @@ pub struct DhtArgs {
     /// [default: enabled].
     #[arg(long, env = "ENCRYPTION", value_name = "POLICY")]
     pub encryption: Option<engine::config::Encryption>,
+    #[command(flatten)]
+    pub network: crate::network::NetworkArgs,
 }
 
 impl DhtArgs {
@@ -422,6 +438,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Peer connection encryption at start (the stored setting may replace it).
     pub encryption: engine::config::Encryption,
+    /// IPv6 listener and local discovery (the stored settings replace these at start).
+    pub network: crate::network::Network,
     /// Watch and shared folders.
     pub folders: crate::folders::Settings,
     /// Search across servers: peers, this server's token, timeout, catalog rate limit.
@@ -623,6 +641,12 @@ impl Config {
             tracker,
             public_url,
             encryption: a.encryption.or(f.encryption).unwrap_or_default(),
+            network: a.network.resolve(&crate::network::NetworkArgs {
+                ipv6: f.ipv6,
+                lsd: f.lsd,
+                upnp: f.upnp,
+                ..Default::default()
+            }),
             folders: crate::folders::Settings {
                 share_roots: crate::folders::paths::parse_roots(
                     a.share_roots

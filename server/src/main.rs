@@ -15,6 +15,7 @@ mod events;
 mod folders;
 mod kafka;
 mod metrics;
+mod network;
 mod search;
 mod speed;
 mod state;

@@ -3,6 +3,7 @@
 pub mod bans;
 pub mod chart;
 pub mod encryption;
+pub mod network;
 pub mod notices;
 pub mod piece_map;
 pub mod rates;

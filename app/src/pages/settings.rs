@@ -1,5 +1,5 @@
 //! Settings: the server's speed limits, the alternative (turtle) limits and their weekly
-//! schedule, and the seeding goals of torrents without their own. Everyone sees them; admins
+//! schedule, the seeding goals of torrents without their own, encryption and the network. Everyone sees them; admins
 //! change them. Rates are KiB/s, 0 = unlimited; goals 0 = none.
 
 use leptos::prelude::*;
@@ -8,6 +8,7 @@ use crate::actions;
 use crate::client;
 use crate::components::bans::BanList;
 use crate::components::encryption::EncryptionForm;
+use crate::components::network::NetworkForm;
 use crate::components::Failure;
 use crate::format;
 use crate::live::use_live;
@@ -37,6 +38,7 @@ pub fn SettingsPage() -> impl IntoView {
                         <SpeedForm settings=s.clone() />
                         <GoalsForm goals=s.seeding />
                         <EncryptionForm policy=s.encryption />
+                        <NetworkForm network=s.network />
                     }
                     .into_any(),
                     Err(error) => view! { <Failure error /> }.into_any(),

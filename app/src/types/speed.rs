@@ -48,6 +48,9 @@ pub struct Settings {
     /// Peer connection encryption (MSE/PE) for new connections.
     #[serde(default)]
     pub encryption: super::EncryptionPolicy,
+    /// Listeners and discovery for the next start.
+    #[serde(default)]
+    pub network: super::NetworkSettings,
 }
 
 /// `PATCH /api/settings`: only the fields given change (admins only).
@@ -71,6 +74,8 @@ pub struct SettingsPatch {
     pub seeding: Option<super::SeedingGoalsPatch>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<super::EncryptionPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<super::NetworkPatch>,
 }
 
 /// `PATCH /api/torrents/{infoHash}`: only the fields given change.

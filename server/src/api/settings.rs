@@ -1,5 +1,6 @@
 //! `/api/settings`: the server-wide speed settings (global and alternative limits, the
-//! alternative schedule, the "alternative speed" toggle). Everyone may read; admins change.
+//! alternative schedule, the "alternative speed" toggle), seeding goals, encryption and the
+//! network choices for the next start. Everyone may read; admins change.
 
 use app::types::{Settings, SettingsPatch};
 use axum::extract::State;
@@ -19,11 +20,25 @@ impl From<SpeedError> for ApiError {
     }
 }
 
-pub async fn get(State(state): State<AppState>, _user: AuthUser) -> Json<Settings> {
+pub async fn get(
+    State(state): State<AppState>,
+    _user: AuthUser,
+) -> Result<Json<Settings>, ApiError> {
     let mut s = state.speed.settings();
     s.seeding = state.library.global_goals();
     s.encryption = crate::encryption::current(state.library.session());
-    Json(s)
+    s.network = network(&state).await?;
+    Ok(Json(s))
+}
+
+/// What the engine runs with against what the next start will use.
+async fn network(state: &AppState) -> Result<app::types::NetworkSettings, ApiError> {
+    let running = state.config.network;
+    let next = running
+        .stored_over(&state.db)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(running.to_api(next, &state.library.session().port_mappings()))
 }
 
 pub async fn patch(
@@ -41,8 +56,13 @@ pub async fn patch(
         Some(p) => state.library.set_global_goals(p).await?,
         None => state.library.global_goals(),
     };
-    let encryption = body.encryption;
+    let (encryption, net_patch) = (body.encryption, body.network.clone());
     let mut s = state.speed.update(body).await?;
+    if let Some(p) = net_patch {
+        crate::network::store(&state.db, &p)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
     s.seeding = seeding;
     let session = state.library.session();
     if let Some(e) = encryption {
@@ -51,5 +71,6 @@ pub async fn patch(
             .map_err(|e| ApiError::Internal(e.to_string()))?;
     }
     s.encryption = crate::encryption::current(session);
+    s.network = network(&state).await?;
     Ok(Json(s))
 }

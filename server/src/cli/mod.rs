@@ -49,7 +49,7 @@ impl PeerArgs {
             .dht
             .resolve()?
             .map(|d| d.engine_config(self.bind, None));
-        let config = engine::config::SessionConfig {
+        let mut config = engine::config::SessionConfig {
             listen_addr: SocketAddr::new(self.bind, self.port),
             // The CLI acts for the person running it, on a torrent they chose, and shows
             // tracker errors only to them: their LAN trackers are theirs to use.
@@ -60,6 +60,10 @@ impl PeerArgs {
             dht,
             ..Default::default()
         };
+        self.dht
+            .network
+            .resolve(&Default::default())
+            .apply(&mut config);
         let session = Session::start(config)
             .await
             .with_context(|| format!("cannot start the engine on {}:{}", self.bind, self.port))?;

@@ -137,6 +137,7 @@ impl Speed {
             // Filled in by the settings endpoint from the library's goals and the session.
             seeding: Default::default(),
             encryption: Default::default(),
+            network: Default::default(),
         }
     }
 

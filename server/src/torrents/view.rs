@@ -230,6 +230,7 @@ pub fn peer_source(s: PeerSource) -> &'static str {
         PeerSource::Tracker => "tracker",
         PeerSource::Dht => "dht",
         PeerSource::Pex => "pex",
+        PeerSource::Lsd => "lsd",
         PeerSource::User => "user",
     }
 }

@@ -102,23 +102,35 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         .dht
         .as_ref()
         .and_then(|_| crate::dht::load(&config.data_dir));
-    let session_config = |saved: Option<Vec<u8>>| engine::config::SessionConfig {
-        listen_addr: SocketAddr::new(config.peer_bind, config.peer_port),
-        max_peers_total: config.max_peer_connections,
-        max_peers_per_torrent: config.max_peers_per_torrent,
-        max_peers_per_ip: config.max_peers_per_ip,
-        upload_slots_per_torrent: config.upload_slots_per_torrent,
-        upload_slots_total: config.upload_slots,
-        allow_local_trackers: config.allow_local_trackers,
-        // Fast-resume records beside the database: a restart does not rehash verified data.
-        resume_dir: Some(config.data_dir.join("resume")),
-        pex: config.pex,
-        encryption: config.encryption,
-        dht: config
-            .dht
-            .as_ref()
-            .map(|d| d.engine_config(config.peer_bind, saved)),
-        ..Default::default()
+    // Stored network choices (changed in the settings) win over the options.
+    let network = config
+        .network
+        .stored_over(&db)
+        .await
+        .context("cannot load the network settings")?;
+    let mut config = config;
+    config.network = network;
+    let session_config = |saved: Option<Vec<u8>>| {
+        let mut c = engine::config::SessionConfig {
+            listen_addr: SocketAddr::new(config.peer_bind, config.peer_port),
+            max_peers_total: config.max_peer_connections,
+            max_peers_per_torrent: config.max_peers_per_torrent,
+            max_peers_per_ip: config.max_peers_per_ip,
+            upload_slots_per_torrent: config.upload_slots_per_torrent,
+            upload_slots_total: config.upload_slots,
+            allow_local_trackers: config.allow_local_trackers,
+            // Fast-resume records beside the database: a restart does not rehash verified data.
+            resume_dir: Some(config.data_dir.join("resume")),
+            pex: config.pex,
+            encryption: config.encryption,
+            dht: config
+                .dht
+                .as_ref()
+                .map(|d| d.engine_config(config.peer_bind, saved)),
+            ..Default::default()
+        };
+        network.apply(&mut c);
+        c
     };
     let had_saved = saved_dht.is_some();
     let session = match engine::session::Session::start(session_config(saved_dht)).await {
@@ -137,7 +149,10 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
             config.peer_port
         )
     })?;
-    tracing::info!("peer listener on {}", session.local_addr());
+    match session.local_addr_v6() {
+        Some(v6) => tracing::info!("peer listeners on {} and {v6}", session.local_addr()),
+        None => tracing::info!("peer listener on {}", session.local_addr()),
+    }
     match session.dht_addr() {
         Some(addr) => tracing::info!("DHT node on {addr} (UDP)"),
         None => tracing::info!("DHT off"),

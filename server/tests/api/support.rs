@@ -257,6 +257,10 @@ impl Server {
             // Never the public DHT from a test: off unless a test turns it on with a
             // loopback bootstrap node (checked below).
             .env("DHT", "false")
+            // Local discovery stays off too (it multicasts; the namespace would keep it in).
+            .env("LSD", "false")
+            // And port mapping: no router of a test's is asked (server/tests/api/network.rs).
+            .env("UPNP", "false")
             .env_remove("DHT_PORT")
             .env_remove("DHT_BOOTSTRAP")
             .env("RUST_LOG", "info,sqlx=warn")

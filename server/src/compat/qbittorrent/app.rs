@@ -63,9 +63,9 @@ pub fn preferences_of(state: &AppState, user: &AuthUser) -> Map<String, Value> {
         "dht": state.config.dht.is_some(),
         "encryption": crate::encryption::to_qbittorrent(
             crate::encryption::current(state.library.session())),
-        "pex": false,
-        "lsd": false,
-        "upnp": false,
+        "pex": state.config.pex,
+        "lsd": state.config.network.lsd,
+        "upnp": state.config.network.upnp,
         "dl_limit": speed.download_limit,
         "up_limit": speed.upload_limit,
         "alt_dl_limit": speed.alt_download_limit,
