@@ -20,6 +20,9 @@ APT_PACKAGES+=(ffmpeg)
 APT_PACKAGES+=(qbittorrent-nox wrk)
 # tcpdump: the eavesdropper of the encryption tests (engine/tests/encryption.rs).
 APT_PACKAGES+=(tcpdump)
+# A real router for the port-mapping tests (engine/tests/portmap.rs): miniupnpd's nftables
+# build speaks NAT-PMP and UPnP IGD inside the test namespace; nft makes its table.
+APT_PACKAGES+=(miniupnpd-nftables nftables)
 # pip for the PyPI clients below (Debian's python3 does not ship it).
 APT_PACKAGES+=(python3-pip)
 missing=()
