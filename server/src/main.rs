@@ -15,6 +15,7 @@ mod events;
 mod folders;
 mod kafka;
 mod metrics;
+mod nostr;
 mod search;
 mod speed;
 mod state;

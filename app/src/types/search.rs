@@ -54,6 +54,9 @@ pub struct Holder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_seed: Option<String>,
     pub complete: bool,
+    /// Trackers that know its peers (a Nostr relay's entry names them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trackers: Vec<String>,
 }
 
 /// How a source answered.
@@ -95,6 +98,9 @@ pub struct SearchAdd {
     /// Web seed URLs of holders.
     #[serde(default)]
     pub web_seeds: Vec<String>,
+    /// Tracker URLs (`tr`) of holders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trackers: Vec<String>,
     #[serde(flatten)]
     pub options: AddOptions,
 }
@@ -107,7 +113,15 @@ impl SearchAdd {
             info_hash: r.info_hash.clone(),
             name: Some(r.name.clone()),
             peers: remote.clone().filter_map(|h| h.peer.clone()).collect(),
-            web_seeds: remote.filter_map(|h| h.web_seed.clone()).collect(),
+            web_seeds: remote.clone().filter_map(|h| h.web_seed.clone()).collect(),
+            trackers: remote.fold(Vec::new(), |mut all, h| {
+                for t in &h.trackers {
+                    if !all.contains(t) {
+                        all.push(t.clone());
+                    }
+                }
+                all
+            }),
             options: AddOptions::default(),
         }
     }

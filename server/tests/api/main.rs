@@ -15,6 +15,7 @@ mod folders;
 mod hardening;
 mod labels;
 mod magnet;
+mod nostr;
 mod notifications;
 mod ops;
 mod qbittorrent;
