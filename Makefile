@@ -92,7 +92,7 @@ test-kafka: $(TANSU)
 NOSTR_RELAY := $(CACHE)/nostr-relay/bin/nostr-rs-relay
 $(NOSTR_RELAY):
 	command -v protoc >/dev/null || $$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get install -y --no-install-recommends protobuf-compiler
-	CARGO_TARGET_DIR=$(CACHE)/nostr-relay-build cargo install nostr-rs-relay --locked --root $(CACHE)/nostr-relay
+	CARGO_TARGET_DIR=$(CACHE)/nostr-relay-build cargo install nostr-rs-relay --root $(CACHE)/nostr-relay
 test-nostr: $(NOSTR_RELAY)
 	cargo test -p server --test api --no-run
 	$(NETNS) env NOSTR_RELAY_BIN=$(NOSTR_RELAY) cargo test --offline -p server --test api nostr:: -- --include-ignored
