@@ -102,12 +102,25 @@ async fn req(url: &str, filter: Value) -> Vec<Value> {
             .unwrap()
             .unwrap();
         let Message::Text(t) = msg else { continue };
+        capture(t.as_str());
         let v: Value = serde_json::from_str(t.as_str()).unwrap();
         match v[0].as_str() {
             Some("EVENT") => out.push(v[2].clone()),
             Some("EOSE") => return out,
             _ => {}
         }
+    }
+}
+
+/// With `NOSTR_CAPTURE_DIR` set, keeps what the real relay sent as fuzz seeds
+/// (`fuzz/corpus/nostr_relay_message/relay-*` were made so).
+fn capture(text: &str) {
+    if let Some(dir) = std::env::var_os("NOSTR_CAPTURE_DIR") {
+        let name = format!(
+            "relay-{}",
+            hex(&Sha256::digest(text.as_bytes()))[..12].to_owned()
+        );
+        let _ = std::fs::write(PathBuf::from(dir).join(name), text);
     }
 }
 
