@@ -126,3 +126,40 @@ impl SearchAdd {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adding_a_result_takes_every_remote_holders_sources() {
+        let holder = |server: &str, local: bool, peer: Option<&str>, trackers: &[&str]| Holder {
+            server: server.into(),
+            local,
+            peer: peer.map(str::to_owned),
+            trackers: trackers.iter().map(|t| (*t).to_owned()).collect(),
+            ..Default::default()
+        };
+        let r = SearchResult {
+            info_hash: "ab".repeat(20),
+            name: "x".into(),
+            holders: vec![
+                holder("this server", true, Some("127.0.0.1:1"), &["udp://local:1"]),
+                holder("http://a", false, Some("127.0.0.1:2"), &[]),
+                holder(
+                    "nostr ws://r1/",
+                    false,
+                    None,
+                    &["udp://t:1", "http://t:2/a"],
+                ),
+                holder("nostr ws://r2/", false, None, &["udp://t:1"]),
+            ],
+            ..Default::default()
+        };
+        let add = SearchAdd::from_result(&r);
+        assert_eq!(add.peers, ["127.0.0.1:2"]);
+        assert_eq!(add.trackers, ["udp://t:1", "http://t:2/a"]);
+        let json = serde_json::to_value(&add).unwrap();
+        assert_eq!(json["trackers"][1], "http://t:2/a");
+    }
+}
