@@ -338,6 +338,10 @@ fn relay_bin() -> PathBuf {
 }
 
 async fn real_relay() -> RealRelay {
+    real_relay_on(free_port()).await
+}
+
+async fn real_relay_on(port: u16) -> RealRelay {
     let bin = relay_bin();
     assert!(
         bin.exists(),
@@ -345,7 +349,6 @@ async fn real_relay() -> RealRelay {
         bin.display()
     );
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
@@ -385,9 +388,12 @@ async fn real_relay() -> RealRelay {
 #[ignore = "needs nostr-rs-relay: make test-nostr"]
 async fn a_public_torrent_goes_through_a_real_relay_to_another_server() {
     let relay = real_relay().await;
+    // A second relay that is down when A starts: A keeps retrying (backoff) until it is up.
+    let late_port = free_port();
+    let late_url = format!("ws://127.0.0.1:{late_port}");
     let a = Server::start_with(
         Options::new(Backend::Sqlite)
-            .env("NOSTR_RELAYS", &relay.url)
+            .env("NOSTR_RELAYS", &format!("{},{late_url}", relay.url))
             .env("TRACKER", "true")
             .env("TRACKER_UDP_PORT", "0"),
     )
@@ -420,11 +426,12 @@ async fn a_public_torrent_goes_through_a_real_relay_to_another_server() {
         .await;
     assert_eq!(s, StatusCode::OK, "{t}");
 
-    // A publishes it: the relay accepts it (A's status says so).
+    // A publishes it: the relay accepts it (A's status says so); the one that is down is
+    // reported as such.
     let deadline = Instant::now() + Duration::from_secs(30);
     let info = loop {
         let (_, info) = a.get("/api/nostr", &alice).await;
-        if info["relays"][0]["accepted"] == 1 {
+        if info["relays"][0]["accepted"] == 1 && info["relays"][1]["lastError"].is_string() {
             break info;
         }
         assert!(Instant::now() < deadline, "not published: {info}");
@@ -433,6 +440,29 @@ async fn a_public_torrent_goes_through_a_real_relay_to_another_server() {
     let pubkey = info["pubkey"].as_str().unwrap().to_owned();
     assert_eq!(info["events"], 1);
     assert_eq!(info["relays"][0]["lastOk"]["accepted"], true, "{info}");
+    assert_eq!(info["relays"][1]["accepted"], 0, "{info}");
+    assert_eq!(info["relays"][1]["pending"], 1, "{info}");
+    assert!(
+        info["relays"][1]["lastError"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("cannot connect"),
+        "{info}"
+    );
+    let late = real_relay_on(late_port).await;
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let (_, info) = a.get("/api/nostr", &alice).await;
+        if info["relays"][1]["accepted"] == 1 {
+            assert_eq!(info["relays"][1]["pending"], 0, "{info}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the late relay never got it: {info}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 
     // The relay holds A's signed NIP-35 event.
     let events = req(&relay.url, json!({ "kinds": [2003], "authors": [pubkey] })).await;
@@ -490,7 +520,7 @@ async fn a_public_torrent_goes_through_a_real_relay_to_another_server() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (_, info) = a.get("/api/nostr", &alice).await;
-        if info["relays"][0]["accepted"] == 1 {
+        if info["relays"][0]["accepted"] == 1 && info["relays"][1]["accepted"] == 1 {
             assert_eq!(info["relays"][0]["lastOk"]["eventId"], e["id"], "{info}");
             break;
         }
@@ -499,4 +529,7 @@ async fn a_public_torrent_goes_through_a_real_relay_to_another_server() {
     }
     let again = req(&relay.url, json!({ "kinds": [2003], "authors": [pubkey] })).await;
     assert_eq!(again.len(), 1, "{again:?}");
+    let on_late = req(&late.url, json!({ "kinds": [2003], "authors": [pubkey] })).await;
+    assert_eq!(on_late.len(), 1, "{on_late:?}");
+    assert_eq!(on_late[0]["id"], e["id"]);
 }
