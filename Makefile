@@ -15,7 +15,7 @@ DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/torrentedge
 NETNS := scripts/in-netns.sh
 
 .PHONY: setup wasm build run test lint test-rust test-e2e bench fuzz bench-tracker bench-api
-.PHONY: test-kafka-mock test-kafka bench-kafka test-docker test-mongo test-mongo-smoke
+.PHONY: test-kafka-mock test-kafka bench-kafka test-docker test-mongo test-mongo-smoke test-nostr
 
 setup:
 	@scripts/setup.sh
@@ -85,6 +85,17 @@ $(TANSU):
 test-kafka: $(TANSU)
 	cargo test -p server --features kafka --test kafka --no-run
 	$(NETNS) env KAFKA_TEST_BROKER=tansu TANSU=$(TANSU) cargo test --offline -p server --features kafka --test kafka
+
+## Nostr against a real relay: nostr-rs-relay from crates.io (built once into
+## $(CACHE)/nostr-relay; its build needs protoc, Debian's protobuf-compiler), then the
+## `#[ignore]`d real-relay tests of server/tests/api/nostr.rs (docs/server.md, "Nostr").
+NOSTR_RELAY := $(CACHE)/nostr-relay/bin/nostr-rs-relay
+$(NOSTR_RELAY):
+	command -v protoc >/dev/null || $$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get install -y --no-install-recommends protobuf-compiler
+	CARGO_TARGET_DIR=$(CACHE)/nostr-relay-build cargo install nostr-rs-relay --root $(CACHE)/nostr-relay
+test-nostr: $(NOSTR_RELAY)
+	cargo test -p server --test api --no-run
+	$(NETNS) env NOSTR_RELAY_BIN=$(NOSTR_RELAY) cargo test --offline -p server --test api nostr:: -- --include-ignored
 
 ## Kafka producer throughput (docs/benchmarks.md); KAFKA_BENCH_BROKERS=host:port adds a real broker.
 bench-kafka:

@@ -36,6 +36,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("natpmp_reply", natpmp_reply),
     ("ssdp_reply", ssdp_reply),
     ("igd_description", igd_description),
+    ("nostr_relay_message", nostr_relay_message),
 ];
 
 /// The server's `Range` parser, compiled in from its source file (the server is a binary
@@ -352,6 +353,28 @@ pub fn federation_catalog(data: &[u8]) {
                 .web_seed
                 .as_deref()
                 .is_none_or(|u| u.starts_with("http://") || u.starts_with("https://")));
+        }
+    }
+}
+
+// The Nostr relay-message reader (serde only), compiled here from the server's source.
+#[allow(dead_code)]
+#[path = "../../server/src/nostr/message.rs"]
+mod nostr_message;
+
+/// A relay's WebSocket text message: a parsed event has hex fields of the right length and
+/// bounded tags, and a torrent read from it is bounded and plausible.
+pub fn nostr_relay_message(data: &[u8]) {
+    use nostr_message::{is_hex, parse, torrent, RelayMessage, MAX_FILES, MAX_TAGS, MAX_TRACKERS};
+    let text = String::from_utf8_lossy(data);
+    if let Ok(RelayMessage::Event { event, .. }) = parse(&text) {
+        assert!(is_hex(&event.id, 64) && is_hex(&event.pubkey, 64) && is_hex(&event.sig, 128));
+        assert!(event.tags.len() <= MAX_TAGS);
+        if let Some(t) = torrent(&event) {
+            assert!(is_hex(&t.info_hash, 40));
+            assert!(!t.title.trim().is_empty());
+            assert!(t.files.len() <= MAX_FILES && t.file_count >= t.files.len() as u64);
+            assert!(t.trackers.len() <= MAX_TRACKERS);
         }
     }
 }

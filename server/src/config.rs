@@ -270,6 +270,10 @@ pub struct ServeArgs {
     /// Catalog requests per client address per minute, 0 = no limit [default: 60].
     #[arg(long, env = "FEDERATION_RATE_LIMIT", value_name = "N")]
     pub federation_rate_limit: Option<u32>,
+    /// Nostr relays (comma-separated ws:// or wss:// URLs): public torrents are published
+    /// to them as NIP-35 events and `/api/search` searches them [default: none, Nostr off].
+    #[arg(long, env = "NOSTR_RELAYS", value_name = "URLS")]
+    pub nostr_relays: Option<String>,
 }
 
 /// The DHT options of `download` and `seed` (the same as `serve`'s).
@@ -444,6 +448,8 @@ pub struct Config {
     pub folders: crate::folders::Settings,
     /// Search across servers: peers, this server's token, timeout, catalog rate limit.
     pub federation: crate::search::federation::Settings,
+    /// Nostr relays; empty: Nostr is off.
+    pub nostr_relays: Vec<url::Url>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -468,6 +474,8 @@ pub enum ConfigError {
     AltSchedule(#[from] crate::speed::schedule::ScheduleError),
     #[error("FEDERATION_PEERS: {0}")]
     Federation(String),
+    #[error("NOSTR_RELAYS: {0}")]
+    NostrRelays(String),
 }
 
 impl Config {
@@ -488,6 +496,10 @@ impl Config {
     fn resolve(a: ServeArgs, f: ServeArgs) -> Result<Config, ConfigError> {
         let tracker = tracker_settings(&a, &f)?;
         let federation = federation_settings(&a, &f)?;
+        let nostr_relays = match a.nostr_relays.as_ref().or(f.nostr_relays.as_ref()) {
+            Some(list) => crate::nostr::parse_relays(list).map_err(ConfigError::NostrRelays)?,
+            None => Vec::new(),
+        };
         let public_url = a
             .public_url
             .as_ref()
@@ -662,6 +674,7 @@ impl Config {
                     as u64,
             },
             federation,
+            nostr_relays,
             data_dir,
         })
     }

@@ -16,6 +16,7 @@ mod folders;
 mod kafka;
 mod metrics;
 mod network;
+mod nostr;
 mod search;
 mod speed;
 mod state;

@@ -47,7 +47,8 @@ pub struct Inner {
     pub tracker: Option<Arc<crate::tracker::Tracker>>,
     /// Watch folders and shared folders.
     pub folders: Arc<crate::folders::Folders>,
-    /// Search across servers: federation settings, client, catalog rate limit.
+    /// Search across servers: federation settings, client, catalog rate limit, and the
+    /// Nostr adapter (`search.nostr`) when `NOSTR_RELAYS` is set.
     pub search: crate::search::Search,
 }
 

@@ -1,7 +1,8 @@
-//! Search across servers: this server's public catalog and its federated servers' by name.
-//! The page shows the results once every server has answered or timed out (each is bounded
-//! by the server's `FEDERATION_TIMEOUT_MS`), with how each server answered; "Add" downloads
-//! a result from all its holders at once. The query lives in the URL (`/search?q=`), so the
+//! Search across servers: this server's public catalog, its federated servers' and its Nostr
+//! relays' by name. The page shows the results once every source has answered or timed out
+//! (each is bounded by the server's `FEDERATION_TIMEOUT_MS`), with how each answered (a relay
+//! as `nostr <URL>`); "Add" downloads a result from all its holders at once (a Nostr entry's
+//! trackers go into the magnet). The query lives in the URL (`/search?q=`), so the
 //! page also works as a plain form without JavaScript.
 
 use leptos::prelude::*;
@@ -61,7 +62,7 @@ pub fn SearchPage() -> impl IntoView {
             <button type="submit" id="search-submit">"Search"</button>
         </form>
         <p class="muted">
-            "Searches the torrents marked public on this server and on the servers it is federated with."
+            "Searches the torrents marked public on this server, on the servers it is federated with and on its Nostr relays."
         </p>
         <Transition fallback=|| view! { <p class="muted">"Asking the servers…"</p> }>
             {move || {

@@ -54,6 +54,9 @@ pub struct Holder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_seed: Option<String>,
     pub complete: bool,
+    /// Trackers that know its peers (a Nostr relay's entry names them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trackers: Vec<String>,
 }
 
 /// How a source answered.
@@ -95,6 +98,9 @@ pub struct SearchAdd {
     /// Web seed URLs of holders.
     #[serde(default)]
     pub web_seeds: Vec<String>,
+    /// Tracker URLs (`tr`) of holders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trackers: Vec<String>,
     #[serde(flatten)]
     pub options: AddOptions,
 }
@@ -107,8 +113,53 @@ impl SearchAdd {
             info_hash: r.info_hash.clone(),
             name: Some(r.name.clone()),
             peers: remote.clone().filter_map(|h| h.peer.clone()).collect(),
-            web_seeds: remote.filter_map(|h| h.web_seed.clone()).collect(),
+            web_seeds: remote.clone().filter_map(|h| h.web_seed.clone()).collect(),
+            trackers: remote.fold(Vec::new(), |mut all, h| {
+                for t in &h.trackers {
+                    if !all.contains(t) {
+                        all.push(t.clone());
+                    }
+                }
+                all
+            }),
             options: AddOptions::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adding_a_result_takes_every_remote_holders_sources() {
+        let holder = |server: &str, local: bool, peer: Option<&str>, trackers: &[&str]| Holder {
+            server: server.into(),
+            local,
+            peer: peer.map(str::to_owned),
+            trackers: trackers.iter().map(|t| (*t).to_owned()).collect(),
+            ..Default::default()
+        };
+        let r = SearchResult {
+            info_hash: "ab".repeat(20),
+            name: "x".into(),
+            holders: vec![
+                holder("this server", true, Some("127.0.0.1:1"), &["udp://local:1"]),
+                holder("http://a", false, Some("127.0.0.1:2"), &[]),
+                holder(
+                    "nostr ws://r1/",
+                    false,
+                    None,
+                    &["udp://t:1", "http://t:2/a"],
+                ),
+                holder("nostr ws://r2/", false, None, &["udp://t:1"]),
+            ],
+            ..Default::default()
+        };
+        let add = SearchAdd::from_result(&r);
+        assert_eq!(add.peers, ["127.0.0.1:2"]);
+        assert_eq!(add.trackers, ["udp://t:1", "http://t:2/a"]);
+        let json = serde_json::to_value(&add).unwrap();
+        assert_eq!(json["trackers"][1], "http://t:2/a");
     }
 }

@@ -10,6 +10,7 @@ mod events;
 mod folders;
 mod health;
 mod labels;
+mod nostr;
 mod notifications;
 pub mod openapi;
 pub mod range;
@@ -253,6 +254,7 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
         .add(Method::GET, "/api/search", search::search)
         .add(Method::POST, "/api/search/add", search::add)
         .add(Method::GET, "/federation/catalog", search::catalog)
+        .add(Method::GET, "/api/nostr", nostr::get)
         .add(Method::GET, "/api/openapi.json", openapi_json)
         .add(Method::GET, "/metrics", metrics)
 }

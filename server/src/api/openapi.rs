@@ -436,6 +436,11 @@ pub fn document() -> Value {
     let (ban_paths, ban_schemas) = super::bans::openapi();
     let (folder_paths, folder_schemas) = super::folders::openapi();
     let (search_paths, search_schemas) = super::search::openapi();
+    let (nostr_paths, nostr_schemas) = super::nostr::openapi();
+    let (search_paths, search_schemas) = (
+        merged(search_paths, nostr_paths),
+        merged(search_schemas, nostr_schemas),
+    );
     json!({
         "openapi": "3.1.0",
         "info": {

@@ -44,17 +44,25 @@ pub async fn search(
     Ok(Json(state.search.run(&state.library, &q, &p.q).await))
 }
 
-/// `POST /api/search/add`: the result as a magnet with every holder as a peer (`x.pe`) and
-/// web seed (`ws`), so it downloads from all of them at once.
+/// `POST /api/search/add`: the result as a magnet with every holder as a peer (`x.pe`), web
+/// seed (`ws`) and tracker (`tr`, from Nostr entries), so it downloads from all at once.
 pub async fn add(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(body): ApiJson<SearchAdd>,
 ) -> Result<(StatusCode, Json<TorrentSummary>), ApiError> {
     let ih = super::torrents::parse_info_hash(&body.info_hash)?;
-    if body.peers.len() > MAX_SOURCES || body.web_seeds.len() > MAX_SOURCES {
+    if body.peers.len() > MAX_SOURCES
+        || body.web_seeds.len() > MAX_SOURCES
+        || body.trackers.len() > MAX_SOURCES
+    {
         return Err(ApiError::BadRequest(format!(
-            "at most {MAX_SOURCES} peers and {MAX_SOURCES} web seeds"
+            "at most {MAX_SOURCES} peers, {MAX_SOURCES} web seeds and {MAX_SOURCES} trackers"
+        )));
+    }
+    if let Some(bad) = body.trackers.iter().find(|t| !tracker_url(t)) {
+        return Err(ApiError::BadRequest(format!(
+            "tracker {bad:?} is not an http(s) or udp URL"
         )));
     }
     let peers = body
@@ -71,7 +79,7 @@ pub async fn add(
         )));
     }
     let name = body.name.as_deref().filter(|n| n.len() <= 1024);
-    let uri = crate::search::magnet_uri(&ih, name, &peers, &body.web_seeds);
+    let uri = crate::search::magnet_uri(&ih, name, &peers, &body.web_seeds, &body.trackers);
     let summary = state
         .library
         .add_labelled(&user, AddSource::Magnet(&uri), &body.options)
@@ -81,6 +89,11 @@ pub async fn add(
 
 fn web_url(u: &str) -> bool {
     u.len() <= 2048 && url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https"))
+}
+
+fn tracker_url(u: &str) -> bool {
+    u.len() <= 2048
+        && url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https" | "udp"))
 }
 
 #[derive(Deserialize)]
@@ -150,7 +163,7 @@ pub fn openapi() -> (serde_json::Value, serde_json::Value) {
     let q = |d: &str| json!({ "name": "q", "in": "query", "description": d, "schema": s });
     let paths = json!({
         "/api/search": { "get": {
-            "summary": "Search this server's public catalog and every federated server's (FEDERATION_PEERS) by name: words in any order, case- and accent-insensitive; each server under FEDERATION_TIMEOUT_MS, results merged by info-hash with their holders",
+    "summary": "Search this server's public catalog, every federated server's (FEDERATION_PEERS) and every Nostr relay's NIP-35 torrents (NOSTR_RELAYS) by name: words in any order, case- and accent-insensitive; each source under FEDERATION_TIMEOUT_MS, results merged by info-hash with their holders",
             "parameters": [q("the words")],
             "responses": {
                 "200": { "description": "merged results and how each server answered", "content": { "application/json": { "schema": schema("SearchResponse") } } },
@@ -161,7 +174,7 @@ pub fn openapi() -> (serde_json::Value, serde_json::Value) {
             "requestBody": body(schema("SearchAdd")),
             "responses": {
                 "201": { "description": "added", "content": { "application/json": { "schema": schema("TorrentSummary") } } },
-                "400": error("malformed info-hash, peer or web seed, or more than 64 of them"),
+                "400": error("malformed info-hash, peer, web seed or tracker, or more than 64 of them"),
                 "401": error("missing, expired, forged or revoked token"),
                 "403": error("cookie authentication without the CSRF header, or over quota"),
                 "409": error("already on this server") } } },
@@ -189,19 +202,21 @@ pub fn openapi() -> (serde_json::Value, serde_json::Value) {
             &["infoHash", "name", "totalBytes", "fileCount", "files", "seeders", "score", "holders"]),
         "Holder": obj(json!({ "server": s, "local": b, "complete": b,
             "peer": { "type": "string", "description": "IP:PORT" },
-            "webSeed": { "type": "string", "description": "BEP 19 URL" } }), &["server", "local", "complete"]),
+            "webSeed": { "type": "string", "description": "BEP 19 URL" },
+            "trackers": { "type": "array", "items": s, "description": "tracker URLs (Nostr entries)" } }), &["server", "local", "complete"]),
         "SourceStatus": obj(json!({ "server": s, "local": b, "status": { "enum": ["ok", "timeout", "error"] },
             "message": s, "results": int, "elapsedMs": int }), &["server", "local", "status", "results", "elapsedMs"]),
         "SearchAdd": obj(json!({ "infoHash": s, "name": s,
             "peers": { "type": "array", "items": s, "description": "IP:PORT of holders" },
             "webSeeds": { "type": "array", "items": s },
+            "trackers": { "type": "array", "items": s, "description": "tracker URLs (tr)" },
             "savePath": s, "category": s, "paused": b }), &["infoHash"]),
         "CatalogPage": obj(json!({
             "server": obj(json!({ "peerPort": int, "version": s }), &["peerPort"]),
             "total": int, "page": int, "perPage": int,
             "items": { "type": "array", "items": obj(json!({ "infoHash": s, "name": s, "totalBytes": int,
                 "fileCount": int, "files": { "type": "array", "items": file }, "seeders": int, "complete": b,
-                "webSeed": s, "magnet": s }), &["infoHash", "name", "totalBytes", "fileCount"]) } }),
+                "webSeed": s, "magnet": s, "trackers": { "type": "array", "items": s } }), &["infoHash", "name", "totalBytes", "fileCount"]) } }),
             &["server", "total", "page", "perPage", "items"]),
     });
     (paths, schemas)

@@ -51,8 +51,10 @@ pub fn item(t: &PublicTorrent, web_seed: impl Fn(&InfoHash) -> Option<String>) -
             Some(&t.name),
             &[],
             ws.as_slice(),
+            &[],
         )),
         web_seed: ws,
+        trackers: Vec::new(),
     }
 }
 
@@ -112,6 +114,8 @@ mod tests {
             seeders: 1,
             complete,
             added_ms: i64::from(i),
+            trackers: Vec::new(),
+            comment: None,
         }
     }
 

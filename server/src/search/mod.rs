@@ -1,6 +1,6 @@
 //! Search across TorrentEdge servers: this server's public catalog (`catalog`), the
-//! federated servers' catalogs (`federation`, read through `wire`), matched by `query` and
-//! merged by `rank`. The HTTP surfaces are `api::search` (`/api/search`, `/federation/catalog`)
+//! federated servers' catalogs (`federation`, read through `wire`) and Nostr relays' torrent
+//! events (`crate::nostr::search`), matched by `query` and merged by `rank`. The HTTP surfaces are `api::search` (`/api/search`, `/federation/catalog`)
 //! and `torrentedge search`.
 
 pub mod catalog;
@@ -23,16 +23,25 @@ use query::Query;
 /// The name this server goes by among a search's sources.
 pub const LOCAL: &str = "this server";
 
-/// A magnet link for `ih` with these peers (`x.pe`) and web seeds (`ws`).
+/// The name a Nostr relay goes by among a search's sources and holders.
+pub fn nostr_source(relay: &str) -> String {
+    format!("nostr {relay}")
+}
+
+/// A magnet link for `ih` with these peers (`x.pe`), web seeds (`ws`) and trackers (`tr`).
 pub fn magnet_uri(
     ih: &InfoHash,
     name: Option<&str>,
     peers: &[SocketAddr],
     web_seeds: &[String],
+    trackers: &[String],
 ) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     if let Some(n) = name {
         q.append_pair("dn", n);
+    }
+    for t in trackers {
+        q.append_pair("tr", t);
     }
     for w in web_seeds {
         q.append_pair("ws", w);
@@ -51,18 +60,24 @@ pub struct Search {
     client: reqwest::Client,
     /// `/federation/catalog` requests per client address.
     pub limiter: LoginLimiter,
+    /// The Nostr relays, when `NOSTR_RELAYS` is set.
+    pub nostr: Option<std::sync::Arc<crate::nostr::Nostr>>,
 }
 
 impl Search {
-    pub fn new(settings: Settings) -> Result<Search, reqwest::Error> {
+    pub fn new(
+        settings: Settings,
+        nostr: Option<std::sync::Arc<crate::nostr::Nostr>>,
+    ) -> Result<Search, reqwest::Error> {
         Ok(Search {
             client: federation::client(settings.timeout)?,
             limiter: LoginLimiter::new(settings.rate_limit),
             settings,
+            nostr,
         })
     }
 
-    /// Searches this server's catalog and every federated server's at once.
+    /// Searches this server's catalog, every federated server's and every relay at once.
     pub async fn run(&self, lib: &Library, q: &Query, raw: &str) -> SearchResponse {
         let started = Instant::now();
         let local_items: Vec<_> = catalog::matching(lib.public_torrents(), Some(q))
@@ -84,13 +99,34 @@ impl Search {
             peer: None,
             items: local_items,
         }];
-        let outcomes = federation::ask_all(
-            &self.client,
-            &self.settings.peers,
-            raw,
-            self.settings.timeout,
-        )
-        .await;
+        let relays = self
+            .nostr
+            .as_ref()
+            .map(|n| n.relays.as_slice())
+            .unwrap_or(&[]);
+        let (outcomes, relay_outcomes) = tokio::join!(
+            federation::ask_all(
+                &self.client,
+                &self.settings.peers,
+                raw,
+                self.settings.timeout
+            ),
+            async {
+                match &self.nostr {
+                    Some(n) => {
+                        crate::nostr::search::ask_all(
+                            &self.client,
+                            &n.info,
+                            relays,
+                            raw,
+                            self.settings.timeout,
+                        )
+                        .await
+                    }
+                    None => Vec::new(),
+                }
+            }
+        );
         for o in outcomes {
             let items = o.page.map(|p| p.items).unwrap_or_default();
             servers.push(SourceStatus {
@@ -106,6 +142,23 @@ impl Search {
                 local: false,
                 peer: o.peer_addr,
                 items,
+            });
+        }
+        for o in relay_outcomes {
+            let name = nostr_source(&o.relay);
+            servers.push(SourceStatus {
+                server: name.clone(),
+                local: false,
+                status: o.state,
+                message: o.message,
+                results: o.items.len() as u32,
+                elapsed_ms: o.elapsed.as_millis() as u64,
+            });
+            answers.push(rank::Answer {
+                server: name,
+                local: false,
+                peer: None,
+                items: o.items,
             });
         }
         SearchResponse {
@@ -128,14 +181,16 @@ mod tests {
             Some("Café & co"),
             &["127.0.0.1:1".parse().unwrap(), "[::1]:2".parse().unwrap()],
             &["http://a/ws/x/".into()],
+            &["udp://t.example:1/announce".into()],
         );
         let parsed = engine::magnet::Magnet::parse(&m).unwrap();
         assert_eq!(parsed.info_hash, ih);
         assert_eq!(parsed.name.as_deref(), Some("Café & co"));
         assert_eq!(parsed.peers.len(), 2);
         assert_eq!(parsed.web_seeds, ["http://a/ws/x/"]);
+        assert_eq!(parsed.trackers, ["udp://t.example:1/announce"]);
         assert_eq!(
-            magnet_uri(&ih, None, &[], &[]),
+            magnet_uri(&ih, None, &[], &[], &[]),
             format!("magnet:?xt=urn:btih:{}", "ab".repeat(20))
         );
     }

@@ -38,6 +38,7 @@ pub fn merge(query: &Query, answers: Vec<Answer>) -> Vec<SearchResult> {
                 peer: a.peer.map(|p| p.to_string()),
                 web_seed: item.web_seed.clone().filter(|_| item.complete),
                 complete: item.complete,
+                trackers: item.trackers.clone(),
             };
             match by_hash.get_mut(&item.info_hash) {
                 Some(r) => {
@@ -108,6 +109,7 @@ mod tests {
             complete: true,
             web_seed: Some(format!("http://s/{hash}/")),
             magnet: None,
+            trackers: Vec::new(),
         }
     }
 

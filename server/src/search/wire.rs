@@ -60,6 +60,9 @@ pub struct CatalogItem {
     /// A magnet link to it on this server (informative; readers build their own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub magnet: Option<String>,
+    /// Tracker URLs to find its peers by (Nostr entries carry them; servers send none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trackers: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +130,8 @@ fn plausible(item: &mut CatalogItem) -> bool {
     if item.web_seed.as_deref().is_some_and(|u| !web_url(u)) {
         item.web_seed = None;
     }
+    item.trackers.truncate(MAX_TRACKERS);
+    item.trackers.retain(|u| tracker_url(u));
     if item
         .magnet
         .as_deref()
@@ -139,6 +144,17 @@ fn plausible(item: &mut CatalogItem) -> bool {
 
 fn clean(s: &str, max: usize) -> bool {
     !s.trim().is_empty() && s.len() <= max && !s.chars().any(char::is_control)
+}
+
+/// Trackers kept per entry at most.
+pub const MAX_TRACKERS: usize = 16;
+
+fn tracker_url(u: &str) -> bool {
+    u.len() <= MAX_URL
+        && ["http://", "https://", "udp://"]
+            .iter()
+            .any(|p| u.starts_with(p))
+        && !u.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 fn web_url(u: &str) -> bool {

@@ -11,9 +11,10 @@ use super::registry::Entry;
 use super::{Library, LibraryError};
 use crate::auth::AuthUser;
 
-/// The public torrents' info-hashes.
+/// The public torrents' info-hashes, and a signal for the one listener (the Nostr
+/// publisher) that the set changed.
 #[derive(Default)]
-pub struct PublicSet(RwLock<HashSet<InfoHash>>);
+pub struct PublicSet(RwLock<HashSet<InfoHash>>, tokio::sync::Notify);
 
 impl PublicSet {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashSet<InfoHash>> {
@@ -21,6 +22,7 @@ impl PublicSet {
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashSet<InfoHash>> {
+        self.1.notify_one();
         self.0.write().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -38,11 +40,20 @@ pub struct PublicTorrent {
     /// This server has every piece (its web seed serves every file).
     pub complete: bool,
     pub added_ms: i64,
+    /// Its announce URLs, every tier (published to Nostr relays).
+    pub trackers: Vec<String>,
+    /// The torrent's comment (a Nostr event's description).
+    pub comment: Option<String>,
 }
 
 impl Library {
     pub fn is_public(&self, ih: &InfoHash) -> bool {
         self.public.read().contains(ih)
+    }
+
+    /// Wakes (once per change, a permit is kept) when a torrent is made public or private.
+    pub async fn public_changed(&self) {
+        self.public.1.notified().await
     }
 
     /// Marks the user's torrent public or private. A torrent flagged private (BEP 27) stays
@@ -129,5 +140,7 @@ fn listing(e: &Entry) -> Option<PublicTorrent> {
         seeders: seeders.saturating_add(u32::from(complete)),
         complete,
         added_ms: e.added_ms,
+        trackers: meta.trackers.iter().flatten().cloned().collect(),
+        comment: meta.comment.clone(),
     })
 }

@@ -202,7 +202,20 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
     )
     .await
     .context("cannot start the watch and shared folders")?;
-    let search = crate::search::Search::new(config.federation.clone())
+    let nostr = if config.nostr_relays.is_empty() {
+        None
+    } else {
+        Some(
+            crate::nostr::Nostr::start(
+                library.clone(),
+                &config.data_dir,
+                config.nostr_relays.clone(),
+                shutdown.subscribe(),
+            )
+            .context("cannot load the Nostr key")?,
+        )
+    };
+    let search = crate::search::Search::new(config.federation.clone(), nostr)
         .context("cannot build the federation HTTP client")?;
     let state = AppState::new(Inner {
         keys: Keys::new(&secret),

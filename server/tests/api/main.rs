@@ -16,6 +16,7 @@ mod hardening;
 mod labels;
 mod magnet;
 mod network;
+mod nostr;
 mod notifications;
 mod ops;
 mod qbittorrent;
