@@ -32,6 +32,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("web_seed_content_range", web_seed_content_range),
     ("watch_magnet_file", watch_magnet_file),
     ("federation_catalog", federation_catalog),
+    ("utp_packet", utp_packet),
 ];
 
 /// The server's `Range` parser, compiled in from its source file (the server is a binary
@@ -312,4 +313,10 @@ pub fn federation_catalog(data: &[u8]) {
                 .is_none_or(|u| u.starts_with("http://") || u.starts_with("https://")));
         }
     }
+}
+
+/// uTP datagrams from anyone on the UDP port: a parsed packet re-encodes to the same
+/// header and payload; nothing panics.
+pub fn utp_packet(data: &[u8]) {
+    engine::utp::fuzz_packet(data);
 }
