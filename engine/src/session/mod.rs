@@ -9,6 +9,7 @@ pub(crate) mod encryption;
 pub(crate) mod env;
 pub(crate) mod hashpool;
 pub mod ratelimit;
+pub(crate) mod transports;
 pub(crate) mod upload_slots;
 
 use std::net::SocketAddr;
@@ -35,9 +36,13 @@ use crate::storage::{Storage, StorageError};
 use crate::torrent::slot::{Slot, Stage};
 use crate::torrent::{lock, Control, Torrent};
 use crate::tracker::TrackerError;
+use crate::utp::UtpSocket;
 use crate::InfoHash;
 use env::Env;
 use ratelimit::RateLimits;
+
+/// KRPC datagrams waiting for the DHT node when it shares the uTP socket.
+const DHT_QUEUE: usize = 1024;
 
 /// Largest piece we accept: each piece in flight needs a buffer this big.
 const MAX_PIECE_LENGTH: u32 = 128 << 20;
@@ -91,7 +96,8 @@ pub struct Session {
 struct Inner {
     env: Arc<Env>,
     routes: Routes,
-    listener: Mutex<Option<JoinHandle<()>>>,
+    /// The TCP and uTP accept loops.
+    listener: Mutex<Vec<JoinHandle<()>>>,
     closed: AtomicBool,
 }
 
@@ -101,12 +107,20 @@ impl Session {
         let listener = TcpListener::bind(config.listen_addr).await?;
         let local = listener.local_addr()?;
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let utp = if config.utp {
+            bind_utp(local).await
+        } else {
+            None
+        };
         let dht = match &config.dht {
-            Some(c) => Some(start_dht(c.clone(), local).await?),
+            Some(c) => Some(start_dht(c.clone(), local, utp.as_ref()).await?),
             None => None,
         };
         let env = match Env::new(config, local, events, dht.clone()) {
-            Ok(env) => Arc::new(env),
+            Ok(mut env) => {
+                env.utp = utp.clone();
+                Arc::new(env)
+            }
             Err(e) => {
                 if let Some(d) = dht {
                     d.shutdown().await;
@@ -115,13 +129,24 @@ impl Session {
             }
         };
         let routes = Routes::default();
-        let task = tokio::spawn(listener::run(listener, routes.clone(), env.clone()));
+        let mut tasks = vec![tokio::spawn(listener::run(
+            listener,
+            routes.clone(),
+            env.clone(),
+        ))];
+        if let Some(u) = utp {
+            tasks.push(tokio::spawn(listener::run_utp(
+                u,
+                routes.clone(),
+                env.clone(),
+            )));
+        }
         tracing::info!(%local, "session started");
         Ok(Session {
             inner: Arc::new(Inner {
                 env,
                 routes,
-                listener: Mutex::new(Some(task)),
+                listener: Mutex::new(tasks),
                 closed: AtomicBool::new(false),
             }),
         })
@@ -193,6 +218,21 @@ impl Session {
     /// at each torrent's next rechoke.
     pub fn set_upload_slots(&self, per_torrent: usize, total: usize) {
         self.inner.env.upload_slots.set(per_torrent, total);
+    }
+
+    /// uTP on or off for connections made or accepted from now on (the socket stays bound
+    /// while the session runs, for the DHT and so that turning it on again needs no port).
+    pub fn set_utp(&self, on: bool) {
+        self.inner.env.transports.set_utp(on);
+    }
+
+    /// Where uTP connections are accepted (UDP), if a uTP socket is bound.
+    pub fn utp_addr(&self) -> Option<SocketAddr> {
+        self.inner
+            .env
+            .utp
+            .as_ref()
+            .and_then(|u| u.local_addr().ok())
     }
 
     /// The message stream encryption policy for connections made or accepted from now on
@@ -378,7 +418,7 @@ impl Session {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        if let Some(task) = lock(&self.inner.listener).take() {
+        for task in lock(&self.inner.listener).drain(..) {
             task.abort();
         }
         let torrents: Vec<Arc<Slot>> = self
@@ -399,6 +439,9 @@ impl Session {
         if let Some(dht) = &self.inner.env.dht {
             dht.shutdown().await;
         }
+        if let Some(utp) = &self.inner.env.utp {
+            utp.close();
+        }
         tracing::info!("session shut down");
     }
 
@@ -411,7 +454,44 @@ impl Session {
 
 /// Starts the DHT node; bind port 0 tries the TCP listener's port first, so one port
 /// (TCP and UDP) is all a user forwards.
-async fn start_dht(config: DhtConfig, listen: SocketAddr) -> Result<Dht, DhtError> {
+/// The uTP socket on the listener's address, else (that UDP port is taken) on any port,
+/// which still dials out.
+async fn bind_utp(listen: SocketAddr) -> Option<UtpSocket> {
+    match UtpSocket::bind(listen).await {
+        Ok(s) => return Some(s),
+        Err(e) => tracing::warn!(%listen, "uTP cannot bind the listener's port ({e}); any port"),
+    }
+    let mut any = listen;
+    any.set_port(0);
+    match UtpSocket::bind(any).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(%any, "uTP off: cannot bind ({e})");
+            None
+        }
+    }
+}
+
+/// The DHT on the uTP socket when it asks for that address (port 0: the listener's),
+/// else on its own socket.
+async fn start_dht(
+    config: DhtConfig,
+    listen: SocketAddr,
+    utp: Option<&UtpSocket>,
+) -> Result<Dht, DhtError> {
+    if let Some(u) = utp {
+        let at = u.local_addr().ok();
+        let port = if config.bind.port() == 0 {
+            listen.port()
+        } else {
+            config.bind.port()
+        };
+        if at == Some(SocketAddr::new(config.bind.ip(), port)) {
+            if let Some(incoming) = u.other_datagrams(DHT_QUEUE) {
+                return Dht::start_shared(config, u.udp(), incoming);
+            }
+        }
+    }
     if config.bind.port() == 0 {
         let mut same = config.clone();
         same.bind.set_port(listen.port());

@@ -3,7 +3,7 @@
 
 Run it with Debian's /usr/bin/python3 (python3-libtorrent). It stays on
 loopback: it listens and dials on 127.0.0.1 only, with DHT, LSD, UPnP,
-NAT-PMP, uTP and peer exchange off. Run it inside scripts/in-netns.sh anyway.
+NAT-PMP, uTP (unless --transport asks for it) and peer exchange off. Run it inside scripts/in-netns.sh anyway.
 
 Modes
   seed TORRENT DATA_DIR    seed (seed_mode: data is trusted, not rechecked)
@@ -22,6 +22,8 @@ Common options (seed, leech)
   --upload-limit BYTES        cap upload at BYTES per second (0 = none)
   --timeout SECS              give up (exit 3) after SECS (0 = never)
   --pex                       keep peer exchange (ut_pex) on
+  --transport tcp|utp|both    which transports listen and dial (default tcp; utp
+                              turns TCP off both ways)
 
 Machine-readable lines on stdout (one per line, flushed):
   READY <port>                listening (printed once)
@@ -105,15 +107,29 @@ def loopback_settings(listen):
     }
 
 
-def check_live_settings(ses):
+def transport_settings(settings, transport):
+    """uTP on for `utp` and `both`; TCP off both ways for `utp`."""
+    utp = transport in ("utp", "both")
+    settings["enable_outgoing_utp"] = utp
+    settings["enable_incoming_utp"] = utp
+    if transport == "utp":
+        settings["enable_outgoing_tcp"] = False
+        settings["enable_incoming_tcp"] = False
+
+
+def check_live_settings(ses, transport="tcp"):
     """Refuse to run if the session did not take the loopback settings."""
     s = ses.get_settings()
-    bad = [
-        k
-        for k in ("enable_dht", "enable_lsd", "enable_upnp", "enable_natpmp",
-                  "enable_outgoing_utp", "enable_incoming_utp")
-        if s.get(k)
-    ]
+    off = ["enable_dht", "enable_lsd", "enable_upnp", "enable_natpmp"]
+    if transport == "tcp":
+        off += ["enable_outgoing_utp", "enable_incoming_utp"]
+    if transport == "utp":
+        off += ["enable_outgoing_tcp", "enable_incoming_tcp"]
+    bad = [k for k in off if s.get(k)]
+    if transport in ("utp", "both") and not (
+        s.get("enable_outgoing_utp") and s.get("enable_incoming_utp")
+    ):
+        bad.append("utp not on")
     if bad or not s.get("listen_interfaces", "").startswith("127."):
         out("FAILED unsafe live settings", ",".join(bad), s.get("listen_interfaces"))
         sys.exit(5)
@@ -182,8 +198,9 @@ def run_peer(args):
     elif args.encryption == "disabled":
         settings["out_enc_policy"] = int(lt.enc_policy.disabled)
         settings["in_enc_policy"] = int(lt.enc_policy.disabled)
+    transport_settings(settings, args.transport)
     ses = lt.session(settings)
-    check_live_settings(ses)
+    check_live_settings(ses, args.transport)
 
     data_dir = os.path.abspath(args.dir)
     scratch = None
@@ -239,7 +256,10 @@ def run_peer(args):
             ses.wait_for_alert(200)
             for a in ses.pop_alerts():
                 if isinstance(a, lt.listen_succeeded_alert):
-                    if a.socket_type == lt.socket_type_t.tcp and not ready:
+                    listening = a.socket_type == lt.socket_type_t.tcp or (
+                        args.transport == "utp" and a.socket_type == lt.socket_type_t.utp
+                    )
+                    if listening and not ready:
                         ready = True
                         out("READY", ses.listen_port())
                 elif isinstance(a, lt.listen_failed_alert):
@@ -359,6 +379,8 @@ def main():
         sp.add_argument("--timeout", type=float, default=0)
         sp.add_argument("--upload-limit", dest="upload_limit", type=int, default=0)
         sp.add_argument("--pex", action="store_true")
+        sp.add_argument("--transport", choices=("tcp", "utp", "both"), default="tcp",
+                        help="transports to listen and dial on (utp: TCP off both ways)")
         sp.add_argument("--encryption", choices=("forced", "enabled", "disabled"), default="enabled",
                         help="MSE/PE policy (forced: RC4 only, plaintext refused)")
         sp.add_argument("--no-recheck", dest="no_recheck", action="store_true",
