@@ -160,7 +160,12 @@ impl Conn {
             now,
         );
         c.state = State::Connected;
-        c.peer_wnd = syn.wnd as usize;
+        // libtorrent's SYN says window 0; its first packet after that says the real one.
+        c.peer_wnd = if syn.wnd == 0 {
+            16 * MSS
+        } else {
+            syn.wnd as usize
+        };
         c.reply_diff = (now as u32).wrapping_sub(syn.ts);
         c.send_state(now, tx);
         c
@@ -707,6 +712,19 @@ impl Conn {
     }
 
     fn fail(&mut self, kind: io::ErrorKind) {
+        tracing::debug!(
+            recv_id = self.recv_id,
+            ?kind,
+            queued = self.queued,
+            inflight = self.inflight,
+            lost = self.lost,
+            outq = self.outq.len(),
+            next_send = self.next_send,
+            peer_wnd = self.peer_wnd,
+            cwnd = self.cc.window(),
+            rto = self.cc.rto(),
+            "uTP connection failed"
+        );
         self.error.get_or_insert(kind);
         self.state = State::Closed;
         self.outq.clear();
@@ -757,6 +775,18 @@ impl Conn {
                         };
                     }
                     self.cc.on_timeout();
+                    tracing::debug!(
+                        recv_id = self.recv_id,
+                        timeouts = self.timeouts,
+                        inflight = self.inflight,
+                        lost = self.lost,
+                        outq = self.outq.len(),
+                        next_send = self.next_send,
+                        peer_wnd = self.peer_wnd,
+                        front = self.outq.front().map(|p| p.seq),
+                        rto = self.cc.rto(),
+                        "uTP retransmission timeout"
+                    );
                     for p in self.outq.iter_mut().take(self.next_send) {
                         if !p.acked && !p.lost {
                             p.lost = true;

@@ -61,8 +61,6 @@ pub enum PacketError {
     ExtensionTruncated,
     #[error("more than {MAX_EXTENSIONS} extensions")]
     TooManyExtensions,
-    #[error("selective ACK of {0} bytes (must be a non-zero multiple of 4)")]
-    SackLength(usize),
 }
 
 /// The fixed header fields.
@@ -142,10 +140,9 @@ impl<'a> Packet<'a> {
             let body = buf
                 .get(at + 2..at + 2 + len)
                 .ok_or(PacketError::ExtensionTruncated)?;
-            if next == EXT_SACK {
-                if len == 0 || !len.is_multiple_of(4) {
-                    return Err(PacketError::SackLength(len));
-                }
+            // BEP 29 says a multiple of 4 bytes, but libtorrent sends any length (as many
+            // bytes as its bitmask needs): every length is taken.
+            if next == EXT_SACK && len > 0 {
                 sack = Some(body);
             }
             next = following;
@@ -162,7 +159,7 @@ impl<'a> Packet<'a> {
 /// Writes a packet: header, the selective ACK when `sack` is non-empty, and `payload`, into
 /// `out` (cleared first). Returns its length.
 pub fn encode(header: &Header, sack: &[u8], payload: &[u8], out: &mut Vec<u8>) -> usize {
-    debug_assert!(sack.len().is_multiple_of(4) && sack.len() <= MAX_SACK_BYTES);
+    debug_assert!(sack.len() <= MAX_SACK_BYTES);
     out.clear();
     out.resize(HEADER_LEN, 0);
     header.write(if sack.is_empty() { 0 } else { EXT_SACK }, out);
@@ -251,9 +248,11 @@ mod tests {
             Packet::parse(&b[..24]),
             Err(PacketError::ExtensionTruncated)
         );
-        let mut bad = b.clone();
-        bad[27] = 3;
-        assert!(Packet::parse(&bad).is_err());
+        // libtorrent's selective ACKs are as long as their bitmask, not a multiple of 4.
+        let mut short = b.clone();
+        short[27] = 3;
+        short.truncate(31);
+        assert_eq!(Packet::parse(&short).unwrap().sack, Some(&[1, 0, 0][..]));
         let mut v2 = b.clone();
         v2[0] = 0x02;
         assert_eq!(Packet::parse(&v2), Err(PacketError::Version(2)));

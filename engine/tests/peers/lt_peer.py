@@ -394,6 +394,7 @@ def main():
     mk.add_argument("--private", action="store_true")
     mk.add_argument("--hybrid", action="store_true", help="v1+v2 hybrid (pad files) instead of v1 only")
     args = p.parse_args()
+    if os.environ.get("LT_PEER_VERBOSE"): args.verbose = True
     if args.mode == "make-torrent":
         return make_torrent(args)
     if args.corrupt and args.mode != "seed":
