@@ -1,19 +1,23 @@
 //! uTP (BEP 29) against real libtorrent 2.0.8 with TCP off both ways (so every byte moved
-//! went over uTP), and through a lossy, reordering loopback link (`tc netem`).
+//! went over uTP), and through a lossy, reordering link (a relay in the test: this kernel
+//! has no netem).
 //!
-//! Run inside a private network namespace (the netem test refuses to run outside one):
+//! Run inside a private network namespace:
 //! `scripts/in-netns.sh cargo test -p engine --test utp`
 
 mod support;
 
-use std::process::Command;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
 
 use engine::config::SessionConfig;
 use support::*;
 
-/// The tests share the namespace's loopback link, which the netem test degrades: one at a
-/// time.
+/// One at a time: the lossy test measures throughput, which a parallel transfer would skew.
 static LINK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// `RUST_LOG=engine=debug` shows the engine's logs of a failing run.
@@ -41,12 +45,17 @@ fn lt_utp() -> LtOpts {
 
 /// libtorrent (uTP only) seeds; the engine dials it and downloads `fx`; returns MiB/s from
 /// the add to completion.
-async fn engine_from_lt(fx: &Fixture) -> f64 {
+async fn engine_from_lt(fx: &Fixture, imp: Option<Impair>) -> f64 {
     let seeder = LtPeer::seed(&fx.torrent, &fx.src, lt_utp());
+    let relay = match imp {
+        Some(i) => Some(LossyRelay::start(seeder.addr(), i).await),
+        None => None,
+    };
+    let peer = relay.as_ref().map_or(seeder.addr(), |r| r.addr);
     let out = temp_dir("out");
     let mut s = TestSession::start_with(utp_config()).await;
     let start = Instant::now();
-    let h = s.add(&fx.torrent, out.path(), vec![seeder.addr()]).await;
+    let h = s.add(&fx.torrent, out.path(), vec![peer]).await;
     s.wait_completed(h.info_hash(), DL_TIMEOUT).await;
     let took = start.elapsed();
     s.shutdown().await;
@@ -56,15 +65,20 @@ async fn engine_from_lt(fx: &Fixture) -> f64 {
 
 /// A libtorrent leecher (uTP only) downloads `fx` from a libtorrent seeder (uTP only);
 /// returns MiB/s from the leecher's start to its FINISHED.
-async fn lt_from_lt(fx: &Fixture) -> f64 {
+async fn lt_from_lt(fx: &Fixture, imp: Option<Impair>) -> f64 {
     let seeder = LtPeer::seed(&fx.torrent, &fx.src, lt_utp());
+    let relay = match imp {
+        Some(i) => Some(LossyRelay::start(seeder.addr(), i).await),
+        None => None,
+    };
+    let peer = relay.as_ref().map_or(seeder.addr(), |r| r.addr);
     let out = temp_dir("out");
     let start = Instant::now();
     let mut leech = LtPeer::leech(
         &fx.torrent,
         out.path(),
         LtOpts {
-            connect: vec![seeder.addr()],
+            connect: vec![peer],
             no_recheck: true,
             ..lt_utp()
         },
@@ -84,7 +98,7 @@ async fn engine_downloads_from_libtorrent_over_utp_only() {
     let _link = LINK.lock().await;
     hard_timeout(TEST_TIMEOUT, "lt seeder (uTP only) -> engine", async {
         let fx = fixture(Layout::single_odd(), 61, Maker::Libtorrent, &[]);
-        let rate = engine_from_lt(&fx).await;
+        let rate = engine_from_lt(&fx, None).await;
         eprintln!("libtorrent -> TorrentEdge over uTP: {rate:.1} MiB/s");
     })
     .await
@@ -131,56 +145,122 @@ async fn libtorrent_downloads_from_engine_over_utp_only() {
     .await
 }
 
-/// Degrades `lo` with netem while alive; only inside the test's private namespace.
-struct Netem;
+/// netem's impairments in user space: this kernel has no `sch_netem` (`tc qdisc add ... netem`
+/// answers "Specified qdisc kind is unknown"), so datagrams go through a relay on
+/// 127.0.0.1 that delays each by `delay`, loses `loss` of them and sends `reorder` of them at
+/// once (ahead of the delayed ones), both ways, as `netem delay D loss L reorder R` would.
+struct LossyRelay {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
 
-impl Netem {
-    fn add(spec: &str) -> Netem {
-        assert_eq!(
-            std::env::var("TORRENTEDGE_IN_NETNS").as_deref(),
-            Ok("1"),
-            "the netem test changes the loopback link: run it under scripts/in-netns.sh"
-        );
-        let links = Command::new("ip")
-            .args(["-o", "link", "show"])
-            .output()
-            .expect("ip (iproute2) runs");
-        let links = String::from_utf8_lossy(&links.stdout);
-        assert_eq!(
-            links.lines().count(),
-            1,
-            "not a private namespace with only lo: {links}"
-        );
-        let mut args = vec!["qdisc", "add", "dev", "lo", "root", "netem"];
-        args.extend(spec.split_whitespace());
-        let st = Command::new("tc").args(&args).status().expect("tc runs");
-        assert!(st.success(), "tc {args:?} failed");
-        Netem
+#[derive(Clone, Copy)]
+struct Impair {
+    delay: Duration,
+    loss: f64,
+    reorder: f64,
+}
+
+/// A seeded xorshift: the same run loses the same packets.
+struct Rng(u64);
+
+impl Rng {
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// None: lost; else how long to hold the datagram.
+    fn fate(&mut self, i: Impair) -> Option<Duration> {
+        if self.unit() < i.loss {
+            None
+        } else if self.unit() < i.reorder {
+            Some(Duration::ZERO)
+        } else {
+            Some(i.delay)
+        }
     }
 }
 
-impl Drop for Netem {
+fn forward(sock: Arc<UdpSocket>, data: Vec<u8>, to: Option<SocketAddr>, after: Duration) {
+    tokio::spawn(async move {
+        if !after.is_zero() {
+            tokio::time::sleep(after).await;
+        }
+        let _ = match to {
+            Some(to) => sock.send_to(&data, to).await,
+            None => sock.send(&data).await,
+        };
+    });
+}
+
+impl LossyRelay {
+    async fn start(target: SocketAddr, imp: Impair) -> LossyRelay {
+        let front = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let addr = front.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+            let mut upstream: HashMap<SocketAddr, Arc<UdpSocket>> = HashMap::new();
+            let mut buf = vec![0u8; 65536];
+            loop {
+                let Ok((n, from)) = front.recv_from(&mut buf).await else {
+                    return;
+                };
+                let up = match upstream.get(&from) {
+                    Some(u) => u.clone(),
+                    None => {
+                        let u = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+                        u.connect(target).await.unwrap();
+                        // Replies: target -> relay -> client, impaired the same way.
+                        let (u2, front2) = (u.clone(), front.clone());
+                        tokio::spawn(async move {
+                            let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ u64::from(from.port()));
+                            let mut buf = vec![0u8; 65536];
+                            while let Ok(n) = u2.recv(&mut buf).await {
+                                if let Some(after) = rng.fate(imp) {
+                                    forward(front2.clone(), buf[..n].to_vec(), Some(from), after);
+                                }
+                            }
+                        });
+                        upstream.insert(from, u.clone());
+                        u
+                    }
+                };
+                if let Some(after) = rng.fate(imp) {
+                    forward(up, buf[..n].to_vec(), None, after);
+                }
+            }
+        });
+        LossyRelay { addr, task }
+    }
+}
+
+impl Drop for LossyRelay {
     fn drop(&mut self) {
-        let _ = Command::new("tc")
-            .args(["qdisc", "del", "dev", "lo", "root"])
-            .status();
+        self.task.abort();
     }
 }
 
-/// 5 ms each way, 1 % loss, 5 % reordered: the engine still gets every byte from
-/// libtorrent over uTP; its rate is printed beside a libtorrent leecher's over the same
-/// link (docs/benchmarks.md has the figures).
+/// Through the relay (5 ms each way, 1 % loss, 5 % reordered) the engine still gets every
+/// byte from libtorrent over uTP; its rate is printed beside a libtorrent leecher's through
+/// the same relay (docs/benchmarks.md has the figures).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lossy_link_transfer_completes_and_is_measured_beside_libtorrent() {
     let _link = LINK.lock().await;
     hard_timeout(TEST_TIMEOUT, "lossy link", async {
         let layout = Layout::single("lossy.bin", 4 * MIB, 256 * 1024);
         let fx = fixture(layout, 63, Maker::Libtorrent, &[]);
-        let _netem = Netem::add("delay 5ms loss 1% reorder 5%");
-        let te = engine_from_lt(&fx).await;
-        let lt = lt_from_lt(&fx).await;
+        let imp = Impair {
+            delay: Duration::from_millis(5),
+            loss: 0.01,
+            reorder: 0.05,
+        };
+        let te = engine_from_lt(&fx, Some(imp)).await;
+        let lt = lt_from_lt(&fx, Some(imp)).await;
         eprintln!(
-            "lossy uTP link (netem delay 5ms loss 1% reorder 5%), 4 MiB: \
+            "lossy uTP link (relay: delay 5ms, loss 1%, reorder 5%), 4 MiB: \
              TorrentEdge {te:.2} MiB/s, libtorrent {lt:.2} MiB/s"
         );
         assert!(te > 0.0 && lt > 0.0);
