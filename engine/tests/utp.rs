@@ -64,8 +64,10 @@ async fn engine_from_lt(fx: &Fixture, imp: Option<Impair>) -> f64 {
 }
 
 /// A libtorrent leecher (uTP only) downloads `fx` from a libtorrent seeder (uTP only);
-/// returns MiB/s from the leecher's start to its FINISHED.
-async fn lt_from_lt(fx: &Fixture, imp: Option<Impair>) -> f64 {
+/// returns MiB/s from the leecher's start to its FINISHED, or None when it did not finish
+/// within `limit` (libtorrent against itself sometimes stalls through the lossy relay: the
+/// reference is reported, not asserted).
+async fn lt_from_lt(fx: &Fixture, imp: Option<Impair>, limit: Duration) -> Option<f64> {
     let seeder = LtPeer::seed(&fx.torrent, &fx.src, lt_utp());
     let relay = match imp {
         Some(i) => Some(LossyRelay::start(seeder.addr(), i).await),
@@ -83,14 +85,13 @@ async fn lt_from_lt(fx: &Fixture, imp: Option<Impair>) -> f64 {
             ..lt_utp()
         },
     );
-    leech
-        .proc
-        .wait_line_async("FINISHED", DL_TIMEOUT)
-        .await
-        .unwrap_or_else(|e| panic!("libtorrent leecher: {e}"));
+    if let Err(e) = leech.proc.wait_line_async("FINISHED", limit).await {
+        eprintln!("libtorrent reference leecher did not finish: {e}");
+        return None;
+    }
     let took = start.elapsed();
     assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
-    fx.layout.total_len() as f64 / MIB as f64 / took.as_secs_f64()
+    Some(fx.layout.total_len() as f64 / MIB as f64 / took.as_secs_f64())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,12 +259,15 @@ async fn lossy_link_transfer_completes_and_is_measured_beside_libtorrent() {
             reorder: 0.05,
         };
         let te = engine_from_lt(&fx, Some(imp)).await;
-        let lt = lt_from_lt(&fx, Some(imp)).await;
+        let lt = lt_from_lt(&fx, Some(imp), Duration::from_secs(40)).await;
+        let lt = lt.map_or("did not finish in 40 s".to_string(), |r| {
+            format!("{r:.2} MiB/s")
+        });
         eprintln!(
             "lossy uTP link (relay: delay 5ms, loss 1%, reorder 5%), 4 MiB: \
-             TorrentEdge {te:.2} MiB/s, libtorrent {lt:.2} MiB/s"
+             TorrentEdge {te:.2} MiB/s, libtorrent {lt}"
         );
-        assert!(te > 0.0 && lt > 0.0);
+        assert!(te > 0.0);
     })
     .await
 }
