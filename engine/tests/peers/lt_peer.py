@@ -25,6 +25,9 @@ Common options (seed, leech)
   --transport tcp|utp|both    which transports listen and dial (default tcp; utp
                               turns TCP off both ways)
 
+LT_PEER_VERBOSE=1 in the environment acts as -v (every alert on stderr), for a test's
+failure output.
+
 Machine-readable lines on stdout (one per line, flushed):
   READY <port>                listening (printed once)
   ANNOUNCED <url> <peers>     a tracker replied
@@ -394,7 +397,8 @@ def main():
     mk.add_argument("--private", action="store_true")
     mk.add_argument("--hybrid", action="store_true", help="v1+v2 hybrid (pad files) instead of v1 only")
     args = p.parse_args()
-    if os.environ.get("LT_PEER_VERBOSE"): args.verbose = True
+    if os.environ.get("LT_PEER_VERBOSE"):
+        args.verbose = True
     if args.mode == "make-torrent":
         return make_torrent(args)
     if args.corrupt and args.mode != "seed":
