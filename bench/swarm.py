@@ -22,6 +22,12 @@ itself under scripts/in-netns.sh unless already inside one):
    data (it checks, finds it complete and exits): GB/s.
 5. Prints a Markdown table (and --json FILE writes the raw figures).
 
+With --transport utp the seeder and the libtorrent leecher run with TCP off both ways
+(lt_peer.py --transport utp), so both leechers download over uTP (BEP 29); TorrentEdge
+gets `--utp` when its CLI has the flag (uTP is its default). With the default
+--transport tcp, TorrentEdge gets `--no-utp` when its CLI has it, so it does not spend
+its uTP connect attempt on a seeder that only speaks TCP.
+
 With --magnet both leechers get `magnet:?xt=...&x.pe=<seeder>` instead of the
 .torrent, and the table adds the seconds until the metadata arrived.
 
@@ -99,9 +105,9 @@ def prepare(cache, size_mib, piece_kib):
 
 
 class Seeder:
-    def __init__(self, torrent, data_dir):
+    def __init__(self, torrent, data_dir, transport="tcp"):
         self.proc = subprocess.Popen(
-            [PYTHON, LT_PEER, "seed", torrent, data_dir, "--listen", "127.0.0.1:0"],
+            [PYTHON, LT_PEER, "seed", torrent, data_dir, "--listen", "127.0.0.1:0", "--transport", transport],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -199,8 +205,20 @@ def download_row(label, argv, out_file, size, digest, timeout, mark=None, env=No
     return row
 
 
-def fmt_table(rows, size, magnet=False):
+def te_flags(binary, transport):
+    """`--utp`/`--no-utp` for the transport, when the CLI knows the flags."""
+    try:
+        help_text = subprocess.run([binary, "download", "--help"], capture_output=True, text=True).stdout
+    except OSError:
+        return []
+    flag = "--utp" if transport == "utp" else "--no-utp"
+    return [flag] if flag in help_text else []
+
+
+def fmt_table(rows, size, magnet=False, transport="tcp"):
     how = "by magnet link (metadata from the seeder)" if magnet else "by .torrent"
+    if transport == "utp":
+        how += ", over uTP (TCP off in both libtorrent peers)"
     meta_h, meta_a = (" metadata s |", "---:|") if magnet else ("", "")
     lines = [
         f"Download of {size // MIB} MiB {how} from one libtorrent seeder on 127.0.0.1:",
@@ -260,6 +278,8 @@ def main():
     p.add_argument("--magnet", action="store_true",
                    help="leechers get a magnet link (x.pe = the seeder) instead of the .torrent; "
                         "also reports the time to metadata")
+    p.add_argument("--transport", choices=("tcp", "utp"), default="tcp",
+                   help="utp: the seeder and the libtorrent leecher run uTP only (TCP off)")
     args = p.parse_args()
 
     if not args.no_netns and os.environ.get("TORRENTEDGE_IN_NETNS") != "1":
@@ -272,7 +292,7 @@ def main():
     work = tempfile.mkdtemp(prefix="run-", dir=work_parent)
     have_bin = os.path.isfile(args.bin) and os.access(args.bin, os.X_OK)
     rows, recheck_rows = [], []
-    seeder = Seeder(torrent, data_dir)
+    seeder = Seeder(torrent, data_dir, args.transport)
     log(f"libtorrent seeder on 127.0.0.1:{seeder.port}")
     source, te_mark, lt_mark, te_env = torrent, None, None, None
     if args.magnet:
@@ -290,7 +310,7 @@ def main():
                     shutil.rmtree(out, ignore_errors=True)
                     os.makedirs(out)
                     argv = [args.bin, "download", source, "-o", out, "--bind", "127.0.0.1", "--port", "0", "--no-dht",
-                            "--peer", f"127.0.0.1:{seeder.port}", "--quiet"]
+                            "--peer", f"127.0.0.1:{seeder.port}", "--quiet"] + te_flags(args.bin, args.transport)
                     log("running", " ".join(argv))
                     rows.append(download_row("TorrentEdge" + suffix, argv, os.path.join(out, name), size, digest,
                                              args.timeout, te_mark, te_env))
@@ -303,7 +323,7 @@ def main():
                 shutil.rmtree(out, ignore_errors=True)
                 os.makedirs(out)
                 argv = [PYTHON, LT_PEER, "leech", source, out, "--connect", f"127.0.0.1:{seeder.port}",
-                        "--no-recheck", "--timeout", str(args.timeout)]
+                        "--no-recheck", "--timeout", str(args.timeout), "--transport", args.transport]
                 log("running libtorrent leecher")
                 rows.append(download_row("libtorrent 2.0.8 (python)" + suffix, argv, os.path.join(out, name), size,
                                          digest, args.timeout + 10, lt_mark))
@@ -336,7 +356,7 @@ def main():
             recheck_rows.append(r)
     shutil.rmtree(work, ignore_errors=True)
 
-    print(fmt_table(rows, size, args.magnet))
+    print(fmt_table(rows, size, args.magnet, args.transport))
     if recheck_rows:
         print(fmt_recheck(recheck_rows, size))
     print()

@@ -59,6 +59,10 @@ pub struct SessionConfig {
     /// Message stream encryption policy at start ([`crate::session::Session::set_encryption`]
     /// changes it later).
     pub encryption: Encryption,
+    /// uTP (BEP 29) beside TCP: a UDP socket on the listener's port (shared with the DHT
+    /// when that binds there too) accepts uTP connections, and dials try uTP first, TCP
+    /// when a peer does not answer ([`crate::session::Session::set_utp`] changes it later).
+    pub utp: bool,
 }
 
 /// Which connections use message stream encryption (MSE/PE).
@@ -131,6 +135,7 @@ impl Default for SessionConfig {
             port_mapping: None,
             pex: true,
             encryption: Encryption::Enabled,
+            utp: true,
         }
     }
 }

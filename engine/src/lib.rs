@@ -27,6 +27,7 @@ pub mod storage;
 pub mod torrent;
 pub mod tracker;
 pub mod types;
+pub mod utp;
 pub mod webseed;
 pub mod wire;
 

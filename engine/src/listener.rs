@@ -1,23 +1,26 @@
-//! The one TCP listener for every torrent: tells a plaintext BitTorrent handshake from an
-//! MSE one by its first 20 bytes, applies the encryption policy, reads the peer's
-//! handshake and routes the connection by info-hash.
+//! The one listener for every torrent, over TCP and over uTP: tells a plaintext BitTorrent
+//! handshake from an MSE one by its first 20 bytes, applies the encryption policy, reads the
+//! peer's handshake and routes the connection by info-hash. Both transports share every step
+//! after their accept.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
 use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::time::timeout;
 
 use crate::config::Encryption;
 use crate::events::Event;
 use crate::peer::handler::PeerHandler;
 use crate::peer::mse::{self, MseError, Transport};
+use crate::peer::stream::PeerStream;
 use crate::peer::{self, DisconnectReason, HANDSHAKE_TIMEOUT};
 use crate::session::conns::ConnSlot;
 use crate::session::env::Env;
 use crate::torrent::slot::{Slot, Stage};
+use crate::utp::UtpSocket;
 use crate::wire::{Handshake, WireError, HANDSHAKE_LEN, PROTOCOL};
 use crate::InfoHash;
 
@@ -36,16 +39,35 @@ pub(crate) async fn run(listener: TcpListener, routes: Routes, env: Arc<Env>) {
                 continue;
             }
         };
-        if env.bans.is_banned(addr.ip()) {
-            tracing::debug!(%addr, "banned address, dropping incoming peer");
+        admit(stream.into(), addr, &routes, &env);
+    }
+}
+
+/// Accepts uTP connections forever (the session aborts the task on shutdown); while the
+/// session's uTP switch is off, incoming connections are dropped.
+pub(crate) async fn run_utp(socket: UtpSocket, routes: Routes, env: Arc<Env>) {
+    loop {
+        let stream = match socket.accept().await {
+            Ok(s) => s,
+            Err(e) => return tracing::warn!("uTP accept stopped: {e}"),
+        };
+        if !env.utp_enabled() {
             continue;
         }
-        let Some(half) = env.half_open.try_acquire(addr.ip()) else {
-            tracing::debug!(%addr, "half-open limit reached, dropping incoming peer");
-            continue;
-        };
-        tokio::spawn(route(stream, addr, routes.clone(), env.clone(), half));
+        let addr = stream.peer_addr();
+        admit(stream.into(), addr, &routes, &env);
     }
+}
+
+/// Bans and the half-open cap, then the handshakes on their own task.
+fn admit(stream: PeerStream, addr: SocketAddr, routes: &Routes, env: &Arc<Env>) {
+    if env.bans.is_banned(addr.ip()) {
+        return tracing::debug!(%addr, "banned address, dropping incoming peer");
+    }
+    let Some(half) = env.half_open.try_acquire(addr.ip()) else {
+        return tracing::debug!(%addr, "half-open limit reached, dropping incoming peer");
+    };
+    tokio::spawn(route(stream, addr, routes.clone(), env.clone(), half));
 }
 
 /// Why an incoming connection went no further.
@@ -60,7 +82,13 @@ enum Refusal {
     Typed(InfoHash, DisconnectReason),
 }
 
-async fn route(stream: TcpStream, addr: SocketAddr, routes: Routes, env: Arc<Env>, half: ConnSlot) {
+async fn route(
+    stream: PeerStream,
+    addr: SocketAddr,
+    routes: Routes,
+    env: Arc<Env>,
+    half: ConnSlot,
+) {
     let policy = env.encryption.policy();
     let (conn, remote) = match timeout(HANDSHAKE_TIMEOUT, open(stream, &routes, policy)).await {
         Ok(Ok(c)) => c,
@@ -96,7 +124,7 @@ async fn route(stream: TcpStream, addr: SocketAddr, routes: Routes, env: Arc<Env
 /// Reads the first 20 bytes: `19, "BitTorrent protocol"` is a plaintext handshake,
 /// anything else the start of an MSE public key.
 async fn open(
-    mut stream: TcpStream,
+    mut stream: PeerStream,
     routes: &Routes,
     policy: Encryption,
 ) -> Result<(Transport, Handshake), Refusal> {

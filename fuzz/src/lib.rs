@@ -37,6 +37,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ssdp_reply", ssdp_reply),
     ("igd_description", igd_description),
     ("nostr_relay_message", nostr_relay_message),
+    ("utp_packet", utp_packet),
 ];
 
 /// The server's `Range` parser, compiled in from its source file (the server is a binary
@@ -377,4 +378,8 @@ pub fn nostr_relay_message(data: &[u8]) {
             assert!(t.trackers.len() <= MAX_TRACKERS);
         }
     }
+/// uTP datagrams from anyone on the UDP port: a parsed packet re-encodes to the same
+/// header and payload; nothing panics.
+pub fn utp_packet(data: &[u8]) {
+    engine::utp::fuzz_packet(data);
 }

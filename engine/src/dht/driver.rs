@@ -3,6 +3,7 @@
 //! moves datagrams and time.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
@@ -26,13 +27,51 @@ pub enum Command {
     Shutdown,
 }
 
-pub async fn run(socket: UdpSocket, mut node: Node, mut commands: mpsc::Receiver<Command>) {
+/// Where datagrams come from: the node's own socket, or a socket shared with uTP whose
+/// receive loop hands over the KRPC datagrams.
+pub enum Io {
+    Own(UdpSocket),
+    Shared {
+        udp: Arc<UdpSocket>,
+        incoming: mpsc::Receiver<(SocketAddr, Vec<u8>)>,
+    },
+}
+
+impl Io {
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.socket().local_addr()
+    }
+
+    fn socket(&self) -> &UdpSocket {
+        match self {
+            Io::Own(s) => s,
+            Io::Shared { udp, .. } => udp,
+        }
+    }
+
+    async fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {
+        match self {
+            Io::Own(s) => s.recv_from(buf).await,
+            Io::Shared { incoming, .. } => match incoming.recv().await {
+                Some((from, d)) => {
+                    let n = d.len().min(buf.len());
+                    buf[..n].copy_from_slice(&d[..n]);
+                    Ok((n, from))
+                }
+                // The uTP socket stopped: nothing more arrives.
+                None => std::future::pending().await,
+            },
+        }
+    }
+}
+
+pub async fn run(mut io: Io, mut node: Node, mut commands: mpsc::Receiver<Command>) {
     // One byte more than the largest packet accepted, so a larger one is seen as such.
     let mut buf = vec![0u8; MAX_PACKET + 1];
     let mut next_tick = Instant::now() + TICK_IDLE;
     loop {
         tokio::select! {
-            r = socket.recv_from(&mut buf) => match r {
+            r = io.recv(&mut buf) => match r {
                 Ok((n, from)) => node.handle_datagram(from, &buf[..n], Instant::now().into_std()),
                 // ICMP errors surface here on some systems; the socket stays usable.
                 Err(e) => tracing::debug!(error = %e, "DHT socket receive error"),
@@ -58,7 +97,7 @@ pub async fn run(socket: UdpSocket, mut node: Node, mut commands: mpsc::Receiver
         }
         let out: Vec<(SocketAddr, Vec<u8>)> = node.take_outgoing().collect();
         for (to, data) in out {
-            if let Err(e) = socket.send_to(&data, to).await {
+            if let Err(e) = io.socket().send_to(&data, to).await {
                 tracing::debug!(%to, error = %e, "DHT send failed");
             }
         }

@@ -142,6 +142,26 @@ pub struct Dht {
 impl Dht {
     /// Binds the socket, loads the saved table, and starts joining in the background.
     pub async fn start(config: DhtConfig) -> Result<Dht, DhtError> {
+        let socket = UdpSocket::bind(config.bind)
+            .await
+            .map_err(|source| DhtError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        Self::start_io(config, driver::Io::Own(socket))
+    }
+
+    /// Runs on a UDP socket shared with uTP (`crate::utp::UtpSocket::other_datagrams`
+    /// feeds `incoming`; answers go out through `udp`); `config.bind` is ignored.
+    pub fn start_shared(
+        config: DhtConfig,
+        udp: Arc<UdpSocket>,
+        incoming: mpsc::Receiver<(SocketAddr, Vec<u8>)>,
+    ) -> Result<Dht, DhtError> {
+        Self::start_io(config, driver::Io::Shared { udp, incoming })
+    }
+
+    fn start_io(config: DhtConfig, io: driver::Io) -> Result<Dht, DhtError> {
         let saved = match &config.saved_table {
             Some(b) => Some(persist::decode(b)?),
             None => None,
@@ -150,13 +170,7 @@ impl Dht {
             .node_id
             .or(saved.as_ref().map(|(id, _)| *id))
             .unwrap_or_else(NodeId::random);
-        let socket = UdpSocket::bind(config.bind)
-            .await
-            .map_err(|source| DhtError::Bind {
-                addr: config.bind,
-                source,
-            })?;
-        let local_addr = socket.local_addr().map_err(|source| DhtError::Bind {
+        let local_addr = io.local_addr().map_err(|source| DhtError::Bind {
             addr: config.bind,
             source,
         })?;
@@ -170,7 +184,7 @@ impl Dht {
             std::time::Instant::now(),
         );
         let (tx, rx) = mpsc::channel(COMMANDS);
-        let task = tokio::spawn(driver::run(socket, node, rx));
+        let task = tokio::spawn(driver::run(io, node, rx));
         let names = config.bootstrap;
         let bootstrap_tx = tx.clone();
         tokio::spawn(async move {

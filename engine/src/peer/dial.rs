@@ -1,5 +1,6 @@
-//! Outgoing connections: TCP connect, MSE when the policy asks for it, and the handshake
-//! exchange, each attempt bounded in time.
+//! Outgoing connections: uTP first when the session has it on (TCP when the uTP connect
+//! finds nobody, remembered per address), MSE when the policy asks for it, and the
+//! handshake exchange, each attempt bounded in time.
 
 use std::net::SocketAddr;
 
@@ -7,9 +8,11 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use super::mse::{self, MseError, Transport};
+use super::stream::PeerStream;
 use super::HANDSHAKE_TIMEOUT;
 use crate::config::Encryption;
 use crate::session::env::Env;
+use crate::utp::UtpSocket;
 use crate::wire::{read_handshake, write_handshake, Handshake, WireError};
 use crate::InfoHash;
 
@@ -38,27 +41,70 @@ impl DialError {
     }
 }
 
+/// Which transport a dial uses.
+#[derive(Clone, Copy)]
+enum Via<'a> {
+    Tcp,
+    Utp(&'a UtpSocket),
+}
+
+impl Via<'_> {
+    async fn open(self, addr: SocketAddr) -> Result<PeerStream, DialError> {
+        match self {
+            Via::Tcp => TcpStream::connect(addr).await.map(Into::into),
+            Via::Utp(s) => s.connect(addr).await.map(Into::into),
+        }
+        .map_err(DialError::Connect)
+    }
+}
+
 /// Connects to `addr` and exchanges handshakes, plaintext or MSE as the session's policy
-/// says. `accept` decides whether the info-hash the peer answers with is ours. With
-/// `enabled`, plaintext goes first; a peer that hangs up on it is retried encrypted once
-/// and, if that works, dialed encrypted from then on.
+/// says. `accept` decides whether the info-hash the peer answers with is ours. With uTP
+/// on, uTP goes first; a peer that does not answer its SYNs is dialed over TCP, and over
+/// TCP only from then on if that works.
 pub(crate) async fn connect(
     env: &Env,
     addr: SocketAddr,
     ours: &Handshake,
     accept: impl Fn(&InfoHash) -> bool,
 ) -> Result<(Transport, Handshake), DialError> {
+    if let Some(utp) = env.utp_for(&addr) {
+        match by_policy(env, Via::Utp(utp), addr, ours, &accept).await {
+            Err(DialError::Connect(e)) => {
+                tracing::debug!(%addr, "uTP connect failed ({e}), trying TCP");
+                let r = by_policy(env, Via::Tcp, addr, ours, &accept).await;
+                if r.is_ok() {
+                    env.transports.remember_tcp(addr);
+                }
+                return r;
+            }
+            r => return r,
+        }
+    }
+    by_policy(env, Via::Tcp, addr, ours, &accept).await
+}
+
+/// One transport, plaintext or MSE per the policy. With `enabled`, plaintext goes first; a
+/// peer that hangs up on it is retried encrypted once and, if that works, dialed encrypted
+/// from then on.
+async fn by_policy(
+    env: &Env,
+    via: Via<'_>,
+    addr: SocketAddr,
+    ours: &Handshake,
+    accept: &impl Fn(&InfoHash) -> bool,
+) -> Result<(Transport, Handshake), DialError> {
     let both = mse::PLAINTEXT | mse::RC4;
     match env.encryption.policy() {
-        Encryption::Disabled => plain(addr, ours, &accept).await,
-        Encryption::Required => encrypted(addr, ours, &accept, mse::RC4).await,
+        Encryption::Disabled => plain(via, addr, ours, accept).await,
+        Encryption::Required => encrypted(via, addr, ours, accept, mse::RC4).await,
         Encryption::Enabled if env.encryption.wants_mse(&addr) => {
-            encrypted(addr, ours, &accept, both).await
+            encrypted(via, addr, ours, accept, both).await
         }
-        Encryption::Enabled => match plain(addr, ours, &accept).await {
+        Encryption::Enabled => match plain(via, addr, ours, accept).await {
             Err(e) if e.hung_up() => {
                 tracing::debug!(%addr, "plaintext refused ({e}), trying encrypted");
-                let r = encrypted(addr, ours, &accept, both).await;
+                let r = encrypted(via, addr, ours, accept, both).await;
                 if r.is_ok() {
                     env.encryption.remember(addr);
                 }
@@ -70,12 +116,13 @@ pub(crate) async fn connect(
 }
 
 async fn plain(
+    via: Via<'_>,
     addr: SocketAddr,
     ours: &Handshake,
     accept: &impl Fn(&InfoHash) -> bool,
 ) -> Result<(Transport, Handshake), DialError> {
     let attempt = async {
-        let mut stream = TcpStream::connect(addr).await.map_err(DialError::Connect)?;
+        let mut stream = via.open(addr).await?;
         write_handshake(&mut stream, ours).await?;
         let remote = read_handshake(&mut stream).await?;
         if !accept(&remote.info_hash) {
@@ -90,13 +137,14 @@ async fn plain(
 
 /// MSE with `provide`, our BitTorrent handshake as the initial payload.
 async fn encrypted(
+    via: Via<'_>,
     addr: SocketAddr,
     ours: &Handshake,
     accept: &impl Fn(&InfoHash) -> bool,
     provide: u32,
 ) -> Result<(Transport, Handshake), DialError> {
     let attempt = async {
-        let mut stream = TcpStream::connect(addr).await.map_err(DialError::Connect)?;
+        let mut stream = via.open(addr).await?;
         let crypto = mse::initiate(&mut stream, &ours.info_hash, provide, &ours.encode()).await?;
         let mut t = Transport {
             stream,

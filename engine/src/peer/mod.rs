@@ -9,6 +9,7 @@ pub(crate) mod pipeline;
 pub(crate) mod rate;
 mod reader;
 pub mod reason;
+pub(crate) mod stream;
 mod writer;
 
 use std::net::SocketAddr;
@@ -60,10 +61,6 @@ pub(crate) async fn run<H: PeerHandler>(
         crypto,
         pending,
     } = conn;
-    if let Err(e) = stream.set_nodelay(true) {
-        tracing::debug!(%addr, "set_nodelay: {e}");
-    }
-    let (rd, wr) = stream.into_split();
     let link = Link {
         remote,
         addr,
@@ -71,7 +68,28 @@ pub(crate) async fn run<H: PeerHandler>(
         pending,
         _slot: slot,
     };
-    // Plaintext runs on the raw socket halves; only RC4 connections pay for the wrappers.
+    match stream {
+        stream::PeerStream::Tcp(s) => {
+            if let Err(e) = s.set_nodelay(true) {
+                tracing::debug!(%addr, "set_nodelay: {e}");
+            }
+            let (rd, wr) = s.into_split();
+            split(h, rd, wr, link, crypto).await
+        }
+        stream::PeerStream::Utp(s) => {
+            let (rd, wr) = s.into_split();
+            split(h, rd, wr, link, crypto).await
+        }
+    }
+}
+
+/// Plaintext runs on the raw halves; only RC4 connections pay for the wrappers.
+async fn split<H, R, W>(h: Arc<H>, rd: R, wr: W, link: Link, crypto: Option<Box<mse::Crypto>>)
+where
+    H: PeerHandler,
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
     match crypto {
         None => drive(h, rd, wr, link, false).await,
         Some(c) => {

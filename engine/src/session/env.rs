@@ -12,6 +12,7 @@ use super::conns::ConnLimiter;
 use super::encryption::EncryptionState;
 use super::hashpool::HashPool;
 use super::ratelimit::RateLimits;
+use super::transports::Transports;
 use super::upload_slots::UploadSlots;
 
 use crate::config::SessionConfig;
@@ -19,6 +20,7 @@ use crate::dht::Dht;
 use crate::events::Event;
 use crate::resume::ResumeStore;
 use crate::tracker::{TrackerClient, TrackerError};
+use crate::utp::UtpSocket;
 use crate::wire::Handshake;
 use crate::{InfoHash, PeerKey};
 
@@ -48,6 +50,10 @@ pub(crate) struct Env {
     pub upload_slots: UploadSlots,
     /// The encryption policy in force and peers known to want MSE.
     pub encryption: EncryptionState,
+    /// The uTP socket (on the listener's port, shared with the DHT when that runs there).
+    pub utp: Option<UtpSocket>,
+    /// The uTP switch and the peers dialed over TCP only.
+    pub transports: Transports,
     next_peer_key: AtomicU64,
 }
 
@@ -75,6 +81,8 @@ impl Env {
                 config.upload_slots_total,
             ),
             encryption: EncryptionState::new(config.encryption),
+            utp: None,
+            transports: Transports::new(config.utp),
             config,
             listen_addr,
             listen_v6,
@@ -120,6 +128,19 @@ impl Env {
             }
         }
         out
+    }
+
+    /// Whether uTP connections are made and accepted now.
+    pub fn utp_enabled(&self) -> bool {
+        self.utp.is_some() && self.transports.utp()
+    }
+
+    /// The socket to dial `addr` over uTP with, unless uTP is off, the address family
+    /// differs from the socket's, or `addr` is known to answer only over TCP.
+    pub fn utp_for(&self, addr: &SocketAddr) -> Option<&UtpSocket> {
+        let s = self.utp.as_ref()?;
+        let family = s.local_addr().ok()?.is_ipv4() == addr.is_ipv4();
+        (family && self.transports.utp() && !self.transports.tcp_only(addr)).then_some(s)
     }
 
     pub fn next_peer_key(&self) -> PeerKey {

@@ -11,6 +11,7 @@ pub(crate) mod env;
 pub(crate) mod hashpool;
 mod own_addrs;
 pub mod ratelimit;
+pub(crate) mod transports;
 pub(crate) mod upload_slots;
 
 use std::net::SocketAddr;
@@ -38,9 +39,13 @@ use crate::storage::{Storage, StorageError};
 use crate::torrent::slot::{Slot, Stage};
 use crate::torrent::{lock, Control, Torrent};
 use crate::tracker::TrackerError;
+use crate::utp::UtpSocket;
 use crate::InfoHash;
 use env::Env;
 use ratelimit::RateLimits;
+
+/// KRPC datagrams waiting for the DHT node when it shares the uTP socket.
+const DHT_QUEUE: usize = 1024;
 
 /// Largest piece we accept: each piece in flight needs a buffer this big.
 const MAX_PIECE_LENGTH: u32 = 128 << 20;
@@ -94,7 +99,7 @@ pub struct Session {
 struct Inner {
     env: Arc<Env>,
     routes: Routes,
-    /// The listeners' accept loops and local discovery, aborted at shutdown.
+    /// The TCP and uTP accept loops and local discovery, aborted at shutdown.
     background: Mutex<Vec<JoinHandle<()>>>,
     /// Router port mappings, when asked for; removed at shutdown.
     portmap: Option<PortMapper>,
@@ -108,12 +113,20 @@ impl Session {
         let local = listener.local_addr()?;
         let local_v6 = v6.as_ref().map(TcpListener::local_addr).transpose()?;
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let utp = if config.utp {
+            bind_utp(local).await
+        } else {
+            None
+        };
         let dht = match &config.dht {
-            Some(c) => Some(start_dht(c.clone(), local).await?),
+            Some(c) => Some(start_dht(c.clone(), local, utp.as_ref()).await?),
             None => None,
         };
         let env = match Env::new(config, local, local_v6, events, dht.clone()) {
-            Ok(env) => Arc::new(env),
+            Ok(mut env) => {
+                env.utp = utp.clone();
+                Arc::new(env)
+            }
             Err(e) => {
                 if let Some(d) = dht {
                     d.shutdown().await;
@@ -142,15 +155,27 @@ impl Session {
                 Err(e) => tracing::warn!("local service discovery is off: {e}"),
             }
         }
+        // The UDP port: uTP's socket, which the DHT shares, else the DHT's own.
+        let udp_port = match &utp {
+            Some(u) => u.local_addr().ok().map(|a| a.port()),
+            None => env.dht_port(),
+        };
         let portmap = env.config.port_mapping.clone().and_then(|cfg| {
             let mut ports = vec![(Protocol::Tcp, local.port())];
-            if let Some(udp) = env.dht_port() {
+            if let Some(udp) = udp_port {
                 ports.push((Protocol::Udp, udp));
             }
             PortMapper::start(cfg, ports)
                 .map_err(|e| tracing::warn!("port mapping is off: {e}"))
                 .ok()
         });
+        if let Some(u) = utp {
+            tasks.push(tokio::spawn(listener::run_utp(
+                u,
+                routes.clone(),
+                env.clone(),
+            )));
+        }
         tracing::info!(%local, ?local_v6, "session started");
         Ok(Session {
             inner: Arc::new(Inner {
@@ -243,6 +268,21 @@ impl Session {
     /// at each torrent's next rechoke.
     pub fn set_upload_slots(&self, per_torrent: usize, total: usize) {
         self.inner.env.upload_slots.set(per_torrent, total);
+    }
+
+    /// uTP on or off for connections made or accepted from now on (the socket stays bound
+    /// while the session runs, for the DHT and so that turning it on again needs no port).
+    pub fn set_utp(&self, on: bool) {
+        self.inner.env.transports.set_utp(on);
+    }
+
+    /// Where uTP connections are accepted (UDP), if a uTP socket is bound.
+    pub fn utp_addr(&self) -> Option<SocketAddr> {
+        self.inner
+            .env
+            .utp
+            .as_ref()
+            .and_then(|u| u.local_addr().ok())
     }
 
     /// The message stream encryption policy for connections made or accepted from now on
@@ -452,6 +492,9 @@ impl Session {
         if let Some(dht) = &self.inner.env.dht {
             dht.shutdown().await;
         }
+        if let Some(utp) = &self.inner.env.utp {
+            utp.close();
+        }
         tracing::info!("session shut down");
     }
 
@@ -464,7 +507,44 @@ impl Session {
 
 /// Starts the DHT node; bind port 0 tries the TCP listener's port first, so one port
 /// (TCP and UDP) is all a user forwards.
-async fn start_dht(config: DhtConfig, listen: SocketAddr) -> Result<Dht, DhtError> {
+/// The uTP socket on the listener's address, else (that UDP port is taken) on any port,
+/// which still dials out.
+async fn bind_utp(listen: SocketAddr) -> Option<UtpSocket> {
+    match UtpSocket::bind(listen).await {
+        Ok(s) => return Some(s),
+        Err(e) => tracing::warn!(%listen, "uTP cannot bind the listener's port ({e}); any port"),
+    }
+    let mut any = listen;
+    any.set_port(0);
+    match UtpSocket::bind(any).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(%any, "uTP off: cannot bind ({e})");
+            None
+        }
+    }
+}
+
+/// The DHT on the uTP socket when it asks for that address (port 0: the listener's),
+/// else on its own socket.
+async fn start_dht(
+    config: DhtConfig,
+    listen: SocketAddr,
+    utp: Option<&UtpSocket>,
+) -> Result<Dht, DhtError> {
+    if let Some(u) = utp {
+        let at = u.local_addr().ok();
+        let port = if config.bind.port() == 0 {
+            listen.port()
+        } else {
+            config.bind.port()
+        };
+        if at == Some(SocketAddr::new(config.bind.ip(), port)) {
+            if let Some(incoming) = u.other_datagrams(DHT_QUEUE) {
+                return Dht::start_shared(config, u.udp(), incoming);
+            }
+        }
+    }
     if config.bind.port() == 0 {
         let mut same = config.clone();
         same.bind.set_port(listen.port());

@@ -3,7 +3,7 @@
 
 Run it with Debian's /usr/bin/python3 (python3-libtorrent). It stays on
 loopback: it listens and dials on 127.0.0.1 only, with DHT, LSD, UPnP,
-NAT-PMP, uTP and peer exchange off. Run it inside scripts/in-netns.sh anyway.
+NAT-PMP, uTP (unless --transport asks for it) and peer exchange off. Run it inside scripts/in-netns.sh anyway.
 
 Modes
   seed TORRENT DATA_DIR    seed (seed_mode: data is trusted, not rechecked)
@@ -25,6 +25,11 @@ Common options (seed, leech)
   --pex                       keep peer exchange (ut_pex) on
   --lsd                       local service discovery (BEP 14) on; only inside
                               scripts/in-netns.sh (multicast stays on its lo)
+  --transport tcp|utp|both    which transports listen and dial (default tcp; utp
+                              turns TCP off both ways)
+
+LT_PEER_VERBOSE=1 in the environment acts as -v (every alert on stderr), for a test's
+failure output.
 
 Machine-readable lines on stdout (one per line, flushed):
   READY <port>                listening (printed once)
@@ -109,15 +114,30 @@ def loopback_settings(listen):
     }
 
 
-def check_live_settings(ses, allowed=()):
+def transport_settings(settings, transport):
+    """uTP on for `utp` and `both`; TCP off both ways for `utp`."""
+    utp = transport in ("utp", "both")
+    settings["enable_outgoing_utp"] = utp
+    settings["enable_incoming_utp"] = utp
+    if transport == "utp":
+        settings["enable_outgoing_tcp"] = False
+        settings["enable_incoming_tcp"] = False
+
+
+def check_live_settings(ses, transport="tcp", allowed=()):
     """Refuse to run if the session did not take the loopback settings."""
     s = ses.get_settings()
-    bad = [
-        k
-        for k in ("enable_dht", "enable_lsd", "enable_upnp", "enable_natpmp",
-                  "enable_outgoing_utp", "enable_incoming_utp")
-        if s.get(k) and k not in allowed
-    ]
+    off = [k for k in ("enable_dht", "enable_lsd", "enable_upnp", "enable_natpmp")
+           if k not in allowed]
+    if transport == "tcp":
+        off += ["enable_outgoing_utp", "enable_incoming_utp"]
+    if transport == "utp":
+        off += ["enable_outgoing_tcp", "enable_incoming_tcp"]
+    bad = [k for k in off if s.get(k)]
+    if transport in ("utp", "both") and not (
+        s.get("enable_outgoing_utp") and s.get("enable_incoming_utp")
+    ):
+        bad.append("utp not on")
     listen = s.get("listen_interfaces", "")
     if bad or not (listen.startswith("127.") or listen.startswith("[::1]")):
         out("FAILED unsafe live settings", ",".join(bad), s.get("listen_interfaces"))
@@ -194,8 +214,9 @@ def run_peer(args):
         settings["enable_lsd"] = True
         settings["local_service_announce_interval"] = 2
         allowed = ("enable_lsd",)
+    transport_settings(settings, args.transport)
     ses = lt.session(settings)
-    check_live_settings(ses, allowed)
+    check_live_settings(ses, args.transport, allowed)
 
     data_dir = os.path.abspath(args.dir)
     scratch = None
@@ -253,7 +274,10 @@ def run_peer(args):
             ses.wait_for_alert(200)
             for a in ses.pop_alerts():
                 if isinstance(a, lt.listen_succeeded_alert):
-                    if a.socket_type == lt.socket_type_t.tcp and not ready:
+                    listening = a.socket_type == lt.socket_type_t.tcp or (
+                        args.transport == "utp" and a.socket_type == lt.socket_type_t.utp
+                    )
+                    if listening and not ready:
                         ready = True
                         out("READY", ses.listen_port())
                 elif isinstance(a, lt.listen_failed_alert):
@@ -374,6 +398,8 @@ def main():
         sp.add_argument("--upload-limit", dest="upload_limit", type=int, default=0)
         sp.add_argument("--pex", action="store_true")
         sp.add_argument("--lsd", action="store_true")
+        sp.add_argument("--transport", choices=("tcp", "utp", "both"), default="tcp",
+                        help="transports to listen and dial on (utp: TCP off both ways)")
         sp.add_argument("--encryption", choices=("forced", "enabled", "disabled"), default="enabled",
                         help="MSE/PE policy (forced: RC4 only, plaintext refused)")
         sp.add_argument("--no-recheck", dest="no_recheck", action="store_true",
@@ -387,6 +413,8 @@ def main():
     mk.add_argument("--private", action="store_true")
     mk.add_argument("--hybrid", action="store_true", help="v1+v2 hybrid (pad files) instead of v1 only")
     args = p.parse_args()
+    if os.environ.get("LT_PEER_VERBOSE"):
+        args.verbose = True
     if args.mode == "make-torrent":
         return make_torrent(args)
     if args.corrupt and args.mode != "seed":

@@ -45,12 +45,15 @@ pub fn te_make_torrent(content: &Path, out: &Path, piece_size: u32, trackers: &[
     super::torrent_info_hash_hex(out)
 }
 
-/// Session settings for tests: 127.0.0.1, ephemeral port, short tracker timeout.
+/// Session settings for tests: 127.0.0.1, ephemeral port, short tracker timeout, TCP only
+/// (the peers of most tests do not speak uTP, and a uTP dial waits 3 s for its SYNs before
+/// falling back; tests/utp.rs turns uTP on).
 pub fn test_config() -> SessionConfig {
     SessionConfig {
         listen_addr: SocketAddr::from((super::LOCALHOST, 0)),
         allow_local_trackers: true,
         tracker_timeout: Duration::from_secs(5),
+        utp: false,
         ..SessionConfig::default()
     }
 }

@@ -353,6 +353,8 @@ pub struct LtOpts {
     /// MSE/PE policy: `forced` (RC4 only, plaintext refused), `enabled` (libtorrent's
     /// default) or `disabled`. None: libtorrent's default.
     pub encryption: Option<&'static str>,
+    /// Transports (`tcp`, `utp` = TCP off both ways, `both`). None: TCP only.
+    pub transport: Option<&'static str>,
 }
 
 /// A running libtorrent peer (lt_peer.py).
@@ -408,6 +410,9 @@ impl LtPeer {
         }
         if let Some(e) = opts.encryption {
             cmd.arg("--encryption").arg(e);
+        }
+        if let Some(t) = opts.transport {
+            cmd.arg("--transport").arg(t);
         }
         if let Some(limit) = opts.upload_limit {
             cmd.arg("--upload-limit").arg(limit.to_string());

@@ -12,7 +12,7 @@ mod stream;
 mod tests;
 
 pub use handshake::MseError;
-pub(crate) use handshake::{initiate, req2, respond, PLAINTEXT, RC4};
+pub(crate) use handshake::{initiate, req2, respond, Crypto, PLAINTEXT, RC4};
 pub(crate) use stream::{DecryptRead, EncryptWrite, Transport};
 
 use crate::config::Encryption;

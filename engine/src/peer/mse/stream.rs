@@ -7,15 +7,15 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
 
 use super::cipher::Rc4;
 use super::handshake::Crypto;
+use crate::peer::stream::PeerStream;
 use crate::wire::{Handshake, WireError, HANDSHAKE_LEN};
 
 /// A handshaken (or handshaking) peer socket.
 pub(crate) struct Transport {
-    pub stream: TcpStream,
+    pub stream: PeerStream,
     /// The keystreams, when the connection is RC4-encrypted.
     pub crypto: Option<Box<Crypto>>,
     /// Plaintext the peer sent past its BitTorrent handshake inside an MSE initial
@@ -24,9 +24,9 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    pub fn plain(stream: TcpStream) -> Self {
+    pub fn plain(stream: impl Into<PeerStream>) -> Self {
         Transport {
-            stream,
+            stream: stream.into(),
             crypto: None,
             pending: Vec::new(),
         }
