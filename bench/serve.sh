@@ -11,7 +11,7 @@ serve_for_bench() {
   work=$(mktemp -d)
   local log=$work/server.log
   trap 'serve_cleanup' EXIT
-  env DATA_DIR="$work/data" JWT_SECRET=bench-secret-bench-secret-bench-secret DHT=false LSD=false UPNP=false \
+  env DATA_DIR="$work/data" JWT_SECRET=bench-secret-bench-secret-bench-secret DHT=false LSD=false UPNP=false UTP=false \
     PEER_BIND=127.0.0.1 PEER_PORT=0 RUST_LOG=warn,torrentedge::web=info "$@" \
     "$bin" serve --port 0 --bind 127.0.0.1 2>"$log" &
   pid=$!

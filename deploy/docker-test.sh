@@ -52,7 +52,7 @@ echo "test-docker: images built: $("$DOCKER" image inspect -f '{{.Size}}' torren
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port) peer=$(free_port) https=$(free_port) http=$(free_port)
 te=$("$DOCKER" run -d --network host -e PORT="$port" -e BIND=127.0.0.1 -e PEER_PORT="$peer" \
-  -e PEER_BIND=127.0.0.1 -e DHT=false -e LSD=false -e UPNP=false --health-interval 1s --health-start-period 30s torrentedge:test)
+  -e PEER_BIND=127.0.0.1 -e DHT=false -e LSD=false -e UPNP=false -e UTP=false --health-interval 1s --health-start-period 30s torrentedge:test)
 status=""
 for _ in $(seq 120); do
   status=$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$te")

@@ -29,7 +29,7 @@ export async function startServer(extraEnv = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'te-e2e-'));
   const child = spawn(bin, ['serve', '--port', String(port), '--bind', '127.0.0.1'], {
     cwd: dataDir, // any working directory must do: the site is embedded in the binary
-    env: { ...process.env, DATA_DIR: join(dataDir, 'data'), RUST_LOG: 'warn', DHT: 'false', LSD: 'false', UPNP: 'false', ...extraEnv },
+    env: { ...process.env, DATA_DIR: join(dataDir, 'data'), RUST_LOG: 'warn', DHT: 'false', LSD: 'false', UPNP: 'false', UTP: 'false', ...extraEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;

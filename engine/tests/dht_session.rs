@@ -274,7 +274,15 @@ async fn libtorrent_finds_our_seeder_through_the_dht() {
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(st.success(), "libtorrent exited with {st}");
         assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
-        let up = seeder.session.get(&ih).unwrap().status();
+        // The upload counter follows the last blocks a moment after libtorrent has them.
+        let handle = seeder.session.get(&ih).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while handle.status().uploaded < fx.layout.total_len()
+            && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let up = handle.status();
         assert!(up.uploaded >= fx.layout.total_len(), "{up:?}");
         seeder.shutdown().await;
         boot.shutdown().await;

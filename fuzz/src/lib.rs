@@ -378,6 +378,8 @@ pub fn nostr_relay_message(data: &[u8]) {
             assert!(t.trackers.len() <= MAX_TRACKERS);
         }
     }
+}
+
 /// uTP datagrams from anyone on the UDP port: a parsed packet re-encodes to the same
 /// header and payload; nothing panics.
 pub fn utp_packet(data: &[u8]) {

@@ -195,6 +195,9 @@ pub struct ServeArgs {
     #[command(flatten)]
     #[serde(skip)]
     pub network: crate::network::NetworkArgs,
+    /// `utp = false` in the `--config` file: TCP only.
+    #[arg(skip)]
+    pub utp: Option<bool>,
     /// `ipv6 = false` in the `--config` file: IPv4 only.
     #[arg(skip)]
     pub ipv6: Option<bool>,
@@ -654,6 +657,7 @@ impl Config {
             public_url,
             encryption: a.encryption.or(f.encryption).unwrap_or_default(),
             network: a.network.resolve(&crate::network::NetworkArgs {
+                utp: f.utp,
                 ipv6: f.ipv6,
                 lsd: f.lsd,
                 upnp: f.upnp,

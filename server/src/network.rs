@@ -1,7 +1,7 @@
-//! How the engine reaches peers beyond plain IPv4 TCP: an IPv6 listener (BEP 7), local
+//! How the engine reaches peers beyond plain IPv4 TCP: uTP (BEP 29), an IPv6 listener (BEP 7), local
 //! service discovery (BEP 14) and port mapping on the router (NAT-PMP, UPnP IGD). Options
-//! `--ipv6/--no-ipv6`, `--lsd/--no-lsd`, `--upnp/--no-upnp` (and the variables `IPV6`,
-//! `LSD`, `UPNP`) give them until an admin changes them in `PATCH /api/settings`;
+//! `--utp/--no-utp`, `--ipv6/--no-ipv6`, `--lsd/--no-lsd`, `--upnp/--no-upnp` (and the
+//! variables `UTP`, `IPV6`, `LSD`, `UPNP`) give them until an admin changes them in `PATCH /api/settings`;
 //! then the stored values (`settings`, names `network.*`) win. They take effect at the next
 //! start, since they decide which sockets the engine binds.
 
@@ -16,6 +16,15 @@ use crate::db::{settings, Db, DbError};
 #[derive(clap::Args, Debug, Clone, Default, serde::Deserialize)]
 #[serde(default, rename_all = "snake_case")]
 pub struct NetworkArgs {
+    /// uTP (BEP 29): peer connections over UDP too, tried first when dialing, with TCP as
+    /// the fallback (`--utp=false` or `--no-utp`: TCP only) [default: true].
+    #[arg(long, env = "UTP", value_parser = clap::builder::BoolishValueParser::new(),
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub utp: Option<bool>,
+    /// TCP only, whatever UTP says.
+    #[arg(long = "no-utp")]
+    #[serde(skip)]
+    pub no_utp: bool,
     /// Listen for IPv6 peers too, on the same port (`--ipv6=false` or `--no-ipv6`: IPv4
     /// only) [default: true].
     #[arg(long, env = "IPV6", value_parser = clap::builder::BoolishValueParser::new(),
@@ -48,6 +57,7 @@ pub struct NetworkArgs {
 /// The resolved choices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Network {
+    pub utp: bool,
     pub ipv6: bool,
     pub lsd: bool,
     pub upnp: bool,
@@ -57,6 +67,7 @@ impl NetworkArgs {
     /// These options over `file`'s (a `--config` file), over the defaults.
     pub fn resolve(&self, file: &NetworkArgs) -> Network {
         Network {
+            utp: !self.no_utp && self.utp.or(file.utp).unwrap_or(true),
             ipv6: !self.no_ipv6 && self.ipv6.or(file.ipv6).unwrap_or(true),
             lsd: !self.no_lsd && self.lsd.or(file.lsd).unwrap_or(true),
             upnp: !self.no_upnp
@@ -72,6 +83,7 @@ impl Network {
     /// Sets the engine's listeners and discovery for a peer listener on `bind`.
     pub fn apply(&self, c: &mut SessionConfig) {
         let bind = c.listen_addr;
+        c.utp = self.utp;
         c.listen_v6 = if self.ipv6 { v6_beside(bind) } else { None };
         c.lsd = self.lsd.then(|| engine::lsd::LsdConfig {
             // A loopback-bound server announces on loopback only.
@@ -87,6 +99,7 @@ impl Network {
     /// The stored choices over these (the ones from options), for the next start.
     pub async fn stored_over(self, db: &Db) -> Result<Network, DbError> {
         Ok(Network {
+            utp: stored(db, UTP).await?.unwrap_or(self.utp),
             ipv6: stored(db, IPV6).await?.unwrap_or(self.ipv6),
             lsd: stored(db, LSD).await?.unwrap_or(self.lsd),
             upnp: stored(db, UPNP).await?.unwrap_or(self.upnp),
@@ -97,6 +110,7 @@ impl Network {
     /// mappings now.
     pub fn to_api(self, next: Network, mappings: &[engine::portmap::Mapping]) -> NetworkSettings {
         NetworkSettings {
+            utp: next.utp,
             ipv6: next.ipv6,
             lsd: next.lsd,
             upnp: next.upnp,
@@ -128,6 +142,7 @@ fn v6_beside(bind: SocketAddr) -> Option<SocketAddr> {
     }
 }
 
+const UTP: &str = "network.utp";
 const IPV6: &str = "network.ipv6";
 const LSD: &str = "network.lsd";
 const UPNP: &str = "network.upnp";
@@ -138,7 +153,7 @@ async fn stored(db: &Db, key: &str) -> Result<Option<bool>, DbError> {
 
 /// Stores the patch's choices for the next start.
 pub async fn store(db: &Db, p: &NetworkPatch) -> Result<(), DbError> {
-    for (key, v) in [(IPV6, p.ipv6), (LSD, p.lsd), (UPNP, p.upnp)] {
+    for (key, v) in [(UTP, p.utp), (IPV6, p.ipv6), (LSD, p.lsd), (UPNP, p.upnp)] {
         if let Some(v) = v {
             settings::put(db, key, if v { "true" } else { "false" }).await?;
         }
@@ -153,9 +168,10 @@ mod tests {
     #[test]
     fn on_unless_turned_off() {
         let on = NetworkArgs::default().resolve(&NetworkArgs::default());
-        assert!(on.ipv6 && on.lsd);
+        assert!(on.utp && on.ipv6 && on.lsd);
         assert_eq!(on.upnp, engine::portmap::behind_nat());
         let off = NetworkArgs {
+            no_utp: true,
             no_ipv6: true,
             lsd: Some(false),
             no_upnp: true,
@@ -164,6 +180,7 @@ mod tests {
         assert_eq!(
             off.resolve(&NetworkArgs::default()),
             Network {
+                utp: false,
                 ipv6: false,
                 lsd: false,
                 upnp: false
@@ -183,11 +200,13 @@ mod tests {
             ..Default::default()
         };
         Network {
+            utp: true,
             ipv6: true,
             lsd: true,
             upnp: true,
         }
         .apply(&mut c);
+        assert!(c.utp);
         assert_eq!(c.listen_v6, Some("[::]:0".parse().unwrap()));
         assert!(c.port_mapping.is_some());
         assert_eq!(
@@ -196,11 +215,13 @@ mod tests {
         );
         c.listen_addr = "127.0.0.1:0".parse().unwrap();
         Network {
+            utp: false,
             ipv6: true,
             lsd: true,
             upnp: false,
         }
         .apply(&mut c);
+        assert!(!c.utp);
         assert_eq!(c.listen_v6, Some("[::1]:0".parse().unwrap()));
         assert!(c.port_mapping.is_none());
         assert_eq!(
@@ -209,6 +230,7 @@ mod tests {
         );
         c.listen_addr = "192.0.2.4:6881".parse().unwrap();
         Network {
+            utp: true,
             ipv6: true,
             lsd: false,
             upnp: false,

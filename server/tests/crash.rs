@@ -30,7 +30,15 @@ fn run(torrent: &Path, out: &Path, seeder: u16, kill_after: Option<Duration>) ->
         .arg(torrent)
         .arg("-o")
         .arg(out)
-        .args(["--bind", "127.0.0.1", "--port", "0", "--quiet", "--no-dht"])
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--quiet",
+            "--no-dht",
+            "--no-utp",
+        ])
         .args(["--peer", &format!("127.0.0.1:{seeder}")])
         .env("RUST_LOG", "warn,engine::torrent::resume=info")
         .env("NO_COLOR", "1")

@@ -1,4 +1,4 @@
-//! The settings card for how the server reaches peers: an IPv6 listener, local service
+//! The settings card for how the server reaches peers: uTP, an IPv6 listener, local service
 //! discovery and port forwarding on the router (with what the router forwards now). Saved through `PATCH /api/settings` (admins); they decide which sockets the
 //! engine binds, so they apply at the next start, and the card says when one is pending.
 
@@ -12,6 +12,7 @@ use crate::types::{NetworkPatch, NetworkSettings, Role, SettingsPatch};
 pub fn NetworkForm(network: NetworkSettings) -> impl IntoView {
     let live = use_live();
     let admin = move || live.user().is_some_and(|u| u.role == Role::Admin);
+    let utp = RwSignal::new(network.utp);
     let ipv6 = RwSignal::new(network.ipv6);
     let lsd = RwSignal::new(network.lsd);
     let upnp = RwSignal::new(network.upnp);
@@ -21,6 +22,7 @@ pub fn NetworkForm(network: NetworkSettings) -> impl IntoView {
         ev.prevent_default();
         let patch = SettingsPatch {
             network: Some(NetworkPatch {
+                utp: Some(utp.get_untracked()),
                 ipv6: Some(ipv6.get_untracked()),
                 lsd: Some(lsd.get_untracked()),
                 upnp: Some(upnp.get_untracked()),
@@ -28,6 +30,7 @@ pub fn NetworkForm(network: NetworkSettings) -> impl IntoView {
             ..Default::default()
         };
         actions::set_speed(live, patch, move |s| {
+            utp.set(s.network.utp);
             ipv6.set(s.network.ipv6);
             lsd.set(s.network.lsd);
             upnp.set(s.network.upnp);
@@ -45,6 +48,15 @@ pub fn NetworkForm(network: NetworkSettings) -> impl IntoView {
                     "In force now."
                 }}
             </p>
+            <label>
+                <input
+                    type="checkbox"
+                    id="network-utp"
+                    prop:checked=move || utp.get()
+                    on:change=move |ev| utp.set(event_target_checked(&ev))
+                />
+                " uTP (peer connections over UDP, TCP as the fallback)"
+            </label>
             <label>
                 <input
                     type="checkbox"

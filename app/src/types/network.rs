@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkSettings {
+    /// uTP (BEP 29) beside TCP, tried first when dialing.
+    pub utp: bool,
     /// An IPv6 peer listener beside the IPv4 one (BEP 7).
     pub ipv6: bool,
     /// Local service discovery on the LAN (BEP 14).
@@ -22,6 +24,7 @@ pub struct NetworkSettings {
 impl Default for NetworkSettings {
     fn default() -> Self {
         NetworkSettings {
+            utp: true,
             ipv6: true,
             lsd: true,
             upnp: false,
@@ -35,6 +38,8 @@ impl Default for NetworkSettings {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utp: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipv6: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

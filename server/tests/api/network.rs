@@ -35,7 +35,7 @@ async fn ipv6_and_lsd_are_chosen_stored_and_applied_at_restart() {
     let n = network(&srv, &alice).await;
     assert_eq!(
         n,
-        json!({ "ipv6": true, "lsd": false, "upnp": false, "portMappings": [], "restartRequired": false })
+        json!({ "utp": false, "ipv6": true, "lsd": false, "upnp": false, "portMappings": [], "restartRequired": false })
     );
     let (v4, v6) = listeners(&srv);
     let v6 = v6.expect("an IPv6 listener");
@@ -46,7 +46,7 @@ async fn ipv6_and_lsd_are_chosen_stored_and_applied_at_restart() {
         .await
         .expect("the IPv6 listener accepts");
 
-    let body = json!({ "network": { "ipv6": false, "lsd": true } });
+    let body = json!({ "network": { "utp": true, "ipv6": false, "lsd": true } });
     // (UPnP stays off: the test support turns it off, and no router runs here.)
     let (s, _) = send(
         srv.req(Method::PATCH, "/api/settings", Some(&alice))
@@ -68,7 +68,7 @@ async fn ipv6_and_lsd_are_chosen_stored_and_applied_at_restart() {
     assert_eq!(s, StatusCode::OK, "{got}");
     assert_eq!(
         got["network"],
-        json!({ "ipv6": false, "lsd": true, "upnp": false, "portMappings": [], "restartRequired": true })
+        json!({ "utp": true, "ipv6": false, "lsd": true, "upnp": false, "portMappings": [], "restartRequired": true })
     );
     // Still running as started until the restart.
     tokio::net::TcpStream::connect(&v6)
@@ -78,7 +78,7 @@ async fn ipv6_and_lsd_are_chosen_stored_and_applied_at_restart() {
     let srv = srv.restart().await;
     assert_eq!(
         network(&srv, &admin).await,
-        json!({ "ipv6": false, "lsd": true, "upnp": false, "portMappings": [], "restartRequired": false })
+        json!({ "utp": true, "ipv6": false, "lsd": true, "upnp": false, "portMappings": [], "restartRequired": false })
     );
     let (_, v6) = listeners(&srv);
     assert_eq!(v6, None, "IPv4 only after the restart");

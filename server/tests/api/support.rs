@@ -259,6 +259,9 @@ impl Server {
             .env("DHT", "false")
             // Local discovery stays off too (it multicasts; the namespace would keep it in).
             .env("LSD", "false")
+            // TCP only: libtorrent test peers listen on TCP, and a uTP-first dial would wait
+            // 3 s for each before falling back (uTP itself: engine/tests/utp.rs).
+            .env("UTP", "false")
             // And port mapping: no router of a test's is asked (server/tests/api/network.rs).
             .env("UPNP", "false")
             .env_remove("DHT_PORT")
