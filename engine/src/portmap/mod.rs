@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
+use crate::session::own_addrs::{self, route_source};
+
 /// What to map and where to ask.
 #[derive(Clone, Debug)]
 pub struct PortMapConfig {
@@ -110,8 +112,7 @@ pub(crate) fn on_lan(ip: IpAddr) -> bool {
 /// Whether this host reaches the internet from a LAN address (behind a router that may map
 /// ports); false without a route out.
 pub fn behind_nat() -> bool {
-    local_ip_towards(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)))
-        .is_some_and(|ip| on_lan(ip) && !ip.is_loopback())
+    route_source(own_addrs::PROBE_V4).is_some_and(|ip| on_lan(ip) && !ip.is_loopback())
 }
 
 /// The default route's gateway from `/proc/net/route` (Linux).
@@ -129,17 +130,6 @@ fn parse_route_table(table: &str) -> Option<IpAddr> {
         let gw = u32::from_str_radix(f[2], 16).ok().filter(|g| *g != 0)?;
         Some(IpAddr::V4(Ipv4Addr::from(gw.to_le_bytes())))
     })
-}
-
-/// Our address on the route to `to` (a UDP connect sends nothing).
-fn local_ip_towards(to: IpAddr) -> Option<IpAddr> {
-    let any: SocketAddr = match to {
-        IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-        IpAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
-    };
-    let s = std::net::UdpSocket::bind(any).ok()?;
-    s.connect((to, 9)).ok()?;
-    Some(s.local_addr().ok()?.ip())
 }
 
 /// How the current mappings were made, to renew and delete them.
@@ -309,7 +299,7 @@ async fn map_all(
             Some(url::Host::Ipv6(a)) => a.into(),
             _ => return Err(PortMapError::Malformed("gateway host is not an address")),
         };
-        let client = local_ip_towards(gw_ip).ok_or(PortMapError::NoGateway)?;
+        let client = route_source(gw_ip).ok_or(PortMapError::NoGateway)?;
         let public = igd::external_address(http, &svc).await?;
         let mut out = Vec::new();
         for (p, port) in ports {

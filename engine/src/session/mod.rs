@@ -9,7 +9,7 @@ pub(crate) mod conns;
 pub(crate) mod encryption;
 pub(crate) mod env;
 pub(crate) mod hashpool;
-mod own_addrs;
+pub(crate) mod own_addrs;
 pub mod ratelimit;
 pub(crate) mod transports;
 pub(crate) mod upload_slots;

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 
 /// Addresses that route to the public internet in each family. Connecting a UDP socket
 /// only looks the route up: no packet leaves.
-const PROBE_V4: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+pub(crate) const PROBE_V4: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
 const PROBE_V6: IpAddr = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1));
 
 /// What to tell a tracker about a listener: its own address when bound to a specific one,
@@ -21,7 +21,8 @@ pub(crate) fn advertised(listen: SocketAddr) -> Option<SocketAddr> {
     is_global(src).then(|| SocketAddr::new(src, listen.port()))
 }
 
-fn route_source(dest: IpAddr) -> Option<IpAddr> {
+/// Our address on the route to `dest` (a UDP connect sends nothing).
+pub(crate) fn route_source(dest: IpAddr) -> Option<IpAddr> {
     let any: SocketAddr = match dest {
         IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
         IpAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
