@@ -9,7 +9,7 @@
 
 pub mod message;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
@@ -95,7 +95,7 @@ pub(crate) async fn run(socket: UdpSocket, cfg: LsdConfig, routes: Routes, port:
 /// Our announceable torrents whose last announce is older than [`INTERVAL`], marked as
 /// announced now; forgets removed ones.
 fn due(routes: &Routes, announced: &mut HashMap<InfoHash, Instant>, now: Instant) -> Vec<InfoHash> {
-    let ours: Vec<InfoHash> = routes
+    let ours: HashSet<InfoHash> = routes
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
