@@ -97,6 +97,10 @@ pub(super) async fn run<H: PeerHandler, W: AsyncWrite + Unpin>(
                 _ = kill.changed() => return,
             }
         }
+        // Counted when handed to the socket, before the write: the peer may act on the last
+        // block (say it is complete, and be disconnected) before this task runs again, and
+        // the count is read when the peer is removed. A failed write takes it back.
+        w.io.uploaded.fetch_add(payload, Ordering::Relaxed);
         // A peer that stops reading must not hold its slot and our buffers forever.
         let wrote = tokio::select! {
             // `flush` is free on a socket; an encrypting writer sends its tail there.
@@ -107,10 +111,10 @@ pub(super) async fn run<H: PeerHandler, W: AsyncWrite + Unpin>(
             _ = kill.changed() => return,
         };
         if !matches!(wrote, Ok(Ok(()))) {
+            w.io.uploaded.fetch_sub(payload, Ordering::Relaxed);
             return;
         }
         w.out.clear();
-        w.io.uploaded.fetch_add(payload, Ordering::Relaxed);
         last_write = Instant::now();
     }
 }
