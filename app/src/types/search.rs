@@ -13,6 +13,9 @@ pub struct SearchResponse {
     pub results: Vec<SearchResult>,
     /// Every source asked, in configuration order (this server first), with how it answered.
     pub servers: Vec<SourceStatus>,
+    /// Sources not answered yet (the live stream's snapshots; 0 in a whole answer).
+    #[serde(default)]
+    pub pending: u32,
 }
 
 /// One torrent, however many servers hold it (merged by info-hash).
@@ -65,6 +68,8 @@ pub struct Holder {
 pub enum SourceState {
     #[default]
     Ok,
+    /// Asked, not answered yet (only in the live stream's snapshots).
+    Pending,
     /// No whole answer within `FEDERATION_TIMEOUT_MS`.
     Timeout,
     /// Refused, unreachable, or an answer that is not a catalog.

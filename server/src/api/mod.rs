@@ -252,6 +252,7 @@ pub fn routes(max_torrent_size: usize, max_create_upload: u64) -> Routes {
         )
         .add(Method::GET, "/api/events", events::events)
         .add(Method::GET, "/api/search", search::search)
+        .add(Method::GET, "/api/search/stream", search::stream)
         .add(Method::POST, "/api/search/add", search::add)
         .add(Method::GET, "/federation/catalog", search::catalog)
         .add(Method::GET, "/api/nostr", nostr::get)

@@ -2,13 +2,16 @@
 //! signed-in users, and `GET /federation/catalog`, the read-only public catalog that
 //! federated servers read with this server's `FEDERATION_TOKEN`.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use app::types::{SearchAdd, SearchResponse, TorrentSummary};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use engine::InfoHash;
+use futures_util::Stream;
 use serde::Deserialize;
 
 use super::auth::ClientIp;
@@ -36,12 +39,38 @@ pub async fn search(
     _user: AuthUser,
     ApiQuery(p): ApiQuery<SearchQuery>,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    if p.q.len() > MAX_QUERY * 4 {
+    let q = words(&p.q)?;
+    Ok(Json(state.search.run(&state.library, q, &p.q).await))
+}
+
+/// `GET /api/search/stream?q=`: the same search as server-sent events, one snapshot (the
+/// merged results so far, every source's state) at once and one more as each source
+/// answers; the stream ends after the snapshot whose `pending` is 0.
+pub async fn stream(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    ApiQuery(p): ApiQuery<SearchQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let q = words(&p.q)?;
+    let progress = state.search.start(&state.library, q, &p.q);
+    let events = futures_util::stream::unfold((progress, true), |(mut p, first)| async move {
+        if !first && !p.next().await {
+            return None;
+        }
+        let event = Event::default()
+            .json_data(p.snapshot())
+            .unwrap_or_else(|_| Event::default().comment("unserialisable snapshot"));
+        Some((Ok(event), (p, false)))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// The query's words, or why there are none to search for.
+fn words(raw: &str) -> Result<Query, ApiError> {
+    if raw.len() > MAX_QUERY * 4 {
         return Err(ApiError::BadRequest("the query is too long".into()));
     }
-    let q = Query::parse(&p.q)
-        .ok_or_else(|| ApiError::BadRequest("search for at least one word".into()))?;
-    Ok(Json(state.search.run(&state.library, &q, &p.q).await))
+    Query::parse(raw).ok_or_else(|| ApiError::BadRequest("search for at least one word".into()))
 }
 
 /// `POST /api/search/add`: the result as a magnet with every holder as a peer (`x.pe`), web
@@ -169,6 +198,13 @@ pub fn openapi() -> (serde_json::Value, serde_json::Value) {
                 "200": { "description": "merged results and how each server answered", "content": { "application/json": { "schema": schema("SearchResponse") } } },
                 "400": error("no word to search for, or a query over 2 KiB"),
                 "401": error("missing, expired, forged or revoked token") } } },
+        "/api/search/stream": { "get": {
+            "summary": "The same search, live: server-sent events, each a SearchResponse snapshot (results merged so far, sources not answered yet in state pending, `pending` their count); the first at once, one more per source that answers or times out; the stream ends after the snapshot with pending 0",
+            "parameters": [q("the words")],
+            "responses": {
+                "200": { "description": "text/event-stream of SearchResponse snapshots" },
+                "400": error("no word to search for, or a query over 2 KiB"),
+                "401": error("missing, expired, forged or revoked token") } } },
         "/api/search/add": { "post": {
             "summary": "Add a search result: a magnet with every holder as a peer (x.pe) and web seed (ws), so it downloads from all at once",
             "requestBody": body(schema("SearchAdd")),
@@ -195,7 +231,8 @@ pub fn openapi() -> (serde_json::Value, serde_json::Value) {
     let schemas = json!({
         "SearchResponse": obj(json!({ "query": s,
             "results": { "type": "array", "items": schema("SearchResult") },
-            "servers": { "type": "array", "items": schema("SourceStatus") } }), &["query", "results", "servers"]),
+            "servers": { "type": "array", "items": schema("SourceStatus") },
+            "pending": { "type": "integer", "description": "sources not answered yet (0 in /api/search)" } }), &["query", "results", "servers"]),
         "SearchResult": obj(json!({ "infoHash": s, "name": s, "totalBytes": int, "fileCount": int,
             "files": { "type": "array", "items": file }, "seeders": int, "score": int,
             "holders": { "type": "array", "items": schema("Holder") } }),
@@ -204,7 +241,7 @@ pub fn openapi() -> (serde_json::Value, serde_json::Value) {
             "peer": { "type": "string", "description": "IP:PORT" },
             "webSeed": { "type": "string", "description": "BEP 19 URL" },
             "trackers": { "type": "array", "items": s, "description": "tracker URLs (Nostr entries)" } }), &["server", "local", "complete"]),
-        "SourceStatus": obj(json!({ "server": s, "local": b, "status": { "enum": ["ok", "timeout", "error"] },
+        "SourceStatus": obj(json!({ "server": s, "local": b, "status": { "enum": ["ok", "pending", "timeout", "error"] },
             "message": s, "results": int, "elapsedMs": int }), &["server", "local", "status", "results", "elapsedMs"]),
         "SearchAdd": obj(json!({ "infoHash": s, "name": s,
             "peers": { "type": "array", "items": s, "description": "IP:PORT of holders" },

@@ -65,7 +65,7 @@ pub async fn search(args: SearchArgs) -> anyhow::Result<()> {
             SearchResponse {
                 query: raw.clone(),
                 results,
-                servers: Vec::new(),
+                ..Default::default()
             }
         }
         (None, None) => bail!(
@@ -121,6 +121,7 @@ fn table(a: &SearchResponse) -> String {
     for s in &a.servers {
         let state = match s.status {
             SourceState::Ok => format!("ok, {} results", s.results),
+            SourceState::Pending => "no answer yet".into(),
             SourceState::Timeout => "timed out".into(),
             SourceState::Error => "error".into(),
         };
@@ -174,6 +175,7 @@ mod tests {
                 status: SourceState::Timeout,
                 ..Default::default()
             }],
+            pending: 0,
         };
         let t = table(&a);
         assert!(t.starts_with("NAME"), "{t}");

@@ -30,7 +30,6 @@ const INFO_TTL: Duration = Duration::from_secs(600);
 
 /// What one relay answered.
 pub struct Outcome {
-    pub relay: String,
     pub state: SourceState,
     pub message: Option<String>,
     pub items: Vec<CatalogItem>,
@@ -55,18 +54,8 @@ impl InfoCache {
     }
 }
 
-/// Asks every relay at once; one outcome per relay, in their order.
-pub async fn ask_all(
-    client: &reqwest::Client,
-    cache: &InfoCache,
-    relays: &[url::Url],
-    q: &str,
-    timeout: Duration,
-) -> Vec<Outcome> {
-    futures_util::future::join_all(relays.iter().map(|r| ask(client, cache, r, q, timeout))).await
-}
-
-async fn ask(
+/// Asks one relay for `q`'s torrents, under `timeout` for the whole exchange.
+pub async fn ask(
     client: &reqwest::Client,
     cache: &InfoCache,
     url: &url::Url,
@@ -76,7 +65,6 @@ async fn ask(
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + timeout;
     let mut out = Outcome {
-        relay: url.to_string(),
         state: SourceState::Ok,
         message: None,
         items: Vec::new(),

@@ -112,17 +112,8 @@ pub fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
-/// Asks every peer for `q`'s matches at once; one outcome per peer, in their order.
-pub async fn ask_all(
-    client: &reqwest::Client,
-    peers: &[Peer],
-    q: &str,
-    timeout: Duration,
-) -> Vec<Outcome> {
-    futures_util::future::join_all(peers.iter().map(|p| ask(client, p, q, timeout))).await
-}
-
-async fn ask(client: &reqwest::Client, peer: &Peer, q: &str, timeout: Duration) -> Outcome {
+/// Asks one peer for `q`'s matches, under `timeout` for the whole exchange.
+pub async fn ask(client: &reqwest::Client, peer: &Peer, q: &str, timeout: Duration) -> Outcome {
     let started = Instant::now();
     let result = tokio::time::timeout(timeout, fetch(client, peer, q)).await;
     let mut out = Outcome {

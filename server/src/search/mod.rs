@@ -12,6 +12,9 @@ pub mod wire;
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
 use app::types::{SearchResponse, SourceState, SourceStatus};
 use engine::InfoHash;
 
@@ -77,10 +80,11 @@ impl Search {
         })
     }
 
-    /// Searches this server's catalog, every federated server's and every relay at once.
-    pub async fn run(&self, lib: &Library, q: &Query, raw: &str) -> SearchResponse {
+    /// Starts a search of this server's catalog (answered at once), every federated
+    /// server's and every relay's (asked in parallel, each under the federation timeout).
+    pub fn start(&self, lib: &Library, q: Query, raw: &str) -> Progress {
         let started = Instant::now();
-        let local_items: Vec<_> = catalog::matching(lib.public_torrents(), Some(q))
+        let local_items: Vec<_> = catalog::matching(lib.public_torrents(), Some(&q))
             .iter()
             .take(wire::MAX_ITEMS)
             .map(|t| catalog::item(t, |_| None))
@@ -93,78 +97,139 @@ impl Search {
             results: local_items.len() as u32,
             elapsed_ms: started.elapsed().as_millis() as u64,
         }];
-        let mut answers = vec![rank::Answer {
+        let answers = vec![rank::Answer {
             server: LOCAL.into(),
             local: true,
             peer: None,
             items: local_items,
         }];
-        let relays = self
-            .nostr
-            .as_ref()
-            .map(|n| n.relays.as_slice())
-            .unwrap_or(&[]);
-        let (outcomes, relay_outcomes) = tokio::join!(
-            federation::ask_all(
-                &self.client,
-                &self.settings.peers,
-                raw,
-                self.settings.timeout
-            ),
-            async {
-                match &self.nostr {
-                    Some(n) => {
-                        crate::nostr::search::ask_all(
-                            &self.client,
-                            &n.info,
-                            relays,
-                            raw,
-                            self.settings.timeout,
-                        )
-                        .await
-                    }
-                    None => Vec::new(),
+        let asked = FuturesUnordered::new();
+        let timeout = self.settings.timeout;
+        for peer in &self.settings.peers {
+            servers.push(pending(&peer.url));
+            let (index, client, peer, raw) = (
+                servers.len() - 1,
+                self.client.clone(),
+                peer.clone(),
+                raw.to_owned(),
+            );
+            asked.push(Box::pin(async move {
+                let o = federation::ask(&client, &peer, &raw, timeout).await;
+                let items = o.page.map(|p| p.items).unwrap_or_default();
+                Answered {
+                    index,
+                    status: answered(o.peer.url.clone(), o.state, o.message, &items, o.elapsed),
+                    answer: rank::Answer {
+                        server: o.peer.url,
+                        local: false,
+                        peer: o.peer_addr,
+                        items,
+                    },
                 }
-            }
-        );
-        for o in outcomes {
-            let items = o.page.map(|p| p.items).unwrap_or_default();
-            servers.push(SourceStatus {
-                server: o.peer.url.clone(),
-                local: false,
-                status: o.state,
-                message: o.message,
-                results: items.len() as u32,
-                elapsed_ms: o.elapsed.as_millis() as u64,
-            });
-            answers.push(rank::Answer {
-                server: o.peer.url,
-                local: false,
-                peer: o.peer_addr,
-                items,
-            });
+            }) as BoxFuture<'static, Answered>);
         }
-        for o in relay_outcomes {
-            let name = nostr_source(&o.relay);
-            servers.push(SourceStatus {
-                server: name.clone(),
-                local: false,
-                status: o.state,
-                message: o.message,
-                results: o.items.len() as u32,
-                elapsed_ms: o.elapsed.as_millis() as u64,
-            });
-            answers.push(rank::Answer {
-                server: name,
-                local: false,
-                peer: None,
-                items: o.items,
-            });
+        for (nostr, relay) in self
+            .nostr
+            .iter()
+            .flat_map(|n| n.relays.iter().map(move |r| (n.clone(), r.clone())))
+        {
+            let name = nostr_source(relay.as_str());
+            servers.push(pending(&name));
+            let (index, client, raw) = (servers.len() - 1, self.client.clone(), raw.to_owned());
+            asked.push(Box::pin(async move {
+                let o =
+                    crate::nostr::search::ask(&client, &nostr.info, &relay, &raw, timeout).await;
+                Answered {
+                    index,
+                    status: answered(name.clone(), o.state, o.message, &o.items, o.elapsed),
+                    answer: rank::Answer {
+                        server: name,
+                        local: false,
+                        peer: None,
+                        items: o.items,
+                    },
+                }
+            }) as BoxFuture<'static, Answered>);
         }
-        SearchResponse {
-            query: raw.to_owned(),
-            results: rank::merge(q, answers),
+        Progress {
+            query: q,
+            raw: raw.to_owned(),
             servers,
+            answers,
+            asked,
+        }
+    }
+
+    /// Searches every source and answers once all have answered or timed out.
+    pub async fn run(&self, lib: &Library, q: Query, raw: &str) -> SearchResponse {
+        let mut p = self.start(lib, q, raw);
+        while p.next().await {}
+        p.snapshot()
+    }
+}
+
+fn pending(server: &str) -> SourceStatus {
+    SourceStatus {
+        server: server.to_owned(),
+        status: SourceState::Pending,
+        ..Default::default()
+    }
+}
+
+fn answered(
+    server: String,
+    status: SourceState,
+    message: Option<String>,
+    items: &[wire::CatalogItem],
+    elapsed: std::time::Duration,
+) -> SourceStatus {
+    SourceStatus {
+        server,
+        local: false,
+        status,
+        message,
+        results: items.len() as u32,
+        elapsed_ms: elapsed.as_millis() as u64,
+    }
+}
+
+/// One source's answer, for its place among the sources.
+struct Answered {
+    index: usize,
+    status: SourceStatus,
+    answer: rank::Answer,
+}
+
+/// A search under way: what has answered so far and the sources still asked. Sources keep
+/// their configured order (this server first) whatever order they answer in.
+pub struct Progress {
+    query: Query,
+    raw: String,
+    servers: Vec<SourceStatus>,
+    answers: Vec<rank::Answer>,
+    asked: FuturesUnordered<BoxFuture<'static, Answered>>,
+}
+
+impl Progress {
+    /// Waits for the next source to answer (or time out); false once none is left.
+    pub async fn next(&mut self) -> bool {
+        let Some(a) = self.asked.next().await else {
+            return false;
+        };
+        if let Some(slot) = self.servers.get_mut(a.index) {
+            *slot = a.status;
+        }
+        self.answers.push(a.answer);
+        true
+    }
+
+    /// The results merged and ranked so far, with every source's state.
+    pub fn snapshot(&self) -> SearchResponse {
+        SearchResponse {
+            query: self.raw.clone(),
+            results: rank::merge(&self.query, self.answers.clone()),
+            servers: self.servers.clone(),
+            pending: self.asked.len() as u32,
         }
     }
 }

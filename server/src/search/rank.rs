@@ -14,6 +14,7 @@ use super::wire::CatalogItem;
 pub const MAX_RESULTS: usize = 500;
 
 /// One source's entries and how to reach it.
+#[derive(Clone)]
 pub struct Answer {
     /// `this server` or the peer's base URL.
     pub server: String,

@@ -101,6 +101,36 @@ fn json_response(body: &[u8]) -> String {
     )
 }
 
+/// Reads `/api/search/stream?q=` to its end: each snapshot with when it arrived.
+async fn search_stream(srv: &Server, token: &str, q: &str) -> Vec<(Duration, Value)> {
+    let started = Instant::now();
+    let mut res = srv
+        .http
+        .get(srv.url(&format!("/api/search/stream?q={q}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let (mut buf, mut out) = (String::new(), Vec::new());
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(30), res.chunk())
+        .await
+        .expect("the stream ends")
+        .unwrap()
+    {
+        buf.push_str(std::str::from_utf8(&chunk).unwrap());
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            for data in frame.lines().filter_map(|l| l.strip_prefix("data: ")) {
+                out.push((started.elapsed(), serde_json::from_str(data).unwrap()));
+            }
+        }
+    }
+    assert!(!out.is_empty(), "no snapshot");
+    out
+}
+
 fn status_of<'a>(answer: &'a Value, server: &str) -> &'a Value {
     answer["servers"]
         .as_array()
@@ -222,6 +252,46 @@ async fn a_public_torrent_on_a_is_found_on_b_and_downloads_from_a() {
             .starts_with("127.0.0.1:"),
         "{r}"
     );
+
+    // Live: a snapshot at once, A's result while the silent server is still asked, and the
+    // stream ends with the silent one timed out and nothing pending.
+    let started = Instant::now();
+    let snapshots = search_stream(&b, &bob, "rEpOrT%20NANDU%20cafe%CC%81").await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(timeout_ms + 1500), "{took:?}");
+    let first = &snapshots[0].1;
+    assert_eq!(status_of(first, &slow)["status"], "pending", "{first}");
+    assert_eq!(first["pending"], 2, "{first}");
+    let (at, from_a) = snapshots
+        .iter()
+        .find(|(_, s)| status_of(s, &a.base)["status"] == "ok")
+        .expect("A answered");
+    assert_eq!(status_of(from_a, &slow)["status"], "pending", "{from_a}");
+    assert_eq!(
+        from_a["results"][0]["infoHash"],
+        public_ih.as_str(),
+        "{from_a}"
+    );
+    assert!(
+        *at < Duration::from_millis(timeout_ms),
+        "A's result waited for the silent server: {at:?}"
+    );
+    let (_, last) = snapshots.last().unwrap();
+    assert_eq!(last["pending"], 0, "{last}");
+    assert_eq!(status_of(last, &slow)["status"], "timeout", "{last}");
+    assert_eq!(
+        last["results"], answer["results"],
+        "the stream ends where /api/search does"
+    );
+    let (s, _) = send(b.http.get(b.url("/api/search/stream?q=report"))).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "searching needs a login");
+    let (s, _) = send(
+        b.http
+            .get(b.url("/api/search/stream?q=%20"))
+            .bearer_auth(&bob),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "an empty query");
 
     // The private torrent matches "secret" but is never listed.
     let (_, none) = b.get("/api/search?q=secret", &bob).await;
