@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use engine::config::SessionConfig;
 use engine::resume::{ResumeState, ResumeStore};
+use engine::session::AddTorrentOptions;
 use engine::status::TorrentState;
 use engine::{Bitfield, InfoHash};
 use support::*;
@@ -29,8 +30,22 @@ fn config(resume: &Path) -> SessionConfig {
 
 /// Starts a session, adds the torrent over `src`, waits for its check; returns its pieces.
 async fn start_and_check(resume: &Path, fx: &Fixture) -> Bitfield {
+    start_created(resume, fx, None).await
+}
+
+/// The same, saying the metainfo was made from `src` starting at `created_at`.
+async fn start_created(resume: &Path, fx: &Fixture, created_at: Option<SystemTime>) -> Bitfield {
     let ts = TestSession::start_with(config(resume)).await;
-    let h = ts.add(&fx.torrent, &fx.src, Vec::new()).await;
+    let opts = AddTorrentOptions {
+        save_dir: fx.src.clone(),
+        created_at,
+        ..Default::default()
+    };
+    let h = ts
+        .session
+        .add_torrent(load_metainfo(&fx.torrent), opts)
+        .await
+        .expect("add torrent");
     let deadline = Instant::now() + Duration::from_secs(30);
     while h.status().state == TorrentState::Checking {
         assert!(
@@ -103,6 +118,35 @@ async fn a_restart_trusts_the_record_and_rechecks_only_changed_files() {
         set_mtime(&b, SystemTime::now() + Duration::from_secs(5));
         let third = start_and_check(resume.path(), &fx).await;
         assert_eq!(missing(&third), vec![12 + 3], "only b was rechecked");
+    })
+    .await
+}
+
+/// A torrent this process just made is not hashed again (shared folders, `create`): its
+/// files, unmodified since the hashing began, are trusted; one modified since is hashed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freshly_created_torrent_is_not_hashed_twice() {
+    hard_timeout(TEST_TIMEOUT, "created torrent", async {
+        let fx = two_files();
+        let (a, b) = (fx.src.join("r/a.bin"), fx.src.join("r/b.bin"));
+        let old = SystemTime::now() - Duration::from_secs(60);
+        set_mtime(&a, old);
+        set_mtime(&b, old);
+        let created_at = SystemTime::now();
+        // Quiet corruption of a (mtime kept): only a hash would see it.
+        corrupt_quietly(&a, 5);
+        // b is written during the "hashing": its mtime is after the start.
+        corrupt_quietly(&b, 7);
+        set_mtime(&b, created_at + Duration::from_millis(1));
+
+        let resume = temp_dir("resume");
+        let got = start_created(resume.path(), &fx, Some(created_at)).await;
+        assert_eq!(missing(&got), vec![12], "a trusted, b hashed");
+
+        // Without the hint, everything is hashed (both corruptions are seen).
+        let plain = temp_dir("resume");
+        let got = start_and_check(plain.path(), &fx).await;
+        assert_eq!(missing(&got), vec![0, 12]);
     })
     .await
 }

@@ -88,6 +88,10 @@ pub struct AddTorrentOptions {
     pub peers: Vec<SocketAddr>,
     /// Which files to download and how (empty: every file, normal priority).
     pub selection: SelectionState,
+    /// This process made the metainfo by hashing the files in `save_dir`, starting at this
+    /// time: when no resume record exists, files of the torrent's size not modified since
+    /// are trusted without hashing them a second time; any other file is hashed.
+    pub created_at: Option<std::time::SystemTime>,
 }
 
 /// A running engine. Cheap to clone; clones share everything.
@@ -338,6 +342,7 @@ impl Session {
             selection.clone(),
         )
         .await?;
+        t.trust_created(opts.created_at);
         let slot = Slot::new(
             ih,
             name.clone(),

@@ -8,11 +8,11 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::Torrent;
 use crate::resume::{plan, CheckPlan, ResumeState};
-use crate::storage::StorageError;
+use crate::storage::{FileStat, StorageError};
 use crate::Bitfield;
 
 /// Pieces verified since the last save are recorded this often (a crash loses at most this
@@ -29,17 +29,30 @@ pub(crate) struct ResumeTrack {
     last: Mutex<Option<Instant>>,
     /// Payload totals of earlier runs (from the record), added to this run's in each save.
     carried: Mutex<(u64, u64)>,
+    /// When this process began hashing the files to make the metainfo (see
+    /// `AddTorrentOptions::created_at`).
+    created_at: Mutex<Option<SystemTime>>,
 }
+
+/// Filesystem timestamps come from a coarse clock: a write during the creation's hashing may
+/// carry an mtime a little before the hashing began. Files this close are hashed again.
+const MTIME_SLACK: Duration = Duration::from_secs(1);
 
 impl Torrent {
     /// What the start must hash. Blocking (file stats, `SEEK_DATA`).
     pub(super) fn check_plan(&self) -> Result<CheckPlan, StorageError> {
         let n = self.num_pieces();
-        let Some(store) = &self.env.resume else {
+        let created_at = *super::lock(&self.resume.created_at);
+        if self.env.resume.is_none() && created_at.is_none() {
             return Ok(CheckPlan::full(n));
-        };
-        let saved = store.load(&self.info_hash);
+        }
         let now = self.storage.file_stats()?;
+        let saved = self
+            .env
+            .resume
+            .as_ref()
+            .and_then(|store| store.load(&self.info_hash))
+            .or_else(|| created_at.map(|at| self.created_record(&now, at)));
         let layout = self.storage.layout();
         let has_data = |p: u32| {
             layout.segments(p, 0, layout.piece_len(p)).any(|s| {
@@ -60,6 +73,36 @@ impl Torrent {
             "resume plan"
         );
         Ok(plan)
+    }
+
+    /// See `AddTorrentOptions::created_at`; set before the torrent starts.
+    pub(crate) fn trust_created(&self, at: Option<SystemTime>) {
+        *super::lock(&self.resume.created_at) = at;
+    }
+
+    /// What creating the metainfo proved: every piece good, in files that are the torrent's
+    /// size and unmodified since the hashing began (the others are left for the check).
+    fn created_record(&self, now: &[Option<FileStat>], at: SystemTime) -> ResumeState {
+        let since_ns = at
+            .checked_sub(MTIME_SLACK)
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        let layout = self.storage.layout();
+        let n = self.num_pieces() as usize;
+        ResumeState {
+            info_hash: self.info_hash,
+            have: Bitfield::full(n),
+            checked: Bitfield::full(n),
+            files: now
+                .iter()
+                .enumerate()
+                .map(|(i, st)| {
+                    st.filter(|st| st.size == layout.file_length(i) && st.mtime_ns < since_ns)
+                })
+                .collect(),
+            uploaded: 0,
+            downloaded: 0,
+        }
     }
 
     /// Records a check in progress: `have` so far, and which pieces are settled. Blocking.

@@ -167,7 +167,7 @@ fn show(library: &Library, name: String, item: &Item) -> ShareItem {
             let summary = view::summary(&entry, entry.handle().map(|h| h.status()).as_ref());
             match summary.state {
                 TorrentState::Seeding => out.state = ShareItemState::Seeding,
-                // The engine checks the data once more before it seeds.
+                // A file changed since it was hashed is checked once more before it seeds.
                 TorrentState::Checking | TorrentState::Queued | TorrentState::FetchingMetadata => {
                     out.state = ShareItemState::Hashing;
                     out.progress = summary.progress;
@@ -381,6 +381,7 @@ async fn make(
     hashed: Arc<AtomicU64>,
 ) -> Result<InfoHash, String> {
     let path = state.dir.join(name);
+    let started = std::time::SystemTime::now();
     let bytes = tokio::task::spawn_blocking(move || {
         create_torrent(&path, &CreateOptions::default(), &|n| {
             hashed.store(n, Ordering::Relaxed)
@@ -404,6 +405,7 @@ async fn make(
             Priority::Normal,
             Vec::new(),
             Default::default(),
+            Some(started),
         )
         .await;
     match added {

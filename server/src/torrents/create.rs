@@ -60,6 +60,7 @@ impl Library {
             name: None,
             web_seeds: Vec::new(),
         };
+        let started = std::time::SystemTime::now();
         let bytes = tokio::task::spawn_blocking(move || create_torrent(&path, &opts, &|_| {}))
             .await
             .map_err(|e| LibraryError::Create(e.to_string()))?
@@ -84,6 +85,7 @@ impl Library {
                 params.priority,
                 Vec::new(),
                 Default::default(),
+                Some(started),
             )
             .await?;
         Ok((summary, bytes))

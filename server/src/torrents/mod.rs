@@ -201,11 +201,14 @@ impl Library {
             opts.priority,
             peers,
             selection,
+            None,
         )
         .await
     }
 
-    /// Adds parsed metainfo for `owner` (uploads and `create`).
+    /// Adds parsed metainfo for `owner` (uploads and `create`). `created_at`: this server
+    /// just made the metainfo from the data in `save_dir`, hashing from then (the engine then
+    /// does not hash it again).
     #[allow(clippy::too_many_arguments)]
     pub async fn add_metainfo(
         &self,
@@ -216,6 +219,7 @@ impl Library {
         priority: Priority,
         peers: Vec<SocketAddr>,
         selection: engine::selection::SelectionState,
+        created_at: Option<std::time::SystemTime>,
     ) -> Result<TorrentSummary, LibraryError> {
         if let Some(first) = meta.files.first() {
             paths::check_not_reserved(&self.download_path, &save_dir, &first.path)?;
@@ -274,6 +278,7 @@ impl Library {
                 paused: paused || hold,
                 peers,
                 selection,
+                created_at,
             };
             // Before the engine has it: its first state change may come at once.
             self.fresh().insert(ih);
@@ -386,6 +391,7 @@ impl Library {
             paused: opts.paused || hold,
             peers,
             selection,
+            created_at: None,
         };
         let handle = match self.session.add_magnet(&m, engine_opts) {
             Ok(h) => h,

@@ -77,6 +77,7 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
                         paused: row.paused || hold,
                         peers: Vec::new(),
                         selection: selection.clone(),
+                        created_at: None,
                     };
                     match lib.session.add_torrent(meta, opts).await {
                         Ok(h) => {
@@ -98,6 +99,7 @@ pub async fn restore_all(lib: &Library) -> Result<usize, LibraryError> {
                     paused: row.paused || hold,
                     peers: Vec::new(),
                     selection,
+                    created_at: None,
                 };
                 match Magnet::parse(uri)
                     .map_err(|e| e.to_string())

@@ -446,3 +446,79 @@ async fn shared_folder_of_many_small_files() {
         n as f64 / elapsed.as_secs_f64()
     );
 }
+
+/// Two sparse files of `TE_SHARED_GIB` GiB each (10 by default), random blocks at the start,
+/// the middle and the end: both are shared, seeding, and their `.torrent`s' piece hashes over
+/// those blocks match the data. Reports the time (hashing 20 GiB once; the engine does not
+/// hash a share a second time, see `engine/tests/resume.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_folder_of_large_files() {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let gib: u64 = std::env::var("TE_SHARED_GIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let len = gib << 30;
+    let work = tempfile::tempdir().unwrap();
+    let roots = work.path().join("roots");
+    let share = roots.join("big");
+    std::fs::create_dir_all(&share).unwrap();
+    let names = ["one.img", "two.img"];
+    let offsets = [0, len / 2 + 12_345, len - 65_536];
+    for (i, name) in names.iter().enumerate() {
+        let mut f = std::fs::File::create(share.join(name)).unwrap();
+        f.set_len(len).unwrap();
+        for (j, &off) in offsets.iter().enumerate() {
+            let block = random_bytes(65_536, (i * 10 + j) as u64);
+            f.seek(SeekFrom::Start(off)).unwrap();
+            f.write_all(&block).unwrap();
+        }
+    }
+    let srv = share_server(&roots, &[]).await;
+    let admin = srv.user("admin").await;
+    let started = Instant::now();
+    let (s, f) = srv
+        .post(
+            "/api/folders",
+            &admin,
+            json!({ "kind": "share", "path": share, "mode": "files" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    let id = f["id"].as_i64().unwrap();
+    let items = wait_items(&srv, &admin, id, 900, |i| all_seeding(i, &names)).await;
+    let elapsed = started.elapsed();
+    for name in names {
+        let ih = item(&items, name).unwrap()["infoHash"].as_str().unwrap();
+        let res = srv
+            .req(
+                Method::GET,
+                &format!("/api/torrents/{ih}/torrent"),
+                Some(&admin),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let meta = engine::metainfo::Metainfo::from_bytes(&res.bytes().await.unwrap()).unwrap();
+        assert_eq!(meta.total_length, len);
+        let pl = u64::from(meta.piece_length);
+        let mut file = std::fs::File::open(share.join(name)).unwrap();
+        for off in offsets {
+            let piece = off / pl;
+            let mut data = vec![0u8; pl.min(len - piece * pl) as usize];
+            file.seek(SeekFrom::Start(piece * pl)).unwrap();
+            file.read_exact(&mut data).unwrap();
+            assert_eq!(
+                engine::storage::sha1_piece(&data),
+                meta.piece_hashes[piece as usize],
+                "{name}: piece {piece}"
+            );
+        }
+    }
+    eprintln!(
+        "shared 2 x {gib} GiB in {:.1} s ({:.0} MiB/s)",
+        elapsed.as_secs_f64(),
+        (2 * len) as f64 / (1 << 20) as f64 / elapsed.as_secs_f64()
+    );
+}

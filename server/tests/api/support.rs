@@ -570,8 +570,8 @@ pub async fn send(r: reqwest::RequestBuilder) -> (StatusCode, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-/// Writes `len` pseudo-random bytes to `path`.
-pub fn write_random(path: &Path, len: usize, seed: u64) {
+/// `len` pseudo-random bytes from `seed`.
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407)
@@ -584,10 +584,15 @@ pub fn write_random(path: &Path, len: usize, seed: u64) {
         data.extend_from_slice(&x.to_le_bytes());
     }
     data.truncate(len);
+    data
+}
+
+/// Writes `len` pseudo-random bytes to `path`.
+pub fn write_random(path: &Path, len: usize, seed: u64) {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).unwrap();
     }
-    std::fs::write(path, data).unwrap();
+    std::fs::write(path, random_bytes(len, seed)).unwrap();
 }
 
 /// A .torrent for `path` (file or folder); returns (bytes, hex info-hash).
