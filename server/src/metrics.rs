@@ -168,7 +168,7 @@ pub fn render(state: &AppState, dht: Option<&engine::dht::DhtStats>) -> String {
         "torrentedge_event_streams",
         "Connected /api/events streams.",
         "gauge",
-        state.hub.subscribers().to_string(),
+        state.streams.total().to_string(),
     );
     gauge(
         "torrentedge_uptime_seconds",

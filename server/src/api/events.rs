@@ -39,12 +39,14 @@ pub async fn events(
         .filter(|s| !s.trim().is_empty());
     // An id we cannot read is treated as unknown: the client gets a resync.
     let last_id = last.map(|s| s.trim().parse::<u64>().unwrap_or(u64::MAX));
+    // Subscribed before the stream counts as open (`torrentedge_event_streams`): whoever sees
+    // it counted may publish, and the event must reach this stream.
+    let sub = state.hub.subscribe(last_id);
     let slot = state.streams.open(user.id).ok_or_else(|| {
         tracing::info!(user = %user.username, "event stream refused: {MAX_STREAMS_PER_USER} open");
         ApiError::TooManyRequests(5)
     })?;
     let session = session(&state, &user, slot);
-    let sub = state.hub.subscribe(last_id);
     let viewer = Viewer {
         user_id: user.id,
         admin: user.is_admin(),

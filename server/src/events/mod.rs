@@ -176,11 +176,6 @@ impl EventHub {
     pub fn dropped(&self) -> u64 {
         self.inner.dropped.load(Ordering::Relaxed)
     }
-
-    /// Connected streams.
-    pub fn subscribers(&self) -> usize {
-        self.inner.live.receiver_count()
-    }
 }
 
 #[cfg(test)]

@@ -47,6 +47,12 @@ impl Drop for Slot {
 }
 
 impl Streams {
+    /// Open streams of all users.
+    pub fn total(&self) -> usize {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.values().sum()
+    }
+
     /// A slot for a new stream of `user_id`, or `None` when the user has the most allowed.
     pub fn open(&self, user_id: i64) -> Option<Slot> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());

@@ -1,15 +1,17 @@
 //! Peer connection encryption (MSE/PE) end to end: `ENCRYPTION` gives the policy, an admin
 //! changes it through `/api/settings`, Transmission's `session-set` or qBittorrent's
-//! `setPreferences`, the stored value wins after a restart, and the peer list says which
-//! connections are encrypted (against a libtorrent seeder that refuses plaintext).
+//! `setPreferences`, the stored value wins after a restart, the peer list says which
+//! connections are encrypted (against a libtorrent seeder that refuses plaintext), and
+//! `required` transfers both ways with a real qBittorrent that forces encryption.
 
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::lt::{lt_make_torrent, LtPeer};
+use crate::lt::{free_port, lt_make_torrent, LtPeer};
 use crate::qbittorrent::Qbit;
+use crate::qbt::Qbt;
 use crate::support::*;
 use crate::transmission::rpc;
 
@@ -114,5 +116,68 @@ async fn an_encrypted_download_shows_in_the_peer_list() {
     assert_eq!(
         std::fs::read(srv.user_dir(&alice).await.join("payload.bin")).unwrap(),
         std::fs::read(&source).unwrap()
+    );
+}
+
+/// `required` both ways with a real qBittorrent 4.5 that forces encryption too (neither side
+/// accepts plaintext, so a finished transfer was encrypted): TorrentEdge downloads from it,
+/// and it downloads from TorrentEdge, byte-exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn required_both_ways_with_a_forced_qbittorrent() {
+    const SIZE: usize = 3 << 20;
+    let work = tempfile::tempdir().unwrap();
+    let q = Qbt::start_with("Session\\Encryption=1\n").await;
+    assert_eq!(
+        q.prefs().await["encryption"],
+        1,
+        "qBittorrent forces encryption"
+    );
+    let port = free_port();
+    let mut opts = Options::new(Backend::Sqlite).env("ENCRYPTION", "required");
+    opts.peer_port = port;
+    let srv = Server::start_with(opts).await;
+    srv.user("admin").await;
+    let alice = srv.user("alice").await;
+
+    // qBittorrent seeds, TorrentEdge leeches.
+    let q_dir = work.path().join("qbt");
+    let from_q = q_dir.join("from-qbt.bin");
+    write_random(&from_q, SIZE, 91);
+    let t1 = work.path().join("from-qbt.torrent");
+    let ih1 = lt_make_torrent(&from_q, &t1, 65536);
+    let t1 = std::fs::read(&t1).unwrap();
+    q.add(&t1, &q_dir).await;
+    q.wait_done(60).await;
+    let (s, body) = srv
+        .upload(&alice, &t1, &[("peers", &format!("127.0.0.1:{}", q.port))])
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    srv.wait_torrent(&alice, &ih1, 60, |t| t["state"] == "seeding")
+        .await;
+    assert!(
+        std::fs::read(srv.user_dir(&alice).await.join("from-qbt.bin")).unwrap()
+            == std::fs::read(&from_q).unwrap(),
+        "the download from qBittorrent differs"
+    );
+
+    // TorrentEdge seeds, qBittorrent leeches.
+    let user_dir = srv.user_dir(&alice).await;
+    let from_te = user_dir.join("from-te.bin");
+    write_random(&from_te, SIZE, 92);
+    let t2 = work.path().join("from-te.torrent");
+    let ih2 = lt_make_torrent(&from_te, &t2, 65536);
+    let t2 = std::fs::read(&t2).unwrap();
+    let (s, body) = srv.upload(&alice, &t2, &[]).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    srv.wait_torrent(&alice, &ih2, 60, |t| t["state"] == "seeding")
+        .await;
+    let leech_dir = work.path().join("qbt-leech");
+    std::fs::create_dir_all(&leech_dir).unwrap();
+    q.add(&t2, &leech_dir).await;
+    q.add_peer(&ih2, &format!("127.0.0.1:{port}")).await;
+    q.wait_done(60).await;
+    assert!(
+        std::fs::read(leech_dir.join("from-te.bin")).unwrap() == std::fs::read(&from_te).unwrap(),
+        "qBittorrent's download from TorrentEdge differs"
     );
 }

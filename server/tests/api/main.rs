@@ -2,6 +2,7 @@
 //! and against PostgreSQL.
 
 mod lt;
+mod qbt;
 mod sse;
 mod support;
 

@@ -92,14 +92,17 @@ impl Broker {
                             .join(".cache/torrentedge/tansu/bin/tansu")
                     });
                 let url = format!("tcp://127.0.0.1:{port}");
-                let storage = format!("sqlite://{}/tansu.db", dir.path().display());
+                // tansu 0.6 reads `sqlite://PATH` relative to its working directory, even
+                // when PATH starts with `/`: run it in the temporary folder.
+                let storage = "sqlite://tansu.db";
                 let c = Command::new(&bin)
+                    .current_dir(dir.path())
                     .args(["broker", "--cluster-id", "te-test", "--listener-url", &url])
                     .args([
                         "--advertised-listener-url",
                         &url,
                         "--storage-engine",
-                        &storage,
+                        storage,
                     ])
                     .env("RUST_LOG", "warn")
                     .stdout(Stdio::null())
