@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
-use crate::lt::{free_port, LtPeer};
+use crate::lt::LtPeer;
 use crate::qbt::Qbt;
 use crate::support::*;
 
