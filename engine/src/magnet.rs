@@ -41,6 +41,8 @@ pub enum MagnetError {
     TwoInfoHashes,
     #[error("magnet link is too long")]
     TooLong,
+    #[error("magnet link holds a control character (line break, tab...): not a URI")]
+    ControlCharacter,
     #[error("magnet 'x.pe' is not an IP:PORT address: {0:?}")]
     BadPeer(String),
     #[error("magnet 'so' is not a list of file indices like 0,2,4-6: {0:?}")]
@@ -53,10 +55,13 @@ impl Magnet {
         if uri.len() > MAX_LEN {
             return Err(MagnetError::TooLong);
         }
-        let query = uri
-            .trim()
-            .strip_prefix("magnet:?")
-            .ok_or(MagnetError::Scheme)?;
+        let uri = uri.trim();
+        // Raw control characters are never part of a URI; one inside (a line break from a
+        // pasted or saved file) would travel on into logs, the database and the dashboard.
+        if uri.chars().any(char::is_control) {
+            return Err(MagnetError::ControlCharacter);
+        }
+        let query = uri.strip_prefix("magnet:?").ok_or(MagnetError::Scheme)?;
         let mut m = Magnet {
             info_hash: InfoHash([0; 20]),
             name: None,
@@ -188,6 +193,24 @@ mod tests {
     use super::*;
 
     const HEX: &str = "c12fe1c06bba254a9dc9f519b335aa7c1367a88a";
+
+    #[test]
+    fn raw_control_characters_are_refused() {
+        // Found by fuzzing (`watch_magnet_file`): a CR left inside a line of a .magnet file.
+        for bad in [
+            format!("magnet:?xt=urn:btih:{HEX}&tr127.0.0.1:6e\r{}", '\u{feff}'),
+            format!("magnet:?xt=urn:btih:{HEX}&dn=a\nb"),
+            format!("magnet:?xt=urn:btih:{HEX}\t&dn=a"),
+        ] {
+            assert_eq!(
+                Magnet::parse(&bad),
+                Err(MagnetError::ControlCharacter),
+                "{bad:?}"
+            );
+        }
+        // At the ends they are only whitespace around the link.
+        assert!(Magnet::parse(&format!("\r\n magnet:?xt=urn:btih:{HEX}\r\n")).is_ok());
+    }
 
     #[test]
     fn every_field() {

@@ -97,12 +97,12 @@ impl Search {
             results: local_items.len() as u32,
             elapsed_ms: started.elapsed().as_millis() as u64,
         }];
-        let answers = vec![rank::Answer {
+        let answers = vec![Some(rank::Answer {
             server: LOCAL.into(),
             local: true,
             peer: None,
             items: local_items,
-        }];
+        })];
         let asked = FuturesUnordered::new();
         let timeout = self.settings.timeout;
         for peer in &self.settings.peers {
@@ -151,6 +151,8 @@ impl Search {
                 }
             }) as BoxFuture<'static, Answered>);
         }
+        let mut answers = answers;
+        answers.resize(servers.len(), None);
         Progress {
             query: q,
             raw: raw.to_owned(),
@@ -206,7 +208,9 @@ pub struct Progress {
     query: Query,
     raw: String,
     servers: Vec<SourceStatus>,
-    answers: Vec<rank::Answer>,
+    /// Each source's answer in its place (holders are listed in source order, whatever
+    /// order the answers came in).
+    answers: Vec<Option<rank::Answer>>,
     asked: FuturesUnordered<BoxFuture<'static, Answered>>,
 }
 
@@ -219,7 +223,9 @@ impl Progress {
         if let Some(slot) = self.servers.get_mut(a.index) {
             *slot = a.status;
         }
-        self.answers.push(a.answer);
+        if let Some(slot) = self.answers.get_mut(a.index) {
+            *slot = Some(a.answer);
+        }
         true
     }
 
@@ -227,7 +233,10 @@ impl Progress {
     pub fn snapshot(&self) -> SearchResponse {
         SearchResponse {
             query: self.raw.clone(),
-            results: rank::merge(&self.query, self.answers.clone()),
+            results: rank::merge(
+                &self.query,
+                self.answers.iter().flatten().cloned().collect(),
+            ),
             servers: self.servers.clone(),
             pending: self.asked.len() as u32,
         }

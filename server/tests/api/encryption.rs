@@ -174,8 +174,7 @@ async fn required_both_ways_with_a_forced_qbittorrent() {
     let leech_dir = work.path().join("qbt-leech");
     std::fs::create_dir_all(&leech_dir).unwrap();
     q.add(&t2, &leech_dir).await;
-    q.add_peer(&ih2, &format!("127.0.0.1:{port}")).await;
-    q.wait_done(60).await;
+    q.leech_from(&ih2, &format!("127.0.0.1:{port}"), 60).await;
     assert!(
         std::fs::read(leech_dir.join("from-te.bin")).unwrap() == std::fs::read(&from_te).unwrap(),
         "qBittorrent's download from TorrentEdge differs"

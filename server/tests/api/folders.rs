@@ -208,6 +208,18 @@ fn all_seeding(items: &[Value], names: &[&str]) -> bool {
             .all(|n| item(items, n).is_some_and(|i| i["state"] == "seeding"))
 }
 
+/// Shares `path` (`mode`: `files`, `subfolders`, or `None` for the default) as `token`'s
+/// user; returns the folder's id.
+async fn share_folder(srv: &Server, token: &str, path: &Path, mode: Option<&str>) -> i64 {
+    let mut body = json!({ "kind": "share", "path": path });
+    if let Some(m) = mode {
+        body["mode"] = json!(m);
+    }
+    let (s, f) = srv.post("/api/folders", token, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    f["id"].as_i64().unwrap()
+}
+
 async fn share_server(roots: &Path, extra: &[(&str, &str)]) -> Server {
     let mut opts = Options::new(Backend::Sqlite)
         .env("SHARE_ROOTS", roots.to_str().unwrap())
@@ -368,15 +380,7 @@ async fn shares_are_refused_without_share_roots_and_survive_a_restart() {
     let roots = work.path().join("roots");
     let srv = share_server(&roots, &[]).await;
     let admin = srv.user("admin").await;
-    let (s, f) = srv
-        .post(
-            "/api/folders",
-            &admin,
-            json!({ "kind": "share", "path": share, "mode": "subfolders" }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{f}");
-    let id = f["id"].as_i64().unwrap();
+    let id = share_folder(&srv, &admin, &share, Some("subfolders")).await;
     let items = wait_items(&srv, &admin, id, 60, |i| all_seeding(i, &["a", "b"])).await;
     assert_eq!(item(&items, "a").unwrap()["size"], 150_000);
     let a_ih = item(&items, "a").unwrap()["infoHash"].clone();
@@ -418,15 +422,7 @@ async fn shared_folder_of_many_small_files() {
     let srv = share_server(&roots, &[]).await;
     let admin = srv.user("admin").await;
     let started = Instant::now();
-    let (s, f) = srv
-        .post(
-            "/api/folders",
-            &admin,
-            json!({ "kind": "share", "path": share }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{f}");
-    let id = f["id"].as_i64().unwrap();
+    let id = share_folder(&srv, &admin, &share, None).await;
     let secs = 120 + n as u64 / 5;
     let items = wait_items(&srv, &admin, id, secs, |i| {
         i.len() == n && i.iter().all(|x| x["state"] == "seeding")
@@ -477,15 +473,7 @@ async fn shared_folder_of_large_files() {
     let srv = share_server(&roots, &[]).await;
     let admin = srv.user("admin").await;
     let started = Instant::now();
-    let (s, f) = srv
-        .post(
-            "/api/folders",
-            &admin,
-            json!({ "kind": "share", "path": share, "mode": "files" }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{f}");
-    let id = f["id"].as_i64().unwrap();
+    let id = share_folder(&srv, &admin, &share, Some("files")).await;
     let items = wait_items(&srv, &admin, id, 900, |i| all_seeding(i, &names)).await;
     let elapsed = started.elapsed();
     for name in names {
