@@ -102,41 +102,6 @@ impl Qbt {
         assert!(r.status().is_success(), "qBittorrent add: {}", r.status());
     }
 
-    /// Downloads the torrent `ih` (already added) from `peer`, telling qBittorrent about
-    /// the peer until it holds every byte (it ignores peers for a torrent it has not
-    /// finished adding); panics after `secs`.
-    pub async fn leech_from(&self, ih: &str, peer: &str, secs: u64) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let r = self
-                .http
-                .post(self.url("/api/v2/torrents/addPeers"))
-                .form(&[("hashes", ih), ("peers", peer)])
-                .send()
-                .await
-                .unwrap();
-            let info: Value = self
-                .http
-                .get(self.url("/api/v2/torrents/info"))
-                .query(&[("hashes", ih)])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if info[0]["progress"].as_f64() == Some(1.0) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "qBittorrent never completed (last addPeers: {}): {info}",
-                r.status()
-            );
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    }
-
     /// Waits until qBittorrent holds every byte of every torrent; panics after `secs`.
     pub async fn wait_done(&self, secs: u64) {
         let deadline = Instant::now() + Duration::from_secs(secs);
