@@ -67,7 +67,8 @@ bench-api:
 	cargo build --release -p server
 	bench/api_load.sh $(RELEASE_BIN) 60 200 2
 
-## Every fuzz target for FUZZ_SECONDS each (cargo-fuzz; docs/security.md). `cargo test -p fuzz`
+## Every fuzz target for FUZZ_SECONDS each, or FUZZ_RUNS executions each; FUZZ_SANITIZER=none
+## skips AddressSanitizer (cargo-fuzz; docs/security.md). `cargo test -p fuzz`
 ## (part of test-rust) runs the seeds and saved crash inputs without it.
 FUZZ_SECONDS ?= 60
 fuzz:
