@@ -142,7 +142,7 @@ pub struct Conn {
 
 impl Conn {
     /// The initiator's side: returns the connection and sends the SYN.
-    pub fn connect(recv_id: u16, now: u64, tx: &mut impl FnMut(&[u8]) -> bool) -> Conn {
+    pub fn connect(recv_id: u16, now: u64, tx: &mut (impl FnMut(&[u8]) -> bool + ?Sized)) -> Conn {
         // The SYN takes sequence number 1.
         let mut c = Conn::new(recv_id, recv_id.wrapping_add(1), 2, 0, now);
         c.state = State::SynSent { tries: 0 };
@@ -151,7 +151,12 @@ impl Conn {
     }
 
     /// The acceptor's side of `syn`: answers with a STATE.
-    pub fn accept(syn: &Header, seq_nr: u16, now: u64, tx: &mut impl FnMut(&[u8]) -> bool) -> Conn {
+    pub fn accept(
+        syn: &Header,
+        seq_nr: u16,
+        now: u64,
+        tx: &mut (impl FnMut(&[u8]) -> bool + ?Sized),
+    ) -> Conn {
         let mut c = Conn::new(
             syn.conn_id.wrapping_add(1),
             syn.conn_id,
@@ -230,7 +235,7 @@ impl Conn {
         RECV_BUF.saturating_sub(self.rbuf.len() + self.reorder_bytes)
     }
 
-    fn send_syn(&mut self, now: u64, tx: &mut impl FnMut(&[u8]) -> bool) {
+    fn send_syn(&mut self, now: u64, tx: &mut (impl FnMut(&[u8]) -> bool + ?Sized)) {
         let mut b = [0u8; HEADER_LEN];
         self.header(PacketType::Syn, 1, now).write(0, &mut b);
         tx(&b);
@@ -241,7 +246,7 @@ impl Conn {
     }
 
     /// Sends an ACK now (a STATE packet with a selective ACK when packets are missing).
-    pub fn send_state(&mut self, now: u64, tx: &mut impl FnMut(&[u8]) -> bool) {
+    pub fn send_state(&mut self, now: u64, tx: &mut (impl FnMut(&[u8]) -> bool + ?Sized)) {
         let mut mask = [0u8; MAX_SACK_BYTES];
         let mut len = 0;
         for (i, slot) in self.reorder.iter().take(MAX_SACK_BYTES * 8).enumerate() {
@@ -282,7 +287,12 @@ impl Conn {
 
     /// Copies up to `out.len()` bytes; sends a window update when reading opened the window
     /// a lot since the last one the peer saw.
-    pub fn read(&mut self, out: &mut [u8], now: u64, tx: &mut impl FnMut(&[u8]) -> bool) -> usize {
+    pub fn read(
+        &mut self,
+        out: &mut [u8],
+        now: u64,
+        tx: &mut (impl FnMut(&[u8]) -> bool + ?Sized),
+    ) -> usize {
         let n = out.len().min(self.rbuf.len());
         out[..n].copy_from_slice(&self.rbuf[..n]);
         self.rbuf.advance(n);
@@ -309,7 +319,12 @@ impl Conn {
     }
 
     /// Queues what fits of `data` as DATA packets and sends what the window allows.
-    pub fn write(&mut self, data: &[u8], now: u64, tx: &mut impl FnMut(&[u8]) -> bool) -> usize {
+    pub fn write(
+        &mut self,
+        data: &[u8],
+        now: u64,
+        tx: &mut (impl FnMut(&[u8]) -> bool + ?Sized),
+    ) -> usize {
         let mut done = 0;
         while done < data.len() && self.writable() {
             // Fill up the last packet if it was never sent (small messages coalesce).
@@ -354,12 +369,12 @@ impl Conn {
     }
 
     /// Queues our FIN after the data (once; when still connecting, once connected).
-    pub fn shutdown(&mut self, now: u64, tx: &mut impl FnMut(&[u8]) -> bool) {
+    pub fn shutdown(&mut self, now: u64, tx: &mut (impl FnMut(&[u8]) -> bool + ?Sized)) {
         self.write_closed = true;
         self.queue_fin(now, tx);
     }
 
-    fn queue_fin(&mut self, now: u64, tx: &mut impl FnMut(&[u8]) -> bool) {
+    fn queue_fin(&mut self, now: u64, tx: &mut (impl FnMut(&[u8]) -> bool + ?Sized)) {
         if self.fin_queued || self.state != State::Connected {
             return;
         }
@@ -387,7 +402,7 @@ impl Conn {
     // ------------------------------------------------------------------ sending
 
     /// Sends lost packets again, then new ones, as far as the window allows.
-    pub fn flush(&mut self, now: u64, tx: &mut impl FnMut(&[u8]) -> bool) {
+    pub fn flush(&mut self, now: u64, tx: &mut (impl FnMut(&[u8]) -> bool + ?Sized)) {
         if self.state != State::Connected {
             return;
         }
@@ -433,7 +448,12 @@ impl Conn {
     }
 
     /// Puts fresh header fields into packet `i` and sends it.
-    fn transmit(&mut self, i: usize, now: u64, tx: &mut impl FnMut(&[u8]) -> bool) -> bool {
+    fn transmit(
+        &mut self,
+        i: usize,
+        now: u64,
+        tx: &mut (impl FnMut(&[u8]) -> bool + ?Sized),
+    ) -> bool {
         let (ts_diff, wnd, ack) = (self.reply_diff, self.free_window() as u32, self.ack_nr);
         let p = &mut self.outq[i];
         p.buf[4..8].copy_from_slice(&(now as u32).to_be_bytes());
@@ -459,7 +479,7 @@ impl Conn {
         &mut self,
         p: &Packet<'_>,
         now: u64,
-        tx: &mut impl FnMut(&[u8]) -> bool,
+        tx: &mut (impl FnMut(&[u8]) -> bool + ?Sized),
     ) -> Wake {
         let h = &p.header;
         let mut wake = Wake::default();
@@ -737,7 +757,7 @@ impl Conn {
     // ------------------------------------------------------------------ time
 
     /// Timers: SYN retries, retransmission timeout, keep-alive, idle death, pending ACK.
-    pub fn tick(&mut self, now: u64, tx: &mut impl FnMut(&[u8]) -> bool) -> Wake {
+    pub fn tick(&mut self, now: u64, tx: &mut (impl FnMut(&[u8]) -> bool + ?Sized)) -> Wake {
         match self.state {
             State::Closed => return Wake::default(),
             State::SynSent { tries } => {

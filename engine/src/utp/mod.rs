@@ -6,7 +6,8 @@
 //! `congestion` (LEDBAT window and the retransmission timer) · `conn` (one connection's
 //! state machine without I/O; `STATE.md` is its state note) · `stream` ([`UtpStream`], the
 //! application's `AsyncRead`/`AsyncWrite`) · `socket` ([`UtpSocket`]: many connections over
-//! one UDP socket, connect and accept, and the port's other datagrams handed to the DHT).
+//! one UDP socket, connect and accept, and the port's other datagrams handed to the DHT) ·
+//! `udp` (datagrams in batches: GSO sends, `recvmmsg`/GRO receives, a backlog for refusals).
 //!
 //! Bounds: 1 MiB receive buffer (our advertised window) and 1 MiB send queue per connection,
 //! at most 1024 out-of-order packets kept and 2048 packets queued, 4096 connections per
@@ -17,6 +18,7 @@ pub mod conn;
 pub mod packet;
 mod socket;
 mod stream;
+mod udp;
 
 pub use socket::{Datagram, UtpSocket, UtpStats};
 pub use stream::{UtpRead, UtpStream, UtpWrite};

@@ -1,12 +1,14 @@
 //! One UDP socket for every uTP connection (keyed by remote address and our receive
 //! connection id), plus whatever else arrives on the port (DHT datagrams), handed on.
 //!
-//! Two tasks: the receive loop drains every ready datagram (up to a batch), feeds each to
-//! its connection under that connection's lock, and sends one ACK per connection per batch
-//! (a natural delayed ACK); the ticker runs the connections' timers every few ms. The
-//! application side (`UtpStream`) takes the same per-connection lock to move bytes and
-//! sends from its own task. Lock order: `conns` (the map) is never held while a
-//! connection's lock is taken.
+//! Three tasks: the receive loop reads ready datagrams a batch at a time (`udp::Udp::recv`),
+//! feeds each to its connection under that connection's lock, and sends one ACK per
+//! connection per batch (a natural delayed ACK); the ticker runs the connections' timers
+//! every few ms; the flusher sends what the kernel refused. The application side
+//! (`UtpStream`) takes the same per-connection lock to move bytes. Whoever runs a
+//! connection queues its datagrams in an `Outbox` and sends them in runs afterwards. Lock
+//! order: `conns` (the map) is never held while a connection's lock is taken; the send
+//! backlog's lock is taken last, alone.
 
 use std::collections::HashMap;
 use std::io;
@@ -22,15 +24,14 @@ use tokio::task::JoinHandle;
 use super::conn::Conn;
 use super::packet::{looks_like_utp, Packet, PacketType};
 use super::stream::{ConnCell, UtpStream};
+use super::udp::{self, Outbox, RecvBufs, Udp};
 
-/// Datagrams read before the batch's ACKs go out.
-const RECV_BATCH: usize = 128;
+/// Receive batches read per wake-up of the receive loop before it yields.
+const RECV_ROUNDS: usize = 8;
 /// How often connection timers run.
 const TICK: Duration = Duration::from_millis(10);
 /// Incoming connections waiting for `accept`.
 const ACCEPT_BACKLOG: usize = 64;
-/// Largest datagram read (anything larger is truncated and then fails to parse sensibly).
-const MAX_DATAGRAM: usize = 64 * 1024;
 /// Socket buffers asked of the kernel: a window's worth of packets on a fast link.
 const SOCKET_BUFFER: usize = 4 << 20;
 /// Connections one socket holds at most (incoming SYNs beyond it are ignored).
@@ -50,14 +51,13 @@ pub struct UtpStats {
 }
 
 pub(crate) struct Shared {
-    pub udp: Arc<UdpSocket>,
+    pub udp: Arc<Udp>,
     epoch: Instant,
     pub conns: Mutex<HashMap<Key, Arc<ConnCell>>>,
     accept_tx: mpsc::Sender<UtpStream>,
     accept_rx: tokio::sync::Mutex<mpsc::Receiver<UtpStream>>,
     other: OnceLock<mpsc::Sender<Datagram>>,
     packets_in: AtomicU64,
-    packets_out: AtomicU64,
     malformed: AtomicU64,
     /// Tests: drop one outgoing packet in this many (0: none).
     drop_one_in: AtomicU32,
@@ -69,8 +69,9 @@ impl Shared {
         self.epoch.elapsed().as_micros() as u64
     }
 
-    /// Sends one datagram; false when the socket's buffer is full (try again later).
-    pub fn send(&self, buf: &[u8], to: SocketAddr) -> bool {
+    /// Queues one datagram in `out`; false when the kernel has refused so much that the
+    /// backlog is full (the connection holds the packet and tries again later).
+    pub fn queue(&self, out: &mut Outbox, buf: &[u8], to: SocketAddr) -> bool {
         let n = self.drop_one_in.load(Ordering::Relaxed);
         if n != 0 {
             let k = self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -78,17 +79,11 @@ impl Shared {
                 return true; // "sent", and lost on the way
             }
         }
-        match self.udp.try_send_to(buf, to) {
-            Ok(_) => {
-                self.packets_out.fetch_add(1, Ordering::Relaxed);
-                true
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
-            Err(e) => {
-                tracing::trace!(%to, "uTP send failed: {e}");
-                true
-            }
+        if !self.udp.has_room() {
+            return false;
         }
+        out.push(to, buf);
+        true
     }
 
     fn lookup(&self, key: &Key) -> Option<Arc<ConnCell>> {
@@ -129,16 +124,16 @@ impl UtpSocket {
     pub async fn bind(addr: SocketAddr) -> io::Result<UtpSocket> {
         let udp = UdpSocket::bind(addr).await?;
         enlarge_buffers(&udp);
+        let udp = Arc::new(Udp::new(udp)?);
         let (accept_tx, accept_rx) = mpsc::channel(ACCEPT_BACKLOG);
         let shared = Arc::new(Shared {
-            udp: Arc::new(udp),
+            udp: udp.clone(),
             epoch: Instant::now(),
             conns: Mutex::new(HashMap::new()),
             accept_tx,
             accept_rx: tokio::sync::Mutex::new(accept_rx),
             other: OnceLock::new(),
             packets_in: AtomicU64::new(0),
-            packets_out: AtomicU64::new(0),
             malformed: AtomicU64::new(0),
             drop_one_in: AtomicU32::new(0),
             dropped: AtomicU64::new(0),
@@ -146,6 +141,7 @@ impl UtpSocket {
         let tasks = vec![
             tokio::spawn(recv_loop(shared.clone())),
             tokio::spawn(tick_loop(shared.clone())),
+            tokio::spawn(udp::flusher(udp)),
         ];
         Ok(UtpSocket {
             shared,
@@ -163,12 +159,12 @@ impl UtpSocket {
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.shared.udp.local_addr()
+        self.shared.udp.sock.local_addr()
     }
 
     /// The UDP socket itself, for another protocol on the same port to send through.
     pub fn udp(&self) -> Arc<UdpSocket> {
-        self.shared.udp.clone()
+        self.shared.udp.sock.clone()
     }
 
     /// Datagrams that are not uTP (the DHT's KRPC) from now on; only the first call gets
@@ -181,6 +177,7 @@ impl UtpSocket {
     /// Opens a connection to `addr` (SYN, three tries a second apart).
     pub async fn connect(&self, addr: SocketAddr) -> io::Result<UtpStream> {
         let sh = &self.shared;
+        let mut out = Outbox::default();
         let cell = {
             let mut map = sh.lock();
             if map.len() >= MAX_CONNS {
@@ -196,11 +193,12 @@ impl UtpSocket {
                 }
             }
             let now = sh.now();
-            let conn = Conn::connect(id, now, &mut |b: &[u8]| sh.send(b, addr));
+            let conn = Conn::connect(id, now, &mut |b: &[u8]| sh.queue(&mut out, b, addr));
             let cell = Arc::new(ConnCell::new(conn, addr, sh.clone()));
             map.insert((addr, id), cell.clone());
             cell
         };
+        sh.udp.send(&mut out);
         // The stream first: if this future is dropped, so is the connection.
         let stream = UtpStream::new(cell);
         std::future::poll_fn(|cx| stream.cell().poll_connected(cx)).await?;
@@ -219,7 +217,7 @@ impl UtpSocket {
         let sh = &self.shared;
         UtpStats {
             packets_in: sh.packets_in.load(Ordering::Relaxed),
-            packets_out: sh.packets_out.load(Ordering::Relaxed),
+            packets_out: sh.udp.packets_out.load(Ordering::Relaxed),
             malformed: sh.malformed.load(Ordering::Relaxed),
         }
     }
@@ -255,35 +253,36 @@ fn enlarge_buffers(udp: &UdpSocket) {
 }
 
 async fn recv_loop(sh: Arc<Shared>) {
-    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut bufs = RecvBufs::new();
+    let mut out = Outbox::default();
     let mut acks: Vec<Arc<ConnCell>> = Vec::new();
     let mut wakers = Vec::new();
     loop {
-        if let Err(e) = sh.udp.readable().await {
+        if let Err(e) = sh.udp.sock.readable().await {
             tracing::debug!("uTP socket: {e}");
             tokio::time::sleep(TICK).await;
             continue;
         }
         // The last connection a packet went to: a stream's packets come in runs.
         let mut last: Option<(Key, Arc<ConnCell>)> = None;
-        for _ in 0..RECV_BATCH {
-            let (n, from) = match sh.udp.try_recv_from(&mut buf) {
-                Ok(r) => r,
+        for _ in 0..RECV_ROUNDS {
+            let r = sh.udp.recv(&mut bufs, |data, from| {
+                on_datagram(&sh, data, from, &mut last, &mut acks, &mut wakers, &mut out)
+            });
+            match r {
+                Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 // ICMP errors surface here on some systems; the socket stays usable.
-                Err(e) => {
-                    tracing::trace!("uTP receive: {e}");
-                    continue;
-                }
-            };
-            on_datagram(&sh, &buf[..n], from, &mut last, &mut acks, &mut wakers);
-        }
-        let now = sh.now();
-        for cell in acks.drain(..) {
-            cell.flush_ack(now);
-        }
-        for w in wakers.drain(..) {
-            w.wake();
+                Err(e) => tracing::trace!("uTP receive: {e}"),
+            }
+            let now = sh.now();
+            for cell in acks.drain(..) {
+                cell.flush_ack(now, &mut out);
+            }
+            sh.udp.send(&mut out);
+            for w in wakers.drain(..) {
+                w.wake();
+            }
         }
     }
 }
@@ -295,6 +294,7 @@ fn on_datagram(
     last: &mut Option<(Key, Arc<ConnCell>)>,
     acks: &mut Vec<Arc<ConnCell>>,
     wakers: &mut Vec<std::task::Waker>,
+    out: &mut Outbox,
 ) {
     let Some(&first) = data.first() else { return };
     if !looks_like_utp(first) {
@@ -324,12 +324,12 @@ fn on_datagram(
     };
     let Some(cell) = cell else {
         if h.ty == PacketType::Syn {
-            accept(sh, &h, from, key);
+            accept(sh, &h, from, key, out);
         }
         return;
     };
     let now = sh.now();
-    let (ack_due, finished) = cell.on_packet(&p, now, wakers);
+    let (ack_due, finished) = cell.on_packet(&p, now, wakers, out);
     if ack_due && !acks.iter().any(|c| Arc::ptr_eq(c, &cell)) {
         acks.push(cell.clone());
     }
@@ -341,7 +341,13 @@ fn on_datagram(
     }
 }
 
-fn accept(sh: &Arc<Shared>, syn: &super::packet::Header, from: SocketAddr, key: Key) {
+fn accept(
+    sh: &Arc<Shared>,
+    syn: &super::packet::Header,
+    from: SocketAddr,
+    key: Key,
+    out: &mut Outbox,
+) {
     let Ok(permit) = sh.accept_tx.try_reserve() else {
         return tracing::debug!(%from, "uTP accept backlog full, SYN ignored");
     };
@@ -351,7 +357,9 @@ fn accept(sh: &Arc<Shared>, syn: &super::packet::Header, from: SocketAddr, key: 
         return;
     }
     let now = sh.now();
-    let conn = Conn::accept(syn, rand::random(), now, &mut |b: &[u8]| sh.send(b, from));
+    let conn = Conn::accept(syn, rand::random(), now, &mut |b: &[u8]| {
+        sh.queue(out, b, from)
+    });
     let cell = Arc::new(ConnCell::new(conn, from, sh.clone()));
     map.insert(key, cell.clone());
     drop(map);
@@ -360,6 +368,7 @@ fn accept(sh: &Arc<Shared>, syn: &super::packet::Header, from: SocketAddr, key: 
 
 async fn tick_loop(sh: Arc<Shared>) {
     let mut cells: Vec<(Key, Arc<ConnCell>)> = Vec::new();
+    let mut out = Outbox::default();
     let mut interval = tokio::time::interval(TICK);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -368,10 +377,11 @@ async fn tick_loop(sh: Arc<Shared>) {
         let now = sh.now();
         let mut gone = Vec::new();
         for (key, cell) in cells.drain(..) {
-            if cell.tick(now) {
+            if cell.tick(now, &mut out) {
                 gone.push(key);
             }
         }
+        sh.udp.send(&mut out);
         if !gone.is_empty() {
             let mut map = sh.lock();
             for k in gone {

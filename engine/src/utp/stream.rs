@@ -1,6 +1,7 @@
 //! The application's side of a connection: `UtpStream` (tokio `AsyncRead` + `AsyncWrite`)
 //! and its owned halves, over the connection's one lock shared with the socket's tasks.
 
+use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -13,6 +14,13 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use super::conn::{Conn, State, Wake};
 use super::packet::Packet;
 use super::socket::Shared;
+use super::udp::Outbox;
+
+thread_local! {
+    /// The datagrams an application-side call queues under a connection's lock; they leave
+    /// once the lock is released.
+    static OUTBOX: RefCell<Outbox> = RefCell::new(Outbox::default());
+}
 
 /// A connection and the tasks waiting on it.
 pub(crate) struct Guarded {
@@ -47,32 +55,59 @@ impl ConnCell {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Runs `f` on the locked connection with a sender for its datagrams, which go out
+    /// after the lock is released (the application's side; the socket's tasks pass their
+    /// own outbox).
+    fn with_sender<R>(
+        &self,
+        f: impl FnOnce(&mut Guarded, u64, &mut dyn FnMut(&[u8]) -> bool) -> R,
+    ) -> R {
+        let (sock, addr) = (&self.sock, self.addr);
+        OUTBOX.with_borrow_mut(|out| {
+            let r = {
+                let mut g = self.lock();
+                f(&mut g, sock.now(), &mut |b: &[u8]| sock.queue(out, b, addr))
+            };
+            sock.udp.send(out);
+            r
+        })
+    }
+
     /// Feeds a packet; returns (an ACK is due, the socket may forget the connection). The
     /// tasks to wake go to `wakers`: the receive loop wakes them once per batch, so a reader
     /// gets many packets' bytes per wake-up.
-    pub fn on_packet(&self, p: &Packet<'_>, now: u64, wakers: &mut Vec<Waker>) -> (bool, bool) {
+    pub fn on_packet(
+        &self,
+        p: &Packet<'_>,
+        now: u64,
+        wakers: &mut Vec<Waker>,
+        out: &mut Outbox,
+    ) -> (bool, bool) {
         let (sock, addr) = (&self.sock, self.addr);
         let mut g = self.lock();
-        let wake = g.conn.on_packet(p, now, &mut |b: &[u8]| sock.send(b, addr));
+        let wake = g
+            .conn
+            .on_packet(p, now, &mut |b: &[u8]| sock.queue(out, b, addr));
         let r = (g.conn.ack_due, g.conn.finished());
         wakers.extend(take(&mut g, wake).into_iter().flatten());
         r
     }
 
     /// Sends the ACK a batch of packets earned (if still due).
-    pub fn flush_ack(&self, now: u64) {
+    pub fn flush_ack(&self, now: u64, out: &mut Outbox) {
         let (sock, addr) = (&self.sock, self.addr);
         let mut g = self.lock();
         if g.conn.ack_due && g.conn.state == State::Connected {
-            g.conn.send_state(now, &mut |b: &[u8]| sock.send(b, addr));
+            g.conn
+                .send_state(now, &mut |b: &[u8]| sock.queue(out, b, addr));
         }
     }
 
     /// Runs the timers; returns whether the socket may forget the connection.
-    pub fn tick(&self, now: u64) -> bool {
+    pub fn tick(&self, now: u64, out: &mut Outbox) -> bool {
         let (sock, addr) = (&self.sock, self.addr);
         let mut g = self.lock();
-        let wake = g.conn.tick(now, &mut |b: &[u8]| sock.send(b, addr));
+        let wake = g.conn.tick(now, &mut |b: &[u8]| sock.queue(out, b, addr));
         // Writers wait for room, which sends (after a full socket buffer) also make.
         let mut wake = wake;
         wake.write |= g.conn.writable() && g.write_waker.is_some();
@@ -102,63 +137,57 @@ impl ConnCell {
         if self.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
-        let (sock, addr) = (&self.sock, self.addr);
-        let mut g = self.lock();
-        g.conn.detached = true;
-        let now = sock.now();
-        g.conn.shutdown(now, &mut |b: &[u8]| sock.send(b, addr));
+        self.with_sender(|g, now, tx| {
+            g.conn.detached = true;
+            g.conn.shutdown(now, tx);
+        });
     }
 
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        let (sock, addr) = (&self.sock, self.addr);
-        let mut g = self.lock();
-        if g.conn.readable() > 0 {
-            let now = sock.now();
-            // Only as much as is readable: zeroing a large unfilled buffer on every read
-            // would cost more than the copy.
-            let want = g.conn.readable().min(buf.remaining());
-            let out = buf.initialize_unfilled_to(want);
-            let n = g.conn.read(out, now, &mut |b: &[u8]| sock.send(b, addr));
-            buf.advance(n);
-            return Poll::Ready(Ok(()));
-        }
-        if g.conn.read_done() {
-            return Poll::Ready(match g.conn.error {
-                // A reset after the peer's FIN is an ordinary end.
-                Some(kind) if !g.conn.eof_seen() => Err(kind.into()),
-                _ => Ok(()),
-            });
-        }
-        g.read_waker = Some(cx.waker().clone());
-        Poll::Pending
+        // Reading may open our window, which sends a STATE.
+        self.with_sender(|g, now, tx| {
+            if g.conn.readable() > 0 {
+                // Only as much as is readable: zeroing a large unfilled buffer on every
+                // read would cost more than the copy.
+                let want = g.conn.readable().min(buf.remaining());
+                let out = buf.initialize_unfilled_to(want);
+                let n = g.conn.read(out, now, tx);
+                buf.advance(n);
+                return Poll::Ready(Ok(()));
+            }
+            if g.conn.read_done() {
+                return Poll::Ready(match g.conn.error {
+                    // A reset after the peer's FIN is an ordinary end.
+                    Some(kind) if !g.conn.eof_seen() => Err(kind.into()),
+                    _ => Ok(()),
+                });
+            }
+            g.read_waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
     }
 
     fn poll_write(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        let (sock, addr) = (&self.sock, self.addr);
-        let mut g = self.lock();
-        if let Some(kind) = g.conn.error {
-            return Poll::Ready(Err(kind.into()));
-        }
-        if g.conn.state != State::Connected || g.conn.write_closed {
-            return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
-        }
-        if data.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        if g.conn.writable() {
-            let now = sock.now();
-            let n = g.conn.write(data, now, &mut |b: &[u8]| sock.send(b, addr));
-            return Poll::Ready(Ok(n));
-        }
-        g.write_waker = Some(cx.waker().clone());
-        Poll::Pending
+        self.with_sender(|g, now, tx| {
+            if let Some(kind) = g.conn.error {
+                return Poll::Ready(Err(kind.into()));
+            }
+            if g.conn.state != State::Connected || g.conn.write_closed {
+                return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
+            }
+            if data.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
+            if g.conn.writable() {
+                return Poll::Ready(Ok(g.conn.write(data, now, tx)));
+            }
+            g.write_waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
     }
 
     fn shutdown(&self) {
-        let (sock, addr) = (&self.sock, self.addr);
-        let mut g = self.lock();
-        let now = sock.now();
-        g.conn.shutdown(now, &mut |b: &[u8]| sock.send(b, addr));
+        self.with_sender(|g, now, tx| g.conn.shutdown(now, tx));
     }
 
     pub fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -228,8 +257,9 @@ impl UtpStream {
     /// Owned halves for a reader task and a writer task.
     pub fn into_split(self) -> (UtpRead, UtpWrite) {
         let cell = self.cell.clone();
-        cell.handles.fetch_add(1, Ordering::AcqRel);
-        // `self` drops here and gives back its handle: two remain.
+        // Two handles more: `self` drops here and gives its own back, two remain (counting one
+        // would let the first half dropped close the other's direction).
+        cell.handles.fetch_add(2, Ordering::AcqRel);
         (
             UtpRead {
                 cell: self.cell.clone(),
@@ -280,6 +310,13 @@ pub struct UtpRead {
 /// The sending half; dropping it (or `shutdown`) sends our FIN after the queued data.
 pub struct UtpWrite {
     cell: Arc<ConnCell>,
+}
+
+impl UtpWrite {
+    /// Packets sent again so far.
+    pub fn retransmits(&self) -> u64 {
+        self.cell.lock().conn.retransmits
+    }
 }
 
 impl Drop for UtpRead {

@@ -139,3 +139,57 @@ async fn other_datagrams_reach_their_channel() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(a.stats().malformed, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_read_half_keeps_the_write_half_open() {
+    let (a, b) = pair().await;
+    let baddr = b.local_addr().unwrap();
+    let accept = tokio::spawn({
+        let b = b.clone();
+        async move { b.accept().await.unwrap() }
+    });
+    let out = a.connect(baddr).await.unwrap();
+    let inc = accept.await.unwrap();
+    let (ar, mut aw) = out.into_split();
+    // a stops reading; it must still be able to send all of its data.
+    drop(ar);
+    let data = pattern(256 << 10, 3);
+    let sent = data.clone();
+    let writer = tokio::spawn(async move {
+        aw.write_all(&sent).await?;
+        aw.shutdown().await
+    });
+    let mut got = Vec::new();
+    let mut inc = inc;
+    tokio::time::timeout(Duration::from_secs(10), inc.read_to_end(&mut got))
+        .await
+        .expect("the transfer finishes")
+        .unwrap();
+    writer
+        .await
+        .unwrap()
+        .expect("writes after the read half is gone");
+    assert!(
+        got == data,
+        "bytes differ ({} of {})",
+        got.len(),
+        data.len()
+    );
+}
+
+#[tokio::test]
+async fn the_first_syn_of_a_fresh_socket_is_not_lost() {
+    // A socket the reactor has not yet seen writable used to drop its first datagram, so
+    // every connect from a fresh socket waited out the one-second SYN timer.
+    let (a, b) = pair().await;
+    let baddr = b.local_addr().unwrap();
+    let accept = tokio::spawn(async move { b.accept().await.unwrap() });
+    let start = Instant::now();
+    let _s = a.connect(baddr).await.unwrap();
+    assert!(
+        start.elapsed() < Duration::from_millis(500),
+        "connect took {:?}",
+        start.elapsed()
+    );
+    drop(accept.await.unwrap());
+}
