@@ -120,11 +120,13 @@ impl Session {
         let local_v6 = v6.as_ref().map(TcpListener::local_addr).transpose()?;
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let (utp, utp_v6) = if config.utp {
+            // IPv4 first: an IPv6 wildcard bound first (dual-stack) would take its port.
+            let v4 = bind_utp(local).await;
             let v6 = match local_v6 {
                 Some(l) => bind_utp(l).await,
                 None => None,
             };
-            (bind_utp(local).await, v6)
+            (v4, v6)
         } else {
             (None, None)
         };
