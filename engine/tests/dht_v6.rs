@@ -249,7 +249,13 @@ async fn port_message_goes_to_the_node_of_the_peers_family() {
         logs();
         let fx = fixture(Layout::single_odd(), 92, Maker::Engine, &[]);
         let ih = InfoHash::from_hex(&fx.ih_hex).unwrap();
-        let mut s = TestSession::start_with(dual_stack(dht_config(local(0), &[]))).await;
+        // The IPv6 listener, and with it the IPv6 uTP socket and DHT node, on a port of its
+        // own: the port a peer is told then says which node it names.
+        let config = SessionConfig {
+            listen_v6: Some(v6(free_port())),
+            ..dual_stack(dht_config(local(0), &[]))
+        };
+        let mut s = TestSession::start_with(config).await;
         s.add(&fx.torrent, &fx.src, vec![]).await;
         s.wait_seeding(ih, Duration::from_secs(30)).await;
         let (dht4, dht6) = (
@@ -257,6 +263,8 @@ async fn port_message_goes_to_the_node_of_the_peers_family() {
             s.session.dht_addr_v6().unwrap(),
         );
         let listen6 = s.session.local_addr_v6().unwrap();
+        assert_eq!(dht6, listen6, "the IPv6 node on the IPv6 listener's port");
+        assert_ne!(dht4.port(), dht6.port());
 
         let mut stream = tokio::net::TcpStream::connect(listen6).await.unwrap();
         let ours = Handshake::new(ih, PeerId(*b"-XX0001-dht6porttest")).with_dht();
