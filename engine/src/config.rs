@@ -17,7 +17,8 @@ pub struct SessionConfig {
     pub listen_addr: SocketAddr,
     /// A second listener for IPv6 peers (BEP 7), IPv6-only so it can share the port with an
     /// IPv4 `listen_addr` on `0.0.0.0`; port 0 means `listen_addr`'s port when free, else any.
-    /// `None`: IPv4 only (IPv6 peers are still dialed when the host can route them).
+    /// `None`: IPv4 only (IPv6 peers are still dialed when the host can route them). With
+    /// `utp`, a second uTP socket binds beside it; with `dht`, a second (IPv6) DHT node too.
     pub listen_v6: Option<SocketAddr>,
     /// Our id in handshakes and announces.
     pub peer_id: PeerId,
@@ -48,7 +49,10 @@ pub struct SessionConfig {
     pub resume_dir: Option<std::path::PathBuf>,
     /// The BEP 5 DHT node; `None` runs none (no DHT bit, no lookups). Its UDP `bind` port 0
     /// means the TCP listener's port when that is free (one port for peers to open), else
-    /// any; `saved_table` restores an earlier [`crate::session::Session::dht_state`].
+    /// any; `saved_table` restores an earlier [`crate::session::Session::dht_state`]. With
+    /// `listen_v6`, an IPv6 node (BEP 32) runs beside it from the same settings, bound to
+    /// the IPv6 listener's address (same port rule) and joining through the `bootstrap`
+    /// entries that resolve to IPv6.
     pub dht: Option<DhtConfig>,
     /// Peer exchange (BEP 11) with peers of public torrents.
     pub pex: bool,

@@ -41,12 +41,20 @@ pub fn StatisticsPage() -> impl IntoView {
     }
 }
 
-/// The DHT card's tooltip: what the count means.
+/// The DHT card's tooltip: what the count means (the IPv4 node's), and the IPv6 node's
+/// table when one runs beside it.
 fn dht_title(d: &DhtInfo) -> String {
-    match (d.enabled, d.port) {
-        (false, _) => "DHT off".into(),
+    let main = match (d.enabled, d.port) {
+        (false, _) => return "DHT off".into(),
         (true, Some(p)) => format!("{} of them good; UDP port {p}", d.good_nodes),
         (true, None) => format!("{} of them good", d.good_nodes),
+    };
+    match d.nodes_v6 {
+        Some(n) => format!(
+            "{main}; IPv6: {n} nodes, {} good",
+            d.good_nodes_v6.unwrap_or(0)
+        ),
+        None => main,
     }
 }
 

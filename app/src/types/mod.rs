@@ -471,6 +471,15 @@ pub struct DhtInfo {
     pub port: Option<u16>,
     /// Peers other nodes announced to us, over all info-hashes.
     pub stored_peers: usize,
+    /// The IPv6 node (BEP 32) beside an IPv4 one, when the server listens on IPv6 too:
+    /// its routing table and UDP port (`nodes`, `good_nodes` and `port` are the IPv4
+    /// node's; `stored_peers` counts both).
+    #[serde(default)]
+    pub nodes_v6: Option<usize>,
+    #[serde(default)]
+    pub good_nodes_v6: Option<usize>,
+    #[serde(default)]
+    pub port_v6: Option<u16>,
 }
 
 /// One statistics sample.

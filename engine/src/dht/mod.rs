@@ -1,6 +1,8 @@
 //! A BEP 5 Mainline DHT node (IPv4; IPv6 with BEP 32's `nodes6`/`want` when bound to an
 //! IPv6 address): finds peers for an info-hash without a tracker, announces ours, and
 //! answers other nodes.
+//! One node serves one family; the session runs one per family it listens on
+//! (`session::dhts`).
 //!
 //! # API
 //! - [`Dht::start`] binds the UDP socket of [`DhtConfig::bind`] and joins through

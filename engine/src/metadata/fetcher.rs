@@ -138,15 +138,11 @@ impl Fetcher {
         self.lock().accepting = true;
         self.lock().book.reset_backoff(Instant::now());
         let announcer = tokio::spawn(self.clone().announce_loop());
-        let dht = self.env.dht.clone().map(|dht| {
-            tokio::spawn(crate::torrent::dht_lookup::run(
-                dht,
-                self.info_hash,
-                self.env.listen_addr.port(),
-                self.clone(),
-                ctl.clone(),
-            ))
-        });
+        let dht = self
+            .env
+            .dht
+            .as_ref()
+            .map(|d| crate::torrent::dht_lookup::spawn(d, self.info_hash, self, ctl));
         let mut tick = tokio::time::interval(TICK);
         let result = loop {
             if let Some(info) = self.lock().done.clone() {
@@ -161,9 +157,7 @@ impl Fetcher {
             }
         };
         announcer.abort();
-        if let Some(dht) = dht {
-            dht.abort();
-        }
+        drop(dht);
         self.close_all();
         result
     }

@@ -150,7 +150,7 @@ where
     };
     // BEP 5: tell a DHT-speaking peer where our node listens, after `register`'s first
     // messages (a bitfield must come first).
-    if let (true, Some(port)) = (remote.supports_dht(), h.env().dht_port()) {
+    if let (true, Some(port)) = (remote.supports_dht(), h.env().dht_port_for(&addr)) {
         let _ = tx.send(WriterCmd::One(Out::Msg(Message::Port(port))));
     }
     tracing::debug!(torrent = %info_hash, %addr, incoming, encrypted, client = %remote.peer_id.client_name(), "peer connected");

@@ -9,6 +9,7 @@ use tokio::sync::broadcast;
 use super::bans::BanList;
 use super::budget::Budget;
 use super::conns::ConnLimiter;
+use super::dhts::Dhts;
 use super::encryption::EncryptionState;
 use super::hashpool::HashPool;
 use super::ratelimit::RateLimits;
@@ -16,7 +17,6 @@ use super::transports::Transports;
 use super::upload_slots::UploadSlots;
 
 use crate::config::SessionConfig;
-use crate::dht::Dht;
 use crate::events::Event;
 use crate::resume::ResumeStore;
 use crate::tracker::{TrackerClient, TrackerError};
@@ -40,8 +40,8 @@ pub(crate) struct Env {
     pub hashers: HashPool,
     /// Fast-resume records, when the session keeps them.
     pub resume: Option<ResumeStore>,
-    /// The session's DHT node, when [`SessionConfig::dht`] asked for one.
-    pub dht: Option<Dht>,
+    /// The session's DHT nodes (one per family), when [`SessionConfig::dht`] asked for them.
+    pub dht: Option<Dhts>,
     /// Session-wide rate limits; every connection also answers to its torrent's.
     pub limits: RateLimits,
     /// Banned addresses and strikes.
@@ -52,6 +52,8 @@ pub(crate) struct Env {
     pub encryption: EncryptionState,
     /// The uTP socket (on the listener's port, shared with the DHT when that runs there).
     pub utp: Option<UtpSocket>,
+    /// The IPv6 uTP socket beside the IPv6 listener, when both run.
+    pub utp_v6: Option<UtpSocket>,
     /// The uTP switch and the peers dialed over TCP only.
     pub transports: Transports,
     next_peer_key: AtomicU64,
@@ -63,7 +65,7 @@ impl Env {
         listen_addr: SocketAddr,
         listen_v6: Option<SocketAddr>,
         events: broadcast::Sender<Event>,
-        dht: Option<Dht>,
+        dht: Option<Dhts>,
     ) -> Result<Self, TrackerError> {
         Ok(Env {
             conns: ConnLimiter::new(config.max_peers_total, config.max_peers_per_ip),
@@ -82,6 +84,7 @@ impl Env {
             ),
             encryption: EncryptionState::new(config.encryption),
             utp: None,
+            utp_v6: None,
             transports: Transports::new(config.utp),
             config,
             listen_addr,
@@ -106,9 +109,10 @@ impl Env {
         }
     }
 
-    /// The UDP port of our DHT node, for `port` messages and nothing else.
-    pub fn dht_port(&self) -> Option<u16> {
-        self.dht.as_ref().map(|d| d.local_addr().port())
+    /// The UDP port of our DHT node in `peer`'s family, for its `port` message and nothing
+    /// else (none without a node in that family: the peer could not reach another).
+    pub fn dht_port_for(&self, peer: &SocketAddr) -> Option<u16> {
+        self.dht.as_ref()?.port_for(peer)
     }
 
     /// Whether `a` is one of our own listeners (a tracker or PEX handing us back to us).
@@ -132,15 +136,17 @@ impl Env {
 
     /// Whether uTP connections are made and accepted now.
     pub fn utp_enabled(&self) -> bool {
-        self.utp.is_some() && self.transports.utp()
+        (self.utp.is_some() || self.utp_v6.is_some()) && self.transports.utp()
     }
 
-    /// The socket to dial `addr` over uTP with, unless uTP is off, the address family
-    /// differs from the socket's, or `addr` is known to answer only over TCP.
+    /// The socket to dial `addr` over uTP with: the one of `addr`'s family, unless uTP is
+    /// off, no socket of that family is bound, or `addr` is known to answer only over TCP.
     pub fn utp_for(&self, addr: &SocketAddr) -> Option<&UtpSocket> {
-        let s = self.utp.as_ref()?;
-        let family = s.local_addr().ok()?.is_ipv4() == addr.is_ipv4();
-        (family && self.transports.utp() && !self.transports.tcp_only(addr)).then_some(s)
+        let s = [self.utp.as_ref(), self.utp_v6.as_ref()]
+            .into_iter()
+            .flatten()
+            .find(|s| s.local_addr().is_ok_and(|l| l.is_ipv4() == addr.is_ipv4()))?;
+        (self.transports.utp() && !self.transports.tcp_only(addr)).then_some(s)
     }
 
     pub fn next_peer_key(&self) -> PeerKey {

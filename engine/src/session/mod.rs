@@ -6,6 +6,7 @@ pub mod bans;
 mod bind;
 pub(crate) mod budget;
 pub(crate) mod conns;
+pub(crate) mod dhts;
 pub(crate) mod encryption;
 pub(crate) mod env;
 pub(crate) mod hashpool;
@@ -41,6 +42,7 @@ use crate::torrent::{lock, Control, Torrent};
 use crate::tracker::TrackerError;
 use crate::utp::UtpSocket;
 use crate::InfoHash;
+use dhts::{Dhts, FamilyNode};
 use env::Env;
 use ratelimit::RateLimits;
 
@@ -117,18 +119,25 @@ impl Session {
         let local = listener.local_addr()?;
         let local_v6 = v6.as_ref().map(TcpListener::local_addr).transpose()?;
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
-        let utp = if config.utp {
-            bind_utp(local).await
+        let (utp, utp_v6) = if config.utp {
+            // IPv4 first: an IPv6 wildcard bound first (dual-stack) would take its port.
+            let v4 = bind_utp(local).await;
+            let v6 = match local_v6 {
+                Some(l) => bind_utp(l).await,
+                None => None,
+            };
+            (v4, v6)
         } else {
-            None
+            (None, None)
         };
         let dht = match &config.dht {
-            Some(c) => Some(start_dht(c.clone(), local, utp.as_ref()).await?),
+            Some(c) => Some(start_dhts(c, local, local_v6, utp.as_ref(), utp_v6.as_ref()).await?),
             None => None,
         };
         let env = match Env::new(config, local, local_v6, events, dht.clone()) {
             Ok(mut env) => {
                 env.utp = utp.clone();
+                env.utp_v6 = utp_v6.clone();
                 Arc::new(env)
             }
             Err(e) => {
@@ -162,7 +171,7 @@ impl Session {
         // The UDP port: uTP's socket, which the DHT shares, else the DHT's own.
         let udp_port = match &utp {
             Some(u) => u.local_addr().ok().map(|a| a.port()),
-            None => env.dht_port(),
+            None => env.dht.as_ref().map(|d| d.primary().local_addr().port()),
         };
         let portmap = env.config.port_mapping.clone().and_then(|cfg| {
             let mut ports = vec![(Protocol::Tcp, local.port())];
@@ -173,7 +182,7 @@ impl Session {
                 .map_err(|e| tracing::warn!("port mapping is off: {e}"))
                 .ok()
         });
-        if let Some(u) = utp {
+        for u in [utp, utp_v6].into_iter().flatten() {
             tasks.push(tokio::spawn(listener::run_utp(
                 u,
                 routes.clone(),
@@ -211,20 +220,41 @@ impl Session {
         self.inner.env.listen_v6
     }
 
-    /// Where our DHT node listens (UDP), if one runs.
+    /// Where our DHT node listens (UDP), if one runs: the node of the main listener's
+    /// family ([`Session::dht_addr_v6`] is the IPv6 one beside an IPv4 listener).
     pub fn dht_addr(&self) -> Option<SocketAddr> {
-        self.inner.env.dht.as_ref().map(Dht::local_addr)
+        self.inner
+            .env
+            .dht
+            .as_ref()
+            .map(|d| d.primary().local_addr())
     }
 
-    /// The DHT node's counters (routing table size first of all); `None` without a node
-    /// or once it stopped.
+    /// Where the IPv6 DHT node listens (BEP 32), if one runs: beside the IPv6 listener of
+    /// [`SessionConfig::listen_v6`], or as the only node when the main listener is IPv6.
+    pub fn dht_addr_v6(&self) -> Option<SocketAddr> {
+        self.inner
+            .env
+            .dht
+            .as_ref()?
+            .family(true)
+            .map(Dht::local_addr)
+    }
+
+    /// The counters (routing table size first of all) of the node [`Session::dht_addr`]
+    /// names; `None` without a node or once it stopped.
     pub async fn dht_stats(&self) -> Option<DhtStats> {
-        self.inner.env.dht.as_ref()?.stats().await.ok()
+        self.inner.env.dht.as_ref()?.primary().stats().await.ok()
     }
 
-    /// The routing table as bytes to store and pass back as [`DhtConfig::saved_table`],
-    /// so a restart rejoins without the bootstrap routers. Take it before
-    /// [`Session::shutdown`], which stops the node.
+    /// The IPv6 node's counters (see [`Session::dht_addr_v6`]).
+    pub async fn dht_stats_v6(&self) -> Option<DhtStats> {
+        self.inner.env.dht.as_ref()?.stats(true).await
+    }
+
+    /// The routing tables (every family's, in one blob) as bytes to store and pass back as
+    /// [`DhtConfig::saved_table`], so a restart rejoins without the bootstrap routers.
+    /// Take it before [`Session::shutdown`], which stops the nodes.
     pub async fn dht_state(&self) -> Option<Vec<u8>> {
         self.inner.env.dht.as_ref()?.save().await.ok()
     }
@@ -285,6 +315,16 @@ impl Session {
         self.inner
             .env
             .utp
+            .as_ref()
+            .and_then(|u| u.local_addr().ok())
+    }
+
+    /// Where IPv6 uTP connections are accepted, if a socket is bound beside the IPv6
+    /// listener.
+    pub fn utp_addr_v6(&self) -> Option<SocketAddr> {
+        self.inner
+            .env
+            .utp_v6
             .as_ref()
             .and_then(|u| u.local_addr().ok())
     }
@@ -497,7 +537,10 @@ impl Session {
         if let Some(dht) = &self.inner.env.dht {
             dht.shutdown().await;
         }
-        if let Some(utp) = &self.inner.env.utp {
+        for utp in [&self.inner.env.utp, &self.inner.env.utp_v6]
+            .into_iter()
+            .flatten()
+        {
             utp.close();
         }
         tracing::info!("session shut down");
@@ -510,8 +553,6 @@ impl Session {
     }
 }
 
-/// Starts the DHT node; bind port 0 tries the TCP listener's port first, so one port
-/// (TCP and UDP) is all a user forwards.
 /// The uTP socket on the listener's address, else (that UDP port is taken) on any port,
 /// which still dials out.
 async fn bind_utp(listen: SocketAddr) -> Option<UtpSocket> {
@@ -530,21 +571,61 @@ async fn bind_utp(listen: SocketAddr) -> Option<UtpSocket> {
     }
 }
 
-/// The DHT on the uTP socket when it asks for that address (port 0: the listener's),
-/// else on its own socket.
+/// The session's DHT nodes: one on the main listener's family per `config`, and (BEP 32)
+/// an IPv6 one beside the IPv6 listener, with the same node id, the same bootstrap names
+/// (each node keeps the addresses of its family) and the same saved table (each reads
+/// back its family's nodes). The second node is not essential: if it cannot start, the
+/// session runs with the first alone.
+async fn start_dhts(
+    config: &DhtConfig,
+    listen: SocketAddr,
+    listen_v6: Option<SocketAddr>,
+    utp: Option<&UtpSocket>,
+    utp_v6: Option<&UtpSocket>,
+) -> Result<Dhts, DhtError> {
+    let first = start_dht(config.clone(), listen, utp).await?;
+    let primary = FamilyNode {
+        announce_port: listen.port(),
+        dht: first.clone(),
+    };
+    let second = match listen_v6 {
+        Some(l6) if listen.is_ipv4() => {
+            let mut c = config.clone();
+            c.bind = SocketAddr::new(l6.ip(), config.bind.port());
+            c.node_id = Some(first.node_id());
+            match start_dht(c, l6, utp_v6).await {
+                Ok(d) => Some(FamilyNode {
+                    announce_port: l6.port(),
+                    dht: d,
+                }),
+                Err(e) => {
+                    tracing::warn!(%l6, "no IPv6 DHT node: {e}");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    Ok(Dhts::new(primary, second))
+}
+
+/// Starts one DHT node; bind port 0 tries the TCP listener's port first, so one port
+/// (TCP and UDP) is all a user forwards. It runs on the uTP socket when it asks for that
+/// address (port 0: the listener's), else on its own socket.
 async fn start_dht(
     config: DhtConfig,
     listen: SocketAddr,
     utp: Option<&UtpSocket>,
 ) -> Result<Dht, DhtError> {
     if let Some(u) = utp {
-        let at = u.local_addr().ok();
-        let port = if config.bind.port() == 0 {
-            listen.port()
-        } else {
-            config.bind.port()
-        };
-        if at == Some(SocketAddr::new(config.bind.ip(), port)) {
+        // Port 0 shares the uTP socket wherever it bound: on the listener's port, or on
+        // the one it fell back to (then the DHT could not have that port either; an IPv6
+        // wildcard, for one, cannot bind beside the IPv4 wildcard's UDP port).
+        let shares = u.local_addr().is_ok_and(|at| {
+            at.ip() == config.bind.ip()
+                && (config.bind.port() == 0 || at.port() == config.bind.port())
+        });
+        if shares {
             if let Some(incoming) = u.other_datagrams(DHT_QUEUE) {
                 return Dht::start_shared(config, u.udp(), incoming);
             }

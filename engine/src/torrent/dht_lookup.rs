@@ -4,7 +4,8 @@
 //! One task per torrent runs rounds: each is an `announce` (a `get_peers` lookup that then
 //! stores us on the closest nodes) when one is due, else a plain `get_peers` while we still
 //! want peers. [`next_round`] says when; peers found go to the torrent's peer book as
-//! [`PeerSource::Dht`].
+//! [`PeerSource::Dht`]. With two nodes (IPv4 and IPv6, BEP 32) each runs its own rounds:
+//! the families join at their own pace, and each announces its own listener's port.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tokio::sync::watch;
 use super::{Control, Torrent};
 use crate::dht::{AnnouncePort, Dht};
 use crate::metadata::Fetcher;
+use crate::session::dhts::Dhts;
 use crate::status::{PeerSource, TorrentState};
 use crate::InfoHash;
 
@@ -127,6 +129,39 @@ impl DhtPeers for Fetcher {
     fn learn(&self, addrs: &[SocketAddr]) {
         self.add_peers(addrs, PeerSource::Dht);
     }
+}
+
+/// The lookup tasks of one torrent (one per DHT node), aborted when dropped.
+pub(crate) struct Lookups(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Lookups {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
+/// Starts [`run`] on every node of the session for `info_hash`.
+pub(crate) fn spawn<P: DhtPeers>(
+    dhts: &Dhts,
+    info_hash: InfoHash,
+    peers: &Arc<P>,
+    ctl: &watch::Receiver<Control>,
+) -> Lookups {
+    Lookups(
+        dhts.iter()
+            .map(|n| {
+                tokio::spawn(run(
+                    n.dht.clone(),
+                    info_hash,
+                    n.announce_port,
+                    peers.clone(),
+                    ctl.clone(),
+                ))
+            })
+            .collect(),
+    )
 }
 
 /// Runs rounds until `ctl` leaves `Run` (or the caller aborts the task). The first round

@@ -128,13 +128,9 @@ impl Torrent {
         let tracker = tokio::spawn(announce::run(self.clone(), ctl.clone()));
         // BEP 27: a private torrent's peers come from its trackers only.
         let dht = match &self.env.dht {
-            Some(dht) if !self.meta.private => Some(tokio::spawn(dht_lookup::run(
-                dht.clone(),
-                self.info_hash,
-                self.env.listen_addr.port(),
-                self.clone(),
-                ctl.clone(),
-            ))),
+            Some(dhts) if !self.meta.private => {
+                Some(dht_lookup::spawn(dhts, self.info_hash, self, ctl))
+            }
             _ => None,
         };
         let seeds = web_seeds::spawn(self);
@@ -162,9 +158,7 @@ impl Torrent {
             seeds.abort();
         }
         self.go_offline();
-        if let Some(dht) = dht {
-            dht.abort();
-        }
+        drop(dht);
         if *ctl.borrow() == Control::Run && self.lock().state == TorrentState::Error {
             // Failed: stop announcing too.
             tracker.abort();

@@ -17,15 +17,24 @@ pub struct StatsQuery {
     range: Option<u64>,
 }
 
-/// The node's counters; a node that stopped reads as off.
+/// The node's counters, and the IPv6 node's table beside them when one runs; a node that
+/// stopped reads as off.
 async fn dht_info(session: &engine::session::Session) -> DhtInfo {
+    let v6 = if session.dht_addr().is_some_and(|a| a.is_ipv4()) {
+        session.dht_stats_v6().await
+    } else {
+        None
+    };
     match session.dht_stats().await {
         Some(s) => DhtInfo {
             enabled: true,
             nodes: s.nodes,
             good_nodes: s.good_nodes,
             port: session.dht_addr().map(|a| a.port()),
-            stored_peers: s.stored_peers,
+            stored_peers: s.stored_peers + v6.as_ref().map_or(0, |v| v.stored_peers),
+            nodes_v6: v6.as_ref().map(|v| v.nodes),
+            good_nodes_v6: v6.as_ref().map(|v| v.good_nodes),
+            port_v6: v6.as_ref().and(session.dht_addr_v6()).map(|a| a.port()),
         },
         None => DhtInfo::default(),
     }

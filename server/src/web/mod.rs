@@ -157,6 +157,12 @@ async fn start(config: Config, leptos: LeptosOptions) -> anyhow::Result<AppState
         Some(addr) => tracing::info!("DHT node on {addr} (UDP)"),
         None => tracing::info!("DHT off"),
     }
+    if let Some(addr) = session
+        .dht_addr_v6()
+        .filter(|_| session.dht_addr() != session.dht_addr_v6())
+    {
+        tracing::info!("IPv6 DHT node on {addr} (UDP)");
+    }
     let hub = EventHub::new(config.event_buffer);
     let library = Arc::new(Library::new(
         session.clone(),

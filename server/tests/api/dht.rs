@@ -107,6 +107,62 @@ async fn statistics_report_the_dht_node_and_its_state_survives_a_restart() {
     boot.shutdown().await;
 }
 
+/// With IPv6 on (a test server listens on `[::1]` beside 127.0.0.1), a second DHT node
+/// runs on IPv6 (BEP 32): it joins through the IPv6 entry of the bootstrap list (the IPv4
+/// node through the IPv4 one), and the statistics report its table and UDP port beside
+/// the IPv4 node's.
+#[tokio::test]
+async fn statistics_report_the_ipv6_dht_node_beside_the_ipv4_one() {
+    let boot4 = boot_node().await;
+    let mut c = DhtConfig::new("[::1]:0".parse().unwrap());
+    c.limits = DhtLimits {
+        query_rate_per_ip: 10_000,
+        query_burst_per_ip: 10_000,
+        ..DhtLimits::default()
+    };
+    let boot6 = Dht::start(c).await.expect("IPv6 boot node");
+    let list = format!("{},{}", boot4.local_addr(), boot6.local_addr());
+    let opts = Options::new(Backend::Sqlite)
+        .env("DHT", "true")
+        .env("IPV6", "true")
+        .env("DHT_BOOTSTRAP", &list);
+    let srv = Server::start_with(opts).await;
+    let admin = srv.user("admin").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let dht = loop {
+        let dht = dht_stats(&srv, &admin).await;
+        assert_eq!(dht["enabled"], true, "{dht}");
+        let v4 = dht["nodes"].as_u64().unwrap_or(0);
+        let v6 = dht["nodesV6"].as_u64().unwrap_or(0);
+        if v4 >= 1 && v6 >= 1 {
+            break dht;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the two nodes never joined: {dht}\n{}",
+            srv.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(dht["portV6"].as_u64().is_some_and(|p| p > 0), "{dht}");
+    // Each boot node has only its own family's node of the server in its table.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while boot6.stats().await.unwrap().nodes < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the IPv6 boot node never saw the server's IPv6 node"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        srv.logs().contains("IPv6 DHT node on [::1]"),
+        "{}",
+        srv.logs()
+    );
+    boot4.shutdown().await;
+    boot6.shutdown().await;
+}
+
 #[tokio::test]
 async fn statistics_say_when_the_dht_is_off() {
     let srv = Server::start(Backend::Sqlite).await;
