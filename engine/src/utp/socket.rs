@@ -122,7 +122,7 @@ impl Drop for Tasks {
 impl UtpSocket {
     /// Binds `addr` and starts the receive loop and the timers.
     pub async fn bind(addr: SocketAddr) -> io::Result<UtpSocket> {
-        let udp = UdpSocket::bind(addr).await?;
+        let udp = bind_udp(addr)?;
         enlarge_buffers(&udp);
         let udp = Arc::new(Udp::new(udp)?);
         let (accept_tx, accept_rx) = mpsc::channel(ACCEPT_BACKLOG);
@@ -232,6 +232,19 @@ impl UtpSocket {
     pub fn set_drop_one_in(&self, n: u32) {
         self.shared.drop_one_in.store(n, Ordering::Relaxed);
     }
+}
+
+/// A UDP socket on `addr`; an IPv6 one takes no IPv4 datagrams, so `[::]:P` can sit beside
+/// the IPv4 socket on `0.0.0.0:P` (one port for both families, as the TCP listeners have).
+fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    UdpSocket::from_std(s.into())
 }
 
 /// Larger kernel buffers (best effort; the kernel caps them at its maximum unless we are

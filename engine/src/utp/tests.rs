@@ -193,3 +193,13 @@ async fn the_first_syn_of_a_fresh_socket_is_not_lost() {
     );
     drop(accept.await.unwrap());
 }
+
+#[tokio::test]
+async fn an_ipv6_socket_shares_its_port_with_the_ipv4_one() {
+    let v4 = UtpSocket::bind("0.0.0.0:0".parse().unwrap()).await.unwrap();
+    let port = v4.local_addr().unwrap().port();
+    let v6 = UtpSocket::bind(format!("[::]:{port}").parse().unwrap())
+        .await
+        .unwrap_or_else(|e| panic!("[::]:{port} beside 0.0.0.0:{port}: {e}"));
+    assert_eq!(v6.local_addr().unwrap().port(), port);
+}
