@@ -17,6 +17,7 @@ mod fixture;
 mod miniupnpd;
 mod nginx;
 mod procs;
+mod rqbit;
 mod tracker;
 mod webtorrent;
 
@@ -40,6 +41,8 @@ pub use miniupnpd::*;
 pub use nginx::*;
 #[allow(unused_imports)]
 pub use procs::*;
+#[allow(unused_imports)]
+pub use rqbit::*;
 #[allow(unused_imports)]
 pub use tracker::*;
 #[allow(unused_imports)]
