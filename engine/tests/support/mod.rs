@@ -1,7 +1,7 @@
 //! Shared harness for TorrentEdge's real-peer tests.
 //!
 //! Every test binary includes this module (`mod support;`). It starts real
-//! BitTorrent clients (libtorrent through `tests/peers/lt_peer.py`, aria2) and
+//! BitTorrent clients (libtorrent through `tests/peers/lt_peer.py`, aria2, rqbit) and
 //! opentracker on 127.0.0.1, makes deterministic test data, and drives the
 //! engine's `Session`. Children are killed and reaped by Drop guards, even when
 //! a test fails.
