@@ -16,6 +16,7 @@ NETNS := scripts/in-netns.sh
 
 .PHONY: setup wasm build run test lint test-rust test-e2e bench fuzz bench-tracker bench-api
 .PHONY: test-kafka-mock test-kafka bench-kafka test-docker test-mongo test-mongo-smoke test-nostr
+.PHONY: rqbit test-rqbit
 
 setup:
 	@scripts/setup.sh
@@ -97,6 +98,20 @@ $(NOSTR_RELAY):
 test-nostr: $(NOSTR_RELAY)
 	cargo test -p server --test api --no-run
 	$(NETNS) env NOSTR_RELAY_BIN=$(NOSTR_RELAY) cargo test --offline -p server --test api nostr:: -- --include-ignored
+
+## uTP against rqbit, a second uTP implementation beside libtorrent (engine/tests/rqbit.rs):
+## rqbit 9 from crates.io, built once into $(CACHE)/rqbit without its web UI, PostgreSQL and
+## Prometheus features (about 20 min on 2 shared cores, ~700 MB of build files, removed after;
+## 2026-12-02), then the tests. `make test` does not build it: where the binary is absent the
+## tests print SKIPPED and pass, where it is (this target ran once) `make test` runs them too.
+RQBIT := $(CACHE)/rqbit/bin/rqbit
+$(RQBIT):
+	CARGO_TARGET_DIR=$(CACHE)/rqbit-build nice -n 10 cargo install rqbit --locked --no-default-features --features default-tls --root $(CACHE)/rqbit
+	rm -rf $(CACHE)/rqbit-build
+rqbit: $(RQBIT)
+test-rqbit: $(RQBIT)
+	cargo test -p engine --test rqbit --no-run
+	$(NETNS) env RQBIT_BIN=$(RQBIT) cargo test --offline -p engine --test rqbit
 
 ## Kafka producer throughput (docs/benchmarks.md); KAFKA_BENCH_BROKERS=host:port adds a real broker.
 bench-kafka:

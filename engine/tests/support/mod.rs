@@ -1,7 +1,7 @@
 //! Shared harness for TorrentEdge's real-peer tests.
 //!
 //! Every test binary includes this module (`mod support;`). It starts real
-//! BitTorrent clients (libtorrent through `tests/peers/lt_peer.py`, aria2) and
+//! BitTorrent clients (libtorrent through `tests/peers/lt_peer.py`, aria2, rqbit) and
 //! opentracker on 127.0.0.1, makes deterministic test data, and drives the
 //! engine's `Session`. Children are killed and reaped by Drop guards, even when
 //! a test fails.
@@ -17,6 +17,7 @@ mod fixture;
 mod miniupnpd;
 mod nginx;
 mod procs;
+mod rqbit;
 mod tracker;
 mod webtorrent;
 
@@ -40,6 +41,8 @@ pub use miniupnpd::*;
 pub use nginx::*;
 #[allow(unused_imports)]
 pub use procs::*;
+#[allow(unused_imports)]
+pub use rqbit::*;
 #[allow(unused_imports)]
 pub use tracker::*;
 #[allow(unused_imports)]

@@ -4,12 +4,13 @@
 //! connections are encrypted (against a libtorrent seeder that refuses plaintext), and
 //! `required` transfers both ways with a real qBittorrent that forces encryption.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::lt::{lt_make_torrent, LtPeer};
+use crate::lt::{free_port, lt_make_torrent, LtPeer};
 use crate::qbittorrent::Qbit;
 use crate::qbt::Qbt;
 use crate::support::*;
@@ -121,9 +122,8 @@ async fn an_encrypted_download_shows_in_the_peer_list() {
 
 /// `required` against a real qBittorrent 4.5 that forces encryption too (neither side accepts
 /// plaintext, so a finished transfer was encrypted): TorrentEdge downloads from it,
-/// byte-exact. (qBittorrent told to dial TorrentEdge with `addPeers` never connected in this
-/// harness, encrypted or not; its leeching from TorrentEdge is covered through the built-in
-/// tracker in `tracker.rs`, unencrypted.)
+/// byte-exact. (The other way: `a_forced_qbittorrent_dials_required_and_downloads` and
+/// `..._through_the_tracker` below.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_downloads_from_a_forced_qbittorrent() {
     const SIZE: usize = 3 << 20;
@@ -158,4 +158,142 @@ async fn required_downloads_from_a_forced_qbittorrent() {
             == std::fs::read(&from_q).unwrap(),
         "the download from qBittorrent differs"
     );
+}
+
+const SIZE: usize = 3 << 20;
+
+/// The server (started with `encryption: required`) seeds `SIZE` random bytes from alice's
+/// folder, in a torrent announcing to `trackers`; a qBittorrent that forces encryption has the
+/// torrent added. Returns (qBittorrent, its download folder, the data, the info-hash).
+async fn te_seeds_to_a_forced_qbittorrent(
+    srv: &Server,
+    alice: &str,
+    trackers: Vec<String>,
+    work: &Path,
+) -> (Qbt, PathBuf, PathBuf, String) {
+    assert_eq!(policy(srv, alice).await, "required");
+    let source = srv.user_dir(alice).await.join("to-qbt.bin");
+    write_random(&source, SIZE, 92);
+    let opts = engine::create::CreateOptions {
+        trackers: if trackers.is_empty() {
+            vec![]
+        } else {
+            vec![trackers]
+        },
+        piece_length: Some(65536),
+        ..Default::default()
+    };
+    let torrent = engine::create::create_torrent(&source, &opts, &|_| {}).unwrap();
+    let ih = engine::metainfo::Metainfo::from_bytes(&torrent)
+        .unwrap()
+        .info_hash
+        .to_hex();
+    let (s, body) = srv.upload(alice, &torrent, &[]).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let seeding = srv
+        .wait_torrent(alice, &ih, 60, |t| t["state"] == "seeding")
+        .await;
+    assert_eq!(seeding["bytesDone"], SIZE as u64, "{seeding}");
+
+    let q = Qbt::start_with("Session\\Encryption=1\n").await;
+    assert_eq!(
+        q.prefs().await["encryption"],
+        1,
+        "qBittorrent forces encryption"
+    );
+    let q_dir = work.join("qbt");
+    std::fs::create_dir_all(&q_dir).unwrap();
+    q.add(&torrent, &q_dir).await;
+    (q, q_dir, source, ih)
+}
+
+/// qBittorrent's copy is byte-exact and TorrentEdge says it sent it: the connection ends once
+/// both are seeds, and its record names qBittorrent and every byte.
+async fn assert_qbittorrent_got_it_from_te(
+    srv: &Server,
+    alice: &str,
+    ih: &str,
+    q_dir: &Path,
+    source: &Path,
+) {
+    assert!(
+        std::fs::read(q_dir.join("to-qbt.bin")).unwrap() == std::fs::read(source).unwrap(),
+        "qBittorrent's download from TorrentEdge differs"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (s, ended) = srv
+            .get(&format!("/api/torrents/{ih}/peers/ended"), alice)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{ended}");
+        let sent: u64 = ended
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| {
+                e["client"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("qBittorrent"))
+            })
+            .map(|e| e["uploaded"].as_u64().unwrap_or(0))
+            .sum();
+        if sent >= SIZE as u64 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "TorrentEdge records no upload of {SIZE} bytes to qBittorrent: {ended}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// `required` the other way: a qBittorrent that forces encryption dials a TorrentEdge seeder
+/// whose policy is `required` (told with `addPeers`; nothing tells TorrentEdge about
+/// qBittorrent, so qBittorrent opened the connection and TorrentEdge answered its encrypted
+/// handshake) and downloads every byte from it, byte-exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_qbittorrent_dials_required_and_downloads() {
+    let work = tempfile::tempdir().unwrap();
+    let mut opts = Options::new(Backend::Sqlite).env("ENCRYPTION", "required");
+    opts.peer_port = free_port();
+    let srv = Server::start_with(opts).await;
+    srv.user("admin").await;
+    let alice = srv.user("alice").await;
+    let (q, q_dir, source, ih) =
+        te_seeds_to_a_forced_qbittorrent(&srv, &alice, vec![], work.path()).await;
+    q.add_peer(&ih, &format!("127.0.0.1:{}", srv.opts.peer_port))
+        .await;
+    q.wait_done(60).await;
+    assert_qbittorrent_got_it_from_te(&srv, &alice, &ih, &q_dir, &source).await;
+}
+
+/// The same through TorrentEdge's built-in tracker, the only peer source (qBittorrent's DHT,
+/// LSD and PEX are off; either side may dial, both learn the other from the tracker).
+/// TorrentEdge is the only seeder, so every byte qBittorrent has came from it over an
+/// encrypted connection (neither side accepts plaintext).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_qbittorrent_downloads_from_required_through_the_tracker() {
+    let work = tempfile::tempdir().unwrap();
+    let srv = Server::start_with(
+        Options::new(Backend::Sqlite)
+            .env("ENCRYPTION", "required")
+            .env("TRACKER", "true")
+            .env("TRACKER_UDP_PORT", "0")
+            .env("TRACKER_INTERVAL", "5")
+            // Our own torrent announces to us with the SSRF rule in force (its path
+            // /announce lets the loopback tracker through).
+            .env("ALLOW_LOCAL_TRACKERS", "false"),
+    )
+    .await;
+    srv.user("admin").await;
+    let alice = srv.user("alice").await;
+    let (s, t) = srv.get("/api/tracker", &alice).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    let announce = t["announceUrl"].as_str().unwrap_or_else(|| panic!("{t}"));
+    let (q, q_dir, source, ih) =
+        te_seeds_to_a_forced_qbittorrent(&srv, &alice, vec![announce.to_owned()], work.path())
+            .await;
+    q.wait_done(90).await;
+    assert_qbittorrent_got_it_from_te(&srv, &alice, &ih, &q_dir, &source).await;
 }

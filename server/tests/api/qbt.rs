@@ -81,6 +81,16 @@ impl Qbt {
         r.await.unwrap().json().await.unwrap()
     }
 
+    /// qBittorrent's own log (`<profile>/qBittorrent/data/logs/qbittorrent.log`), for failure
+    /// messages: it says which peers it tried and why a connection ended.
+    pub fn log(&self) -> String {
+        let path = self
+            ._profile
+            .path()
+            .join("qBittorrent/data/logs/qbittorrent.log");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| format!("({}: {e})", path.display()))
+    }
+
     fn url(&self, p: &str) -> String {
         format!("{}{p}", self.web)
     }
@@ -100,6 +110,34 @@ impl Qbt {
             .await
             .unwrap();
         assert!(r.status().is_success(), "qBittorrent add: {}", r.status());
+    }
+
+    /// Tells qBittorrent about `peer` for the torrent `ih` (already added): repeats
+    /// `addPeers` only until qBittorrent says it took the peer (it refuses peers for a torrent
+    /// it has not finished adding), then never again. qBittorrent tries uTP first and falls
+    /// back to TCP about 3 s later against a peer that does not answer uTP; with an
+    /// `addPeers` every second its peer list showed only uTP attempts and it never connected.
+    pub async fn add_peer(&self, ih: &str, peer: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = self
+                .http
+                .post(self.url("/api/v2/torrents/addPeers"))
+                .form(&[("hashes", ih), ("peers", peer)])
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            if status.is_success() && body[ih]["added"].as_u64().unwrap_or(0) >= 1 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "qBittorrent never took peer {peer} for {ih}: {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Waits until qBittorrent holds every byte of every torrent; panics after `secs`.
@@ -123,7 +161,8 @@ impl Qbt {
             }
             assert!(
                 Instant::now() < deadline,
-                "qBittorrent never completed: {info}"
+                "qBittorrent never completed: {info}\n--- its log:\n{}",
+                self.log()
             );
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
