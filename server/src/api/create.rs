@@ -12,6 +12,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::errors::{ApiError, ApiJson};
 use super::torrents::{content_type_is, parse_bool, parse_priority};
+use super::upload_body::UploadBody;
 use crate::auth::AuthUser;
 use crate::state::AppState;
 use crate::torrents::create::{CreateParams, Staging, WebSeedUrl};
@@ -22,8 +23,6 @@ use crate::torrents::{paths, LibraryError};
 pub const MAX_JSON: usize = 256 << 10;
 /// Largest text field of a multipart upload (`trackers` is the long one).
 pub const MAX_FIELD: usize = 64 << 10;
-/// Most of a refused upload read before answering (see [`drain`]).
-const DRAIN_MAX: usize = 1 << 20;
 /// Most files one upload may carry.
 pub const MAX_FILES: usize = 10_000;
 
@@ -94,6 +93,7 @@ pub async fn create(
         };
         lib.create_from_path(&user, path, params).await?
     } else if content_type_is(&req, "multipart/form-data") {
+        let (req, body) = UploadBody::wrap(req);
         let mut mp = Multipart::from_request(req, &state).await?;
         std::fs::create_dir_all(&root).map_err(|e| ApiError::Internal(e.to_string()))?;
         let mut staging = Staging::new(&root, state.config.max_create_upload)?;
@@ -164,10 +164,9 @@ pub async fn create(
             Ok::<_, ApiError>(())
         }
         .await;
-        if let Err(e) = read {
-            drain(&mut mp).await;
-            return Err(e);
-        }
+        // Read to the end either way: see `upload_body`.
+        body.drain(&mut mp).await;
+        read?;
         if want_web_seed {
             params.web_seed = Some(web_seed?);
         }
@@ -229,20 +228,6 @@ async fn own_announce(
         base,
         passkey.as_deref(),
     ))
-}
-
-/// Reads and discards what is left of a refused upload (up to [`DRAIN_MAX`] bytes), so
-/// the client, still sending, reads our error instead of a reset connection.
-async fn drain(mp: &mut Multipart) {
-    let mut left = DRAIN_MAX;
-    while let Ok(Some(mut field)) = mp.next_field().await {
-        while let Ok(Some(chunk)) = field.chunk().await {
-            match left.checked_sub(chunk.len()) {
-                Some(l) => left = l,
-                None => return,
-            }
-        }
-    }
 }
 
 /// A `.torrent` download named after the torrent, with its info-hash in `X-Info-Hash`.

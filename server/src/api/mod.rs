@@ -21,6 +21,7 @@ mod statistics;
 pub mod stream;
 mod torrents;
 mod tracker;
+mod upload_body;
 mod users;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
