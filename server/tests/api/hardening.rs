@@ -320,6 +320,7 @@ async fn create_bounds_json_and_fields() {
         )
         .await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    // The next request (on the same client) must not meet the closing connection.
     let form = reqwest::multipart::Form::new()
         .text("comment", "y".repeat(100 << 10))
         .part(
