@@ -71,6 +71,7 @@ impl Magnet {
             select_only: Vec::new(),
         };
         let mut info_hash = None;
+        let mut select_only = None;
         for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
             // `tr.1`, `xt.1`: numbered variants of the same keys (but `x.pe` is a name).
             let key = match key.strip_prefix("x.") {
@@ -99,11 +100,16 @@ impl Magnet {
                         m.peers.push(addr);
                     }
                 }
-                "so" => m.select_only = parse_selection(&value)?,
+                // The last one counts; only it is expanded (each can name 10,000 indices,
+                // and a link may repeat it thousands of times).
+                "so" => select_only = Some(value),
                 _ => {}
             }
         }
         m.info_hash = info_hash.ok_or(MagnetError::NoInfoHash)?;
+        if let Some(so) = select_only {
+            m.select_only = parse_selection(&so)?;
+        }
         Ok(m)
     }
 
@@ -284,5 +290,15 @@ mod tests {
             )),
             Err(TooLong)
         );
+    }
+
+    #[test]
+    fn the_last_so_counts_and_only_it_is_expanded() {
+        // Found by fuzzing: 128 `so` of 4,481 indices each were each expanded and sorted.
+        let many = "&so=0-4480".repeat(500);
+        let m = Magnet::parse(&format!("magnet:?xt=urn:btih:{HEX}{many}&so=1,3")).unwrap();
+        assert_eq!(m.select_only, vec![1, 3]);
+        let err = Magnet::parse(&format!("magnet:?xt=urn:btih:{HEX}&so=1&so=9-2")).unwrap_err();
+        assert!(matches!(err, MagnetError::BadSelection(_)), "{err:?}");
     }
 }
