@@ -148,6 +148,34 @@ test('the peers tab lists the seeder while downloading', async () => {
   assert.deepEqual(page.errors, [], 'no errors in the browser console');
 });
 
+test('a torrent added while the page was still opening its event stream shows up', async () => {
+  const page = await newPage(browser);
+  await register(page, server.base, 'lena');
+  // Hold the page's event stream back: what happens between the page's render and the
+  // stream's open would be lost if the dashboard did not read the list again on open.
+  let release;
+  const held = new Promise((ok) => { release = ok; });
+  await page.route('**/api/events*', async (route) => { await held; await route.continue(); });
+  await page.goto(`${server.base}/torrents`);
+  await page.waitForSelector('main[data-hydrated="true"]');
+  await page.waitForSelector('#no-torrents');
+  // Another client (a script, another tab) adds one now.
+  const csrf = (await page.context().cookies()).find((c) => c.name === 'te_csrf').value;
+  const r = await page.context().request.post(`${server.base}/api/torrents`, {
+    multipart: { torrent: { name: 'late.torrent', mimeType: 'application/x-bittorrent',
+      buffer: fakeTorrent('late.iso', 500_000) }, paused: 'true' },
+    headers: { 'X-CSRF-Token': csrf },
+  });
+  assert.equal(r.status(), 201, await r.text());
+  release();
+  await page.waitForSelector('tr.torrent th.name a:text("late.iso")', { timeout: 15_000 });
+  // And the stream is live afterwards: a later change still arrives.
+  const hash = await page.getAttribute('tr.torrent', 'data-hash');
+  await page.context().request.post(`${server.base}/api/torrents/${hash}/resume`, { headers: { 'X-CSRF-Token': csrf } });
+  await page.waitForSelector(`tr.torrent[data-hash="${hash}"] .badge:not(.paused)`);
+  assert.deepEqual(page.errors, []);
+});
+
 test('a bad magnet link shows a readable error', async () => {
   const page = await newPage(browser);
   await register(page, server.base, 'dave');

@@ -99,6 +99,14 @@ impl Live {
         }
     }
 
+    /// Puts a list read just now into the store: a list fetched earlier for the current
+    /// version, should it arrive later, must not replace it.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn seed_latest(&self, list: Vec<TorrentSummary>) {
+        self.seeded.set_value(Some(self.version.get_untracked()));
+        self.torrents.seed(list);
+    }
+
     /// Reload every list (and who is signed in) from the server.
     pub fn refresh(&self) {
         // The refetched notification list counts these again.

@@ -1,7 +1,20 @@
 //! The browser's EventSource on `/api/events`, opened while someone is signed in. It
 //! reconnects by itself (sending `Last-Event-ID`); a `resync` reloads the lists.
+//!
+//! The page's list was read before the stream opened (often while rendering on the server),
+//! so what changed in between would be lost: when the stream first opens, the torrent list is
+//! read again and events that arrive meanwhile are held, then applied in order on top of it.
+//! Events only ever set state, so applying one that the fresh list already shows is harmless.
 
 use super::Live;
+
+/// Events held back, `Some` from the stream's first open until the re-read list is in the
+/// store.
+#[cfg(feature = "hydrate")]
+type Held = leptos::prelude::StoredValue<
+    Option<Vec<(&'static str, String)>>,
+    leptos::prelude::LocalStorage,
+>;
 
 #[cfg(not(feature = "hydrate"))]
 pub fn run(_live: Live) {}
@@ -13,12 +26,14 @@ pub fn run(live: Live) {
 
     let source: StoredValue<Option<SendWrapper<web_sys::EventSource>>, LocalStorage> =
         StoredValue::new_local(None);
+    // Here, not in `connect`: values made inside the effect go when it runs again.
+    let held: Held = StoredValue::new_local(None);
     // Open when someone signs in, close when they sign out.
     Effect::new(move |_| {
         let signed_in = live.me.get().is_some_and(|r| r.is_ok());
         let open = source.with_value(Option::is_some);
         if signed_in && !open {
-            match connect(live) {
+            match connect(live, held) {
                 Ok(es) => source.set_value(Some(SendWrapper::new(es))),
                 Err(e) => leptos::logging::warn!("cannot open the event stream: {e:?}"),
             }
@@ -34,13 +49,20 @@ pub fn run(live: Live) {
 }
 
 #[cfg(feature = "hydrate")]
-fn connect(live: Live) -> Result<web_sys::EventSource, wasm_bindgen::JsValue> {
+fn connect(live: Live, held: Held) -> Result<web_sys::EventSource, wasm_bindgen::JsValue> {
     use crate::types::names::*;
     use leptos::prelude::*;
     use wasm_bindgen::{closure::Closure, JsCast};
 
     let es = web_sys::EventSource::new("/api/events")?;
-    let on_open = Closure::<dyn FnMut()>::new(move || live.connected.set(true));
+    let mut opened = false;
+    let on_open = Closure::<dyn FnMut()>::new(move || {
+        live.connected.set(true);
+        if !std::mem::replace(&mut opened, true) {
+            held.set_value(Some(Vec::new()));
+            leptos::task::spawn_local(catch_up(live, held));
+        }
+    });
     es.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     on_open.forget();
     let on_error = Closure::<dyn FnMut()>::new(move || live.connected.set(false));
@@ -62,16 +84,40 @@ fn connect(live: Live) -> Result<web_sys::EventSource, wasm_bindgen::JsValue> {
     ] {
         let handler =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                if let Some(data) = e.data().as_string() {
-                    if let Err(err) = dispatch(live, name, &data) {
-                        leptos::logging::warn!("bad {name} event: {err}");
-                    }
+                let Some(data) = e.data().as_string() else {
+                    return;
+                };
+                if held.with_value(Option::is_some) {
+                    held.update_value(|h| h.get_or_insert_default().push((name, data)));
+                } else {
+                    apply(live, name, &data);
                 }
             });
         es.add_event_listener_with_callback(name, handler.as_ref().unchecked_ref())?;
         handler.forget();
     }
     Ok(es)
+}
+
+/// Re-reads the torrent list after the stream opened, then applies what was held.
+#[cfg(feature = "hydrate")]
+async fn catch_up(live: Live, held: Held) {
+    use leptos::prelude::*;
+    match crate::client::get::<Vec<crate::types::TorrentSummary>>("/api/torrents".into()).await {
+        Ok(list) => live.seed_latest(list),
+        Err(e) => leptos::logging::warn!("cannot re-read the torrent list: {e}"),
+    }
+    let events = held.try_update_value(Option::take).flatten();
+    for (name, data) in events.unwrap_or_default() {
+        apply(live, name, &data);
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn apply(live: Live, name: &str, data: &str) {
+    if let Err(err) = dispatch(live, name, data) {
+        leptos::logging::warn!("bad {name} event: {err}");
+    }
 }
 
 /// Applies one event to the live state.
