@@ -110,6 +110,11 @@ impl Magnet {
         if let Some(so) = select_only {
             m.select_only = parse_selection(&so)?;
         }
+        // Decoded text re-encodes up to 3x longer: a link is accepted only if the one we give
+        // back (dashboard, APIs) fits too, so every magnet we print can be pasted again.
+        if m.to_uri().len() > MAX_LEN {
+            return Err(MagnetError::TooLong);
+        }
         Ok(m)
     }
 
@@ -290,6 +295,19 @@ mod tests {
             )),
             Err(TooLong)
         );
+    }
+
+    #[test]
+    fn a_link_whose_printed_form_would_be_too_long_is_refused() {
+        // Found by fuzzing: raw non-ASCII text in `dn` passes the length check, but prints
+        // percent-encoded (6 characters per 'é'), a link we would then refuse ourselves.
+        let raw = format!("magnet:?xt=urn:btih:{HEX}&dn={}", "é".repeat(20_000));
+        assert!(raw.len() < MAX_LEN);
+        assert_eq!(Magnet::parse(&raw), Err(MagnetError::TooLong));
+        let fits = format!("magnet:?xt=urn:btih:{HEX}&dn={}", "é".repeat(10_000));
+        let m = Magnet::parse(&fits).unwrap();
+        assert!(m.to_uri().len() <= MAX_LEN);
+        assert_eq!(Magnet::parse(&m.to_uri()), Ok(m));
     }
 
     #[test]
