@@ -39,19 +39,10 @@ async fn engine_downloads_from_libtorrent_over_ipv6() {
             },
         );
         assert!(seeder.addr().is_ipv6());
-        let out = temp_dir("out");
-        let mut s = dual_stack_session().await;
-        let h = s.add(&fx.torrent, out.path(), vec![seeder.addr()]).await;
-        let seeder_addr = seeder.addr();
-        s.wait_for(
-            "the IPv6 seeder connected",
-            DL_TIMEOUT,
-            |e| matches!(e, Event::PeerConnected { addr, .. } if *addr == seeder_addr),
-        )
-        .await;
-        s.wait_completed(h.info_hash(), DL_TIMEOUT).await;
-        s.shutdown().await;
-        assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
+        dual_stack_session()
+            .await
+            .download_from(&fx, seeder.addr(), DL_TIMEOUT)
+            .await;
     })
     .await
 }

@@ -186,15 +186,7 @@ async fn libtorrent_leecher_downloads_single_file_from_engine_seeder() {
                 ..Default::default()
             },
         );
-        leech
-            .wait_done(DL_TIMEOUT)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            leech.hash_failures().is_empty(),
-            "engine served bad pieces: {:?}",
-            leech.hash_failures()
-        );
+        leech.expect_clean_download(DL_TIMEOUT).await;
         let up = s
             .session
             .get(&ih(&fx.ih_hex))
@@ -239,15 +231,7 @@ async fn libtorrent_leecher_finds_engine_seeder_via_http_tracker() {
                     ..Default::default()
                 },
             );
-            leech
-                .wait_done(DL_TIMEOUT)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert!(
-                leech.hash_failures().is_empty(),
-                "engine served bad pieces: {:?}",
-                leech.hash_failures()
-            );
+            leech.expect_clean_download(DL_TIMEOUT).await;
             s.shutdown().await;
             assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
         },

@@ -130,15 +130,7 @@ async fn libtorrent_downloads_from_engine_over_utp_only() {
                     ..lt_utp()
                 },
             );
-            leech
-                .wait_done(DL_TIMEOUT)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert!(
-                leech.hash_failures().is_empty(),
-                "engine served bad pieces: {:?}",
-                leech.hash_failures()
-            );
+            leech.expect_clean_download(DL_TIMEOUT).await;
             s.shutdown().await;
             assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
         },

@@ -62,19 +62,11 @@ async fn engine_downloads_from_libtorrent_over_utp_on_ipv6() {
         let seeder = LtPeer::seed(&fx.torrent, &fx.src, lt_utp_v6());
         let seeder_addr = seeder.addr();
         assert!(seeder_addr.is_ipv6());
-        let out = temp_dir("out");
-        let mut s = dual_stack_utp_session().await;
-        let h = s.add(&fx.torrent, out.path(), vec![seeder_addr]).await;
         // The seeder takes no TCP: a connection to it is a uTP one from our IPv6 socket.
-        s.wait_for(
-            "the IPv6 uTP seeder connected",
-            DL_TIMEOUT,
-            |e| matches!(e, Event::PeerConnected { addr, .. } if *addr == seeder_addr),
-        )
-        .await;
-        s.wait_completed(h.info_hash(), DL_TIMEOUT).await;
-        s.shutdown().await;
-        assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
+        dual_stack_utp_session()
+            .await
+            .download_from(&fx, seeder_addr, DL_TIMEOUT)
+            .await;
     })
     .await
 }
@@ -102,15 +94,7 @@ async fn libtorrent_downloads_from_the_engine_over_utp_on_ipv6() {
             |e| matches!(e, Event::PeerConnected { addr, .. } if addr.is_ipv6()),
         )
         .await;
-        leech
-            .wait_done(DL_TIMEOUT)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            leech.hash_failures().is_empty(),
-            "engine served bad pieces: {:?}",
-            leech.hash_failures()
-        );
+        leech.expect_clean_download(DL_TIMEOUT).await;
         s.shutdown().await;
         assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
     })

@@ -16,6 +16,8 @@ use engine::status::TorrentState;
 use engine::InfoHash;
 use tokio::sync::broadcast;
 
+use super::{assert_same_tree, temp_dir, Fixture};
+
 /// Reads and parses a .torrent file with the engine's parser.
 pub fn load_metainfo(torrent: &Path) -> Metainfo {
     let bytes = std::fs::read(torrent).expect("read torrent");
@@ -191,6 +193,22 @@ impl TestSession {
             st.pieces_done, st.num_pieces,
             "Completed but not every piece is verified: {st:?}"
         );
+    }
+
+    /// Downloads `fx` into a fresh folder from `seeder`, the only peer given: that peer
+    /// connects, the torrent completes, and after shutdown the files equal the source.
+    pub async fn download_from(mut self, fx: &Fixture, seeder: SocketAddr, timeout: Duration) {
+        let out = temp_dir("out");
+        let h = self.add(&fx.torrent, out.path(), vec![seeder]).await;
+        self.wait_for(
+            "the seeder connected",
+            timeout,
+            |e| matches!(e, Event::PeerConnected { addr, .. } if *addr == seeder),
+        )
+        .await;
+        self.wait_completed(h.info_hash(), timeout).await;
+        self.shutdown().await;
+        assert_same_tree(&fx.layout.root_in(&fx.src), &fx.layout.root_in(out.path()));
     }
 
     /// Waits until `ih` is seeding (checked and complete), e.g. after adding

@@ -491,6 +491,16 @@ impl LtPeer {
         Ok(())
     }
 
+    /// Waits for the leecher to finish, and fails the test if any piece it got from us
+    /// failed its hash check.
+    pub async fn expect_clean_download(&mut self, timeout: Duration) {
+        self.wait_done(timeout)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bad = self.hash_failures();
+        assert!(bad.is_empty(), "engine served bad pieces: {bad:?}");
+    }
+
     /// Stops the peer and returns the payload bytes it uploaded (its last
     /// UPLOADED line; 0 if it never uploaded).
     pub fn stop_and_uploaded(&mut self) -> u64 {
