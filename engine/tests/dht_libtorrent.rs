@@ -11,45 +11,10 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use engine::dht::{AnnouncePort, Dht, DhtConfig, DhtLimits, DhtStats};
+use engine::dht::{AnnouncePort, Dht};
 use engine::InfoHash;
 use lt_dht::LtDht;
 use support::*;
-
-/// Our nodes share 127.0.0.1, so the per-IP query limit is raised between them.
-fn config(bootstrap: &[&Dht]) -> DhtConfig {
-    let mut c = DhtConfig::new(local(0));
-    c.bootstrap = bootstrap
-        .iter()
-        .map(|d| d.local_addr().to_string())
-        .collect();
-    c.limits = DhtLimits {
-        query_rate_per_ip: 10_000,
-        query_burst_per_ip: 10_000,
-        ..DhtLimits::default()
-    };
-    c
-}
-
-async fn wait_stats(
-    d: &Dht,
-    what: &str,
-    limit: Duration,
-    f: impl Fn(&DhtStats) -> bool,
-) -> DhtStats {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let s = d.stats().await.expect("node running");
-        if f(&s) {
-            return s;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}: {s:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// libtorrent seeds a torrent and announces it on the DHT through our node; a node of
 /// ours that joins afterwards finds the seeder's address with `get_peers`.
@@ -58,10 +23,10 @@ async fn our_lookup_finds_a_libtorrent_seeder() {
     hard_timeout(TEST_TIMEOUT, "DHT: find a libtorrent seeder", async {
         let fx = fixture(Layout::single_odd(), 31, Maker::Libtorrent, &[]);
         let ih = InfoHash::from_hex(&fx.ih_hex).unwrap();
-        let boot = Dht::start(config(&[])).await.unwrap();
+        let boot = Dht::start(dht_config(local(0), &[])).await.unwrap();
         let seeder = LtDht::seed(&fx.torrent, &fx.src, "127.0.0.2", boot.local_addr());
         // libtorrent's announce_peer, with the token from our get_peers reply, is stored.
-        wait_stats(
+        wait_dht_stats(
             &boot,
             "libtorrent's announce",
             Duration::from_secs(60),
@@ -69,8 +34,10 @@ async fn our_lookup_finds_a_libtorrent_seeder() {
         )
         .await;
 
-        let searcher = Dht::start(config(&[&boot])).await.unwrap();
-        wait_stats(
+        let searcher = Dht::start(dht_config(local(0), &[boot.local_addr()]))
+            .await
+            .unwrap();
+        wait_dht_stats(
             &searcher,
             "the searcher to join",
             Duration::from_secs(20),
@@ -105,13 +72,17 @@ async fn our_lookup_finds_a_libtorrent_seeder() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn libtorrent_lookup_finds_our_announce() {
     hard_timeout(TEST_TIMEOUT, "DHT: libtorrent finds our announce", async {
-        let a = Dht::start(config(&[])).await.unwrap();
-        let b = Dht::start(config(&[&a])).await.unwrap();
-        let c = Dht::start(config(&[&a, &b])).await.unwrap();
+        let a = Dht::start(dht_config(local(0), &[])).await.unwrap();
+        let b = Dht::start(dht_config(local(0), &[a.local_addr()]))
+            .await
+            .unwrap();
+        let c = Dht::start(dht_config(local(0), &[a.local_addr(), b.local_addr()]))
+            .await
+            .unwrap();
         let ih = InfoHash([0xc3; 20]);
         let mut lt = LtDht::get_peers(&ih.to_hex(), "127.0.0.3", a.local_addr());
         // libtorrent queried us; we pinged it back and it is in our table.
-        wait_stats(
+        wait_dht_stats(
             &a,
             "libtorrent in our table",
             Duration::from_secs(30),
@@ -123,7 +94,7 @@ async fn libtorrent_lookup_finds_our_announce() {
         let mut rx = a.announce(ih, AnnouncePort::Port(port)).unwrap();
         while rx.recv().await.is_some() {}
         // b, c and libtorrent took our announce_peer.
-        wait_stats(
+        wait_dht_stats(
             &a,
             "three announces accepted",
             Duration::from_secs(10),

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use engine::config::SessionConfig;
-use engine::dht::{Dht, DhtConfig, DhtLimits, DhtStats};
+use engine::dht::{Dht, DhtConfig};
 use engine::events::Event;
 use engine::magnet::Magnet;
 use engine::session::AddTorrentOptions;
@@ -21,45 +21,10 @@ use lt_dht::LtDht;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Every node of a test shares 127.0.0.1, so the per-IP query limit is raised.
-fn dht_config(bootstrap: &[SocketAddr]) -> DhtConfig {
-    let mut c = DhtConfig::new(local(0));
-    for b in bootstrap {
-        assert!(b.ip().is_loopback(), "tests bootstrap from loopback only");
-    }
-    c.bootstrap = bootstrap.iter().map(|a| a.to_string()).collect();
-    c.limits = DhtLimits {
-        query_rate_per_ip: 10_000,
-        query_burst_per_ip: 10_000,
-        ..DhtLimits::default()
-    };
-    c
-}
-
 fn session_config(dht: DhtConfig) -> SessionConfig {
     SessionConfig {
         dht: Some(dht),
         ..test_config()
-    }
-}
-
-async fn wait_stats(
-    d: &Dht,
-    what: &str,
-    limit: Duration,
-    f: impl Fn(&DhtStats) -> bool,
-) -> DhtStats {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let s = d.stats().await.expect("node running");
-        if f(&s) {
-            return s;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}: {s:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -70,12 +35,13 @@ async fn wait_stats(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn magnet_found_through_the_dht_alone() {
     hard_timeout(TEST_TIMEOUT, "magnet through the DHT", async {
-        let boot = Dht::start(dht_config(&[])).await.unwrap();
+        let boot = Dht::start(dht_config(local(0), &[])).await.unwrap();
         let fx = fixture(Layout::multi_mixed(), 51, Maker::Engine, &[]);
         let ih = InfoHash::from_hex(&fx.ih_hex).unwrap();
 
         let mut seeder =
-            TestSession::start_with(session_config(dht_config(&[boot.local_addr()]))).await;
+            TestSession::start_with(session_config(dht_config(local(0), &[boot.local_addr()])))
+                .await;
         let seeder_dht = seeder
             .session
             .dht_addr()
@@ -90,7 +56,7 @@ async fn magnet_found_through_the_dht_alone() {
             .iter()
             .all(|t| t.is_empty()));
         seeder.wait_seeding(ih, Duration::from_secs(30)).await;
-        wait_stats(
+        wait_dht_stats(
             &boot,
             "the seeder's announce",
             Duration::from_secs(30),
@@ -110,7 +76,8 @@ async fn magnet_found_through_the_dht_alone() {
         );
 
         let mut leecher =
-            TestSession::start_with(session_config(dht_config(&[boot.local_addr()]))).await;
+            TestSession::start_with(session_config(dht_config(local(0), &[boot.local_addr()])))
+                .await;
         let out = temp_dir("out");
         let magnet = Magnet::parse(&format!("magnet:?xt=urn:btih:{}", fx.ih_hex)).unwrap();
         assert!(magnet.trackers.is_empty() && magnet.peers.is_empty());
@@ -145,7 +112,7 @@ async fn magnet_found_through_the_dht_alone() {
         leecher.shutdown().await;
 
         // Restart from the saved table only: same id, and it rejoins without bootstrap.
-        let mut again = dht_config(&[]);
+        let mut again = dht_config(local(0), &[]);
         again.saved_table = Some(state);
         let third = TestSession::start_with(session_config(again)).await;
         assert_eq!(
@@ -187,7 +154,7 @@ async fn no_dht_without_config() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_torrents_stay_off_the_dht() {
     hard_timeout(TEST_TIMEOUT, "private torrent off the DHT", async {
-        let boot = Dht::start(dht_config(&[])).await.unwrap();
+        let boot = Dht::start(dht_config(local(0), &[])).await.unwrap();
         let dir = temp_dir("private");
         let layout = Layout::single("secret.bin", 300 * KIB, 64 * 1024);
         layout.write(dir.path(), 61);
@@ -204,7 +171,9 @@ async fn private_torrents_stay_off_the_dht() {
         let public = fixture(Layout::single_odd(), 62, Maker::Engine, &[]);
         let public_ih = InfoHash::from_hex(&public.ih_hex).unwrap();
 
-        let mut s = TestSession::start_with(session_config(dht_config(&[boot.local_addr()]))).await;
+        let mut s =
+            TestSession::start_with(session_config(dht_config(local(0), &[boot.local_addr()])))
+                .await;
         s.session
             .add_torrent(
                 private,
@@ -218,7 +187,7 @@ async fn private_torrents_stay_off_the_dht() {
         s.wait_seeding(private_ih, Duration::from_secs(30)).await;
         s.add(&public.torrent, &public.src, vec![]).await;
         s.wait_seeding(public_ih, Duration::from_secs(30)).await;
-        wait_stats(
+        wait_dht_stats(
             &boot,
             "the public announce",
             Duration::from_secs(30),
@@ -246,14 +215,15 @@ async fn private_torrents_stay_off_the_dht() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn libtorrent_finds_our_seeder_through_the_dht() {
     hard_timeout(TEST_TIMEOUT, "libtorrent leeches through the DHT", async {
-        let boot = Dht::start(dht_config(&[])).await.unwrap();
+        let boot = Dht::start(dht_config(local(0), &[])).await.unwrap();
         let fx = fixture(Layout::multi_mixed(), 71, Maker::Engine, &[]);
         let ih = InfoHash::from_hex(&fx.ih_hex).unwrap();
         let mut seeder =
-            TestSession::start_with(session_config(dht_config(&[boot.local_addr()]))).await;
+            TestSession::start_with(session_config(dht_config(local(0), &[boot.local_addr()])))
+                .await;
         seeder.add(&fx.torrent, &fx.src, vec![]).await;
         seeder.wait_seeding(ih, Duration::from_secs(30)).await;
-        wait_stats(
+        wait_dht_stats(
             &boot,
             "the seeder's announce",
             Duration::from_secs(30),
@@ -327,7 +297,7 @@ async fn port_messages_both_ways() {
     hard_timeout(TEST_TIMEOUT, "port messages", async {
         let fx = fixture(Layout::single_odd(), 81, Maker::Engine, &[]);
         let ih = InfoHash::from_hex(&fx.ih_hex).unwrap();
-        let mut s = TestSession::start_with(session_config(dht_config(&[]))).await;
+        let mut s = TestSession::start_with(session_config(dht_config(local(0), &[]))).await;
         s.add(&fx.torrent, &fx.src, vec![]).await;
         s.wait_seeding(ih, Duration::from_secs(30)).await;
         let dht = s.session.dht_addr().unwrap();

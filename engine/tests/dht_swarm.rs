@@ -4,42 +4,17 @@
 //!
 //! `scripts/in-netns.sh cargo test -p engine --test dht_swarm`
 
+mod support;
+
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use engine::dht::{AnnouncePort, Dht, DhtConfig, DhtLimits, DhtStats};
+use engine::dht::{AnnouncePort, Dht, DhtConfig, DhtStats};
 use engine::InfoHash;
-
-/// Every node shares 127.0.0.1, so the per-IP query limit is raised for the swarm.
-fn config(bootstrap: Vec<SocketAddr>) -> DhtConfig {
-    let mut c = DhtConfig::new("127.0.0.1:0".parse().unwrap());
-    c.bootstrap = bootstrap.iter().map(ToString::to_string).collect();
-    c.limits = DhtLimits {
-        query_rate_per_ip: 100_000,
-        query_burst_per_ip: 100_000,
-        ..DhtLimits::default()
-    };
-    c
-}
+use support::*;
 
 async fn stats(d: &Dht) -> DhtStats {
     d.stats().await.expect("node running")
-}
-
-/// Waits until `f` holds for the node's stats.
-async fn wait_stats(d: &Dht, what: &str, f: impl Fn(&DhtStats) -> bool) -> DhtStats {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let s = stats(d).await;
-        if f(&s) {
-            return s;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}: {s:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Collects peers until the lookup ends.
@@ -65,9 +40,17 @@ async fn swarm(n: usize) -> Vec<Dht> {
             1 => vec![nodes[0].local_addr()],
             _ => vec![nodes[i - 1].local_addr(), nodes[i / 2].local_addr()],
         };
-        let node = Dht::start(config(boot)).await.expect("start node");
+        let node = Dht::start(dht_config(local(0), &boot))
+            .await
+            .expect("start node");
         if i > 0 {
-            wait_stats(&node, &format!("node {i} to join"), |s| s.nodes >= 1).await;
+            wait_dht_stats(
+                &node,
+                &format!("node {i} to join"),
+                Duration::from_secs(30),
+                |s| s.nodes >= 1,
+            )
+            .await;
         }
         nodes.push(node);
     }
@@ -78,7 +61,13 @@ async fn swarm(n: usize) -> Vec<Dht> {
 async fn swarm_of_20_finds_an_announced_peer() {
     let nodes = swarm(20).await;
     for (i, d) in nodes.iter().enumerate() {
-        wait_stats(d, &format!("node {i} to know 5 nodes"), |s| s.nodes >= 5).await;
+        wait_dht_stats(
+            d,
+            &format!("node {i} to know 5 nodes"),
+            Duration::from_secs(30),
+            |s| s.nodes >= 5,
+        )
+        .await;
     }
     let ih = InfoHash([0x5a; 20]);
     let announcer = &nodes[7];
@@ -89,9 +78,12 @@ async fn swarm_of_20_finds_an_announced_peer() {
             .unwrap(),
     )
     .await;
-    let s = wait_stats(announcer, "announces acknowledged", |s| {
-        s.announces_acked >= 1
-    })
+    let s = wait_dht_stats(
+        announcer,
+        "announces acknowledged",
+        Duration::from_secs(30),
+        |s| s.announces_acked >= 1,
+    )
     .await;
     assert!(s.announces_sent >= s.announces_acked);
 
@@ -135,24 +127,39 @@ async fn swarm_of_20_finds_an_announced_peer() {
 async fn restarts_from_a_saved_table_without_bootstrap() {
     let nodes = swarm(8).await;
     let node = &nodes[5];
-    wait_stats(node, "node 5 to know 4 nodes", |s| s.nodes >= 4).await;
+    wait_dht_stats(
+        node,
+        "node 5 to know 4 nodes",
+        Duration::from_secs(30),
+        |s| s.nodes >= 4,
+    )
+    .await;
     let id = node.node_id();
     let saved = node.save().await.unwrap();
     node.shutdown().await;
     assert!(node.stats().await.is_err(), "stopped");
 
-    let mut c = config(vec![]);
+    let mut c = dht_config(local(0), &[]);
     c.saved_table = Some(saved);
     let again = Dht::start(c).await.unwrap();
     assert_eq!(again.node_id(), id, "the saved id is reused");
-    wait_stats(&again, "saved nodes to answer pings", |s| s.good_nodes >= 4).await;
+    wait_dht_stats(
+        &again,
+        "saved nodes to answer pings",
+        Duration::from_secs(30),
+        |s| s.good_nodes >= 4,
+    )
+    .await;
     let ih = InfoHash([0x77; 20]);
     drain(nodes[0].announce(ih, AnnouncePort::Port(4242)).unwrap()).await;
-    wait_stats(&nodes[0], "announce acked", |s| s.announces_acked >= 1).await;
+    wait_dht_stats(&nodes[0], "announce acked", Duration::from_secs(30), |s| {
+        s.announces_acked >= 1
+    })
+    .await;
     let peers = drain(again.get_peers(ih).unwrap()).await;
     assert_eq!(peers, vec![SocketAddr::from(([127, 0, 0, 1], 4242))]);
 
-    let mut bad = config(vec![]);
+    let mut bad = dht_config(local(0), &[]);
     bad.saved_table = Some(b"not a table".to_vec());
     assert!(matches!(
         Dht::start(bad).await,
@@ -223,9 +230,12 @@ async fn malformed_packets_are_dropped_and_the_node_keeps_answering() {
     })
     .await
     .unwrap();
-    let s = wait_stats(&node, "every bad packet counted", |s| {
-        s.malformed + s.unexpected >= 10
-    })
+    let s = wait_dht_stats(
+        &node,
+        "every bad packet counted",
+        Duration::from_secs(30),
+        |s| s.malformed + s.unexpected >= 10,
+    )
     .await;
     assert_eq!(s.queries_in, 0, "none of them was taken for a query");
     // The id-is-an-int query gets a KRPC error 203, and a good ping still gets its answer.

@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use engine::config::SessionConfig;
-use engine::dht::{persist, Dht, DhtConfig, DhtLimits, DhtStats};
+use engine::dht::{persist, Dht, DhtConfig, DhtStats};
 use engine::events::Event;
 use engine::magnet::Magnet;
 use engine::session::{AddTorrentOptions, Session};
@@ -36,22 +36,6 @@ fn logs() {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-}
-
-/// A DHT config on `bind` joining through `bootstrap` (loopback only); every node of a
-/// test shares one address, so the per-IP query limit is raised.
-fn dht_config(bind: SocketAddr, bootstrap: &[SocketAddr]) -> DhtConfig {
-    let mut c = DhtConfig::new(bind);
-    for b in bootstrap {
-        assert!(b.ip().is_loopback(), "tests bootstrap from loopback only");
-    }
-    c.bootstrap = bootstrap.iter().map(|a| a.to_string()).collect();
-    c.limits = DhtLimits {
-        query_rate_per_ip: 10_000,
-        query_burst_per_ip: 10_000,
-        ..DhtLimits::default()
-    };
-    c
 }
 
 /// 127.0.0.1 and `[::1]`, uTP on, the DHT on the IPv4 listener's address (the IPv6 node

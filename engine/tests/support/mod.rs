@@ -12,6 +12,7 @@
 
 mod capture;
 mod data;
+mod dht;
 mod engine_session;
 mod fixture;
 mod miniupnpd;
@@ -31,6 +32,8 @@ use std::time::Duration;
 pub use capture::*;
 #[allow(unused_imports)]
 pub use data::*;
+#[allow(unused_imports)]
+pub use dht::*;
 #[allow(unused_imports)]
 pub use engine_session::*;
 #[allow(unused_imports)]
