@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::lt::{free_port, lt_make_torrent, LtPeer};
+use crate::lt::{free_port, lt_make_torrent, LtPeer, SeedData};
 use crate::qbittorrent::Qbit;
 use crate::qbt::Qbt;
 use crate::support::*;
@@ -78,12 +78,13 @@ async fn the_encryption_setting_over_rest_and_compat_survives_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_encrypted_download_shows_in_the_peer_list() {
     const SIZE: usize = 4 << 20;
-    let work = tempfile::tempdir().unwrap();
-    let seed_dir = work.path().join("seed");
-    let source = seed_dir.join("payload.bin");
-    write_random(&source, SIZE, 77);
-    let torrent_path = work.path().join("payload.torrent");
-    let ih = lt_make_torrent(&source, &torrent_path, 65536);
+    let SeedData {
+        work: _work,
+        seed_dir,
+        source,
+        torrent_path,
+        ih,
+    } = SeedData::new("payload.bin", &random_bytes(SIZE, 77), 65536);
     let torrent = std::fs::read(&torrent_path).unwrap();
     // Slow enough that the connection is seen in the peer list before the download ends.
     let seeder = LtPeer::seed_encrypted_only(&torrent_path, &seed_dir, 1 << 20);

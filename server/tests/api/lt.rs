@@ -126,6 +126,37 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A random file under `seed_dir` and its `.torrent` made by libtorrent, for a real seeder
+/// to serve (`work` holds both, and whatever else a test puts beside them).
+pub struct SeedData {
+    pub work: tempfile::TempDir,
+    pub seed_dir: std::path::PathBuf,
+    pub source: std::path::PathBuf,
+    pub torrent_path: std::path::PathBuf,
+    pub ih: String,
+}
+
+impl SeedData {
+    /// `data` in `seed/<name>`, cut into `piece_size` pieces.
+    pub fn new(name: &str, data: &[u8], piece_size: u32) -> SeedData {
+        let work = tempfile::tempdir().unwrap();
+        let seed_dir = work.path().join("seed");
+        let source = seed_dir.join(name);
+        std::fs::create_dir_all(&seed_dir).unwrap();
+        std::fs::write(&source, data).unwrap();
+        let stem = Path::new(name).file_stem().unwrap_or(name.as_ref());
+        let torrent_path = work.path().join(stem).with_extension("torrent");
+        let ih = lt_make_torrent(&source, &torrent_path, piece_size);
+        SeedData {
+            work,
+            seed_dir,
+            source,
+            torrent_path,
+            ih,
+        }
+    }
+}
+
 pub fn lt_make_torrent(path: &Path, out: &Path, piece_size: u32) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/peers/lt_peer.py");
     let o = Command::new("/usr/bin/python3")

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::both_backends;
-use crate::lt::{free_port, lt_make_torrent, LtPeer};
+use crate::lt::{free_port, LtPeer, SeedData};
 use crate::sse::Reader;
 use crate::support::*;
 
@@ -15,12 +15,13 @@ both_backends!(magnet_fetches_metadata_then_downloads_and_survives_restart);
 
 async fn magnet_fetches_metadata_then_downloads_and_survives_restart(backend: Backend) {
     const SIZE: usize = 3 << 20;
-    let work = tempfile::tempdir().unwrap();
-    let seed_dir = work.path().join("seed");
-    let source = seed_dir.join("movie.bin");
-    write_random(&source, SIZE, 99);
-    let torrent_path = work.path().join("movie.torrent");
-    let ih = lt_make_torrent(&source, &torrent_path, 65536);
+    let SeedData {
+        work: _work,
+        seed_dir,
+        source,
+        torrent_path,
+        ih,
+    } = SeedData::new("movie.bin", &random_bytes(SIZE, 99), 65536);
 
     let port = free_port();
     let mut opts = Options::new(backend);

@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::lt::{free_port, lt_make_torrent, LtPeer};
+use crate::lt::{free_port, LtPeer, SeedData};
 use crate::sse::{Msg, Reader};
 use crate::support::*;
 
@@ -26,12 +26,13 @@ fn notifications(msgs: &[Msg]) -> Vec<&Msg> {
 
 async fn a_finished_download_notifies_its_owner_only(backend: Backend) {
     const SIZE: usize = 2 << 20;
-    let work = tempfile::tempdir().unwrap();
-    let seed_dir = work.path().join("seed");
-    let source = seed_dir.join("payload.bin");
-    write_random(&source, SIZE, 4321);
-    let torrent_path = work.path().join("payload.torrent");
-    let ih = lt_make_torrent(&source, &torrent_path, 32768);
+    let SeedData {
+        work: _work,
+        seed_dir,
+        source,
+        torrent_path,
+        ih,
+    } = SeedData::new("payload.bin", &random_bytes(SIZE, 4321), 32768);
     let torrent = std::fs::read(&torrent_path).unwrap();
 
     let port = free_port();

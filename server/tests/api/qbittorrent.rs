@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{json, Map, Value};
 
-use crate::lt::{free_port, lt_make_torrent, LtPeer};
+use crate::lt::{free_port, LtPeer, SeedData};
 use crate::support::*;
 
 /// A qBittorrent client: the SID cookie from `auth/login`.
@@ -654,12 +654,13 @@ impl Mirror {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_maindata_deltas_add_up_to_torrents_info() {
     const SIZE: usize = 3 << 20;
-    let work = tempfile::tempdir().unwrap();
-    let seed_dir = work.path().join("seed");
-    let source = seed_dir.join("payload.bin");
-    write_random(&source, SIZE, 99);
-    let torrent_path = work.path().join("payload.torrent");
-    let ih = lt_make_torrent(&source, &torrent_path, 32768);
+    let SeedData {
+        work: _work,
+        seed_dir,
+        torrent_path,
+        ih,
+        ..
+    } = SeedData::new("payload.bin", &random_bytes(SIZE, 99), 32768);
     let port = free_port();
     let mut opts = Options::new(Backend::Sqlite);
     opts.peer_port = port;
@@ -738,12 +739,13 @@ async fn sync_maindata_deltas_add_up_to_torrents_info() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sonarr_through_qbittorrent_api() {
     const SIZE: usize = 2 << 20;
-    let work = tempfile::tempdir().unwrap();
-    let seed_dir = work.path().join("seed");
-    let source = seed_dir.join("payload.bin");
-    write_random(&source, SIZE, 5150);
-    let torrent_path = work.path().join("payload.torrent");
-    let ih = lt_make_torrent(&source, &torrent_path, 32768);
+    let SeedData {
+        work: _work,
+        seed_dir,
+        torrent_path,
+        ih,
+        ..
+    } = SeedData::new("payload.bin", &random_bytes(SIZE, 5150), 32768);
     let port = free_port();
     let mut opts = Options::new(Backend::Sqlite);
     opts.peer_port = port;

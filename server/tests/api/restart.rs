@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::lt::{free_port, lt_make_torrent, LtPeer};
+use crate::lt::{free_port, LtPeer, SeedData};
 use crate::support::*;
 
 both_backends!(a_restarted_server_restores_every_torrent_in_its_saved_state);
@@ -152,12 +152,13 @@ async fn a_download_from_libtorrent_survives_kill_9_and_finishes_intact() {
 
 async fn download_survives(kill: bool) {
     const SIZE: usize = 24 << 20;
-    let work = tempfile::tempdir().unwrap();
-    let seed_dir = work.path().join("seed");
-    let source = seed_dir.join("payload.bin");
-    write_random(&source, SIZE, 1234);
-    let torrent_path = work.path().join("payload.torrent");
-    let ih = lt_make_torrent(&source, &torrent_path, 65536);
+    let SeedData {
+        work: _work,
+        seed_dir,
+        source,
+        torrent_path,
+        ih,
+    } = SeedData::new("payload.bin", &random_bytes(SIZE, 1234), 65536);
     let torrent = std::fs::read(&torrent_path).unwrap();
 
     // The server keeps its peer port across the restart; the seeder keeps dialling it.

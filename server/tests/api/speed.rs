@@ -233,16 +233,16 @@ async fn patch(
 /// the rest arrive at full speed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn download_limit_from_the_environment_is_enforced() {
-    use crate::lt::{free_port, lt_make_torrent, LtPeer};
+    use crate::lt::{free_port, LtPeer, SeedData};
     use std::time::{Duration, Instant};
 
-    let work = tempfile::tempdir().unwrap();
-    let seed_dir = work.path().join("seed");
-    std::fs::create_dir_all(&seed_dir).unwrap();
-    let source = seed_dir.join("payload.bin");
-    write_random(&source, 12 << 20, 77);
-    let torrent_path = work.path().join("payload.torrent");
-    let ih = lt_make_torrent(&source, &torrent_path, 262144);
+    let SeedData {
+        work: _work,
+        seed_dir,
+        torrent_path,
+        ih,
+        ..
+    } = SeedData::new("payload.bin", &random_bytes(12 << 20, 77), 262144);
     let torrent = std::fs::read(&torrent_path).unwrap();
 
     let port = free_port();

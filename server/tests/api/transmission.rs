@@ -9,7 +9,7 @@ use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::lt::{free_port, lt_make_torrent, LtPeer};
+use crate::lt::{free_port, LtPeer, SeedData};
 use crate::qbittorrent::{python, seed_once_added};
 use crate::support::*;
 
@@ -338,12 +338,13 @@ fn row(list: &str, name: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transmission_remote_drives_torrentedge() {
     const SIZE: usize = 2 << 20;
-    let work = tempfile::tempdir().unwrap();
-    let seed_dir = work.path().join("seed");
-    let source = seed_dir.join("payload.bin");
-    write_random(&source, SIZE, 777);
-    let torrent_path = work.path().join("payload.torrent");
-    let ih = lt_make_torrent(&source, &torrent_path, 32768);
+    let SeedData {
+        work: _work,
+        seed_dir,
+        source,
+        torrent_path,
+        ih,
+    } = SeedData::new("payload.bin", &random_bytes(SIZE, 777), 32768);
     let peer_port = free_port();
     let mut opts = Options::new(Backend::Sqlite);
     opts.peer_port = peer_port;
@@ -432,12 +433,13 @@ async fn transmission_remote_drives_torrentedge() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sonarr_through_transmission_rpc() {
     const SIZE: usize = 2 << 20;
-    let work = tempfile::tempdir().unwrap();
-    let seed_dir = work.path().join("seed");
-    let source = seed_dir.join("payload.bin");
-    write_random(&source, SIZE, 4242);
-    let torrent_path = work.path().join("payload.torrent");
-    let ih = lt_make_torrent(&source, &torrent_path, 32768);
+    let SeedData {
+        work: _work,
+        seed_dir,
+        torrent_path,
+        ih,
+        ..
+    } = SeedData::new("payload.bin", &random_bytes(SIZE, 4242), 32768);
     let peer_port = free_port();
     let mut opts = Options::new(Backend::Sqlite);
     opts.peer_port = peer_port;
