@@ -11,7 +11,8 @@ use super::PortMapError;
 
 pub const GROUP: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(239, 255, 255, 250), 1900);
 const SEARCH_TARGET: &str = "urn:schemas-upnp-org:device:InternetGatewayDevice:1";
-/// Replies are a few hundred bytes.
+/// Replies are a few hundred bytes; the receive buffer holds no more, and the parser takes
+/// no more either.
 const MAX_REPLY: usize = 2048;
 
 pub fn search_request() -> String {
@@ -24,6 +25,9 @@ pub fn search_request() -> String {
 /// http on the address that answered, and that address must be on the LAN, so a reply
 /// cannot point us at any other host.
 pub fn parse_reply(b: &[u8], from: IpAddr) -> Result<url::Url, PortMapError> {
+    if b.len() > MAX_REPLY {
+        return Err(PortMapError::Malformed("SSDP reply is too long"));
+    }
     let text =
         std::str::from_utf8(b).map_err(|_| PortMapError::Malformed("SSDP reply is not text"))?;
     let mut lines = text.split("\r\n");
@@ -104,5 +108,25 @@ mod tests {
             "192.168.1.1".parse().unwrap()
         )
         .is_err());
+    }
+
+    #[test]
+    fn refuses_a_reply_longer_than_the_receive_buffer() {
+        let from: IpAddr = "192.168.1.1".parse().unwrap();
+        let padded = |len: usize| {
+            // The last header, then "X-PAD: aaa…" and the blank line.
+            let mut r = MINIUPNPD[..MINIUPNPD.len() - 2].to_vec();
+            let fill = len - r.len() - b"X-PAD: \r\n\r\n".len();
+            r.extend(
+                b"X-PAD: "
+                    .iter()
+                    .chain(&vec![b'a'; fill])
+                    .chain(b"\r\n\r\n"),
+            );
+            r
+        };
+        assert_eq!(padded(MAX_REPLY).len(), MAX_REPLY);
+        assert!(parse_reply(&padded(MAX_REPLY), from).is_ok());
+        assert!(parse_reply(&padded(MAX_REPLY + 1), from).is_err());
     }
 }
