@@ -102,13 +102,6 @@ impl IntoResponse for ApiError {
                     res.headers_mut().insert(header::RETRY_AFTER, v);
                 }
             }
-            // The body is refused unread (often on its declared length alone), and the
-            // connection then closes: say so, or the client reuses it for its next request,
-            // which meets the close ("connection closed before message completed").
-            ApiError::TooLarge(_) => {
-                res.headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            }
             _ => {}
         }
         res

@@ -22,7 +22,7 @@ pub struct CompatState {
 
 /// Both adapters' routes.
 pub fn router(max_torrent_size: usize) -> Router<AppState> {
-    qbittorrent::router(max_torrent_size).merge(transmission::router(max_torrent_size))
+    qbittorrent::router(max_torrent_size).merge(transmission::router())
 }
 
 /// Why a username/password check did not yield a user.

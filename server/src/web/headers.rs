@@ -1,4 +1,4 @@
-//! Security headers on every response.
+//! Headers on every response: the security headers, and `Connection: close` on a 413.
 //!
 //! The Content-Security-Policy allows only this origin: scripts, styles, the WASM bundle
 //! and `fetch`/`EventSource` come from here and nowhere else, no plugin runs, no other site
@@ -8,7 +8,7 @@
 //! compile.
 
 use axum::extract::Request;
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -28,6 +28,19 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     ];
     for (name, value) in set {
         h.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    res
+}
+
+/// A 413 refuses a body it has not read (often on its declared length alone), and the
+/// connection then closes: say so, whichever surface answered (REST, qBittorrent,
+/// Transmission), or a client reuses the connection for its next request, which meets the
+/// close ("connection closed before message completed").
+pub async fn close_after_refused_body(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     res
 }

@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
             listen::request_timeout,
         ))
         .layer(middleware::from_fn(headers::security_headers))
+        .layer(middleware::from_fn(headers::close_after_refused_body))
 }
 
 /// What the 404 page needs to render like the others.

@@ -335,6 +335,90 @@ async fn create_bounds_json_and_fields() {
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
 }
 
+/// Item 5 on every surface: an upload declared over the limit is refused at once with 413
+/// and `Connection: close` (its body stays unread, so the connection cannot carry another
+/// request and a client must not reuse it), by the REST API, the qBittorrent adapter and
+/// the Transmission adapter alike. The requests declare 3 MiB and send none of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_uploads_close_the_connection_on_every_surface() {
+    let srv =
+        Server::start_with(Options::new(Backend::Sqlite).env("MAX_TORRENT_SIZE", "1024")).await;
+    let admin = srv.user("admin").await;
+    let qbt = crate::qbittorrent::Qbit::login(&srv, "admin").await;
+    let auth = crate::transmission::basic("admin", PASSWORD);
+    let first = srv.http.post(srv.url("/transmission/rpc"));
+    let first = first.header("Authorization", &auth).send().await.unwrap();
+    let tr_sid = first.headers()["x-transmission-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let multipart = "multipart/form-data; boundary=b";
+    for (surface, path, headers) in [
+        (
+            "REST",
+            "/api/torrents",
+            vec![
+                ("Authorization", format!("Bearer {admin}")),
+                ("Content-Type", multipart.into()),
+            ],
+        ),
+        (
+            "qBittorrent",
+            "/api/v2/torrents/add",
+            vec![("Cookie", qbt.cookie()), ("Content-Type", multipart.into())],
+        ),
+        (
+            "Transmission",
+            "/transmission/rpc",
+            vec![
+                ("Authorization", auth.clone()),
+                ("X-Transmission-Session-Id", tr_sid.clone()),
+                ("Content-Type", "application/json".into()),
+            ],
+        ),
+    ] {
+        let head = declared_upload(&srv, path, &headers, 3 << 20).await;
+        let status = head.lines().next().unwrap_or_default();
+        assert!(status.starts_with("HTTP/1.1 413"), "{surface}: {head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("\r\nconnection: close\r\n"),
+            "{surface}: {head}"
+        );
+    }
+    // Transmission's RPC asks for credentials before it reads a byte.
+    let json = [("Content-Type", "application/json".to_owned())];
+    let head = declared_upload(&srv, "/transmission/rpc", &json, 1 << 20).await;
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+}
+
+/// Sends a POST's head declaring `len` body bytes and no body; returns the answer's head.
+async fn declared_upload(
+    srv: &Server,
+    path: &str,
+    headers: &[(&str, String)],
+    len: usize,
+) -> String {
+    let addr = srv.base.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut req = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {len}\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let read = tokio::time::timeout(Duration::from_secs(10), conn.read(&mut buf)).await;
+        match read.expect("an answer before the body") {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
 /// Item 8: a client that never finishes its headers is disconnected.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_clients_are_disconnected() {

@@ -39,6 +39,11 @@ impl<'a> Qbit<'a> {
         Qbit { srv, sid }
     }
 
+    /// The `Cookie` header this client sends.
+    pub(crate) fn cookie(&self) -> String {
+        format!("SID={}", self.sid)
+    }
+
     pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
         let res = self
             .srv

@@ -13,7 +13,7 @@ use crate::lt::{free_port, LtPeer, SeedData};
 use crate::qbittorrent::{python, seed_once_added};
 use crate::support::*;
 
-fn basic(user: &str, pass: &str) -> String {
+pub(crate) fn basic(user: &str, pass: &str) -> String {
     format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))

@@ -8,7 +8,7 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::response::Response;
 
 use super::session::QbitUser;
-use super::{content_type_is, text, Params, QbitError};
+use super::{content_type_is, multipart_error, text, Params, QbitError};
 use crate::api::add_body_limit;
 use crate::state::AppState;
 use crate::torrents::categories::AddSource;
@@ -36,8 +36,7 @@ async fn read_form(req: Request, state: &AppState) -> Result<Form, QbitError> {
         .await
         .map_err(|e| QbitError::BadRequest(e.body_text()))?;
     let mut form = Form::default();
-    let bad = |e: axum::extract::multipart::MultipartError| QbitError::BadRequest(e.body_text());
-    while let Some(mut field) = mp.next_field().await.map_err(bad)? {
+    while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or("").to_owned();
         if name == "torrents" || field.file_name().is_some() {
             if form.files.len() >= MAX_ITEMS {
@@ -46,7 +45,7 @@ async fn read_form(req: Request, state: &AppState) -> Result<Form, QbitError> {
                 )));
             }
             let mut buf = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(bad)? {
+            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
                 if buf.len() + chunk.len() > limit {
                     return Err(QbitError::Unsupported(format!(
                         "Torrent file is not valid: larger than {limit} bytes"
@@ -56,7 +55,7 @@ async fn read_form(req: Request, state: &AppState) -> Result<Form, QbitError> {
             }
             form.files.push(buf);
         } else {
-            let value = field.text().await.map_err(bad)?;
+            let value = field.text().await.map_err(multipart_error)?;
             form.fields.insert(name, value);
         }
     }
@@ -80,7 +79,7 @@ pub async fn add(
     req: Request,
 ) -> Result<Response, QbitError> {
     crate::api::check_content_length(&req, add_body_limit(state.config.max_torrent_size))
-        .map_err(|e| QbitError::BadRequest(e.to_string()))?;
+        .map_err(|_| QbitError::TooLarge)?;
     let form = read_form(req, &state).await?;
     let p = Params(form.fields);
     if let Some(what) = unsupported(&p) {

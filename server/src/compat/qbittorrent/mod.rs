@@ -44,6 +44,8 @@ pub enum QbitError {
     NotFound,
     /// 409: the call cannot be done in this state, or TorrentEdge lacks the feature.
     Conflict(String),
+    /// 413: the request is larger than this server takes (qBittorrent answers the same).
+    TooLarge,
     /// 415: the upload is not a valid torrent.
     Unsupported(String),
     Internal(String),
@@ -56,6 +58,7 @@ impl IntoResponse for QbitError {
             QbitError::Forbidden => (StatusCode::FORBIDDEN, "Forbidden".to_owned()),
             QbitError::NotFound => (StatusCode::NOT_FOUND, String::new()),
             QbitError::Conflict(m) => (StatusCode::CONFLICT, m),
+            QbitError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large".into()),
             QbitError::Unsupported(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
             QbitError::Internal(m) => {
                 tracing::error!("qBittorrent API: {m}");
@@ -149,16 +152,9 @@ impl FromRequest<AppState> for Params {
                 .await
                 .map_err(|e| QbitError::BadRequest(e.body_text()))?;
             let mut total = 0usize;
-            while let Some(field) = mp
-                .next_field()
-                .await
-                .map_err(|e| QbitError::BadRequest(e.body_text()))?
-            {
+            while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
                 let name = field.name().unwrap_or("").to_owned();
-                let value = field
-                    .text()
-                    .await
-                    .map_err(|e| QbitError::BadRequest(e.body_text()))?;
+                let value = field.text().await.map_err(multipart_error)?;
                 total += name.len() + value.len();
                 if total > FORM_LIMIT {
                     return Err(QbitError::BadRequest("form is too large".into()));
@@ -173,7 +169,16 @@ impl FromRequest<AppState> for Params {
 async fn read_limited(req: Request) -> Result<Bytes, QbitError> {
     axum::body::to_bytes(req.into_body(), FORM_LIMIT)
         .await
-        .map_err(|_| QbitError::BadRequest("form is too large".into()))
+        .map_err(|_| QbitError::TooLarge)
+}
+
+/// A multipart body that broke off, or grew over the route's limit.
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> QbitError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        QbitError::TooLarge
+    } else {
+        QbitError::BadRequest(e.body_text())
+    }
 }
 
 fn route<H, T>(r: Router<AppState>, path: &str, h: H) -> Router<AppState>

@@ -8,9 +8,8 @@ mod fields;
 mod methods;
 mod names;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -34,25 +33,32 @@ impl<T: std::fmt::Display> From<T> for RpcError {
     }
 }
 
-pub fn router(max_torrent_size: usize) -> Router<AppState> {
-    // Metainfo arrives base64-encoded inside JSON: a third larger, plus the envelope.
-    let limit = max_torrent_size.saturating_mul(4) / 3 + (1 << 20);
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/transmission/rpc", post(rpc).get(rpc))
         .route("/transmission/rpc/", post(rpc).get(rpc))
-        .layer(DefaultBodyLimit::max(limit))
 }
 
-async fn rpc(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+/// Metainfo arrives base64-encoded inside JSON: a third larger, plus the envelope.
+fn body_limit(max_torrent_size: usize) -> usize {
+    max_torrent_size.saturating_mul(4) / 3 + (1 << 20)
+}
+
+/// Authorizes before reading the body: a caller without credentials (or over its declared
+/// length) is answered without a byte of it read.
+async fn rpc(State(state): State<AppState>, ClientIp(ip): ClientIp, req: Request) -> Response {
     let sid = state.compat.transmission.session_id().to_owned();
-    let user = match auth::authorize(&state, ip, &headers).await {
+    let user = match auth::authorize(&state, ip, req.headers()).await {
         Ok(u) => u,
         Err(refusal) => return refusal.response(&sid),
+    };
+    let limit = body_limit(state.config.max_torrent_size);
+    let body = match crate::api::check_content_length(&req, limit) {
+        Ok(()) => axum::body::to_bytes(req.into_body(), limit).await.ok(),
+        Err(_) => None,
+    };
+    let Some(body) = body else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     let mut res = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Array(batch)) => {
