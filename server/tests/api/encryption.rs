@@ -78,16 +78,11 @@ async fn the_encryption_setting_over_rest_and_compat_survives_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_encrypted_download_shows_in_the_peer_list() {
     const SIZE: usize = 4 << 20;
-    let SeedData {
-        work: _work,
-        seed_dir,
-        source,
-        torrent_path,
-        ih,
-    } = SeedData::new("payload.bin", &random_bytes(SIZE, 77), 65536);
-    let torrent = std::fs::read(&torrent_path).unwrap();
+    let seed = SeedData::new("payload.bin", &random_bytes(SIZE, 77), 65536);
+    let ih = &seed.ih;
+    let torrent = std::fs::read(&seed.torrent_path).unwrap();
     // Slow enough that the connection is seen in the peer list before the download ends.
-    let seeder = LtPeer::seed_encrypted_only(&torrent_path, &seed_dir, 1 << 20);
+    let seeder = LtPeer::seed_encrypted_only(&seed.torrent_path, &seed.seed_dir, 1 << 20);
 
     let srv = Server::start_with(Options::new(Backend::Sqlite).env("ENCRYPTION", "required")).await;
     srv.user("admin").await;
@@ -112,12 +107,12 @@ async fn an_encrypted_download_shows_in_the_peer_list() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let done = srv
-        .wait_torrent(&alice, &ih, 60, |t| t["state"] == "seeding")
+        .wait_torrent(&alice, &seed.ih, 60, |t| t["state"] == "seeding")
         .await;
     assert_eq!(done["bytesDone"], SIZE as u64);
     assert_eq!(
         std::fs::read(srv.user_dir(&alice).await.join("payload.bin")).unwrap(),
-        std::fs::read(&source).unwrap()
+        std::fs::read(&seed.source).unwrap()
     );
 }
 

@@ -15,13 +15,8 @@ both_backends!(magnet_fetches_metadata_then_downloads_and_survives_restart);
 
 async fn magnet_fetches_metadata_then_downloads_and_survives_restart(backend: Backend) {
     const SIZE: usize = 3 << 20;
-    let SeedData {
-        work: _work,
-        seed_dir,
-        source,
-        torrent_path,
-        ih,
-    } = SeedData::new("movie.bin", &random_bytes(SIZE, 99), 65536);
+    let seed = SeedData::new("movie.bin", &random_bytes(SIZE, 99), 65536);
+    let ih = &seed.ih;
 
     let port = free_port();
     let mut opts = Options::new(backend);
@@ -30,7 +25,12 @@ async fn magnet_fetches_metadata_then_downloads_and_survives_restart(backend: Ba
     let _admin = srv.user("admin").await;
     let alice = srv.user("alice").await;
     let mut events = Reader::open(&srv.base, &alice, None).await;
-    let seeder = LtPeer::seed(&torrent_path, &seed_dir, 0, &format!("127.0.0.1:{port}"));
+    let seeder = LtPeer::seed(
+        &seed.torrent_path,
+        &seed.seed_dir,
+        0,
+        &format!("127.0.0.1:{port}"),
+    );
     let magnet = format!(
         "magnet:?xt=urn:btih:{ih}&dn=not+yet+known&x.pe=127.0.0.1:{}",
         seeder.port
@@ -47,13 +47,13 @@ async fn magnet_fetches_metadata_then_downloads_and_survives_restart(backend: Ba
     );
 
     let done = srv
-        .wait_torrent(&alice, &ih, 120, |t| t["state"] == "seeding")
+        .wait_torrent(&alice, &seed.ih, 120, |t| t["state"] == "seeding")
         .await;
     assert_eq!(done["name"], "movie.bin", "the metadata's name replaces dn");
     assert_eq!(done["totalBytes"], SIZE as u64);
     assert_eq!(
         std::fs::read(srv.user_dir(&alice).await.join("movie.bin")).unwrap(),
-        std::fs::read(&source).unwrap()
+        std::fs::read(&seed.source).unwrap()
     );
     // The live list learned the real name (a torrent:added upsert after the metadata).
     let seen = events.drain(Duration::from_millis(500)).await;
@@ -97,7 +97,7 @@ async fn magnet_fetches_metadata_then_downloads_and_survives_restart(backend: Ba
         .unwrap()
         .to_owned();
     let back = srv
-        .wait_torrent(&alice, &ih, 60, |t| t["state"] == "seeding")
+        .wait_torrent(&alice, &seed.ih, 60, |t| t["state"] == "seeding")
         .await;
     assert_eq!(back["name"], "movie.bin");
     assert_eq!(back["bytesDone"], SIZE as u64);

@@ -26,14 +26,8 @@ fn notifications(msgs: &[Msg]) -> Vec<&Msg> {
 
 async fn a_finished_download_notifies_its_owner_only(backend: Backend) {
     const SIZE: usize = 2 << 20;
-    let SeedData {
-        work: _work,
-        seed_dir,
-        source,
-        torrent_path,
-        ih,
-    } = SeedData::new("payload.bin", &random_bytes(SIZE, 4321), 32768);
-    let torrent = std::fs::read(&torrent_path).unwrap();
+    let seed = SeedData::new("payload.bin", &random_bytes(SIZE, 4321), 32768);
+    let torrent = std::fs::read(&seed.torrent_path).unwrap();
 
     let port = free_port();
     let mut opts = Options::new(backend);
@@ -46,7 +40,12 @@ async fn a_finished_download_notifies_its_owner_only(backend: Backend) {
     let mut admin_events = Reader::open(&srv.base, &admin, None).await;
     let mut bob_events = Reader::open(&srv.base, &bob, None).await;
 
-    let seeder = LtPeer::seed(&torrent_path, &seed_dir, 0, &format!("127.0.0.1:{port}"));
+    let seeder = LtPeer::seed(
+        &seed.torrent_path,
+        &seed.seed_dir,
+        0,
+        &format!("127.0.0.1:{port}"),
+    );
     let (s, body) = srv
         .upload(
             &alice,
@@ -61,19 +60,19 @@ async fn a_finished_download_notifies_its_owner_only(backend: Backend) {
         .await;
     let n = seen.last().unwrap().data.clone();
     assert_eq!(n["kind"], "completed", "{n}");
-    assert_eq!(n["infoHash"], ih.as_str());
+    assert_eq!(n["infoHash"], seed.ih.as_str());
     assert_eq!(n["name"], "payload.bin");
     assert_eq!(n["message"], "payload.bin finished downloading");
     assert_eq!(n["read"], false);
     assert!(n["id"].is_i64() && n["createdAt"].as_i64().unwrap() > 1_000_000_000_000);
     // By then the download really is complete.
     let done = srv
-        .wait_torrent(&alice, &ih, 30, |t| t["state"] == "seeding")
+        .wait_torrent(&alice, &seed.ih, 30, |t| t["state"] == "seeding")
         .await;
     assert_eq!(done["bytesDone"], SIZE as u64);
     assert_eq!(
         std::fs::read(srv.user_dir(&alice).await.join("payload.bin")).unwrap(),
-        std::fs::read(&source).unwrap()
+        std::fs::read(&seed.source).unwrap()
     );
     // A download that completes starts seeding too, but that is not a second notification.
     let later = alice_events.drain(Duration::from_secs(2)).await;

@@ -659,13 +659,7 @@ impl Mirror {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_maindata_deltas_add_up_to_torrents_info() {
     const SIZE: usize = 3 << 20;
-    let SeedData {
-        work: _work,
-        seed_dir,
-        torrent_path,
-        ih,
-        ..
-    } = SeedData::new("payload.bin", &random_bytes(SIZE, 99), 32768);
+    let seed = SeedData::new("payload.bin", &random_bytes(SIZE, 99), 32768);
     let port = free_port();
     let mut opts = Options::new(Backend::Sqlite);
     opts.peer_port = port;
@@ -688,14 +682,14 @@ async fn sync_maindata_deltas_add_up_to_torrents_info() {
     // Progress from a real seeder, applied delta by delta.
     let (s, body) = q
         .add(
-            &std::fs::read(&torrent_path).unwrap(),
+            &std::fs::read(&seed.torrent_path).unwrap(),
             &[("category", "tv")],
         )
         .await;
     assert_eq!((s, body.as_str()), (StatusCode::OK, "Ok."));
     let seeder = LtPeer::seed(
-        &torrent_path,
-        &seed_dir,
+        &seed.torrent_path,
+        &seed.seed_dir,
         2 << 20,
         &format!("127.0.0.1:{port}"),
     );
@@ -703,7 +697,7 @@ async fn sync_maindata_deltas_add_up_to_torrents_info() {
     let mut progress_seen = Vec::new();
     loop {
         m.poll(&q).await;
-        if let Some(t) = m.torrents.get(&ih) {
+        if let Some(t) = m.torrents.get(&seed.ih) {
             progress_seen.push(t["progress"].as_f64().unwrap());
             if t["progress"] == 1.0 && t["state"] != "checkingUP" {
                 break;
@@ -717,10 +711,10 @@ async fn sync_maindata_deltas_add_up_to_torrents_info() {
         "partial progress arrived as deltas: {progress_seen:?}"
     );
     drop(seeder);
-    q.post("torrents/pause", &[("hashes", &ih)]).await;
+    q.post("torrents/pause", &[("hashes", &seed.ih)]).await;
     m.check(&q).await;
-    assert_eq!(m.torrents[&ih]["state"], "pausedUP");
-    assert_eq!(m.torrents[&ih]["category"], "tv");
+    assert_eq!(m.torrents[&seed.ih]["state"], "pausedUP");
+    assert_eq!(m.torrents[&seed.ih]["category"], "tv");
 
     // Removals of a torrent, a category and a tag.
     q.post(
@@ -733,7 +727,7 @@ async fn sync_maindata_deltas_add_up_to_torrents_info() {
     q.post("torrents/deleteTags", &[("tags", "x")]).await;
     m.check(&q).await;
     assert!(!m.torrents.contains_key(&other_ih));
-    assert_eq!(m.torrents[&ih]["category"], "");
+    assert_eq!(m.torrents[&seed.ih]["category"], "");
     assert_eq!(m.tags, vec!["y".to_owned()]);
 
     // An unknown rid gets the full state again.
@@ -744,13 +738,7 @@ async fn sync_maindata_deltas_add_up_to_torrents_info() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sonarr_through_qbittorrent_api() {
     const SIZE: usize = 2 << 20;
-    let SeedData {
-        work: _work,
-        seed_dir,
-        torrent_path,
-        ih,
-        ..
-    } = SeedData::new("payload.bin", &random_bytes(SIZE, 5150), 32768);
+    let seed = SeedData::new("payload.bin", &random_bytes(SIZE, 5150), 32768);
     let port = free_port();
     let mut opts = Options::new(Backend::Sqlite);
     opts.peer_port = port;
@@ -761,12 +749,20 @@ async fn sonarr_through_qbittorrent_api() {
         srv.base.clone(),
         "alice".into(),
         PASSWORD.into(),
-        torrent_path.display().to_string(),
-        ih.clone(),
+        seed.torrent_path.display().to_string(),
+        seed.ih.clone(),
         SIZE.to_string(),
     ];
     let script = tokio::task::spawn_blocking(move || python("sonarr_qbittorrent.py", &args));
-    let _seeder = seed_once_added(&srv, &alice, &ih, &torrent_path, &seed_dir, port).await;
+    let _seeder = seed_once_added(
+        &srv,
+        &alice,
+        &seed.ih,
+        &seed.torrent_path,
+        &seed.seed_dir,
+        port,
+    )
+    .await;
     let out = script.await.unwrap();
     assert!(out.contains("OK"), "{out}\n{}", srv.logs());
     let tv = srv.user_dir(&alice).await.join("tv");

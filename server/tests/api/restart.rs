@@ -152,14 +152,9 @@ async fn a_download_from_libtorrent_survives_kill_9_and_finishes_intact() {
 
 async fn download_survives(kill: bool) {
     const SIZE: usize = 24 << 20;
-    let SeedData {
-        work: _work,
-        seed_dir,
-        source,
-        torrent_path,
-        ih,
-    } = SeedData::new("payload.bin", &random_bytes(SIZE, 1234), 65536);
-    let torrent = std::fs::read(&torrent_path).unwrap();
+    let seed = SeedData::new("payload.bin", &random_bytes(SIZE, 1234), 65536);
+    let ih = &seed.ih;
+    let torrent = std::fs::read(&seed.torrent_path).unwrap();
 
     // The server keeps its peer port across the restart; the seeder keeps dialling it.
     let port = free_port();
@@ -168,21 +163,23 @@ async fn download_survives(kill: bool) {
     let srv = Server::start_with(opts).await;
     let tok = srv.user("admin").await;
     let seeder = LtPeer::seed(
-        &torrent_path,
-        &seed_dir,
+        &seed.torrent_path,
+        &seed.seed_dir,
         3_000_000,
         &format!("127.0.0.1:{port}"),
     );
     let (s, body) = srv.upload(&tok, &torrent, &[]).await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
-    assert_eq!(body["infoHash"], ih.as_str());
+    assert_eq!(body["infoHash"], seed.ih.as_str());
     let (paused, ihp) = dummy_torrent(73);
     let (s, body) = srv.upload(&tok, &paused, &[("paused", "true")]).await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
 
     // Stop somewhere in the middle.
     let mid = srv
-        .wait_torrent(&tok, &ih, 120, |t| t["progress"].as_f64().unwrap() >= 0.25)
+        .wait_torrent(&tok, &seed.ih, 120, |t| {
+            t["progress"].as_f64().unwrap() >= 0.25
+        })
         .await;
     assert!(
         mid["progress"].as_f64().unwrap() < 0.9,
@@ -222,7 +219,7 @@ async fn download_survives(kill: bool) {
     assert_eq!(s, StatusCode::ACCEPTED);
     // After the check of the data on disk, every piece verified before the stop is there.
     let checked = srv
-        .wait_torrent(&tok, &ih, 60, |t| t["state"] != "checking")
+        .wait_torrent(&tok, &seed.ih, 60, |t| t["state"] != "checking")
         .await;
     assert!(
         checked["bytesDone"].as_u64().unwrap() >= done_before,
@@ -241,14 +238,14 @@ async fn download_survives(kill: bool) {
 
     eprintln!("checked after {:?}: {checked}", t0.elapsed());
     let finished = srv
-        .wait_torrent(&tok, &ih, 180, |t| t["state"] == "seeding")
+        .wait_torrent(&tok, &seed.ih, 180, |t| t["state"] == "seeding")
         .await;
     eprintln!("finished after {:?}", t0.elapsed());
     assert_eq!(finished["bytesDone"], SIZE as u64);
     assert!(finished["completedAt"].is_i64());
     let got = std::fs::read(srv.downloads().join("payload.bin")).unwrap();
     assert!(
-        got == std::fs::read(&source).unwrap(),
+        got == std::fs::read(&seed.source).unwrap(),
         "downloaded bytes differ from the seeder's"
     );
     // Resumed, not restarted: far less than twice the payload came over the wire.

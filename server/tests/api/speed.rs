@@ -236,26 +236,26 @@ async fn download_limit_from_the_environment_is_enforced() {
     use crate::lt::{free_port, LtPeer, SeedData};
     use std::time::{Duration, Instant};
 
-    let SeedData {
-        work: _work,
-        seed_dir,
-        torrent_path,
-        ih,
-        ..
-    } = SeedData::new("payload.bin", &random_bytes(12 << 20, 77), 262144);
-    let torrent = std::fs::read(&torrent_path).unwrap();
+    let seed = SeedData::new("payload.bin", &random_bytes(12 << 20, 77), 262144);
+    let ih = &seed.ih;
+    let torrent = std::fs::read(&seed.torrent_path).unwrap();
 
     let port = free_port();
     let mut opts = Options::new(Backend::Sqlite).env("DOWNLOAD_LIMIT", "1048576");
     opts.peer_port = port;
     let srv = Server::start_with(opts).await;
     let admin = srv.user("admin").await;
-    let _seeder = LtPeer::seed(&torrent_path, &seed_dir, 0, &format!("127.0.0.1:{port}"));
+    let _seeder = LtPeer::seed(
+        &seed.torrent_path,
+        &seed.seed_dir,
+        0,
+        &format!("127.0.0.1:{port}"),
+    );
     let (s, body) = srv.upload(&admin, &torrent, &[]).await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
 
     let t = srv
-        .wait_torrent(&admin, &ih, 60, |t| {
+        .wait_torrent(&admin, &seed.ih, 60, |t| {
             t["downloaded"].as_u64().unwrap() >= 512 << 10
         })
         .await;
@@ -271,7 +271,7 @@ async fn download_limit_from_the_environment_is_enforced() {
     let (s, got) = patch(&srv, &admin, json!({ "downloadLimit": 0 })).await;
     assert_eq!(s, StatusCode::OK, "{got}");
     let lifted = Instant::now();
-    srv.wait_torrent(&admin, &ih, 30, |t| t["state"] == "seeding")
+    srv.wait_torrent(&admin, &seed.ih, 30, |t| t["state"] == "seeding")
         .await;
     assert!(
         lifted.elapsed() < Duration::from_secs(4),

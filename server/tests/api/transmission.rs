@@ -338,13 +338,8 @@ fn row(list: &str, name: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transmission_remote_drives_torrentedge() {
     const SIZE: usize = 2 << 20;
-    let SeedData {
-        work: _work,
-        seed_dir,
-        source,
-        torrent_path,
-        ih,
-    } = SeedData::new("payload.bin", &random_bytes(SIZE, 777), 32768);
+    let seed = SeedData::new("payload.bin", &random_bytes(SIZE, 777), 32768);
+    let ih = &seed.ih;
     let peer_port = free_port();
     let mut opts = Options::new(Backend::Sqlite);
     opts.peer_port = peer_port;
@@ -352,11 +347,11 @@ async fn transmission_remote_drives_torrentedge() {
     srv.user("admin").await;
     let alice = srv.user("alice").await;
     let port: u16 = srv.base.rsplit(':').next().unwrap().parse().unwrap();
-    let out = ok(port, &["-a", torrent_path.to_str().unwrap()]);
+    let out = ok(port, &["-a", seed.torrent_path.to_str().unwrap()]);
     assert!(out.contains("success"), "{out}");
     let _seeder = LtPeer::seed(
-        &torrent_path,
-        &seed_dir,
+        &seed.torrent_path,
+        &seed.seed_dir,
         0,
         &format!("127.0.0.1:{peer_port}"),
     );
@@ -423,7 +418,7 @@ async fn transmission_remote_drives_torrentedge() {
     let file = srv.user_dir(&alice).await.join("payload.bin");
     assert_eq!(
         std::fs::read(&file).unwrap(),
-        std::fs::read(&source).unwrap()
+        std::fs::read(&seed.source).unwrap()
     );
     ok(port, &["-t", &id, "--remove-and-delete"]);
     assert!(!file.exists(), "removed with its data");
@@ -433,13 +428,7 @@ async fn transmission_remote_drives_torrentedge() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sonarr_through_transmission_rpc() {
     const SIZE: usize = 2 << 20;
-    let SeedData {
-        work: _work,
-        seed_dir,
-        torrent_path,
-        ih,
-        ..
-    } = SeedData::new("payload.bin", &random_bytes(SIZE, 4242), 32768);
+    let seed = SeedData::new("payload.bin", &random_bytes(SIZE, 4242), 32768);
     let peer_port = free_port();
     let mut opts = Options::new(Backend::Sqlite);
     opts.peer_port = peer_port;
@@ -451,12 +440,20 @@ async fn sonarr_through_transmission_rpc() {
         port,
         "alice".into(),
         PASSWORD.into(),
-        torrent_path.display().to_string(),
-        ih.clone(),
+        seed.torrent_path.display().to_string(),
+        seed.ih.clone(),
         SIZE.to_string(),
     ];
     let script = tokio::task::spawn_blocking(move || python("sonarr_transmission.py", &args));
-    let _seeder = seed_once_added(&srv, &alice, &ih, &torrent_path, &seed_dir, peer_port).await;
+    let _seeder = seed_once_added(
+        &srv,
+        &alice,
+        &seed.ih,
+        &seed.torrent_path,
+        &seed.seed_dir,
+        peer_port,
+    )
+    .await;
     let out = script.await.unwrap();
     assert!(out.contains("OK"), "{out}\n{}", srv.logs());
     assert!(!srv.downloads().join("alice/tv/payload.bin").exists());
